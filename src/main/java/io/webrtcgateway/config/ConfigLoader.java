@@ -1,0 +1,315 @@
+package io.webrtcgateway.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException.Missing;
+import com.typesafe.config.ConfigException.WrongType;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigValue;
+import java.io.File;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * Loads {@link GatewayConfig}: system properties, then CONFIG_FORCE_ environment overrides, then the file
+ * named by GATEWAY_CONFIG / -Dgateway.config, then reference.conf. Every problem is a
+ * {@link ConfigException} naming the key.
+ */
+public final class ConfigLoader {
+
+    /** System property naming the config file; not itself a config key. */
+    public static final String FILE_PROPERTY = "gateway.config";
+    public static final String FILE_ENV = "GATEWAY_CONFIG";
+
+    private ConfigLoader() {}
+
+    /** Loads from the process environment and system properties. */
+    public static GatewayConfig load() {
+        String file = System.getProperty(FILE_PROPERTY);
+        if (file == null || file.isBlank()) {
+            file = System.getenv(FILE_ENV);
+        }
+        Config overrides = ConfigFactory.systemProperties().withoutPath(FILE_PROPERTY)
+                .withFallback(ConfigFactory.systemEnvironmentOverrides());
+        return load(file == null || file.isBlank() ? null : new File(file), overrides);
+    }
+
+    /** Loads {@code file} (may be null) under {@code overrides}, over reference.conf. */
+    public static GatewayConfig load(File file, Config overrides) {
+        Config user = ConfigFactory.empty();
+        if (file != null) {
+            if (!file.isFile()) {
+                throw new ConfigException("config file " + file + " (from " + FILE_ENV + " or -D" + FILE_PROPERTY
+                        + ") does not exist or is not a file");
+            }
+            try {
+                user = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (com.typesafe.config.ConfigException e) {
+                throw new ConfigException("config file " + file + " is not valid HOCON: " + e.getMessage(), e);
+            }
+        }
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+        Config userSide = onlyGateway(overrides).withFallback(user);
+        try {
+            userSide = userSide.resolve(ConfigResolveOptions.defaults().setAllowUnresolved(false));
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        rejectUnknownKeys(userSide, reference);
+        return fromConfig(userSide.withFallback(reference).resolve());
+    }
+
+    /** Parses a HOCON string (tests, tools) over reference.conf. */
+    public static GatewayConfig parse(String hocon) {
+        Config user = ConfigFactory.parseString(hocon);
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+        rejectUnknownKeys(user, reference);
+        return fromConfig(user.withFallback(reference).resolve());
+    }
+
+    private static Config onlyGateway(Config overrides) {
+        return overrides.hasPath("gateway") ? overrides.withOnlyPath("gateway") : ConfigFactory.empty();
+    }
+
+    private static void rejectUnknownKeys(Config user, Config reference) {
+        Set<String> known = new TreeSet<>();
+        for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
+            known.add(e.getKey());
+        }
+        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith("gateway.")) {
+                continue; // other libraries' settings may share the file
+            }
+            if (!known.contains(key)) {
+                String closest = closest(key, known);
+                throw new ConfigException("unknown config key '" + key + "'"
+                        + (closest != null ? " (did you mean '" + closest + "'?)" : ""));
+            }
+        }
+    }
+
+    static String closest(String key, Set<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : known) {
+            int d = levenshtein(key, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return bestDistance <= Math.max(3, key.length() / 3) ? best : null;
+    }
+
+    private static int levenshtein(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    private static GatewayConfig fromConfig(Config c) {
+        String instanceId = get("gateway.instance-id", () -> c.getString("gateway.instance-id")).trim();
+        if (instanceId.isEmpty()) {
+            instanceId = defaultInstanceId();
+        }
+        if (!instanceId.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw invalid("gateway.instance-id", "\"" + instanceId + "\": use 1-64 letters, digits, '-' or '_'");
+        }
+
+        var http = new GatewayConfig.Http(
+                nonEmpty(c, "gateway.http.host"),
+                port(c, "gateway.http.port", false));
+
+        List<SipServerAddress> servers = new ArrayList<>();
+        List<String> serverTexts = get("gateway.sip.servers", () -> c.getStringList("gateway.sip.servers"));
+        if (serverTexts.isEmpty()) {
+            throw invalid("gateway.sip.servers", "at least one SIP Server (or \"sandbox\") is required");
+        }
+        for (String s : serverTexts) {
+            servers.add(parse("gateway.sip.servers", s, SipServerAddress::parse));
+        }
+        String publicAddress = get("gateway.sip.public-address", () -> c.getString("gateway.sip.public-address")).trim();
+        if (!publicAddress.isEmpty()) {
+            parse("gateway.sip.public-address", publicAddress, t -> HostPort.parse(t, 0));
+        }
+        String domain = get("gateway.sip.domain", () -> c.getString("gateway.sip.domain")).trim();
+        if (!domain.isEmpty() && !domain.matches("[A-Za-z0-9.\\-]+")) {
+            throw invalid("gateway.sip.domain", "\"" + domain + "\" is not a host name");
+        }
+        var sip = new GatewayConfig.Sip(
+                parse("gateway.sip.listen", c.getString("gateway.sip.listen"), t -> HostPort.parse(t, 5070)),
+                publicAddress,
+                List.copyOf(servers),
+                domain,
+                duration(c, "gateway.sip.register-expires", Duration.ofSeconds(10), Duration.ofDays(1)),
+                duration(c, "gateway.sip.keepalive-interval", Duration.ofMillis(200), Duration.ofHours(1)),
+                intIn(c, "gateway.sip.keepalive-failures", 1, 100),
+                duration(c, "gateway.sip.request-timeout", Duration.ofMillis(200), Duration.ofSeconds(32)),
+                nonEmpty(c, "gateway.sip.user-agent"),
+                parse("gateway.sip.sandbox.listen", c.getString("gateway.sip.sandbox.listen"),
+                        t -> HostPort.parse(t, 5080)));
+
+        var session = new GatewayConfig.Session(
+                duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
+                duration(c, "gateway.session.keepalive-interval", Duration.ofMillis(500), Duration.ofHours(1)));
+        if (session.keepaliveInterval().compareTo(session.idleTimeout()) >= 0) {
+            throw invalid("gateway.session.keepalive-interval",
+                    "must be shorter than gateway.session.idle-timeout (" + session.idleTimeout() + ")");
+        }
+        var legacy = new GatewayConfig.Legacy(
+                duration(c, "gateway.legacy.poll-timeout", Duration.ofMillis(100), Duration.ofMinutes(5)),
+                intIn(c, "gateway.legacy.max-queued-messages", 1, 100_000));
+        if (legacy.pollTimeout().compareTo(session.idleTimeout()) >= 0) {
+            throw invalid("gateway.legacy.poll-timeout",
+                    "must be shorter than gateway.session.idle-timeout (" + session.idleTimeout() + ")");
+        }
+
+        String range = get("gateway.media.rtp-port-range", () -> c.getString("gateway.media.rtp-port-range"));
+        int[] ports = parse("gateway.media.rtp-port-range", range, ConfigLoader::portRange);
+        List<HostPort> stun = new ArrayList<>();
+        for (String s : get("gateway.media.stun-servers", () -> c.getStringList("gateway.media.stun-servers"))) {
+            stun.add(parse("gateway.media.stun-servers", s, t -> HostPort.parse(t, 3478)));
+        }
+        var media = new GatewayConfig.Media(ports[0], ports[1],
+                get("gateway.media.public-address", () -> c.getString("gateway.media.public-address")).trim(),
+                List.copyOf(stun));
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);
+        int maxCalls = intIn(c, "gateway.limits.max-calls", 0, 1_000_000);
+        var limits = new GatewayConfig.Limits(
+                maxSessions == 0 ? 5_000 * cores : maxSessions,
+                maxCalls == 0 ? 250 * cores : maxCalls,
+                intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024));
+
+        List<String> origins = get("gateway.cors.allowed-origins", () -> c.getStringList("gateway.cors.allowed-origins"));
+        for (String o : origins) {
+            if (!o.equals("*") && !o.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
+                throw invalid("gateway.cors.allowed-origins",
+                        "\"" + o + "\" is not an origin (scheme://host[:port], no path) or \"*\"");
+            }
+        }
+        var cors = new GatewayConfig.Cors(List.copyOf(origins));
+
+        String cookie = nonEmpty(c, "gateway.cluster.affinity-cookie");
+        if (!cookie.matches("[A-Za-z0-9_\\-]+")) {
+            throw invalid("gateway.cluster.affinity-cookie", "\"" + cookie + "\" is not a valid cookie name");
+        }
+        var cluster = new GatewayConfig.Cluster(cookie,
+                duration(c, "gateway.cluster.shutdown-timeout", Duration.ZERO, Duration.ofMinutes(10)));
+
+        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster);
+    }
+
+    private static String defaultInstanceId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = System.getenv().getOrDefault("HOSTNAME", "gateway");
+        }
+        String id = host.replaceAll("\\..*$", "").replaceAll("[^A-Za-z0-9_-]", "-");
+        return id.isEmpty() ? "gateway" : id.substring(0, Math.min(64, id.length()));
+    }
+
+    private static int[] portRange(String text) {
+        String[] parts = text.trim().split("-");
+        if (parts.length != 2) {
+            throw new IllegalArgumentException("\"" + text + "\" is not \"low-high\"");
+        }
+        int low;
+        int high;
+        try {
+            low = Integer.parseInt(parts[0].trim());
+            high = Integer.parseInt(parts[1].trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("\"" + text + "\" is not \"low-high\"");
+        }
+        if (low < 1024 || high > 65535 || low > high) {
+            throw new IllegalArgumentException("\"" + text + "\" must satisfy 1024 <= low <= high <= 65535");
+        }
+        return new int[] {low, high};
+    }
+
+    private interface Parser<T> {
+        T parse(String text);
+    }
+
+    private static <T> T parse(String key, String text, Parser<T> parser) {
+        try {
+            return parser.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, e.getMessage());
+        }
+    }
+
+    private static <T> T get(String key, Supplier<T> getter) {
+        try {
+            return getter.get();
+        } catch (WrongType e) {
+            throw invalid(key, "wrong type: " + e.getMessage());
+        } catch (Missing e) {
+            throw invalid(key, "missing");
+        } catch (com.typesafe.config.ConfigException e) {
+            throw invalid(key, e.getMessage());
+        }
+    }
+
+    private static String nonEmpty(Config c, String key) {
+        String v = get(key, () -> c.getString(key)).trim();
+        if (v.isEmpty()) {
+            throw invalid(key, "must not be empty");
+        }
+        return v;
+    }
+
+    private static int port(Config c, String key, boolean allowZero) {
+        int p = get(key, () -> c.getInt(key));
+        if (p < (allowZero ? 0 : 1) || p > 65535) {
+            throw invalid(key, p + " is not a port number (1-65535)");
+        }
+        return p;
+    }
+
+    private static int intIn(Config c, String key, int min, int max) {
+        int v = get(key, () -> c.getInt(key));
+        if (v < min || v > max) {
+            throw invalid(key, v + " is out of range [" + min + ", " + max + "]");
+        }
+        return v;
+    }
+
+    private static Duration duration(Config c, String key, Duration min, Duration max) {
+        Duration d = get(key, () -> c.getDuration(key));
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw invalid(key, d + " is out of range [" + min + ", " + max + "]");
+        }
+        return d;
+    }
+
+    private static ConfigException invalid(String key, String problem) {
+        return new ConfigException("invalid config key '" + key + "': " + problem);
+    }
+}

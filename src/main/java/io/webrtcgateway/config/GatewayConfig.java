@@ -1,0 +1,55 @@
+package io.webrtcgateway.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The typed, validated configuration (see reference.conf for every key's meaning).
+ * Built only by {@link ConfigLoader}; immutable.
+ */
+public record GatewayConfig(
+        String instanceId,
+        Http http,
+        Sip sip,
+        Session session,
+        Legacy legacy,
+        Media media,
+        Limits limits,
+        Cors cors,
+        Cluster cluster) {
+
+    public record Http(String host, int port) {}
+
+    public record Sip(
+            HostPort listen,
+            String publicAddress,
+            List<SipServerAddress> servers,
+            String domain,
+            Duration registerExpires,
+            Duration keepaliveInterval,
+            int keepaliveFailures,
+            Duration requestTimeout,
+            String userAgent,
+            HostPort sandboxListen) {
+
+        public boolean usesSandbox() {
+            return servers.stream().anyMatch(SipServerAddress::sandbox);
+        }
+    }
+
+    public record Session(Duration idleTimeout, Duration keepaliveInterval) {}
+
+    public record Legacy(Duration pollTimeout, int maxQueuedMessages) {}
+
+    public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers) {}
+
+    public record Limits(int maxSessions, int maxCalls, int maxMessageBytes) {}
+
+    public record Cors(List<String> allowedOrigins) {
+        public boolean allows(String origin) {
+            return origin != null && (allowedOrigins.contains("*") || allowedOrigins.contains(origin));
+        }
+    }
+
+    public record Cluster(String affinityCookie, Duration shutdownTimeout) {}
+}
