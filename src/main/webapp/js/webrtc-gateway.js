@@ -749,7 +749,7 @@ export class Client extends EventTarget {
     this.#session = null;
     this.#target = null;
     if (this.#registration) this.#setUnregistered({ reason: unregisteredReason });
-    this.#emit("disconnected", { reason, error });
+    this.#emit("disconnected", reason === "client" ? { reason } : { reason, error });
   }
 
   #emit(name, detail) {
