@@ -139,6 +139,15 @@ describe("connect", () => {
     assert.equal(gw.lastSocket.readyState, 3, "socket closed");
   });
 
+  test("a socket closing before hello is answered rejects with CONNECT_FAILED", async () => {
+    gw.handlers.hello = (msg, socket) => void socket.serverClose(1011);
+    const client = newClient();
+    const p = rejection(client.connect());
+    await settle();
+    assert.equal((await p).code, "CONNECT_FAILED");
+    assert.equal(client.state, "disconnected");
+  });
+
   test("connect twice is refused", async () => {
     const { client } = await connected();
     await assert.rejects(client.connect(), { code: "ALREADY_CONNECTED" });

@@ -240,6 +240,9 @@ export class Client extends EventTarget {
         this.#session = null;
         this.#settleReady(e);
       }
+      if (e.code === "CONNECTION_LOST") {
+        throw new GatewayError("CONNECT_FAILED", `the connection closed during sign-in (${e.message})`, { cause: e });
+      }
       throw e;
     }
   }
