@@ -540,6 +540,17 @@ export class Client extends EventTarget {
       case "shutdown":
         this.#connectionLost(`instance ${msg.reason ?? "shutting down"}`);
         return;
+      case "session-ended":
+        if (this.#state !== "connected") return; // our own disconnect(), or a failover under way
+        if (msg.reason === "signed-out") {
+          // Signed out by an operator (or another tab with our session): final, never reconnect.
+          const error = new GatewayError("SIGNED_OUT", "the gateway signed this session out");
+          this.#emit("error", { code: error.code, message: error.message, error });
+          this.#finish("signed-out", error, "signed-out");
+        } else {
+          this.#connectionLost(`session ended (${msg.reason ?? "unknown"})`);
+        }
+        return;
       default:
         return; // later: call events routed to their Call by msg.call; `incoming` creates one
     }
