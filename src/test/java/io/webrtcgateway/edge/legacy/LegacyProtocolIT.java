@@ -35,7 +35,7 @@ class LegacyProtocolIT {
                 .set("gateway.legacy.poll-timeout", "1 s")
                 .set("gateway.session.idle-timeout", "30 s")
                 .set("gateway.limits.max-message-bytes", "2048")
-                .set("gateway.cors.allowed-origins", "[\"" + APP_ORIGIN + "\"]")
+                .set("gateway.cors.allowed-origins", java.util.List.of(APP_ORIGIN))
                 .start();
         base = gw.httpUrl().replaceAll("/$", "");
     }
