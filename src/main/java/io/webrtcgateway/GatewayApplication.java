@@ -1,0 +1,178 @@
+package io.webrtcgateway;
+
+import io.webrtcgateway.cluster.AffinityCookie;
+import io.webrtcgateway.cluster.Admission;
+import io.webrtcgateway.cluster.Readiness;
+import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.session.SessionService;
+import io.webrtcgateway.sip.RegistrationClient;
+import io.webrtcgateway.sip.SipEndpoint;
+import io.webrtcgateway.sip.SipServerPool;
+import io.webrtcgateway.sip.sandbox.SandboxSipServer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's parts, wired and started in order and stopped in reverse. One instance per deployed WAR;
+ * no static mutable state, so a redeploy starts clean. Thread pools are owned here and shut down in
+ * {@link #stop()}.
+ */
+public final class GatewayApplication {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayApplication.class);
+
+    private final GatewayConfig config;
+    private final Instant startedAt = Instant.now();
+    private final Admission admission = new Admission();
+    private final AffinityCookie affinityCookie;
+    private ScheduledExecutorService timers;
+    private ExecutorService workers;
+    private SandboxSipServer sandbox;
+    private SipEndpoint sip;
+    private SipServerPool servers;
+    private RegistrationClient registrations;
+    private SessionService sessions;
+    private Readiness readiness;
+
+    public GatewayApplication(GatewayConfig config) {
+        this.config = config;
+        this.affinityCookie = new AffinityCookie(config.cluster().affinityCookie(), config.instanceId());
+    }
+
+    public void start() throws Exception {
+        LOG.info("starting WebRTC Gateway instance {}", config.instanceId());
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, named("gw-timer"));
+        t.setRemoveOnCancelPolicy(true); // refresh timers are cancelled often; don't let them pile up
+        timers = t;
+        workers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("gw-worker"));
+
+        List<SipServerAddress> resolved = new ArrayList<>();
+        for (SipServerAddress s : config.sip().servers()) {
+            if (s.sandbox()) {
+                if (sandbox == null) {
+                    sandbox = new SandboxSipServer(config.sip().sandboxListen());
+                    sandbox.start();
+                    LOG.warn("sandbox SIP server running on {}: demo/development only, it accepts every REGISTER",
+                            sandbox.address());
+                }
+                resolved.add(s.withAddress(sandbox.address()));
+            } else {
+                resolved.add(s);
+            }
+        }
+        sip = new SipEndpoint(config.sip(), config.instanceId());
+        sip.start(resolved.get(0));
+        servers = new SipServerPool(sip, config.sip(), resolved, timers);
+        registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers);
+        sip.onRequest("OPTIONS", event -> sip.reply(event, 200));
+        servers.start();
+        sessions = new SessionService(config, registrations, timers, admission);
+        sessions.start();
+        readiness = new Readiness(config, admission, servers, sessions);
+        LOG.info("instance {} started", config.instanceId());
+    }
+
+    /**
+     * Graceful shutdown: refuse new sessions, tell browsers to reconnect elsewhere, un-REGISTER every DN
+     * (waiting up to gateway.cluster.shutdown-timeout for SIP Server), then release everything.
+     */
+    public void stop() {
+        LOG.info("stopping instance {}", config.instanceId());
+        admission.stopping();
+        if (sessions != null) {
+            sessions.announceShutdown();
+            sessions.close();
+        }
+        if (registrations != null) {
+            registrations.unregisterAll(config.cluster().shutdownTimeout());
+        }
+        if (servers != null) {
+            servers.close();
+        }
+        if (sip != null) {
+            sip.close();
+        }
+        if (sandbox != null) {
+            sandbox.close();
+        }
+        shutdown(timers);
+        shutdown(workers);
+        LOG.info("instance {} stopped", config.instanceId());
+    }
+
+    private static void shutdown(ExecutorService pool) {
+        if (pool == null) {
+            return;
+        }
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread th = new Thread(r, prefix + "-" + n.incrementAndGet());
+            th.setDaemon(true);
+            return th;
+        };
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    public Admission admission() {
+        return admission;
+    }
+
+    public AffinityCookie affinityCookie() {
+        return affinityCookie;
+    }
+
+    public SessionService sessions() {
+        return sessions;
+    }
+
+    public RegistrationClient registrations() {
+        return registrations;
+    }
+
+    public SipServerPool servers() {
+        return servers;
+    }
+
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    public ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    public SandboxSipServer sandbox() {
+        return sandbox;
+    }
+
+    public String version() {
+        String v = GatewayApplication.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

@@ -1,0 +1,163 @@
+package io.webrtcgateway.edge.legacy;
+
+import io.webrtcgateway.session.SessionEvent;
+import io.webrtcgateway.session.SessionEventSink;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The messages waiting for a legacy session's next {@code GET /wait}, and the poll waiting for a message.
+ * A poll is answered with the oldest message (status 200, {@code Pragma: <peer>}), or with an empty 200
+ * when the poll timeout passes — never 204, which grtc.js takes as a sign-out (SPEC §4).
+ */
+final class LegacyMailbox implements SessionEventSink {
+    private static final Logger LOG = LoggerFactory.getLogger(LegacyMailbox.class);
+
+    record Message(String peer, String body) {}
+
+    private final int maxQueued;
+    private final ScheduledExecutorService timers;
+    /** Guarded by this. */
+    private final ArrayDeque<Message> queue = new ArrayDeque<>();
+    /** Guarded by this. */
+    private AsyncContext waiting;
+    /** Guarded by this. */
+    private ScheduledFuture<?> waitTimeout;
+    /** Guarded by this: once set, every poll is answered with it (session gone). */
+    private int closedStatus;
+
+    LegacyMailbox(int maxQueued, ScheduledExecutorService timers) {
+        this.maxQueued = maxQueued;
+        this.timers = timers;
+    }
+
+    void post(String peer, String body) {
+        AsyncContext poll;
+        synchronized (this) {
+            if (closedStatus != 0) {
+                return;
+            }
+            poll = takeWaiting();
+            if (poll == null) {
+                if (queue.size() >= maxQueued) {
+                    Message dropped = queue.poll();
+                    LOG.warn("legacy mailbox full: dropped a message for peer {}", dropped.peer());
+                }
+                queue.add(new Message(peer, body));
+                return;
+            }
+        }
+        answer(poll, 200, peer, body);
+    }
+
+    /** A new long poll: answered now if a message waits, else held up to {@code timeoutMs}. */
+    void poll(AsyncContext ctx, long timeoutMs) {
+        AsyncContext replaced;
+        Message ready;
+        int closed;
+        synchronized (this) {
+            replaced = takeWaiting();
+            closed = closedStatus;
+            ready = closed == 0 ? queue.poll() : null;
+            if (closed == 0 && ready == null) {
+                waiting = ctx;
+                waitTimeout = timers.schedule(() -> timeout(ctx), timeoutMs, TimeUnit.MILLISECONDS);
+            }
+        }
+        if (replaced != null) {
+            answer(replaced, 200, null, ""); // a newer poll took over; the old one ends empty
+        }
+        if (closed != 0) {
+            answer(ctx, closed, null, LegacyServlet.errorBody("SESSION_UNKNOWN", "session ended"));
+        } else if (ready != null) {
+            answer(ctx, 200, ready.peer(), ready.body());
+        }
+    }
+
+    /** The client went away mid-poll: forget it. */
+    void abandon(AsyncContext ctx) {
+        synchronized (this) {
+            if (waiting == ctx) {
+                takeWaiting();
+            }
+        }
+    }
+
+    private void timeout(AsyncContext ctx) {
+        synchronized (this) {
+            if (waiting != ctx) {
+                return;
+            }
+            waiting = null;
+            waitTimeout = null;
+        }
+        answer(ctx, 200, null, "");
+    }
+
+    /** Guarded by this. */
+    private AsyncContext takeWaiting() {
+        AsyncContext w = waiting;
+        waiting = null;
+        if (waitTimeout != null) {
+            waitTimeout.cancel(false);
+            waitTimeout = null;
+        }
+        return w;
+    }
+
+    @Override
+    public void deliver(SessionEvent event) {
+        int status;
+        if (event instanceof SessionEvent.Ended) {
+            status = 404;
+        } else if (event instanceof SessionEvent.Shutdown) {
+            // 5xx: grtc.js retries after ~3 s, by then through the load balancer to a live instance.
+            status = 503;
+        } else {
+            return; // registration events have no legacy message
+        }
+        AsyncContext poll;
+        synchronized (this) {
+            if (status == 404) {
+                closedStatus = 404;
+                queue.clear();
+            }
+            poll = takeWaiting();
+        }
+        if (poll != null) {
+            answer(poll, status, null, LegacyServlet.errorBody(status == 404 ? "SESSION_UNKNOWN" : "NOT_READY",
+                    status == 404 ? "session ended" : "instance stopping; retry"));
+        }
+    }
+
+    private static void answer(AsyncContext ctx, int status, String peer, String body) {
+        try {
+            HttpServletResponse resp = (HttpServletResponse) ctx.getResponse();
+            resp.setStatus(status);
+            resp.setContentType("text/plain;charset=utf-8");
+            resp.setHeader("Cache-Control", "no-cache, no-store");
+            if (peer != null) {
+                resp.setHeader("Pragma", peer);
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            resp.setContentLength(bytes.length);
+            resp.getOutputStream().write(bytes);
+        } catch (IOException | IllegalStateException e) {
+            LOG.debug("long poll answer failed: {}", e.toString());
+        } finally {
+            try {
+                ctx.complete();
+            } catch (IllegalStateException e) {
+                LOG.debug("long poll already completed");
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.webrtcgateway.edge.legacy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.session.Dn;
+import io.webrtcgateway.session.Session;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The legacy hanging-GET protocol of Genesys grtc.js apps (SPEC §4, docs/legacy-protocol.md), served at
+ * the root: {@code /sign_in}, {@code /wait}, {@code /message}, {@code /sign_out}. Every quirk of the
+ * deployed library listed in the SPEC is honoured here; the call messages are routed to the call core.
+ */
+public final class LegacyServlet extends HttpServlet {
+    private static final Logger LOG = LoggerFactory.getLogger(LegacyServlet.class);
+    private static final Pattern ANONYMOUS = Pattern.compile("anon[0-9a-fA-F]{32}");
+
+    private final transient GatewayApplication app;
+    private final transient ObjectMapper json;
+
+    public LegacyServlet(GatewayApplication app, ObjectMapper json) {
+        this.app = app;
+        this.json = json;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        try {
+            switch (req.getServletPath()) {
+                case "/sign_in" -> signIn(req, resp, idFromQuery(req.getQueryString()), null);
+                case "/wait" -> waitForMessage(req, resp);
+                case "/sign_out" -> signOut(req, resp);
+                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use POST for " + req.getServletPath()), 405);
+            }
+        } catch (GatewayException e) {
+            fail(resp, e, statusFor(e));
+        }
+    }
+
+    @Override
+    protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        try {
+            switch (req.getServletPath()) {
+                case "/sign_in" -> {
+                    String body = readBody(req).strip();
+                    int colon = body.indexOf(':');
+                    String dn = colon < 0 ? body : body.substring(0, colon);
+                    String password = colon < 0 ? null : body.substring(colon + 1);
+                    // The deployed grtc.js posts "<dn>:undefined" when the app configured no password.
+                    if (password != null && (password.isEmpty() || password.equals("undefined"))) {
+                        password = null;
+                    }
+                    signIn(req, resp, dn, password);
+                }
+                case "/message" -> message(req, resp);
+                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use GET for " + req.getServletPath()), 405);
+            }
+        } catch (GatewayException e) {
+            fail(resp, e, statusFor(e));
+        }
+    }
+
+    /** {@code /sign_in?1001} or {@code /sign_in?anon<32 hex>}; tolerate extra "&..." parameters. */
+    private static String idFromQuery(String query) {
+        if (query == null || query.isEmpty()) {
+            throw new GatewayException(ErrorCode.INVALID_DN, "sign_in needs the DN or anonymous id as query: /sign_in?<id>");
+        }
+        String first = query.split("&", 2)[0];
+        try {
+            return URLDecoder.decode(first, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new GatewayException(ErrorCode.INVALID_DN, "sign_in id is not URL-encoded correctly");
+        }
+    }
+
+    private void signIn(HttpServletRequest req, HttpServletResponse resp, String id, String password) {
+        boolean anonymous = ANONYMOUS.matcher(id).matches();
+        if (!anonymous) {
+            Dn.validate(id);
+        }
+        Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"));
+        LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers());
+        s.attach(mailbox);
+        app.affinityCookie().set(req, resp);
+        String okBody = id + "=" + s.id() + "\n";
+        if (anonymous) {
+            write(resp, 200, okBody);
+            return;
+        }
+        AsyncContext ctx = req.startAsync();
+        ctx.setTimeout(0); // bounded by gateway.sip.request-timeout inside the registration
+        try {
+            app.sessions().register(s, id, password).whenComplete((r, err) -> {
+                HttpServletResponse r2 = (HttpServletResponse) ctx.getResponse();
+                if (err == null) {
+                    write(r2, 200, okBody);
+                } else {
+                    GatewayException e = GatewayException.from(err);
+                    app.sessions().end(s, "registration-failed");
+                    fail(r2, e, statusFor(e));
+                }
+                ctx.complete();
+            });
+        } catch (GatewayException e) {
+            app.sessions().end(s, "registration-failed");
+            fail(resp, e, statusFor(e));
+            ctx.complete();
+        }
+    }
+
+    private void waitForMessage(HttpServletRequest req, HttpServletResponse resp) {
+        Session s = app.sessions().find(req.getParameter("id"));
+        s.touch();
+        if (!(s.sink() instanceof LegacyMailbox mailbox)) {
+            throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
+        }
+        AsyncContext ctx = req.startAsync();
+        ctx.setTimeout(0);
+        ctx.addListener(new AsyncListener() {
+            @Override
+            public void onComplete(AsyncEvent event) {}
+
+            @Override
+            public void onTimeout(AsyncEvent event) {}
+
+            @Override
+            public void onError(AsyncEvent event) {
+                mailbox.abandon(ctx);
+            }
+
+            @Override
+            public void onStartAsync(AsyncEvent event) {}
+        });
+        mailbox.poll(ctx, app.config().legacy().pollTimeout().toMillis());
+    }
+
+    private void message(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Session s = app.sessions().find(req.getParameter("from"));
+        s.touch();
+        String peer = req.getParameter("to");
+        if (peer == null || peer.isBlank()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "/message needs ?from=<session>&to=<peer>");
+        }
+        if (!(s.sink() instanceof LegacyMailbox mailbox)) {
+            throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
+        }
+        LegacyMessage msg = LegacyMessage.parse(readBody(req), json);
+        LOG.debug("legacy message from {} to {}: {}", s.id(), peer, msg.getClass().getSimpleName());
+        // Calls are served by the call core in a later version; until then the browser hears so through its
+        // long poll, as grtc.js expects errors (an ERROR body, Pragma naming the peer).
+        mailbox.post(peer, errorBody(ErrorCode.NOT_IMPLEMENTED.name(),
+                "calls are not served by this gateway version yet"));
+        write(resp, 200, "");
+    }
+
+    private void signOut(HttpServletRequest req, HttpServletResponse resp) {
+        Session s = app.sessions().find(req.getParameter("id"));
+        app.sessions().end(s, "signed-out");
+        write(resp, 200, "");
+    }
+
+    private String readBody(HttpServletRequest req) throws IOException {
+        int max = app.config().limits().maxMessageBytes();
+        if (req.getContentLengthLong() > max) {
+            throw new GatewayException(ErrorCode.MESSAGE_TOO_BIG, "body larger than " + max + " bytes");
+        }
+        try (InputStream in = req.getInputStream()) {
+            byte[] bytes = in.readNBytes(max + 1);
+            if (bytes.length > max) {
+                throw new GatewayException(ErrorCode.MESSAGE_TOO_BIG, "body larger than " + max + " bytes");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The error body grtc.js recognises: contains "ERROR" but not at position 0 (SPEC §4).
+     */
+    static String errorBody(String code, String message) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("messageType", "ERROR");
+        n.put("errorType", code);
+        n.put("message", message);
+        return "RSMP " + n;
+    }
+
+    private static String errorBody(GatewayException e) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("messageType", "ERROR");
+        n.put("errorType", e.code().name());
+        n.put("message", e.getMessage());
+        if (e.sipStatus() != null) {
+            n.put("sipStatus", e.sipStatus());
+            n.put("sipReason", e.sipReason());
+        }
+        return "RSMP " + n;
+    }
+
+    /** SIP refusals keep SIP Server's 4xx (403, 404, 401...) so the app sees the same status. */
+    private static int statusFor(GatewayException e) {
+        if (e.code() == ErrorCode.SIP_REJECTED && e.sipStatus() != null && e.sipStatus() >= 400 && e.sipStatus() < 500) {
+            return e.sipStatus();
+        }
+        return e.code().httpStatus;
+    }
+
+    private static void fail(HttpServletResponse resp, GatewayException e, int status) {
+        write(resp, status, errorBody(e));
+    }
+
+    private static void write(HttpServletResponse resp, int status, String body) {
+        try {
+            resp.setStatus(status);
+            resp.setContentType("text/plain;charset=utf-8");
+            resp.setHeader("Cache-Control", "no-cache, no-store");
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            resp.setContentLength(bytes.length);
+            resp.getOutputStream().write(bytes);
+        } catch (IOException | IllegalStateException e) {
+            LOG.debug("legacy answer failed: {}", e.toString());
+        }
+    }
+
+    private static String remoteAddress(HttpServletRequest req) {
+        String fwd = req.getHeader("X-Forwarded-For");
+        return fwd != null ? fwd : req.getRemoteAddr() + ":" + req.getRemotePort();
+    }
+}

@@ -1,0 +1,102 @@
+package io.webrtcgateway.edge.ws;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.webrtcgateway.GatewayApplication;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.HandshakeResponse;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import jakarta.websocket.server.HandshakeRequest;
+import jakarta.websocket.server.ServerEndpointConfig;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code /ws} endpoint (docs/protocol.md). Registered programmatically; one {@link WsConnection} per
+ * socket does the work.
+ */
+public final class GatewayWebSocket extends Endpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayWebSocket.class);
+    public static final String PATH = "/ws";
+    static final String UA = "gw.userAgent";
+    static final String FORWARDED_FOR = "gw.forwardedFor";
+
+    private final GatewayApplication app;
+    private final ObjectMapper json;
+    private WsConnection connection;
+
+    GatewayWebSocket(GatewayApplication app, ObjectMapper json) {
+        this.app = app;
+        this.json = json;
+    }
+
+    /** The endpoint config to add to the container's ServerContainer. */
+    public static ServerEndpointConfig config(GatewayApplication app, ObjectMapper json) {
+        return ServerEndpointConfig.Builder.create(GatewayWebSocket.class, PATH)
+                .configurator(new ServerEndpointConfig.Configurator() {
+                    @Override
+                    public <T> T getEndpointInstance(Class<T> endpointClass) {
+                        return endpointClass.cast(new GatewayWebSocket(app, json));
+                    }
+
+                    @Override
+                    public boolean checkOrigin(String originHeaderValue) {
+                        return true; // enforced with the Host header at hand by OriginFilter
+                    }
+
+                    @Override
+                    public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request,
+                                                HandshakeResponse response) {
+                        Map<String, List<String>> h = request.getHeaders();
+                        sec.getUserProperties().put(UA, first(h, "User-Agent"));
+                        sec.getUserProperties().put(FORWARDED_FOR, first(h, "X-Forwarded-For"));
+                        boolean secure = request.getRequestURI() != null
+                                && "wss".equalsIgnoreCase(request.getRequestURI().getScheme())
+                                || "https".equalsIgnoreCase(first(h, "X-Forwarded-Proto"));
+                        response.getHeaders().put("Set-Cookie", List.of(app.affinityCookie().headerValue(secure)));
+                    }
+                })
+                .build();
+    }
+
+    private static String first(Map<String, List<String>> headers, String name) {
+        for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+            if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+                return e.getValue().get(0);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void onOpen(Session ws, EndpointConfig config) {
+        ws.setMaxTextMessageBufferSize(app.config().limits().maxMessageBytes());
+        ws.setMaxBinaryMessageBufferSize(1024);
+        ws.setMaxIdleTimeout(app.config().session().idleTimeout().toMillis() + 10_000);
+        Object ua = config.getUserProperties().get(UA);
+        Object fwd = config.getUserProperties().get(FORWARDED_FOR);
+        Object remote = ws.getUserProperties().get("jakarta.websocket.endpoint.remoteAddress");
+        String remoteAddress = fwd != null ? fwd.toString() : remote != null ? remote.toString() : "";
+        connection = new WsConnection(app, json, ws, remoteAddress, ua == null ? "" : ua.toString());
+        ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
+        ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b ->
+                connection.close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));
+    }
+
+    @Override
+    public void onClose(Session ws, CloseReason reason) {
+        if (connection != null) {
+            connection.onClosed(reason);
+        }
+    }
+
+    @Override
+    public void onError(Session ws, Throwable error) {
+        LOG.debug("websocket error: {}", error.toString());
+    }
+}

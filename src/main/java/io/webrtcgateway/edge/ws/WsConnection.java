@@ -1,0 +1,318 @@
+package io.webrtcgateway.edge.ws;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.session.Session;
+import io.webrtcgateway.session.SessionEvent;
+import io.webrtcgateway.session.SessionEventSink;
+import io.webrtcgateway.session.SessionService;
+import io.webrtcgateway.sip.Registration;
+import jakarta.websocket.CloseReason;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket: parses requests (docs/protocol.md), turns them into session commands, renders results,
+ * errors and session events. Holds no session logic of its own.
+ */
+final class WsConnection implements SessionEventSink {
+    private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
+    /** Requests of the call part of the protocol, served by a later version. */
+    private static final Set<String> CALL_REQUESTS = Set.of("call", "answer", "reject", "hangup", "hold", "resume",
+            "dtmf", "info", "candidate", "ice-restart", "stats");
+
+    private final GatewayApplication app;
+    private final ObjectMapper json;
+    private final jakarta.websocket.Session ws;
+    private final String remoteAddress;
+    private final String userAgent;
+    /** Set by hello; then only read. Guarded by this. */
+    private Session session;
+
+    WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
+                 String userAgent) {
+        this.app = app;
+        this.json = json;
+        this.ws = ws;
+        this.remoteAddress = remoteAddress;
+        this.userAgent = userAgent;
+    }
+
+    void onText(String text) {
+        JsonNode id = null;
+        try {
+            JsonNode msg;
+            try {
+                msg = json.readTree(text);
+            } catch (JsonProcessingException e) {
+                throw new GatewayException(ErrorCode.BAD_JSON, "not JSON: " + e.getOriginalMessage());
+            }
+            if (msg == null || !msg.isObject()) {
+                throw new GatewayException(ErrorCode.BAD_JSON, "a message must be a JSON object");
+            }
+            id = msg.get("id");
+            if (id != null && !id.isTextual() && !id.isIntegralNumber()) {
+                id = null;
+                throw new GatewayException(ErrorCode.BAD_REQUEST, "'id' must be a number or a string");
+            }
+            JsonNode typeNode = msg.get("type");
+            if (typeNode == null || !typeNode.isTextual()) {
+                throw new GatewayException(ErrorCode.BAD_REQUEST, "'type' (string) is required");
+            }
+            if (id == null) {
+                throw new GatewayException(ErrorCode.BAD_REQUEST, "'id' (number or string) is required");
+            }
+            handle(typeNode.asText(), id, (ObjectNode) msg);
+        } catch (GatewayException e) {
+            sendError(id, e);
+        } catch (RuntimeException e) {
+            LOG.error("request failed", e);
+            sendError(id, GatewayException.from(e));
+        }
+    }
+
+    private void handle(String type, JsonNode id, ObjectNode msg) {
+        Session s = currentSession();
+        if (s != null) {
+            s.touch();
+        }
+        if (type.equals("hello")) {
+            hello(id, msg);
+            return;
+        }
+        if (s == null) {
+            if (type.equals("register") || type.equals("unregister") || type.equals("ping") || type.equals("bye")
+                    || CALL_REQUESTS.contains(type)) {
+                throw new GatewayException(ErrorCode.NOT_SIGNED_IN, "send 'hello' first");
+            }
+            throw new GatewayException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + abbreviate(type) + "'");
+        }
+        switch (type) {
+            case "register" -> {
+                String dn = requiredText(msg, "dn");
+                String password = optionalText(msg, "password");
+                CompletableFuture<Registration> f = app.sessions().register(s, dn, password);
+                f.whenComplete((r, err) -> {
+                    if (err != null) {
+                        sendError(id, GatewayException.from(err));
+                    } else {
+                        ObjectNode out = result(id);
+                        out.put("dn", r.dn());
+                        out.put("expires", r.expires());
+                        send(out);
+                    }
+                });
+            }
+            case "unregister" -> app.sessions().unregister(s).whenComplete((dn, err) -> {
+                if (err != null) {
+                    sendError(id, GatewayException.from(err));
+                } else {
+                    send(result(id).put("dn", dn));
+                }
+            });
+            case "ping" -> send(result(id).put("time", System.currentTimeMillis()));
+            case "bye" -> {
+                s.detach(this);
+                app.sessions().end(s, "signed-out");
+                send(result(id));
+                close(CloseReason.CloseCodes.NORMAL_CLOSURE, "signed out");
+            }
+            default -> {
+                if (CALL_REQUESTS.contains(type)) {
+                    throw new GatewayException(ErrorCode.NOT_IMPLEMENTED,
+                            "'" + type + "' (calls) is not served by this gateway version yet");
+                }
+                throw new GatewayException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + abbreviate(type) + "'");
+            }
+        }
+    }
+
+    private void hello(JsonNode id, ObjectNode msg) {
+        synchronized (this) {
+            if (session != null) {
+                throw new GatewayException(ErrorCode.ALREADY_SIGNED_IN, "this socket already carries session "
+                        + session.id());
+            }
+        }
+        JsonNode v = msg.get("version");
+        if (v != null && (!v.isIntegralNumber() || v.asInt() != 1)) {
+            throw new GatewayException(ErrorCode.UNSUPPORTED_VERSION, "protocol version " + v + " is not supported; use 1");
+        }
+        String resume = optionalText(msg, "session");
+        Session s;
+        boolean resumed;
+        if (resume != null) {
+            try {
+                s = app.sessions().find(resume);
+            } catch (GatewayException e) {
+                ObjectNode err = errorMessage(id, e);
+                // Name the owning instance: the client then knows its instance is gone or moved.
+                String owner = SessionService.ownerInstance(resume);
+                if (owner != null) {
+                    err.put("instance", owner);
+                }
+                send(err);
+                return;
+            }
+            resumed = true;
+        } else {
+            s = app.sessions().create(Session.Kind.WEBSOCKET, remoteAddress, userAgent);
+            resumed = false;
+        }
+        synchronized (this) {
+            session = s;
+        }
+        s.touch();
+        SessionEventSink previous = s.attach(this);
+        if (previous instanceof WsConnection other && other != this) {
+            other.close(new CloseReason.CloseCode() {
+                @Override
+                public int getCode() {
+                    return 4000;
+                }
+            }, "session resumed elsewhere");
+        }
+        ObjectNode out = result(id);
+        out.put("session", s.id());
+        out.put("instance", app.config().instanceId());
+        out.put("resumed", resumed);
+        out.put("keepaliveInterval", app.config().session().keepaliveInterval().toSeconds());
+        out.put("idleTimeout", app.config().session().idleTimeout().toSeconds());
+        Registration r = s.registration();
+        if (r == null) {
+            out.putNull("registration");
+        } else {
+            ObjectNode reg = out.putObject("registration");
+            reg.put("dn", r.dn());
+            reg.put("state", r.state() == Registration.State.REGISTERED ? "registered" : "registering");
+        }
+        send(out);
+    }
+
+    @Override
+    public void deliver(SessionEvent event) {
+        ObjectNode out = json.createObjectNode();
+        out.put("type", "event");
+        if (event instanceof SessionEvent.Registered r) {
+            out.put("name", "registered");
+            out.put("dn", r.dn());
+            out.put("expires", r.expires());
+        } else if (event instanceof SessionEvent.Unregistered u) {
+            out.put("name", "unregistered");
+            out.put("dn", u.dn());
+            out.put("reason", u.reason());
+            if (u.sipStatus() != null) {
+                out.put("sipStatus", u.sipStatus());
+                out.put("sipReason", u.sipReason());
+            }
+        } else if (event instanceof SessionEvent.Shutdown sd) {
+            out.put("name", "shutdown");
+            out.put("reason", sd.reason());
+        } else if (event instanceof SessionEvent.Ended e) {
+            out.put("name", "session-ended");
+            out.put("reason", e.reason());
+            send(out);
+            close(CloseReason.CloseCodes.NORMAL_CLOSURE, "session ended: " + e.reason());
+            return;
+        }
+        send(out);
+    }
+
+    void onClosed(CloseReason reason) {
+        Session s = currentSession();
+        if (s != null) {
+            // The session lives on for gateway.session.idle-timeout so the browser can resume it.
+            s.detach(this);
+        }
+    }
+
+    void close(CloseReason.CloseCode code, String reason) {
+        try {
+            if (ws.isOpen()) {
+                ws.close(new CloseReason(code, reason));
+            }
+        } catch (IOException e) {
+            LOG.debug("close: {}", e.toString());
+        }
+    }
+
+    private synchronized Session currentSession() {
+        return session;
+    }
+
+    private ObjectNode result(JsonNode id) {
+        ObjectNode out = json.createObjectNode();
+        out.put("type", "result");
+        out.set("id", id);
+        return out;
+    }
+
+    private void sendError(JsonNode id, GatewayException e) {
+        send(errorMessage(id, e));
+    }
+
+    private ObjectNode errorMessage(JsonNode id, GatewayException e) {
+        ObjectNode out = json.createObjectNode();
+        out.put("type", "error");
+        if (id == null) {
+            out.putNull("id");
+        } else {
+            out.set("id", id);
+        }
+        out.put("code", e.code().name());
+        out.put("message", e.getMessage());
+        if (e.sipStatus() != null) {
+            out.put("sipStatus", e.sipStatus());
+            out.put("sipReason", e.sipReason());
+        }
+        return out;
+    }
+
+    private void send(ObjectNode message) {
+        String text = message.toString();
+        synchronized (ws) {
+            if (!ws.isOpen()) {
+                return;
+            }
+            try {
+                ws.getBasicRemote().sendText(text);
+            } catch (IOException | IllegalStateException e) {
+                LOG.debug("send failed: {}", e.toString());
+            }
+        }
+    }
+
+    private static String requiredText(ObjectNode msg, String field) {
+        JsonNode n = msg.get(field);
+        if (n == null || n.isNull()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'" + field + "' is required");
+        }
+        if (!n.isTextual()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'" + field + "' must be a string");
+        }
+        return n.asText();
+    }
+
+    private static String optionalText(ObjectNode msg, String field) {
+        JsonNode n = msg.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'" + field + "' must be a string");
+        }
+        return n.asText();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    }
+}

@@ -1,0 +1,35 @@
+package io.webrtcgateway.error;
+
+/**
+ * Stable error codes of every browser-facing API (WebSocket, REST, legacy). Programs match on these;
+ * they are documented in docs/protocol.md. Kept apart from SIP status codes, which travel alongside.
+ */
+public enum ErrorCode {
+    BAD_JSON(400),
+    BAD_REQUEST(400),
+    UNKNOWN_TYPE(400),
+    UNSUPPORTED_VERSION(400),
+    NOT_SIGNED_IN(401),
+    ALREADY_SIGNED_IN(409),
+    SESSION_UNKNOWN(404),
+    INVALID_DN(400),
+    ALREADY_REGISTERED(409),
+    REGISTRATION_IN_PROGRESS(409),
+    NOT_REGISTERED(409),
+    SIP_REJECTED(403),
+    SIP_TIMEOUT(504),
+    SIP_UNAVAILABLE(503),
+    TOO_MANY_SESSIONS(503),
+    MESSAGE_TOO_BIG(413),
+    FORBIDDEN_ORIGIN(403),
+    NOT_READY(503),
+    NOT_IMPLEMENTED(501),
+    INTERNAL(500);
+
+    /** HTTP status used by the REST and legacy edges for this error. */
+    public final int httpStatus;
+
+    ErrorCode(int httpStatus) {
+        this.httpStatus = httpStatus;
+    }
+}

@@ -1,0 +1,66 @@
+package io.webrtcgateway.launcher;
+
+import io.webrtcgateway.config.ConfigException;
+import io.webrtcgateway.config.ConfigLoader;
+import io.webrtcgateway.config.GatewayConfig;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * Runs the WAR on embedded Jetty 12.1 (ee10) on {@code gateway.http.host:port}. Invalid configuration
+ * stops it before Jetty starts, with the key named; a failing webapp exits with status 1 instead of
+ * serving 503s. SIGTERM stops Jetty, which stops the gateway gracefully (un-REGISTERs every DN).
+ */
+public final class StandaloneLauncher {
+    static final String WAR_PROPERTY = "webrtc-gateway.standalone.war";
+
+    private StandaloneLauncher() {}
+
+    public static void main(String[] args) throws Exception {
+        GatewayConfig config;
+        try {
+            config = ConfigLoader.load();
+        } catch (ConfigException e) {
+            System.err.println("webrtc-gateway: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        String war = System.getProperty(WAR_PROPERTY);
+        if (war == null) {
+            System.err.println("webrtc-gateway: run me with java -jar webrtc-gateway-standalone.jar");
+            System.exit(2);
+            return;
+        }
+        Server server = new Server();
+        ServerConnector http = new ServerConnector(server);
+        http.setHost(config.http().host());
+        http.setPort(config.http().port());
+        server.addConnector(http);
+
+        WebAppContext webapp = new WebAppContext();
+        webapp.setContextPath("/");
+        webapp.setWar(war);
+        webapp.setParentLoaderPriority(false);
+        webapp.setThrowUnavailableOnStartupException(true);
+        JakartaWebSocketServletContainerInitializer.configure(webapp, null);
+        server.setHandler(webapp);
+        server.setStopAtShutdown(true);
+        server.setStopTimeout(config.cluster().shutdownTimeout().toMillis() + 5000);
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("webrtc-gateway: failed to start: " + e.getMessage());
+            try {
+                server.stop();
+            } finally {
+                System.exit(1);
+            }
+            return;
+        }
+        System.out.println("WebRTC Gateway " + config.instanceId() + " listening on http://"
+                + config.http().host() + ":" + http.getLocalPort() + "/ (demo: /demo/, health: /health/ready)");
+        server.join();
+    }
+}

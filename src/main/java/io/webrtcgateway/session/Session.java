@@ -1,0 +1,118 @@
+package io.webrtcgateway.session;
+
+import io.webrtcgateway.sip.Registration;
+import java.time.Instant;
+
+/**
+ * A signed-in browser: who it is, where it connects from, its registration. Edges attach an event sink
+ * (a WebSocket connection, a legacy mailbox). Mutable fields are guarded by {@code this}; nothing here
+ * does I/O.
+ */
+public final class Session {
+    public enum Kind { WEBSOCKET, REST, LEGACY }
+
+    private final String id;
+    private final Kind kind;
+    private final Instant createdAt = Instant.now();
+    private final String remoteAddress;
+    private final String userAgent;
+    private volatile long lastActivityNanos = System.nanoTime();
+    /** Guarded by this. */
+    private SessionEventSink sink;
+    /** Guarded by this. */
+    private Registration registration;
+    /** Guarded by this: a register/unregister waiting for SIP Server. */
+    private boolean registrationBusy;
+    /** Guarded by this. */
+    private boolean ended;
+
+    Session(String id, Kind kind, String remoteAddress, String userAgent) {
+        this.id = id;
+        this.kind = kind;
+        this.remoteAddress = remoteAddress;
+        this.userAgent = userAgent;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    public String remoteAddress() {
+        return remoteAddress;
+    }
+
+    public String userAgent() {
+        return userAgent;
+    }
+
+    /** The browser showed a sign of life. */
+    public void touch() {
+        lastActivityNanos = System.nanoTime();
+    }
+
+    long idleNanos(long now) {
+        return now - lastActivityNanos;
+    }
+
+    /** Attaches a sink and returns the previous one (e.g. the socket a resumed session leaves behind). */
+    public synchronized SessionEventSink attach(SessionEventSink newSink) {
+        SessionEventSink old = sink;
+        sink = newSink;
+        return old;
+    }
+
+    /** Detaches {@code s} if it is still the session's sink. */
+    public synchronized void detach(SessionEventSink s) {
+        if (sink == s) {
+            sink = null;
+        }
+    }
+
+    public synchronized SessionEventSink sink() {
+        return sink;
+    }
+
+    public void deliver(SessionEvent event) {
+        SessionEventSink s = sink();
+        if (s != null) {
+            s.deliver(event);
+        }
+    }
+
+    public synchronized Registration registration() {
+        return registration;
+    }
+
+    synchronized void setRegistration(Registration r) {
+        registration = r;
+    }
+
+    synchronized boolean isRegistrationBusy() {
+        return registrationBusy;
+    }
+
+    synchronized void setRegistrationBusy(boolean busy) {
+        registrationBusy = busy;
+    }
+
+    public synchronized boolean isEnded() {
+        return ended;
+    }
+
+    /** Marks ended; true only for the first caller. */
+    synchronized boolean markEnded() {
+        if (ended) {
+            return false;
+        }
+        ended = true;
+        return true;
+    }
+}

@@ -1,0 +1,240 @@
+package io.webrtcgateway.session;
+
+import io.webrtcgateway.cluster.Admission;
+import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.sip.Registration;
+import io.webrtcgateway.sip.RegistrationClient;
+import io.webrtcgateway.sip.RegistrationListener;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Signed-in sessions: creation under admission control, lookup, registration of the session's DN, sign-out
+ * and expiry of sessions whose browser went silent. Every edge goes through here, so the rules (one DN per
+ * session, no overlapping register/unregister, un-REGISTER on every way a session ends) hold for all.
+ */
+public final class SessionService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final GatewayConfig config;
+    private final RegistrationClient registrations;
+    private final ScheduledExecutorService timers;
+    private final Admission admission;
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private ScheduledFuture<?> sweeper;
+
+    public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
+                          Admission admission) {
+        this.config = config;
+        this.registrations = registrations;
+        this.timers = timers;
+        this.admission = admission;
+    }
+
+    public void start() {
+        long period = Math.max(100, Math.min(1000, config.session().idleTimeout().toMillis() / 4));
+        sweeper = timers.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** A new session, or NOT_READY / TOO_MANY_SESSIONS. */
+    public Session create(Session.Kind kind, String remoteAddress, String userAgent) {
+        if (!admission.acceptingSessions()) {
+            throw new GatewayException(ErrorCode.NOT_READY,
+                    "instance " + config.instanceId() + " is " + admission.stateName() + "; connect again");
+        }
+        if (sessions.size() >= config.limits().maxSessions()) {
+            throw new GatewayException(ErrorCode.TOO_MANY_SESSIONS,
+                    "instance " + config.instanceId() + " has reached gateway.limits.max-sessions ("
+                            + config.limits().maxSessions() + ")");
+        }
+        Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256));
+        sessions.put(s.id(), s);
+        LOG.info("session {} created ({}, from {})", s.id(), kind, remoteAddress);
+        return s;
+    }
+
+    private String newId() {
+        byte[] b = new byte[18];
+        RANDOM.nextBytes(b);
+        // The instance suffix lets any instance tell a foreign session from an expired one (Jetty does the same).
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "." + config.instanceId();
+    }
+
+    /** The live session with this id, or SESSION_UNKNOWN naming the instance that owns it. */
+    public Session find(String id) {
+        Session s = id == null ? null : sessions.get(id);
+        if (s == null || s.isEnded()) {
+            throw unknown(id);
+        }
+        return s;
+    }
+
+    public Optional<Session> lookup(String id) {
+        return Optional.ofNullable(id == null ? null : sessions.get(id));
+    }
+
+    public GatewayException unknown(String id) {
+        String owner = ownerInstance(id);
+        String where = owner == null || owner.equals(config.instanceId())
+                ? "it expired or was signed out"
+                : "it belongs to instance " + owner;
+        return new GatewayException(ErrorCode.SESSION_UNKNOWN, "unknown session: " + where + "; sign in again");
+    }
+
+    /** The instance id a session id names, or null if it has no suffix. */
+    public static String ownerInstance(String id) {
+        if (id == null) {
+            return null;
+        }
+        int dot = id.lastIndexOf('.');
+        return dot > 0 && dot < id.length() - 1 ? id.substring(dot + 1) : null;
+    }
+
+    public Collection<Session> all() {
+        return List.copyOf(sessions.values());
+    }
+
+    public int count() {
+        return sessions.size();
+    }
+
+    /** Registers {@code dn} for the session; completes after SIP Server's 200 OK. */
+    public CompletableFuture<Registration> register(Session s, String dn, String password) {
+        Dn.validate(dn);
+        synchronized (s) {
+            if (s.isEnded()) {
+                throw unknown(s.id());
+            }
+            if (s.isRegistrationBusy()) {
+                throw new GatewayException(ErrorCode.REGISTRATION_IN_PROGRESS,
+                        "a register or unregister of this session is still waiting for SIP Server");
+            }
+            Registration current = s.registration();
+            if (current != null) {
+                throw new GatewayException(ErrorCode.ALREADY_REGISTERED,
+                        "this session has already registered DN " + current.dn() + "; unregister first");
+            }
+            s.setRegistrationBusy(true);
+        }
+        RegistrationListener listener = (r, reason, sipStatus, sipReason) -> {
+            boolean wasOurs;
+            synchronized (s) {
+                wasOurs = s.registration() == r;
+                if (wasOurs) {
+                    s.setRegistration(null);
+                }
+            }
+            if (wasOurs) {
+                LOG.info("session {}: DN {} lost its registration ({})", s.id(), r.dn(), reason);
+                s.deliver(new SessionEvent.Unregistered(r.dn(), reason, sipStatus, sipReason));
+            }
+        };
+        CompletableFuture<Registration> result;
+        try {
+            result = registrations.register(dn, password, listener, s);
+        } catch (RuntimeException e) {
+            s.setRegistrationBusy(false);
+            throw e;
+        }
+        return result.whenComplete((r, error) -> {
+            boolean endedMeanwhile;
+            synchronized (s) {
+                s.setRegistrationBusy(false);
+                endedMeanwhile = s.isEnded();
+                if (error == null && !endedMeanwhile) {
+                    s.setRegistration(r);
+                }
+            }
+            if (error == null) {
+                if (endedMeanwhile && r.owner() == s) {
+                    registrations.unregister(r);
+                } else if (!endedMeanwhile) {
+                    s.deliver(new SessionEvent.Registered(r.dn(), r.expires()));
+                }
+            }
+        });
+    }
+
+    /** Un-registers the session's DN; completes when SIP Server answered (or timed out). */
+    public CompletableFuture<String> unregister(Session s) {
+        Registration r;
+        synchronized (s) {
+            if (s.isRegistrationBusy()) {
+                throw new GatewayException(ErrorCode.REGISTRATION_IN_PROGRESS,
+                        "a register or unregister of this session is still waiting for SIP Server");
+            }
+            r = s.registration();
+            if (r == null) {
+                throw new GatewayException(ErrorCode.NOT_REGISTERED, "this session has no registered DN");
+            }
+            s.setRegistrationBusy(true);
+            s.setRegistration(null);
+        }
+        CompletableFuture<Void> done = r.owner() == s ? registrations.unregister(r) : CompletableFuture.completedFuture(null);
+        return done.handle((v, e) -> {
+            s.setRegistrationBusy(false);
+            return r.dn();
+        });
+    }
+
+    /** Ends the session: un-registers its DN (without waiting), forgets it, tells its edge. */
+    public CompletableFuture<Void> end(Session s, String reason) {
+        if (!s.markEnded()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        sessions.remove(s.id(), s);
+        Registration r;
+        synchronized (s) {
+            r = s.registration();
+            s.setRegistration(null);
+        }
+        LOG.info("session {} ended ({})", s.id(), reason);
+        s.deliver(new SessionEvent.Ended(reason));
+        if (r != null && r.owner() == s) {
+            return registrations.unregister(r);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private void expireIdle() {
+        long now = System.nanoTime();
+        long limit = config.session().idleTimeout().toNanos();
+        for (Session s : sessions.values()) {
+            if (s.idleNanos(now) > limit) {
+                end(s, "expired");
+            }
+        }
+    }
+
+    /** Tells every session's browser that this instance is going away. */
+    public void announceShutdown() {
+        for (Session s : sessions.values()) {
+            s.deliver(new SessionEvent.Shutdown("stopping"));
+        }
+    }
+
+    private static String truncate(String s, int max) {
+        return s == null ? "" : s.length() <= max ? s : s.substring(0, max);
+    }
+
+    @Override
+    public void close() {
+        if (sweeper != null) {
+            sweeper.cancel(false);
+        }
+    }
+}

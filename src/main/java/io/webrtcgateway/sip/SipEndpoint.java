@@ -1,0 +1,264 @@
+package io.webrtcgateway.sip;
+
+import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.config.HostPort;
+import io.webrtcgateway.config.SipServerAddress;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TooManyListenersException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import javax.sip.ClientTransaction;
+import javax.sip.DialogTerminatedEvent;
+import javax.sip.IOExceptionEvent;
+import javax.sip.ListeningPoint;
+import javax.sip.RequestEvent;
+import javax.sip.ResponseEvent;
+import javax.sip.SipException;
+import javax.sip.SipFactory;
+import javax.sip.SipListener;
+import javax.sip.SipProvider;
+import javax.sip.SipStack;
+import javax.sip.TimeoutEvent;
+import javax.sip.TransactionTerminatedEvent;
+import javax.sip.address.AddressFactory;
+import javax.sip.header.HeaderFactory;
+import javax.sip.message.MessageFactory;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's JAIN-SIP stack: listening points (UDP and TCP on {@code gateway.sip.listen}), factories,
+ * and the one {@link SipListener}, which only routes: responses and timeouts to the
+ * {@link ClientTransactionHandler} stored on the transaction, requests to the handler registered for the
+ * method. Nothing here blocks or holds a lock across calls into JAIN-SIP.
+ */
+public final class SipEndpoint implements SipListener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SipEndpoint.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final GatewayConfig.Sip config;
+    private final String instanceId;
+    private final Map<String, Consumer<RequestEvent>> requestHandlers = new ConcurrentHashMap<>();
+    private SipStack stack;
+    private SipProvider udpProvider;
+    private SipProvider tcpProvider;
+    private AddressFactory addressFactory;
+    private HeaderFactory headerFactory;
+    private MessageFactory messageFactory;
+    private String advertisedHost;
+    private int advertisedPort;
+
+    public SipEndpoint(GatewayConfig.Sip config, String instanceId) {
+        this.config = config;
+        this.instanceId = instanceId;
+    }
+
+    /** Creates the stack and binds; {@code primary} is used to detect the advertised address. */
+    public void start(SipServerAddress primary) throws Exception {
+        SipFactory factory = SipFactory.getInstance();
+        factory.setPathName("gov.nist");
+        Properties p = new Properties();
+        // Unique per start: JAIN-SIP caches stacks by name, and a redeployed WAR must get a fresh one.
+        p.setProperty("javax.sip.STACK_NAME", "webrtc-gateway-" + instanceId + "-" + randomHex(4));
+        p.setProperty("javax.sip.AUTOMATIC_DIALOG_SUPPORT", "off");
+        // Our listener only enqueues, so concurrent delivery is safe and avoids one slow call blocking all.
+        p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "true");
+        p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
+        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", "ERROR");
+        p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
+        p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
+        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "65536");
+        stack = factory.createSipStack(p);
+        addressFactory = factory.createAddressFactory();
+        headerFactory = factory.createHeaderFactory();
+        messageFactory = factory.createMessageFactory();
+
+        HostPort listen = config.listen();
+        String bindHost = listen.host();
+        ListeningPoint udp = stack.createListeningPoint(bindHost, listen.port(), ListeningPoint.UDP);
+        ListeningPoint tcp = stack.createListeningPoint(bindHost, listen.port(), ListeningPoint.TCP);
+        udpProvider = stack.createSipProvider(udp);
+        tcpProvider = stack.createSipProvider(tcp);
+        try {
+            udpProvider.addSipListener(this);
+            tcpProvider.addSipListener(this);
+        } catch (TooManyListenersException e) {
+            throw new IllegalStateException(e);
+        }
+        stack.start();
+
+        if (!config.publicAddress().isEmpty()) {
+            HostPort pub = HostPort.parse(config.publicAddress(), listen.port());
+            advertisedHost = pub.host();
+            advertisedPort = pub.port();
+        } else {
+            advertisedHost = isWildcard(bindHost) ? localAddressToward(primary) : bindHost;
+            advertisedPort = listen.port();
+        }
+        LOG.info("SIP listening on {} (udp, tcp), advertised as {}:{}", listen, advertisedHost, advertisedPort);
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    }
+
+    /** The local address the kernel would use toward the SIP Server; a UDP connect sends nothing. */
+    private static String localAddressToward(SipServerAddress server) {
+        if (server == null || server.address() == null) {
+            return "127.0.0.1";
+        }
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.connect(new InetSocketAddress(InetAddress.getByName(server.address().host()), server.address().port()));
+            InetAddress local = s.getLocalAddress();
+            return local == null || local.isAnyLocalAddress() ? "127.0.0.1" : local.getHostAddress();
+        } catch (Exception e) {
+            LOG.warn("cannot detect local address toward {}: {}; using 127.0.0.1", server, e.toString());
+            return "127.0.0.1";
+        }
+    }
+
+    public void onRequest(String method, Consumer<RequestEvent> handler) {
+        requestHandlers.put(method, handler);
+    }
+
+    public AddressFactory addresses() {
+        return addressFactory;
+    }
+
+    public HeaderFactory headers() {
+        return headerFactory;
+    }
+
+    public MessageFactory messages() {
+        return messageFactory;
+    }
+
+    public String advertisedHost() {
+        return advertisedHost;
+    }
+
+    public int advertisedPort() {
+        return advertisedPort;
+    }
+
+    public String userAgent() {
+        return config.userAgent();
+    }
+
+    public SipProvider provider(String transport) {
+        return "tcp".equalsIgnoreCase(transport) || "tls".equalsIgnoreCase(transport) ? tcpProvider : udpProvider;
+    }
+
+    /** Sends {@code request} in a new client transaction whose outcome goes to {@code handler}. */
+    public ClientTransaction send(Request request, String transport, ClientTransactionHandler handler)
+            throws SipException {
+        ClientTransaction ct = provider(transport).getNewClientTransaction(request);
+        ct.setApplicationData(handler);
+        ct.sendRequest();
+        return ct;
+    }
+
+    public static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    public String newCallId() {
+        return randomHex(12) + "@" + advertisedHost;
+    }
+
+    @Override
+    public void processRequest(RequestEvent event) {
+        String method = event.getRequest().getMethod();
+        Consumer<RequestEvent> handler = requestHandlers.get(method);
+        try {
+            if (handler != null) {
+                handler.accept(event);
+            } else if (!Request.ACK.equals(method)) {
+                reply(event, Response.NOT_IMPLEMENTED);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("failed to handle {}: {}", method, e.toString());
+        }
+    }
+
+    /** Answers a request statelessly-safe: through its server transaction if one exists. */
+    public void reply(RequestEvent event, int status) {
+        try {
+            Response response = messageFactory.createResponse(status, event.getRequest());
+            response.addHeader(headerFactory.createUserAgentHeader(java.util.List.of(config.userAgent())));
+            if (event.getServerTransaction() != null) {
+                event.getServerTransaction().sendResponse(response);
+            } else {
+                ((SipProvider) event.getSource()).sendResponse(response);
+            }
+        } catch (Exception e) {
+            LOG.debug("cannot answer {}: {}", event.getRequest().getMethod(), e.toString());
+        }
+    }
+
+    @Override
+    public void processResponse(ResponseEvent event) {
+        ClientTransaction ct = event.getClientTransaction();
+        if (ct != null && ct.getApplicationData() instanceof ClientTransactionHandler h) {
+            h.onResponse(event);
+        } else {
+            LOG.debug("stray response {} dropped", event.getResponse().getStatusCode());
+        }
+    }
+
+    @Override
+    public void processTimeout(TimeoutEvent event) {
+        if (!event.isServerTransaction() && event.getClientTransaction() != null
+                && event.getClientTransaction().getApplicationData() instanceof ClientTransactionHandler h) {
+            h.onFailure("timeout");
+        }
+    }
+
+    @Override
+    public void processIOException(IOExceptionEvent event) {
+        LOG.debug("SIP transport error toward {}:{}/{}", event.getHost(), event.getPort(), event.getTransport());
+    }
+
+    @Override
+    public void processTransactionTerminated(TransactionTerminatedEvent event) {}
+
+    @Override
+    public void processDialogTerminated(DialogTerminatedEvent event) {}
+
+    @Override
+    public void close() {
+        if (stack == null) {
+            return;
+        }
+        for (SipProvider provider : new SipProvider[] {udpProvider, tcpProvider}) {
+            if (provider == null) {
+                continue;
+            }
+            try {
+                provider.removeSipListener(this);
+                stack.deleteSipProvider(provider);
+            } catch (Exception e) {
+                LOG.debug("closing provider: {}", e.toString());
+            }
+        }
+        try {
+            for (var it = stack.getListeningPoints(); it.hasNext(); ) {
+                stack.deleteListeningPoint((ListeningPoint) it.next());
+            }
+        } catch (Exception e) {
+            LOG.debug("closing listening points: {}", e.toString());
+        }
+        stack.stop();
+        stack = null;
+    }
+}
