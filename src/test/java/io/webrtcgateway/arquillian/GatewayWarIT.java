@@ -69,6 +69,13 @@ class GatewayWarIT {
     }
 
     @Test
+    void restApiAnswers() throws Exception {
+        HttpResponse<String> instance = probe.get("/api/v1/instance");
+        assertEquals(200, instance.statusCode(), instance.body());
+        assertTrue(instance.body().contains("\"instance\""), instance.body());
+    }
+
+    @Test
     void webSocketHelloOpensASession() throws Exception {
         JsonNode result = probe.exchange("/ws", "{\"type\":\"hello\",\"id\":1,\"version\":1}", Duration.ofSeconds(10));
         assertEquals("result", result.path("type").asText(), result.toString());

@@ -89,6 +89,11 @@ class StandaloneJettyIT {
 
         awaitOrShowLog(() -> probe.awaitStatus("/health/ready", 200, START_TIMEOUT, whileJettyRuns));
 
+        // Jersey (JAX-RS in the WAR) works on this container.
+        HttpResponse<String> instance = probe.get("/api/v1/instance");
+        assertEquals(200, instance.statusCode(), instance.body());
+        assertTrue(instance.body().contains("\"instance\""), instance.body());
+
         JsonNode result = probe.exchange("/ws", "{\"type\":\"hello\",\"id\":1,\"version\":1}", Duration.ofSeconds(10));
         assertEquals("result", result.path("type").asText(), "hello answer: " + result);
         assertEquals(1, result.path("id").asInt(), "hello answer: " + result);
