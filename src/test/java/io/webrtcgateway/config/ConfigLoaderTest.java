@@ -1,0 +1,102 @@
+package io.webrtcgateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+    @Test
+    void defaultsMatchTheSpec() {
+        GatewayConfig c = ConfigLoader.parse("");
+        assertEquals("0.0.0.0", c.http().host());
+        assertEquals(8086, c.http().port());
+        assertEquals(new HostPort("0.0.0.0", 5070), c.sip().listen());
+        assertTrue(c.sip().usesSandbox());
+        assertEquals(Duration.ofSeconds(3600), c.sip().registerExpires());
+        assertEquals(20000, c.media().rtpPortMin());
+        assertEquals(29999, c.media().rtpPortMax());
+        assertTrue(c.cors().allowedOrigins().isEmpty());
+        assertTrue(c.limits().maxSessions() > 0, "max-sessions 0 is sized to the box");
+        assertFalse(c.instanceId().isEmpty(), "instance id defaults to the host name");
+    }
+
+    @Test
+    void parsesServersWithTransports() {
+        GatewayConfig c = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\", \"sip.example.com:5080;transport=tcp\", \"[::1]:5062\"]");
+        assertEquals(new HostPort("10.0.0.1", 5060), c.sip().servers().get(0).address());
+        assertEquals("udp", c.sip().servers().get(0).transport());
+        assertEquals("tcp", c.sip().servers().get(1).transport());
+        assertEquals(new HostPort("::1", 5062), c.sip().servers().get(2).address());
+        assertFalse(c.sip().usesSandbox());
+    }
+
+    @Test
+    void unknownKeySuggestsTheClosest() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("gateway.sip.registr-expires = 60 s"));
+        assertTrue(e.getMessage().contains("gateway.sip.registr-expires"), e.getMessage());
+        assertTrue(e.getMessage().contains("did you mean 'gateway.sip.register-expires'"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "gateway.http.port = 70000                          | gateway.http.port",
+        "gateway.http.port = \"abc\"                        | gateway.http.port",
+        "gateway.sip.servers = []                           | gateway.sip.servers",
+        "gateway.sip.servers = [\"host:5060;transport=sctp\"] | gateway.sip.servers",
+        "gateway.sip.servers = [\"host:99999\"]             | gateway.sip.servers",
+        "gateway.sip.listen = \"::1:5070\"                  | gateway.sip.listen",
+        "gateway.media.rtp-port-range = \"30000-20000\"     | gateway.media.rtp-port-range",
+        "gateway.media.rtp-port-range = \"80-90\"           | gateway.media.rtp-port-range",
+        "gateway.sip.register-expires = 1 s                 | gateway.sip.register-expires",
+        "gateway.session.idle-timeout = \"soon\"            | gateway.session.idle-timeout",
+        "gateway.session.keepalive-interval = 90 s          | gateway.session.keepalive-interval",
+        "gateway.legacy.poll-timeout = 2 m                  | gateway.legacy.poll-timeout",
+        "gateway.cors.allowed-origins = [\"example.com\"]   | gateway.cors.allowed-origins",
+        "gateway.instance-id = \"bad id!\"                  | gateway.instance-id",
+        "gateway.cluster.affinity-cookie = \"a b\"          | gateway.cluster.affinity-cookie",
+        "gateway.limits.max-message-bytes = 10              | gateway.limits.max-message-bytes",
+    })
+    void invalidValuesNameTheKey(String hocon, String key) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(hocon));
+        assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+    }
+
+    @Test
+    void fileThenOverrides(@TempDir Path dir) throws Exception {
+        File f = dir.resolve("gw.conf").toFile();
+        Files.writeString(f.toPath(), "gateway { instance-id = \"from-file\", http.port = 9000 }\n");
+        GatewayConfig c = ConfigLoader.load(f, ConfigFactory.parseMap(Map.of("gateway.http.port", "9100")));
+        assertEquals("from-file", c.instanceId());
+        assertEquals(9100, c.http().port(), "overrides win over the file");
+    }
+
+    @Test
+    void missingOrBrokenFileIsAClearError(@TempDir Path dir) throws Exception {
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(dir.resolve("nope.conf").toFile(), ConfigFactory.empty()));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        File broken = dir.resolve("broken.conf").toFile();
+        Files.writeString(broken.toPath(), "gateway { http.port = \n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(broken, ConfigFactory.empty()));
+        assertTrue(e.getMessage().contains("not valid HOCON"), e.getMessage());
+    }
+
+    @Test
+    void otherLibrariesKeysAreLeftAlone() {
+        GatewayConfig c = ConfigLoader.parse("akka.loglevel = DEBUG\ngateway.http.port = 8090");
+        assertEquals(8090, c.http().port());
+    }
+}
