@@ -3,8 +3,10 @@ package io.webrtcgateway.arquillian;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
@@ -110,6 +112,11 @@ public class JettyEmbeddedContainer implements DeployableContainer<JettyEmbedded
         // instantiates gov.nist.* reflectively through its own class loader; a parent javax.sip with a WAR
         // gov.nist (or the other way round) breaks the stack, so take javax.sip/javax.sdp from the WAR too.
         webApp.getProtectedClassMatcher().exclude("javax.sip.", "javax.sdp.");
+        // The server's SLF4J provider jar is hidden by class name but its META-INF/services entry is not:
+        // the WAR's slf4j-api would find it and log "Provider ... not found". Hide the whole jar, as Jetty's
+        // logging-jetty module does for lib/logging/ in the distribution.
+        jarOf("org.eclipse.jetty.logging.JettyLoggingServiceProvider")
+                .ifPresent(jar -> webApp.getHiddenClassMatcher().add(jar));
         // Fail the deployment, not just answer 503, when the application's listener throws.
         webApp.setThrowUnavailableOnStartupException(true);
 
@@ -139,6 +146,17 @@ public class JettyEmbeddedContainer implements DeployableContainer<JettyEmbedded
             throw new DeploymentException("undeployment of " + archive.getName() + " failed", e);
         } finally {
             contexts.removeHandler(webApp);
+        }
+    }
+
+    /** The location ("file:/.../x.jar") of the jar holding {@code className}, if it is on the class path. */
+    private static Optional<String> jarOf(String className) {
+        try {
+            CodeSource source = Class.forName(className, false, JettyEmbeddedContainer.class.getClassLoader())
+                    .getProtectionDomain().getCodeSource();
+            return Optional.ofNullable(source).map(s -> s.getLocation().toString());
+        } catch (ClassNotFoundException e) {
+            return Optional.empty();
         }
     }
 
