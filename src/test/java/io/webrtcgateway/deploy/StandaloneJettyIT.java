@@ -1,0 +1,184 @@
+package io.webrtcgateway.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The WAR on a real Jetty 12.1 distribution (jetty-home, unpacked by the build in pre-integration-test) with
+ * the jetty-base shipped in deploy/jetty, started as an operator would: {@code java -jar start.jar}.
+ */
+class StandaloneJettyIT {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path temp;
+
+    private Process jetty;
+    private Path log;
+
+    @Test
+    void warServesHealthAndWebSocketOnStandaloneJetty() throws Exception {
+        Path jettyHome = requiredPath("it.jettyHome", "start.jar");
+        Path baseTemplate = requiredPath("it.jettyBase", "start.d");
+        Path war = requiredPath("gateway.war", null);
+        Path logDir = Paths.get(System.getProperty("gateway.buildDir", "target"), "it-logs");
+        Files.createDirectories(logDir);
+        log = logDir.resolve("StandaloneJettyIT-jetty.log");
+
+        Path jettyBase = temp.resolve("jetty-base");
+        copyTree(baseTemplate, jettyBase);
+        Files.copy(war, jettyBase.resolve("webapps/webrtc-gateway.war"), StandardCopyOption.REPLACE_EXISTING);
+        // With ${jetty.base}/work present Jetty unpacks the WAR there instead of /tmp; the TempDir cleans it.
+        Files.createDirectories(jettyBase.resolve("work"));
+
+        int sipPort = FreePorts.tcpAndUdp();
+        int sandboxPort = FreePorts.tcpAndUdp();
+        int rtpLow = FreePorts.udpRange(10);
+        Path config = temp.resolve("gateway.conf");
+        Files.writeString(config, String.join("\n",
+                "gateway.sip.listen = \"127.0.0.1:" + sipPort + "\"",
+                "gateway.sip.sandbox.listen = \"127.0.0.1:" + sandboxPort + "\"",
+                "gateway.media.rtp-port-range = \"" + rtpLow + "-" + (rtpLow + 9) + "\"",
+                ""));
+        int httpPort = FreePorts.tcp();
+
+        List<String> command = List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jettyHome.resolve("start.jar").toString(),
+                "jetty.base=" + jettyBase,
+                "jetty.http.host=127.0.0.1",
+                "jetty.http.port=" + httpPort);
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(jettyBase.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().put("GATEWAY_CONFIG", config.toString());
+
+        long t0 = System.nanoTime();
+        jetty = builder.start();
+        GatewayProbe probe = new GatewayProbe(URI.create("http://127.0.0.1:" + httpPort + "/"));
+        GatewayProbe.Pause whileJettyRuns = () -> {
+            if (jetty.waitFor(100, TimeUnit.MILLISECONDS)) {
+                fail("Jetty exited with " + jetty.exitValue() + " before it was up; log " + log + ":\n" + logTail());
+            }
+        };
+
+        HttpResponse<String> live = awaitOrShowLog(() -> probe.awaitStatus("/health/live", 200, START_TIMEOUT, whileJettyRuns));
+        long liveMillis = millisSince(t0);
+        assertTrue(live.body().contains("\"UP\""), "live body: " + live.body());
+
+        awaitOrShowLog(() -> probe.awaitStatus("/health/ready", 200, START_TIMEOUT, whileJettyRuns));
+
+        // Jersey (JAX-RS in the WAR) works on this container.
+        HttpResponse<String> instance = probe.get("/api/v1/instance");
+        assertEquals(200, instance.statusCode(), instance.body());
+        assertTrue(instance.body().contains("\"instance\""), instance.body());
+
+        JsonNode result = probe.exchange("/ws", "{\"type\":\"hello\",\"id\":1,\"version\":1}", Duration.ofSeconds(10));
+        assertEquals("result", result.path("type").asText(), "hello answer: " + result);
+        assertEquals(1, result.path("id").asInt(), "hello answer: " + result);
+
+        long t1 = System.nanoTime();
+        stopJetty();
+        long stopMillis = millisSince(t1);
+        String jettyLog = Files.readString(log);
+        // A SIGTERM runs Jetty's shutdown hook, which stops the web app (and so the gateway's listener).
+        assertTrue(jettyLog.contains("Stopped oeje10w.WebAppContext"),
+                "the web app was not stopped cleanly; log " + log + ":\n" + logTail());
+        System.out.printf("StandaloneJettyIT: /health/live after %d ms, stop took %d ms, total %d ms%n",
+                liveMillis, stopMillis, millisSince(t0));
+    }
+
+    @AfterEach
+    void stopIfRunning() throws InterruptedException {
+        if (jetty != null && jetty.isAlive()) {
+            jetty.descendants().forEach(ProcessHandle::destroyForcibly);
+            jetty.destroyForcibly();
+            jetty.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    private void stopJetty() throws Exception {
+        // start.jar runs Jetty in its own JVM unless the base asks for --exec; stop a forked child too.
+        List<ProcessHandle> children = new ArrayList<>(jetty.descendants().toList());
+        jetty.destroy();
+        children.forEach(ProcessHandle::destroy);
+        boolean exited = jetty.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertTrue(exited, "Jetty did not exit within " + STOP_TIMEOUT + " of SIGTERM");
+        for (ProcessHandle child : children) {
+            child.onExit().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    private interface Await<T> {
+        T run() throws InterruptedException;
+    }
+
+    private <T> T awaitOrShowLog(Await<T> await) throws InterruptedException {
+        try {
+            return await.run();
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nJetty log " + log + ":\n" + logTail(), e);
+        }
+    }
+
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 80), lines.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    private static Path requiredPath(String property, String mustContain) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            fail("system property " + property + " is not set; run through Maven: mvn verify");
+        }
+        Path path = Paths.get(value);
+        Path check = mustContain == null ? path : path.resolve(mustContain);
+        if (!Files.exists(check)) {
+            fail(check + " does not exist (" + property + "); run `mvn verify`, which unpacks jetty-home "
+                    + "and packages the WAR before the integration tests");
+        }
+        return path;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path source : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    private static long millisSince(long nanoTime) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoTime);
+    }
+}
