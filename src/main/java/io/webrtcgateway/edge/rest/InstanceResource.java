@@ -3,6 +3,7 @@ package io.webrtcgateway.edge.rest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -16,6 +17,7 @@ public final class InstanceResource {
     private final GatewayApplication app;
     private final ObjectMapper json;
 
+    @Inject
     public InstanceResource(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;

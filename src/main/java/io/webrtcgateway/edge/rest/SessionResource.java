@@ -12,6 +12,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -34,6 +35,7 @@ public final class SessionResource {
     private final GatewayApplication app;
     private final ObjectMapper json;
 
+    @Inject
     public SessionResource(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;
