@@ -151,10 +151,12 @@ public final class GatewayProcess extends PeerProcess {
         try {
             awaitHttpStatus("/health/live", 200, startTimeout);
         } catch (AssertionError e) {
-            AssertionError withLog = new AssertionError(e.getMessage() + "\nlog " + logFile() + " ends with:\n"
-                    + logTail(60), e);
+            boolean died = !isAlive(); // then requireAlive's message already carries the log tail
             kill9();
-            throw withLog;
+            if (died) {
+                throw e;
+            }
+            throw new AssertionError(e.getMessage() + "\nlog " + logFile() + " ends with:\n" + logTail(60), e);
         }
     }
 

@@ -109,7 +109,8 @@ public class PeerProcess implements AutoCloseable {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " is already running (pid " + process.pid() + ")");
         }
-        appendToLog("=== " + Instant.now() + " start: " + String.join(" ", command));
+        appendToLog("=== " + Instant.now() + " start: " + String.join(" ", command)
+                + (environment.isEmpty() ? "" : "\n=== environment: " + environment));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))

@@ -51,9 +51,10 @@ public final class Sipp extends PeerProcess {
     private final Path scenario;
     private final SippMessageLog messages;
     private final Path errorLog;
+    private final Duration startTimeout;
 
     private Sipp(String name, List<String> command, Path workDir, Path logFile, int port, Transport transport,
-            Path scenario, Path messageLog, Path errorLog) {
+            Path scenario, Path messageLog, Path errorLog, Duration startTimeout) {
         // SIPp draws its screen with curses; without TERM it may refuse to start.
         super(name, command, Map.of("TERM", "dumb"), workDir, logFile);
         this.port = port;
@@ -61,6 +62,7 @@ public final class Sipp extends PeerProcess {
         this.scenario = scenario;
         this.messages = new SippMessageLog(messageLog);
         this.errorLog = errorLog;
+        this.startTimeout = startTimeout;
     }
 
     /**
@@ -175,11 +177,32 @@ public final class Sipp extends PeerProcess {
         return errors().lines().filter(l -> l.contains("unexpected message")).count();
     }
 
-    private void awaitListening(Duration timeout) {
-        Poll.until(timeout, name() + " listening on " + transport + " " + address(), () -> {
-            requireAlive("starting");
-            return transport == Transport.UDP ? !FreePorts.udpFree(port) : !FreePorts.tcpFree(port);
-        });
+    /**
+     * Stops SIPp and starts it again on the same port with the same scenario, as a SIP Server that
+     * restarts would; the logs continue (what it saw before stays in {@link #received()}). Its calls
+     * (registration state per Call-ID) start over.
+     */
+    public void restart() {
+        stop();
+        launchAndAwaitListening();
+    }
+
+    /** Starts it again after {@link #stop()} or {@link #kill9()}, on the same port (e.g. "primary is back"). */
+    public void startAgain() {
+        launchAndAwaitListening();
+    }
+
+    private void launchAndAwaitListening() {
+        launch();
+        try {
+            Poll.until(startTimeout, name() + " listening on " + transport + " " + address(), () -> {
+                requireAlive("starting");
+                return transport == Transport.UDP ? !FreePorts.udpFree(port) : !FreePorts.tcpFree(port);
+            });
+        } catch (RuntimeException | Error e) {
+            kill9();
+            throw e;
+        }
     }
 
     private static Path resolveScenario(String scenario) {
@@ -209,6 +232,7 @@ public final class Sipp extends PeerProcess {
         private final Map<String, String> keys = new LinkedHashMap<>();
         private final List<String> extraArgs = new ArrayList<>();
         private Duration startTimeout = Duration.ofSeconds(10);
+        private boolean traceMessages = true;
 
         private Builder(Path scenario) {
             this.scenario = scenario;
@@ -267,6 +291,15 @@ public final class Sipp extends PeerProcess {
             return this;
         }
 
+        /**
+         * Whether every message is written to the message log (default true). Off only for load
+         * measurements: {@link #received()} and the await methods then see nothing.
+         */
+        public Builder traceMessages(boolean trace) {
+            this.traceMessages = trace;
+            return this;
+        }
+
         /** Starts SIPp and waits until it listens on its port; fails if sipp is missing or exits. */
         public Sipp start() {
             Path sipp = executable("sipp", "sip-tester");
@@ -276,6 +309,14 @@ public final class Sipp extends PeerProcess {
             Path messageLog = logFile.resolveSibling(base + "-messages.log");
             Path errorLog = logFile.resolveSibling(base + "-errors.log");
             Path statFile = logFile.resolveSibling(base + "-stats.csv");
+            try {
+                // logs of an earlier build; this run appends to them across restarts
+                for (Path old : List.of(messageLog, errorLog, statFile)) {
+                    Files.deleteIfExists(old);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete old SIPp logs", e);
+            }
             int localPort = port != 0 ? port : FreePorts.udpAndTcp();
 
             List<String> command = new ArrayList<>(List.of(sipp.toString(),
@@ -286,9 +327,13 @@ public final class Sipp extends PeerProcess {
                     "-nostdin",
                     // SIPp's UDP control socket otherwise hunts upwards from 8888; parallel SIPps then race.
                     "-cp", String.valueOf(FreePorts.udp()),
-                    "-trace_msg", "-message_file", messageLog.toString(),
-                    "-trace_err", "-error_file", errorLog.toString(),
+                    "-trace_err", "-error_file", errorLog.toString(), "-error_overwrite", "false",
                     "-trace_stat", "-stf", statFile.toString(), "-fd", "1"));
+            if (traceMessages) {
+                // appended, not overwritten, so a restarted SIPp keeps what it saw before
+                command.addAll(List.of("-trace_msg", "-message_file", messageLog.toString(),
+                        "-message_overwrite", "false"));
+            }
             if (maxCalls != null) {
                 command.addAll(List.of("-m", String.valueOf(maxCalls)));
             }
@@ -298,14 +343,8 @@ public final class Sipp extends PeerProcess {
                 command.add(remote);
             }
             Sipp peer = new Sipp(name, command, ItLogs.dir(), logFile, localPort, transport, scenario,
-                    messageLog, errorLog);
-            peer.launch();
-            try {
-                peer.awaitListening(startTimeout);
-            } catch (RuntimeException | Error e) {
-                peer.kill9();
-                throw e;
-            }
+                    messageLog, errorLog, startTimeout);
+            peer.launchAndAwaitListening();
             return peer;
         }
     }

@@ -184,6 +184,25 @@ class SippScenariosIT {
     }
 
     @Test
+    void aStoppedSippComesBackOnTheSamePortAndKeepsItsTrace() {
+        try (Sipp sipp = Sipp.scenario("registrar-ok.xml").name("primary").start();
+             RawSipClient client = RawSipClient.udp(sipp.address())) {
+            assertEquals(200, client.send(client.register("1001", RawSipClient.newCallId(), 1, 60, null)).status());
+            int port = sipp.port();
+
+            sipp.kill9();
+            assertTrue(FreePorts.udpFree(port), "primary is down");
+            sipp.startAgain();
+
+            assertEquals(port, sipp.port());
+            assertEquals(200, client.send(client.register("1001", RawSipClient.newCallId(), 1, 60, null)).status());
+            assertEquals(2, sipp.awaitRequests("REGISTER", 2, WAIT).size(), "trace appended across the restart");
+            sipp.restart();
+            assertEquals(200, client.send(client.options()).status());
+        }
+    }
+
+    @Test
     void stopEndsSippAndTheLogsStay() {
         Sipp sipp = Sipp.scenario("registrar-ok.xml").name("stopped").start();
         assertTrue(sipp.isAlive());
