@@ -47,6 +47,9 @@ public final class GatewayProcess extends PeerProcess {
     private final Path configFile;
     private final Duration startTimeout;
     private final Duration stopTimeout;
+    /** Plain HTTP/1.1: no h2c upgrade attempt in the health probes. */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private GatewayProcess(String name, List<String> command, Map<String, String> environment, Path logFile,
             Settings settings, Path configFile, Duration startTimeout, Duration stopTimeout) {
@@ -161,9 +164,8 @@ public final class GatewayProcess extends PeerProcess {
     }
 
     private HttpResponse<String> get(String path, Duration timeout) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(httpUrl() + path)).timeout(timeout).GET().build();
-        return client.send(request, HttpResponse.BodyHandlers.ofString());
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     /** What one gateway instance is configured with; {@link #hocon()} renders it. */
@@ -294,7 +296,7 @@ public final class GatewayProcess extends PeerProcess {
             return this;
         }
 
-        /** Extra JVM options (defaults: -Xmx512m -XX:+UseSerialGC). */
+        /** Extra JVM options after the defaults (-Xmx512m -XX:+UseSerialGC); a later -Xmx wins. */
         public Builder jvmArgs(String... args) {
             jvmArgs.addAll(List.of(args));
             return this;
