@@ -1,0 +1,150 @@
+package io.webrtcgateway.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Free ports on 127.0.0.1, chosen at run time so tests never collide on fixed ports.
+ *
+ * <p>A port is free when this JVM could bind it a moment ago; the peer binds it a little later. Ports
+ * handed out here are remembered, so two peers of one test JVM never get the same one even before
+ * either has bound it. Other processes on the machine can still take a port in between; the ranges are
+ * drawn at random to keep that unlikely.
+ */
+public final class FreePorts {
+
+    public static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    /** Below Linux's ephemeral range (32768-60999), so outgoing connections of others don't land in it. */
+    private static final int RANGE_FLOOR = 20000;
+    private static final int RANGE_CEILING = 32767;
+
+    private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
+
+    private FreePorts() {}
+
+    /** A port free for TCP. */
+    public static int tcp() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int port = bindTcp(0);
+            if (handedOut.add(port)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free TCP port on " + LOOPBACK);
+    }
+
+    /** A port free for UDP. */
+    public static int udp() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int port = bindUdp(0);
+            if (handedOut.add(port)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free UDP port on " + LOOPBACK);
+    }
+
+    /** A port free for both UDP and TCP: SIP listens on both with one number. */
+    public static int udpAndTcp() {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = bindTcp(0);
+            if (udpFree(port) && handedOut.add(port)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no port free for both UDP and TCP on " + LOOPBACK);
+    }
+
+    /** {@code count} consecutive UDP ports, all free now; the first is even (RTP on even, RFC 3550 §11). */
+    public static Range udpRange(int count) {
+        if (count < 1 || count > 2000) {
+            throw new IllegalArgumentException("count must be 1..2000, not " + count);
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int low = RANGE_FLOOR + random.nextInt((RANGE_CEILING - RANGE_FLOOR - count) / 2) * 2;
+            int high = low + count - 1;
+            if (allUdpFree(low, high) && reserve(low, high)) {
+                return new Range(low, high);
+            }
+        }
+        throw new IllegalStateException("no " + count + " consecutive free UDP ports on " + LOOPBACK);
+    }
+
+    public static boolean tcpFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(LOOPBACK, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public static boolean udpFree(int port) {
+        try (DatagramSocket socket = new DatagramSocket(null)) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(LOOPBACK, port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean allUdpFree(int low, int high) {
+        for (int port = low; port <= high; port++) {
+            if (handedOut.contains(port) || !udpFree(port)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static synchronized boolean reserve(int low, int high) {
+        for (int port = low; port <= high; port++) {
+            if (handedOut.contains(port)) {
+                return false;
+            }
+        }
+        for (int port = low; port <= high; port++) {
+            handedOut.add(port);
+        }
+        return true;
+    }
+
+    private static int bindTcp(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(LOOPBACK, port));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot bind a TCP port on " + LOOPBACK, e);
+        }
+    }
+
+    private static int bindUdp(int port) {
+        try (DatagramSocket socket = new DatagramSocket(null)) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(LOOPBACK, port));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot bind a UDP port on " + LOOPBACK, e);
+        }
+    }
+
+    /** Inclusive port range; {@link #toString()} is the "low-high" form of gateway.media.rtp-port-range. */
+    public record Range(int low, int high) {
+        @Override
+        public String toString() {
+            return low + "-" + high;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.webrtcgateway.testsupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class FreePortsTest {
+
+    @Test
+    void sipPortsAreFreeForBothTransportsAndNeverHandedOutTwice() {
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            int port = FreePorts.udpAndTcp();
+            assertTrue(FreePorts.udpFree(port) && FreePorts.tcpFree(port));
+            assertTrue(seen.add(port), "handed out twice: " + port);
+        }
+        assertNotEquals(FreePorts.tcp(), FreePorts.udp());
+    }
+
+    @Test
+    void rangeIsContiguousFreeAndStartsEven() {
+        FreePorts.Range range = FreePorts.udpRange(50);
+
+        assertEquals(49, range.high() - range.low());
+        assertEquals(0, range.low() % 2);
+        for (int p = range.low(); p <= range.high(); p++) {
+            assertTrue(FreePorts.udpFree(p), "port " + p);
+        }
+        assertEquals(range.low() + "-" + range.high(), range.toString());
+    }
+}

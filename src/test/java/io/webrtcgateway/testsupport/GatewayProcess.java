@@ -1,0 +1,377 @@
+package io.webrtcgateway.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway's standalone jar run as {@code java -jar} in its own JVM, configured by a generated HOCON
+ * file passed in {@code GATEWAY_CONFIG}, on ports chosen at run time.
+ *
+ * <pre>
+ * try (Sipp registrar = Sipp.scenario("registrar-ok.xml").start();
+ *      GatewayProcess gw = GatewayProcess.builder().sipServers(registrar.serverEntry()).start()) {
+ *     ... connect to gw.wsUrl() ...
+ * }
+ * </pre>
+ *
+ * The jar is the one failsafe names in the system property {@code gateway.standaloneJar}
+ * ({@code target/webrtc-gateway-standalone.jar} from {@code mvn package}). The config file is kept
+ * next to the log as {@code target/it-logs/<test>-<name>.conf}.
+ */
+public final class GatewayProcess extends PeerProcess {
+
+    public static final String JAR_PROPERTY = "gateway.standaloneJar";
+
+    private static final AtomicInteger INSTANCE_NUMBERS = new AtomicInteger();
+
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+
+    private final String instanceId;
+    private final int httpPort;
+    private final int sipPort;
+    private final int sandboxPort;
+    private final FreePorts.Range rtpPorts;
+    private final Path configFile;
+    private final Duration startTimeout;
+    private final Duration stopTimeout;
+    /** Plain HTTP/1.1: no h2c upgrade attempt in the health probes. */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    private GatewayProcess(String name, List<String> command, Map<String, String> environment, Path logFile,
+            Settings settings, Path configFile, Duration startTimeout, Duration stopTimeout) {
+        super(name, command, environment, null, logFile);
+        this.instanceId = settings.instanceId;
+        this.httpPort = settings.httpPort;
+        this.sipPort = settings.sipPort;
+        this.sandboxPort = settings.sandboxPort;
+        this.rtpPorts = settings.rtpPorts;
+        this.configFile = configFile;
+        this.startTimeout = startTimeout;
+        this.stopTimeout = stopTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** "http://127.0.0.1:&lt;port&gt;" (no trailing slash). */
+    public String httpUrl() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** "ws://127.0.0.1:&lt;port&gt;/ws", the WebSocket endpoint (docs/protocol.md). */
+    public String wsUrl() {
+        return "ws://127.0.0.1:" + httpPort + "/ws";
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The gateway's own SIP port (gateway.sip.listen, UDP and TCP on 127.0.0.1). */
+    public int sipPort() {
+        return sipPort;
+    }
+
+    /** The built-in sandbox SIP server's port (used when gateway.sip.servers contains "sandbox"). */
+    public int sandboxPort() {
+        return sandboxPort;
+    }
+
+    public FreePorts.Range rtpPorts() {
+        return rtpPorts;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    @Override
+    protected Duration stopTimeout() {
+        return stopTimeout;
+    }
+
+    /**
+     * SIGTERM and waits for the JVM to exit (its graceful shutdown un-registers every DN); SIGKILL only
+     * if it is still running after the stop timeout (default 30 s). Returns the exit code.
+     */
+    @Override
+    public int stop() {
+        return super.stop();
+    }
+
+    /** Stops it and starts it again with the same config and ports; waits until it is live again. */
+    public void restart() {
+        stop();
+        launchAndAwaitLive();
+    }
+
+    /** Starts it again after {@link #stop()} or {@link #kill9()}, with the same config and ports. */
+    public void startAgain() {
+        launchAndAwaitLive();
+    }
+
+    /** HTTP status of GET {@code path} (e.g. "/health/ready"), or -1 if nothing answers. */
+    public int httpStatus(String path) {
+        try {
+            return get(path, Duration.ofSeconds(5)).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Waits until GET {@code path} answers {@code status}, failing early with the log tail if the JVM exits. */
+    public void awaitHttpStatus(String path, int status, Duration timeout) {
+        Poll.until(timeout, "GET " + httpUrl() + path + " -> " + status + " (" + name() + ")", () -> {
+            requireAlive("waiting for GET " + path + " -> " + status);
+            return httpStatus(path);
+        }, s -> s == status);
+    }
+
+    private void launchAndAwaitLive() {
+        launch();
+        try {
+            awaitHttpStatus("/health/live", 200, startTimeout);
+        } catch (AssertionError e) {
+            boolean died = !isAlive(); // then requireAlive's message already carries the log tail
+            kill9();
+            if (died) {
+                throw e;
+            }
+            throw new AssertionError(e.getMessage() + "\nlog " + logFile() + " ends with:\n" + logTail(60), e);
+        }
+    }
+
+    private HttpResponse<String> get(String path, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(httpUrl() + path)).timeout(timeout).GET().build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** What one gateway instance is configured with; {@link #hocon()} renders it. */
+    static final class Settings {
+        String instanceId;
+        int httpPort;
+        int sipPort;
+        int sandboxPort;
+        FreePorts.Range rtpPorts;
+        List<String> sipServers = List.of("sandbox");
+        /** Extra keys, each already rendered as a HOCON value. */
+        final Map<String, String> extra = new LinkedHashMap<>();
+
+        String hocon() {
+            StringBuilder out = new StringBuilder("# Generated by io.webrtcgateway.testsupport.GatewayProcess\n");
+            line(out, "gateway.instance-id", quote(instanceId));
+            line(out, "gateway.http.host", quote("127.0.0.1"));
+            line(out, "gateway.http.port", String.valueOf(httpPort));
+            line(out, "gateway.sip.listen", quote("127.0.0.1:" + sipPort));
+            line(out, "gateway.sip.servers", list(sipServers));
+            line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
+            line(out, "gateway.media.rtp-port-range", quote(rtpPorts.toString()));
+            // Later lines win in HOCON, so set(...) overrides any of the above.
+            extra.forEach((key, value) -> line(out, key, value));
+            return out.toString();
+        }
+
+        private static void line(StringBuilder out, String key, String value) {
+            out.append(key).append(" = ").append(value).append('\n');
+        }
+    }
+
+    /** A HOCON (JSON) string literal. */
+    static String quote(String value) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : value.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    static String list(List<String> values) {
+        List<String> quoted = new ArrayList<>();
+        values.forEach(v -> quoted.add(quote(v)));
+        return "[" + String.join(", ", quoted) + "]";
+    }
+
+    public static final class Builder {
+        private final Settings settings = new Settings();
+        private String name;
+        private Path jar;
+        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+        private final Map<String, String> environment = new LinkedHashMap<>();
+        private Duration startTimeout = Duration.ofSeconds(60);
+        private Duration stopTimeout = Duration.ofSeconds(30);
+        private int rtpPortCount = 200;
+
+        private Builder() {}
+
+        /** gateway.sip.servers, primary first (default: ["sandbox"]). */
+        public Builder sipServers(String... servers) {
+            settings.sipServers = List.of(servers);
+            return this;
+        }
+
+        /** Any config key with a string value, written as a quoted HOCON string ("5 s", "true", "42" all work). */
+        public Builder set(String key, String value) {
+            return setHocon(key, quote(value));
+        }
+
+        /** Any config key with a list of strings (e.g. gateway.cors.allowed-origins). */
+        public Builder set(String key, List<String> values) {
+            return setHocon(key, list(values));
+        }
+
+        /** Any config key with a value written as raw HOCON (a number, an object, a list...). */
+        public Builder setHocon(String key, String hoconValue) {
+            if (!KEY.matcher(key).matches()) {
+                throw new IllegalArgumentException("not a plain config path: " + key);
+            }
+            settings.extra.put(key, hoconValue);
+            return this;
+        }
+
+        /** gateway.instance-id, also the log name (default "gw" plus a number unique in this JVM). */
+        public Builder instanceId(String id) {
+            settings.instanceId = id;
+            return this;
+        }
+
+        /** Log name (default: the instance id). */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder httpPort(int port) {
+            settings.httpPort = port;
+            return this;
+        }
+
+        public Builder sipPort(int port) {
+            settings.sipPort = port;
+            return this;
+        }
+
+        public Builder rtpPortCount(int count) {
+            this.rtpPortCount = count;
+            return this;
+        }
+
+        /** The jar to run (default: system property gateway.standaloneJar, else target/webrtc-gateway-standalone.jar). */
+        public Builder jar(Path jar) {
+            this.jar = jar;
+            return this;
+        }
+
+        /** Extra JVM options after the defaults (-Xmx512m -XX:+UseSerialGC); a later -Xmx wins. */
+        public Builder jvmArgs(String... args) {
+            jvmArgs.addAll(List.of(args));
+            return this;
+        }
+
+        public Builder env(String name, String value) {
+            environment.put(name, value);
+            return this;
+        }
+
+        public Builder startTimeout(Duration timeout) {
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        public Builder stopTimeout(Duration timeout) {
+            this.stopTimeout = timeout;
+            return this;
+        }
+
+        /** Picks the unset ports, fills in defaults; does not write or start anything. */
+        Settings settings() {
+            if (settings.instanceId == null) {
+                settings.instanceId = "gw" + INSTANCE_NUMBERS.incrementAndGet();
+            }
+            if (settings.httpPort == 0) {
+                settings.httpPort = FreePorts.tcp();
+            }
+            if (settings.sipPort == 0) {
+                settings.sipPort = FreePorts.udpAndTcp();
+            }
+            if (settings.sandboxPort == 0) {
+                settings.sandboxPort = FreePorts.udpAndTcp();
+            }
+            if (settings.rtpPorts == null) {
+                settings.rtpPorts = FreePorts.udpRange(rtpPortCount);
+            }
+            return settings;
+        }
+
+        /** Writes the config and starts the jar; waits until GET /health/live answers 200 (default 60 s). */
+        public GatewayProcess start() {
+            Path jarFile = jar != null ? jar : defaultJar();
+            if (!Files.isRegularFile(jarFile)) {
+                throw new AssertionError("gateway jar " + jarFile + " does not exist: run `mvn package` first"
+                        + " (failsafe passes it as -D" + JAR_PROPERTY + ")");
+            }
+            Settings s = settings();
+            String logName = name != null ? name : s.instanceId;
+            String test = ItLogs.testName();
+            Path logFile = ItLogs.file(test, logName, "log");
+            Path configFile = logFile.resolveSibling(logFile.getFileName().toString().replaceFirst("\\.log$", ".conf"));
+            try {
+                Files.writeString(configFile, s.hocon());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + configFile, e);
+            }
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+            List<String> command = new ArrayList<>();
+            command.add(java.toString());
+            command.addAll(jvmArgs);
+            command.addAll(List.of("-jar", jarFile.toAbsolutePath().toString()));
+            Map<String, String> env = new LinkedHashMap<>(environment);
+            env.put("GATEWAY_CONFIG", configFile.toString());
+            GatewayProcess gateway = new GatewayProcess(logName, command, env, logFile, s, configFile,
+                    startTimeout, stopTimeout);
+            gateway.launchAndAwaitLive();
+            return gateway;
+        }
+
+        private static Path defaultJar() {
+            String property = System.getProperty(JAR_PROPERTY);
+            return property != null && !property.isBlank()
+                    ? Path.of(property)
+                    : Path.of("target", "webrtc-gateway-standalone.jar").toAbsolutePath();
+        }
+    }
+}
