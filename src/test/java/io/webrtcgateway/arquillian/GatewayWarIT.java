@@ -35,7 +35,7 @@ class GatewayWarIT {
 
     @Deployment(testable = false)
     static WebArchive packagedWar() {
-        File war = new File(InJvmGatewayConfig.buildProperty("gateway.war", "target/webrtc-gateway.war"));
+        File war = new File(System.getProperty("it.war", "target/webrtc-gateway.war"));
         if (!war.isFile()) {
             throw new IllegalStateException(war + " does not exist; run `mvn verify` (packages it first)");
         }

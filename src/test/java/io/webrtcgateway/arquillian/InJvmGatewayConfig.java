@@ -1,6 +1,6 @@
 package io.webrtcgateway.arquillian;
 
-import io.webrtcgateway.deploy.FreePorts;
+import io.webrtcgateway.testsupport.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -26,10 +26,10 @@ public class InJvmGatewayConfig implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         Path config = Files.createTempFile("gateway-", ".conf");
-        int rtpLow = FreePorts.udpRange(10);
+        int rtpLow = FreePorts.udpRange(10).low();
         Files.writeString(config, String.join("\n",
-                "gateway.sip.listen = \"127.0.0.1:" + FreePorts.tcpAndUdp() + "\"",
-                "gateway.sip.sandbox.listen = \"127.0.0.1:" + FreePorts.tcpAndUdp() + "\"",
+                "gateway.sip.listen = \"127.0.0.1:" + FreePorts.udpAndTcp() + "\"",
+                "gateway.sip.sandbox.listen = \"127.0.0.1:" + FreePorts.udpAndTcp() + "\"",
                 "gateway.media.rtp-port-range = \"" + rtpLow + "-" + (rtpLow + 9) + "\"",
                 ""));
         context.getStore(ExtensionContext.Namespace.create(InJvmGatewayConfig.class)).put("file", config);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import io.webrtcgateway.testsupport.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -40,8 +41,8 @@ class StandaloneJettyIT {
     void warServesHealthAndWebSocketOnStandaloneJetty() throws Exception {
         Path jettyHome = requiredPath("it.jettyHome", "start.jar");
         Path baseTemplate = requiredPath("it.jettyBase", "start.d");
-        Path war = requiredPath("gateway.war", null);
-        Path logDir = Paths.get(System.getProperty("gateway.buildDir", "target"), "it-logs");
+        Path war = requiredPath("it.war", null);
+        Path logDir = Paths.get(System.getProperty("it.buildDir", "target"), "it-logs");
         Files.createDirectories(logDir);
         log = logDir.resolve("StandaloneJettyIT-jetty.log");
 
@@ -51,9 +52,9 @@ class StandaloneJettyIT {
         // With ${jetty.base}/work present Jetty unpacks the WAR there instead of /tmp; the TempDir cleans it.
         Files.createDirectories(jettyBase.resolve("work"));
 
-        int sipPort = FreePorts.tcpAndUdp();
-        int sandboxPort = FreePorts.tcpAndUdp();
-        int rtpLow = FreePorts.udpRange(10);
+        int sipPort = FreePorts.udpAndTcp();
+        int sandboxPort = FreePorts.udpAndTcp();
+        int rtpLow = FreePorts.udpRange(10).low();
         Path config = temp.resolve("gateway.conf");
         Files.writeString(config, String.join("\n",
                 "gateway.sip.listen = \"127.0.0.1:" + sipPort + "\"",

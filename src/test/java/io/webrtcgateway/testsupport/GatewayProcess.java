@@ -27,13 +27,13 @@ import java.util.regex.Pattern;
  * }
  * </pre>
  *
- * The jar is the one failsafe names in the system property {@code gateway.standaloneJar}
+ * The jar is the one failsafe names in the system property {@code it.standaloneJar}
  * ({@code target/webrtc-gateway-standalone.jar} from {@code mvn package}). The config file is kept
  * next to the log as {@code target/it-logs/<test>-<name>.conf}.
  */
 public final class GatewayProcess extends PeerProcess {
 
-    public static final String JAR_PROPERTY = "gateway.standaloneJar";
+    public static final String JAR_PROPERTY = "it.standaloneJar";
 
     private static final AtomicInteger INSTANCE_NUMBERS = new AtomicInteger();
 
@@ -290,7 +290,7 @@ public final class GatewayProcess extends PeerProcess {
             return this;
         }
 
-        /** The jar to run (default: system property gateway.standaloneJar, else target/webrtc-gateway-standalone.jar). */
+        /** The jar to run (default: system property it.standaloneJar, else target/webrtc-gateway-standalone.jar). */
         public Builder jar(Path jar) {
             this.jar = jar;
             return this;

@@ -12,7 +12,7 @@ import java.util.Set;
  * Where integration tests leave what the peers logged: {@code target/it-logs/<test>-<name>.<ext>}.
  *
  * <p>{@code <test>} is "TestClass.method" of the test code that asked (found on the call stack), so a
- * failed run can be read per test. The directory is {@code ${gateway.buildDir}/it-logs} when failsafe
+ * failed run can be read per test. The directory is {@code ${it.buildDir}/it-logs} when failsafe
  * sets that property, else {@code target/it-logs} under the working directory.
  */
 public final class ItLogs {
@@ -23,7 +23,7 @@ public final class ItLogs {
     private ItLogs() {}
 
     public static Path dir() {
-        String buildDir = System.getProperty("gateway.buildDir");
+        String buildDir = System.getProperty("it.buildDir");
         Path dir = (buildDir == null || buildDir.isBlank() ? Path.of("target") : Path.of(buildDir))
                 .resolve("it-logs").toAbsolutePath();
         try {

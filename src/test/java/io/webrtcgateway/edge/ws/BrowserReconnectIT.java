@@ -95,7 +95,7 @@ class BrowserReconnectIT {
             if (!Files.isRegularFile(script)) {
                 throw new IllegalStateException("harness not found: " + script + " (run from the project directory)");
             }
-            Path logs = Path.of(System.getProperty("gateway.buildDir", "target"), "browser-it");
+            Path logs = Path.of(System.getProperty("it.buildDir", "target"), "browser-it");
             Files.createDirectories(logs);
             Path stderr = Files.createTempFile(logs, "harness-", ".stderr");
             List<String> command = new ArrayList<>(List.of("node", script.toString(), gatewayUrl, dn));
