@@ -3,13 +3,16 @@ package io.webrtcgateway.sip;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
+import gov.nist.javax.sip.SipStackImpl;
+import gov.nist.javax.sip.address.AddressFactoryImpl;
+import gov.nist.javax.sip.header.HeaderFactoryImpl;
+import gov.nist.javax.sip.message.MessageFactoryImpl;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TooManyListenersException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -20,10 +23,8 @@ import javax.sip.ListeningPoint;
 import javax.sip.RequestEvent;
 import javax.sip.ResponseEvent;
 import javax.sip.SipException;
-import javax.sip.SipFactory;
 import javax.sip.SipListener;
 import javax.sip.SipProvider;
-import javax.sip.SipStack;
 import javax.sip.TimeoutEvent;
 import javax.sip.TransactionTerminatedEvent;
 import javax.sip.address.AddressFactory;
@@ -47,7 +48,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private final GatewayConfig.Sip config;
     private final String instanceId;
     private final Map<String, Consumer<RequestEvent>> requestHandlers = new ConcurrentHashMap<>();
-    private SipStack stack;
+    private SipStackImpl stack;
     private SipProvider udpProvider;
     private SipProvider tcpProvider;
     private AddressFactory addressFactory;
@@ -63,23 +64,11 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
 
     /** Creates the stack and binds; {@code primary} is used to detect the advertised address. */
     public void start(SipServerAddress primary) throws Exception {
-        SipFactory factory = SipFactory.getInstance();
-        factory.setPathName("gov.nist");
-        Properties p = new Properties();
-        // Unique per start: JAIN-SIP caches stacks by name, and a redeployed WAR must get a fresh one.
-        p.setProperty("javax.sip.STACK_NAME", "webrtc-gateway-" + instanceId + "-" + randomHex(4));
-        p.setProperty("javax.sip.AUTOMATIC_DIALOG_SUPPORT", "off");
-        // Our listener only enqueues, so concurrent delivery is safe and avoids one slow call blocking all.
-        p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "true");
-        p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
-        p.setProperty("gov.nist.javax.sip.TRACE_LEVEL", "ERROR");
-        p.setProperty("gov.nist.javax.sip.LOG_MESSAGE_CONTENT", "false");
-        p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
-        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "65536");
-        stack = factory.createSipStack(p);
-        addressFactory = factory.createAddressFactory();
-        headerFactory = factory.createHeaderFactory();
-        messageFactory = factory.createMessageFactory();
+        // Unique per start: thread names carry it, and a redeployed WAR must get a fresh stack.
+        stack = SipStacks.create("webrtc-gateway-" + instanceId + "-" + randomHex(4));
+        addressFactory = new AddressFactoryImpl();
+        headerFactory = new HeaderFactoryImpl();
+        messageFactory = new MessageFactoryImpl();
 
         HostPort listen = config.listen();
         String bindHost = listen.host();
@@ -258,7 +247,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         } catch (Exception e) {
             LOG.debug("closing listening points: {}", e.toString());
         }
-        stack.stop();
+        SipStacks.stop(stack);
         stack = null;
     }
 }

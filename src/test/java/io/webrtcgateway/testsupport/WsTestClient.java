@@ -24,6 +24,8 @@ public final class WsTestClient implements AutoCloseable {
     private final WebSocket ws;
     private final LinkedBlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
     private final List<JsonNode> seen = new CopyOnWriteArrayList<>();
+    /** Received but not yet returned by an await. Guarded by itself. */
+    private final java.util.ArrayDeque<JsonNode> unmatched = new java.util.ArrayDeque<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile int closeCode = -1;
     private volatile String closeReason;
@@ -38,6 +40,11 @@ public final class WsTestClient implements AutoCloseable {
                 if (last) {
                     try {
                         JsonNode n = JSON.readTree(text.toString());
+                        if (n.path("id").asText().startsWith("keepalive-")) {
+                            text.setLength(0);
+                            w.request(1);
+                            return null; // answers to our own keepalives are not the test's business
+                        }
                         seen.add(n);
                         inbox.add(n);
                     } catch (Exception e) {
@@ -71,6 +78,32 @@ public final class WsTestClient implements AutoCloseable {
     public static WsTestClient connect(String wsUrl, String origin) {
         return new WsTestClient(HttpClient.newHttpClient().newWebSocketBuilder().header("Origin", origin), URI.create(wsUrl));
     }
+
+    /**
+     * Pings every {@code interval} like a browser would (the JS library does), so a test that waits longer
+     * than gateway.session.idle-timeout keeps its session. Stops with {@link #close()} or {@link #abort()}.
+     */
+    public void startKeepalive(Duration interval) {
+        Thread t = new Thread(() -> {
+            int n = 0;
+            while (isOpen() && !Thread.currentThread().isInterrupted()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(interval.toNanos());
+                if (!isOpen()) {
+                    return;
+                }
+                try {
+                    sendRaw("{\"type\":\"ping\",\"id\":\"keepalive-" + (++n) + "\"}");
+                } catch (RuntimeException e) {
+                    return;
+                }
+            }
+        }, "ws-test-keepalive");
+        t.setDaemon(true);
+        keepalive = t;
+        t.start();
+    }
+
+    private volatile Thread keepalive;
 
     /** Sends raw text (for bad-input tests). */
     public void sendRaw(String text) {
@@ -106,8 +139,20 @@ public final class WsTestClient implements AutoCloseable {
                 n -> n.path("type").asText().equals("event") && n.path("name").asText().equals(name));
     }
 
-    /** Waits for the next message matching {@code what}; other messages stay in {@link #seen()}. */
+    /**
+     * Waits for the oldest not yet awaited message matching {@code what}. Messages that did not match stay
+     * available to later awaits (an event may arrive before the result a test waits for first).
+     */
     public JsonNode await(Duration timeout, String description, Predicate<JsonNode> what) {
+        synchronized (unmatched) {
+            for (var it = unmatched.iterator(); it.hasNext(); ) {
+                JsonNode n = it.next();
+                if (what.test(n)) {
+                    it.remove();
+                    return n;
+                }
+            }
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -122,8 +167,13 @@ public final class WsTestClient implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted");
             }
-            if (n != null && what.test(n)) {
-                return n;
+            if (n != null) {
+                if (what.test(n)) {
+                    return n;
+                }
+                synchronized (unmatched) {
+                    unmatched.add(n);
+                }
             }
         }
     }
@@ -147,11 +197,20 @@ public final class WsTestClient implements AutoCloseable {
 
     /** Drops the connection without a close handshake's courtesy (like a browser tab that died). */
     public void abort() {
+        stopKeepalive();
         ws.abort();
+    }
+
+    private void stopKeepalive() {
+        Thread t = keepalive;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 
     @Override
     public void close() {
+        stopKeepalive();
         if (closeCode < 0 && !ws.isOutputClosed()) {
             try {
                 ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(2, TimeUnit.SECONDS).join();

@@ -43,9 +43,8 @@ import javax.sip.message.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import gov.nist.javax.sip.EventScanner;
-import gov.nist.javax.sip.EventWrapper;
 import gov.nist.javax.sip.SipStackImpl;
+import io.webrtcgateway.sip.SipStacks;
 import gov.nist.javax.sip.header.HeaderFactoryImpl;
 import gov.nist.javax.sip.message.MessageFactoryImpl;
 
@@ -162,22 +161,8 @@ public final class SandboxSipServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops the stack: sockets first, then JAIN-SIP itself waits about a second for its threads.
-     * Its EventScannerThread (not a daemon) stays blocked on an empty queue after stop(); one dummy
-     * event wakes it so that it sees the stop flag and ends.
-     */
     static void stopQuietly(SipStackImpl target) {
-        EventScanner scanner = target.getEventScanner();
-        try {
-            target.stop();
-        } catch (RuntimeException e) {
-            log.warn("sandbox: JAIN-SIP stack did not stop cleanly: {}", e.toString());
-        }
-        if (scanner != null) {
-            scanner.forceStop();
-            scanner.addEvent(new EventWrapper(new IOExceptionEvent(target, "", 0, ""), null));
-        }
+        SipStacks.stop(target);
     }
 
     /**
@@ -219,38 +204,11 @@ public final class SandboxSipServer implements AutoCloseable {
                 + READY_TIMEOUT_SECONDS + " s");
     }
 
-    /**
-     * Stack settings; each is here for a reason:
-     * <ul>
-     * <li>REENTRANT_LISTENER + THREAD_POOL_SIZE: a fixed pool of UDP workers calls the listener
-     *     directly. Without the pool size the stack starts a new thread per datagram; without
-     *     re-entrancy every event funnels through one EventScanner thread.</li>
-     * <li>AUTOMATIC_DIALOG_SUPPORT off: a registrar has no dialogs; the stack must not create any.</li>
-     * <li>NioMessageProcessorFactory: TCP connections served by a selector instead of a thread each.</li>
-     * <li>MAX_MESSAGE_SIZE: bounds what one TCP client can make the parser buffer (default unlimited).</li>
-     * <li>STACK_LOGGER {@link Slf4jStackLogger}, and no TRACE_LEVEL, DEBUG_LOG or SERVER_LOG: the stack
-     *     logs warnings and errors through SLF4J, its chatter at DEBUG, and writes no files.</li>
-     * <li>TLS_SECURITY_POLICY and SECURITY_MANAGER_PROVIDER: there is no TLS here; naming them stops
-     *     the warnings JAIN-SIP logs about missing key and trust stores at every start.</li>
-     * <li>Deliberately NOT set: TCP_POST_PARSING_THREAD_POOL_SIZE (a JVM-wide static pool that every
-     *     stack's stop() shuts down) and javax.sip.IP_ADDRESS (deprecated, one stack per address).</li>
-     * </ul>
-     */
+    /** The shared stack settings (see {@link SipStacks}). */
     static Properties stackProperties(String stackName) {
-        Properties p = new Properties();
-        p.setProperty("javax.sip.STACK_NAME", stackName);
-        p.setProperty("javax.sip.AUTOMATIC_DIALOG_SUPPORT", "off");
-        p.setProperty("gov.nist.javax.sip.STACK_LOGGER", Slf4jStackLogger.class.getName());
-        p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "true");
-        p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
-        p.setProperty("gov.nist.javax.sip.MESSAGE_PROCESSOR_FACTORY", "gov.nist.javax.sip.stack.NioMessageProcessorFactory");
-        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "65536");
-        p.setProperty("gov.nist.javax.sip.TLS_SECURITY_POLICY", "gov.nist.javax.sip.stack.DefaultTlsSecurityPolicy");
-        p.setProperty("gov.nist.javax.sip.SECURITY_MANAGER_PROVIDER", NoTlsSecurityManagerProvider.class.getName());
-        return p;
+        return SipStacks.properties(stackName);
     }
 
-    /** Opens UDP and TCP on one port and attaches the listener; returns the port. */
     private int bind(SipStackImpl target, InetAddress host) throws Exception {
         if (listen.port() != 0) {
             bindOn(target, host, listen.port());

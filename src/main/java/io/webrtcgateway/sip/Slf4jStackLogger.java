@@ -1,4 +1,4 @@
-package io.webrtcgateway.sip.sandbox;
+package io.webrtcgateway.sip;
 
 import java.util.Properties;
 
