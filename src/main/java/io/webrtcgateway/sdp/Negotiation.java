@@ -35,23 +35,25 @@ public record Negotiation(List<NegotiatedMedia> media, WebRtcTransportParams bro
         WebRtcTransportParams transport = WebRtcTransportParams.fromBrowser(browser);
         List<NegotiatedMedia> result = new ArrayList<>();
         for (int i = 0; i < sipLocal.media().size(); i++) {
-            MediaDescription b = browser.media().get(i);
             MediaDescription local = sipLocal.media().get(i);
-            MediaDescription remote = sipRemote.media().get(i);
-            boolean active = local.port() != 0 && remote.port() != 0 && b.isActive()
+            MediaDescription b = Translation.answerSection(browser, i);
+            MediaDescription remote = Translation.answerSection(sipRemote, i);
+            boolean active = b != null && remote != null && local.port() != 0 && remote.port() != 0 && b.isActive()
                     && MediaProtocol.isSipSide(remote.protocol());
             List<NegotiatedCodec> codecs = active ? codecs(b, local, remote) : List.of();
             active &= codecs.stream().anyMatch(c -> !c.isTelephoneEvent());
             if (!active) {
                 codecs = List.of();
             }
-            int ptime = SectionBuilder.ptime(sipRemote, remote);
-            if (ptime == 0 && remote.media().equals("audio")) {
+            int ptime = remote == null ? 0 : SectionBuilder.ptime(sipRemote, remote);
+            if (ptime == 0 && local.media().equals("audio")) {
                 ptime = Translation.DEFAULT_PTIME;
             }
-            result.add(new NegotiatedMedia(i, remote.media(), b.mid().orElse(null), active, codecs,
-                    telephoneEvent(codecs), Direction.declared(browser, b), Direction.effective(sipRemote, remote),
-                    ptime, active ? RtpAddress.of(sipRemote, remote) : null, active ? local.port() : 0, ssrcs(b)));
+            result.add(new NegotiatedMedia(i, local.media(), b == null ? null : b.mid().orElse(null), active, codecs,
+                    telephoneEvent(codecs), b == null ? Direction.INACTIVE : Direction.declared(browser, b),
+                    remote == null ? Direction.INACTIVE : Direction.effective(sipRemote, remote), ptime,
+                    active ? RtpAddress.of(sipRemote, remote) : null, active ? local.port() : 0,
+                    b == null ? List.of() : ssrcs(b)));
         }
         return new Negotiation(result, transport);
     }

@@ -81,9 +81,9 @@ public final class SipToWebRtc {
         List<List<Codec>> answered = new ArrayList<>();
         List<String> accepted = new ArrayList<>();
         for (PlannedSection p : plan.sections()) {
-            MediaDescription s = sipAnswer.media().get(p.index());
+            MediaDescription s = Translation.answerSection(sipAnswer, p.index());
             List<Codec> codecs = new ArrayList<>();
-            if (p.bridged() && s.port() != 0 && MediaProtocol.isSipSide(s.protocol())) {
+            if (p.bridged() && s != null && s.port() != 0 && MediaProtocol.isSipSide(s.protocol())) {
                 BridgePlan.requireConnection(sipAnswer, s);
                 for (Translation.Match match : Translation.match(BridgePlan.bridgeable(s), p.codecs())) {
                     Codec offered = match.offered();

@@ -18,13 +18,17 @@ final class Translation {
                 attributes, sections);
     }
 
-    /** An answer has the offer's m-lines, same count, same media types, same order (RFC 3264 §6). */
+    /**
+     * An answer has the offer's m-lines, same media types, same order (RFC 3264 §6). One leniency: an answer
+     * with fewer m-lines counts the missing trailing ones as rejected, because SIPp's stock scenarios (and
+     * some phones) answer with a fixed one-m-line body whatever was offered.
+     */
     static void requireMatchingSections(SessionDescription offer, SessionDescription answer, String what) {
-        if (offer.media().size() != answer.media().size()) {
+        if (answer.media().size() > offer.media().size()) {
             throw new SdpException(SdpException.Reason.ANSWER_MISMATCH, "the " + what + " has "
                     + answer.media().size() + " m-line(s), the offer had " + offer.media().size() + " (RFC 3264 §6)");
         }
-        for (int i = 0; i < offer.media().size(); i++) {
+        for (int i = 0; i < answer.media().size(); i++) {
             MediaDescription o = offer.media().get(i);
             MediaDescription a = answer.media().get(i);
             if (!o.media().equals(a.media())) {
@@ -33,6 +37,11 @@ final class Translation {
                         + " (RFC 3264 §6)");
             }
         }
+    }
+
+    /** The answer's section at an offer index, or null when the answer stops short (= rejected). */
+    static MediaDescription answerSection(SessionDescription answer, int index) {
+        return index < answer.media().size() ? answer.media().get(index) : null;
     }
 
     /** An answered codec and the offered codec it is (matched with {@link Codec#sameCodecAs}). */

@@ -59,9 +59,9 @@ public final class WebRtcToSip {
         List<MediaDescription> sections = new ArrayList<>();
         for (PlannedSection p : plan.sections()) {
             MediaDescription offered = p.section();
-            MediaDescription b = browserAnswer.media().get(p.index());
+            MediaDescription b = Translation.answerSection(browserAnswer, p.index());
             List<Codec> codecs = new ArrayList<>();
-            if (p.bridged() && b.isActive()) {
+            if (p.bridged() && b != null && b.isActive()) {
                 for (Translation.Match match : Translation.match(BridgePlan.bridgeable(b), p.codecs())) {
                     // The number the SIP peer offered; the browser's fmtp (what the browser will receive).
                     codecs.add(match.answered().withPayloadType(match.offered().payloadType()).withRtcpFeedback(List.of()));
