@@ -155,7 +155,7 @@ public final class SdpParser {
 
         private Section mLine(String value) {
             List<String> f = Tokens.split(value);
-            if (f.size() < 4) {
+            if (f.size() < 2) {
                 throw error("m= needs <media> <port> <proto> <fmt> ...");
             }
             String portField = f.get(1);
@@ -173,6 +173,9 @@ public final class SdpParser {
                 if (count < 1) {
                     throw error("number of ports in \"" + portField + "\" is not a positive number");
                 }
+            }
+            if (f.size() < 4) {
+                throw error("m= needs <media> <port> <proto> <fmt> ...");
             }
             String proto = f.get(2);
             if (!proto.matches("[A-Za-z0-9_.+\\-]+(/[A-Za-z0-9_.+\\-]+)*")) {
