@@ -91,8 +91,8 @@ public record BridgePlan(List<PlannedSection> sections) {
     /**
      * A SIP peer's offer. Bridged: audio/video sections with a port, a plain RTP profile (RTP/AVP or
      * RTP/AVPF) and at least one bridgeable codec. Toward the browser all bridged sections share one
-     * BUNDLE transport, where a payload type must mean one codec (RFC 8843: one RTP session per BUNDLE group): a later section's
-     * payload type that an earlier section uses for another codec is left out.
+     * BUNDLE transport, one RTP session (RFC 8843), where a payload type must mean one codec: a later
+     * section's payload type that an earlier section uses for another codec is left out.
      */
     public static BridgePlan ofSipOffer(SessionDescription offer) {
         List<PlannedSection> planned = new ArrayList<>();

@@ -29,7 +29,8 @@ public record Negotiation(List<NegotiatedMedia> media, WebRtcTransportParams bro
      * @throws SdpException ANSWER_MISMATCH when the three SDPs do not have the same m-lines, MALFORMED for a
      *                      bad line, and what {@link WebRtcTransportParams#fromBrowser} throws
      */
-    public static Negotiation of(SessionDescription browser, SessionDescription sipLocal, SessionDescription sipRemote) {
+    public static Negotiation of(SessionDescription browser, SessionDescription sipLocal,
+                                 SessionDescription sipRemote) {
         Translation.requireMatchingSections(sipLocal, browser, "browser's SDP");
         Translation.requireMatchingSections(sipLocal, sipRemote, "SIP peer's SDP");
         WebRtcTransportParams transport = WebRtcTransportParams.fromBrowser(browser);

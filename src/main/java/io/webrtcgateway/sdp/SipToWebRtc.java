@@ -152,7 +152,8 @@ public final class SipToWebRtc {
             b.flag("rtcp-mux");
         }
         return b.codecs(codecs, true)
-                .packetTimes(SectionBuilder.ptime(sipSource, sipSection), SectionBuilder.maxptime(sipSource, sipSection))
+                .packetTimes(SectionBuilder.ptime(sipSource, sipSection),
+                        SectionBuilder.maxptime(sipSource, sipSection))
                 .build();
     }
 

@@ -64,7 +64,8 @@ public final class WebRtcToSip {
             if (p.bridged() && b != null && b.isActive()) {
                 for (Translation.Match match : Translation.match(BridgePlan.bridgeable(b), p.codecs())) {
                     // The number the SIP peer offered; the browser's fmtp (what the browser will receive).
-                    codecs.add(match.answered().withPayloadType(match.offered().payloadType()).withRtcpFeedback(List.of()));
+                    codecs.add(match.answered().withPayloadType(match.offered().payloadType())
+                            .withRtcpFeedback(List.of()));
                 }
             }
             if (!BridgedCodecs.hasMediaCodec(codecs)) {
@@ -94,6 +95,7 @@ public final class WebRtcToSip {
 
     /** Port 0 keeps the m-line so indexes stay aligned; RTP profiles become RTP/AVP, others stay as offered. */
     private static MediaDescription rejected(MediaDescription m) {
-        return SectionBuilder.rejected(m, MediaProtocol.isRtp(m.protocol()) ? MediaProtocol.PLAIN : m.protocol()).build();
+        String protocol = MediaProtocol.isRtp(m.protocol()) ? MediaProtocol.PLAIN : m.protocol();
+        return SectionBuilder.rejected(m, protocol).build();
     }
 }

@@ -103,13 +103,16 @@ public record WebRtcTransportParams(String iceUfrag, String icePwd, Fingerprint 
         return new WebRtcTransportParams(ufrag.trim(), pwd.trim(), fingerprint, setup, candidates, crypto);
     }
 
-    /** Address for m=/c= lines: the first component-1 candidate (RFC 8839: m= and c= carry the default candidate), else 0.0.0.0. */
+    /**
+     * Address for the c= lines: the first component-1 candidate (RFC 8839: m= and c= carry the default
+     * candidate), else 0.0.0.0.
+     */
     public String defaultAddress() {
         List<String> f = defaultCandidate();
         return f == null ? "0.0.0.0" : f.get(4);
     }
 
-    /** Port for the m= line: the default candidate's, else 9, the discard port JSEP (RFC 8829) uses before any candidate exists. */
+    /** Port for the m= lines: the default candidate's, else 9, the discard port JSEP (RFC 8829) uses. */
     public int defaultPort() {
         List<String> f = defaultCandidate();
         return f == null ? 9 : Tokens.parseUnsigned(f.get(5));

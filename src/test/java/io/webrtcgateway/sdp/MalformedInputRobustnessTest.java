@@ -57,8 +57,13 @@ class MalformedInputRobustnessTest {
 
     private static List<String> damaged(String text, Random random) {
         List<String> variants = new ArrayList<>();
-        for (int i = 0; i < text.length(); i += 4) {
-            variants.add(text.substring(0, i));
+        // Truncated at each line end, inside the last token of each line, and at random places.
+        for (int end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', end + 1)) {
+            variants.add(text.substring(0, end + 1));
+            variants.add(text.substring(0, Math.max(0, end - 3)));
+        }
+        for (int i = 0; i < 100; i++) {
+            variants.add(text.substring(0, random.nextInt(text.length())));
         }
         String[] lines = text.split("\r\n");
         for (int skip = 0; skip < lines.length; skip++) {
@@ -70,7 +75,7 @@ class MalformedInputRobustnessTest {
             }
             variants.add(sb.toString());
         }
-        for (int i = 0; i < 300; i++) {
+        for (int i = 0; i < 250; i++) {
             StringBuilder sb = new StringBuilder(text);
             for (int edits = 1 + random.nextInt(3); edits > 0 && sb.length() > 0; edits--) {
                 int at = random.nextInt(sb.length());
@@ -103,7 +108,8 @@ class MalformedInputRobustnessTest {
             WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(sdp);
             check(SipToWebRtc.answer(sdp, SIPP_ANSWER, answeringTransport(browser), BROWSER_ORIGIN));
         });
-        attempt(text, "as SIP offer -> browser offer", () -> check(SipToWebRtc.offer(sdp, DTLS_ACTPASS, BROWSER_ORIGIN)));
+        attempt(text, "as SIP offer -> browser offer",
+                () -> check(SipToWebRtc.offer(sdp, DTLS_ACTPASS, BROWSER_ORIGIN)));
         attempt(text, "as SIP offer -> answer from Chrome", () -> {
             BridgePlan plan = BridgePlan.ofSipOffer(sdp);
             check(WebRtcToSip.answer(sdp, CHROME_ANSWER, ports(plan.bridgedCount()), SIP_ORIGIN));

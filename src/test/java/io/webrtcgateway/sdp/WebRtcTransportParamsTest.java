@@ -36,15 +36,16 @@ class WebRtcTransportParamsTest {
 
     @Test
     void noCandidatesMeansTheDiscardPort() {
-        WebRtcTransportParams p = WebRtcTransportParams.dtls("abcd", "0123456789abcdefghijkl", SdpFixtures.GATEWAY_FINGERPRINT,
-                SetupRole.ACTPASS, List.of());
+        WebRtcTransportParams p = WebRtcTransportParams.dtls("abcd", "0123456789abcdefghijkl",
+                SdpFixtures.GATEWAY_FINGERPRINT, SetupRole.ACTPASS, List.of());
         assertEquals("0.0.0.0", p.defaultAddress());
         assertEquals(9, p.defaultPort());
     }
 
     @Test
     void candidatesMayComeWithTheirPrefix() {
-        WebRtcTransportParams p = WebRtcTransportParams.sdes("abcd", "0123456789abcdefghijkl", "1 AES_CM_128_HMAC_SHA1_80 inline:x",
+        WebRtcTransportParams p = WebRtcTransportParams.sdes("abcd", "0123456789abcdefghijkl",
+                "1 AES_CM_128_HMAC_SHA1_80 inline:x",
                 List.of("a=candidate:1 1 udp 2130706431 2001:db8::1 40000 typ host"));
         assertEquals(List.of("1 1 udp 2130706431 2001:db8::1 40000 typ host"), p.candidates());
         assertEquals("2001:db8::1", p.defaultAddress());
