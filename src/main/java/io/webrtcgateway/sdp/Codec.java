@@ -30,10 +30,6 @@ public record Codec(int payloadType, String encodingName, int clockRate, int cha
         return new Codec(pt, encodingName, clockRate, channels, fmtp, rtcpFeedback);
     }
 
-    public Codec withFmtp(String newFmtp) {
-        return new Codec(payloadType, encodingName, clockRate, channels, newFmtp, rtcpFeedback);
-    }
-
     public Codec withRtcpFeedback(List<String> feedback) {
         return new Codec(payloadType, encodingName, clockRate, channels, fmtp, feedback);
     }
@@ -91,8 +87,8 @@ public record Codec(int payloadType, String encodingName, int clockRate, int cha
     }
 
     /**
-     * The payload formats of an RTP media section, in m= line order. Payload types without an rtpmap
-     * that are not static assignments are left out (nobody can tell what they are). A malformed rtpmap,
+     * The payload formats of an RTP media section, in m= line order, each payload type once. Payload types
+     * without an rtpmap that are not static assignments are left out (nobody can tell what they are). A malformed rtpmap,
      * fmtp or rtcp-fb throws {@link SdpException}. Non-RTP sections give an empty list.
      */
     public static List<Codec> parseAll(MediaDescription section) {
@@ -141,8 +137,13 @@ public record Codec(int payloadType, String encodingName, int clockRate, int cha
             }
         }
         List<Codec> codecs = new ArrayList<>();
+        boolean[] seen = new boolean[128];
         for (String format : section.formats()) {
             int pt = Tokens.parseUnsigned(format);
+            if (seen[pt]) {
+                continue; // listed twice: meaningless, and a hostile m= line could repeat it thousands of times
+            }
+            seen[pt] = true;
             String[] map = rtpmaps.get(pt);
             if (map == null) {
                 map = STATIC_PAYLOAD_TYPES.get(pt);

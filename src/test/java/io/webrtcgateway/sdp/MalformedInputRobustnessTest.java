@@ -5,8 +5,9 @@ import static io.webrtcgateway.sdp.SdpFixtures.DTLS_ACTIVE;
 import static io.webrtcgateway.sdp.SdpFixtures.DTLS_ACTPASS;
 import static io.webrtcgateway.sdp.SdpFixtures.SIP_ORIGIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -55,6 +56,23 @@ class MalformedInputRobustnessTest {
         }
     }
 
+    @Test
+    void hugeInputWithinTheMessageLimitIsCheap() {
+        // 64 KiB (the signaling size limit) of repeated payload types and m-lines: must not go quadratic or worse.
+        StringBuilder sdp = new StringBuilder("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n");
+        sdp.append("c=IN IP4 192.0.2.1\r\nt=0 0\r\n");
+        sdp.append("m=audio 5000 RTP/AVP").append(" 0 101".repeat(5000)).append("\r\n");
+        sdp.append("a=rtpmap:101 telephone-event/8000\r\n");
+        sdp.append("m=audio 0 RTP/AVP 0\r\n".repeat(1000));
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            SessionDescription offer = SdpParser.parse(sdp.toString());
+            SessionDescription browserOffer = SipToWebRtc.offer(offer, DTLS_ACTPASS, BROWSER_ORIGIN);
+            assertEquals(1001, browserOffer.media().size());
+            NegotiatedMedia audio = Negotiation.of(browserOffer, offer, offer).audio().orElseThrow();
+            assertEquals(2, audio.codecs().size());
+        });
+    }
+
     private static List<String> damaged(String text, Random random) {
         List<String> variants = new ArrayList<>();
         // Truncated at each line end, inside the last token of each line, and at random places.
@@ -75,7 +93,7 @@ class MalformedInputRobustnessTest {
             }
             variants.add(sb.toString());
         }
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < 200; i++) {
             StringBuilder sb = new StringBuilder(text);
             for (int edits = 1 + random.nextInt(3); edits > 0 && sb.length() > 0; edits--) {
                 int at = random.nextInt(sb.length());
