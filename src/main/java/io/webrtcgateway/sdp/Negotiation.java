@@ -26,6 +26,8 @@ public record Negotiation(List<NegotiatedMedia> media, WebRtcTransportParams bro
     }
 
     /**
+     * One entry per m-line of {@code sipLocal}; a section missing from a shorter answer is inactive.
+     *
      * @throws SdpException ANSWER_MISMATCH when the three SDPs do not have the same m-lines, MALFORMED for a
      *                      bad line, and what {@link WebRtcTransportParams#fromBrowser} throws
      */
