@@ -43,6 +43,7 @@ public final class GatewayApplication {
     private RegistrationClient registrations;
     private SessionService sessions;
     private Readiness readiness;
+    private io.webrtcgateway.call.CallService calls;
 
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
@@ -145,6 +146,11 @@ public final class GatewayApplication {
 
     public AffinityCookie affinityCookie() {
         return affinityCookie;
+    }
+
+    /** The call core, or null while this build serves no calls. */
+    public io.webrtcgateway.call.CallService calls() {
+        return calls;
     }
 
     public SessionService sessions() {

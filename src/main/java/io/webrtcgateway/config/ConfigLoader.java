@@ -220,7 +220,26 @@ public final class ConfigLoader {
         var cluster = new GatewayConfig.Cluster(cookie,
                 duration(c, "gateway.cluster.shutdown-timeout", Duration.ZERO, Duration.ofMinutes(10)));
 
-        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster);
+        String prefix = get("gateway.calls.attached-data.header-prefix",
+                () -> c.getString("gateway.calls.attached-data.header-prefix")).trim();
+        if (!prefix.matches("[A-Za-z0-9\\-]{0,40}")) {
+            throw invalid("gateway.calls.attached-data.header-prefix", "\"" + prefix + "\" is not a header name prefix");
+        }
+        java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+        com.typesafe.config.Config mapping = get("gateway.calls.attached-data.headers",
+                () -> c.getConfig("gateway.calls.attached-data.headers"));
+        for (Map.Entry<String, ConfigValue> e : mapping.root().entrySet()) {
+            String header = String.valueOf(e.getValue().unwrapped());
+            if (!header.matches("[A-Za-z0-9\\-]{1,64}")) {
+                throw invalid("gateway.calls.attached-data.headers." + e.getKey(), "\"" + header + "\" is not a header name");
+            }
+            headers.put(e.getKey(), header);
+        }
+        var calls = new GatewayConfig.Calls(
+                duration(c, "gateway.calls.no-answer-timeout", Duration.ofSeconds(1), Duration.ofMinutes(30)),
+                prefix, java.util.Map.copyOf(headers),
+                get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")));
+        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls);
     }
 
     private static String defaultInstanceId() {

@@ -16,7 +16,8 @@ public record GatewayConfig(
         Media media,
         Limits limits,
         Cors cors,
-        Cluster cluster) {
+        Cluster cluster,
+        Calls calls) {
 
     public record Http(String host, int port) {}
 
@@ -52,4 +53,11 @@ public record GatewayConfig(
     }
 
     public record Cluster(String affinityCookie, Duration shutdownTimeout) {}
+
+    /**
+     * @param attachedDataPrefix header name prefix for attached data keys without an explicit mapping
+     * @param attachedDataHeaders explicit key -> SIP header name mapping
+     */
+    public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
+                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
 }

@@ -35,6 +35,7 @@ public final class SessionService implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Admission admission;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final java.util.List<java.util.function.Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ScheduledFuture<?> sweeper;
 
     public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
@@ -43,6 +44,11 @@ public final class SessionService implements AutoCloseable {
         this.registrations = registrations;
         this.timers = timers;
         this.admission = admission;
+    }
+
+    /** Told after a session ended (its calls hang up). */
+    public void onEnded(java.util.function.Consumer<Session> listener) {
+        endListeners.add(listener);
     }
 
     public void start() {
@@ -203,6 +209,13 @@ public final class SessionService implements AutoCloseable {
             s.setRegistration(null);
         }
         LOG.info("session {} ended ({})", s.id(), reason);
+        for (var l : endListeners) {
+            try {
+                l.accept(s);
+            } catch (RuntimeException e) {
+                LOG.error("session end listener failed", e);
+            }
+        }
         s.deliver(new SessionEvent.Ended(reason));
         if (r != null && r.owner() == s) {
             return registrations.unregister(r);
