@@ -411,10 +411,22 @@ public final class Call implements SipLeg.Listener {
         });
     }
 
+    /** A legacy re-offer: answer the browser; hold or resume the SIP side when its direction says so. */
+    CompletableFuture<String> browserReoffer(String browserOffer, Boolean hold) {
+        CompletableFuture<String> answer = submit(() -> {
+            requireState("re-offer", CallState.CONNECTED, CallState.HELD);
+            return media.answerBrowserReoffer(browserOffer);
+        });
+        if (hold == null) {
+            return answer;
+        }
+        return answer.thenCompose(sdp -> hold(hold).thenApply(v -> sdp));
+    }
+
     CompletableFuture<String> iceRestart(String browserOffer) {
         return submit(() -> {
             requireState("ice-restart", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
-            return media.iceRestart(browserOffer);
+            return media.answerBrowserReoffer(browserOffer);
         });
     }
 

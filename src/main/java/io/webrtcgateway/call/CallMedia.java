@@ -38,8 +38,11 @@ public interface CallMedia extends AutoCloseable {
     /** A trickled browser candidate ("candidate:..."), or null for end of candidates. */
     void addBrowserCandidate(String candidate, int mLineIndex);
 
-    /** ICE restart: the browser's new offer gives our answer. */
-    String iceRestart(String browserOffer);
+    /**
+     * The browser re-offers on the same transport (an ICE restart, or a legacy grtc.js hold/resume
+     * re-offer): our answer. The SIP leg is not renegotiated here.
+     */
+    String answerBrowserReoffer(String browserOffer);
 
     /** Sends DTMF toward SIP as RFC 4733 telephone-events. */
     void sendDtmf(String digits, int durationMs);

@@ -277,6 +277,11 @@ public final class CallService {
         return find(s, id).iceRestart(sdp);
     }
 
+    /** A legacy re-offer within a call; {@code hold} null when the direction is unchanged. */
+    public CompletableFuture<String> browserReoffer(Session s, String id, String sdp, Boolean hold) {
+        return find(s, id).browserReoffer(sdp, hold);
+    }
+
     public CompletableFuture<Map<String, Object>> stats(Session s, String id) {
         return find(s, id).stats();
     }
