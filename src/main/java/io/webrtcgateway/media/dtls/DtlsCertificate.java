@@ -33,7 +33,7 @@ import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
 
 /**
  * The instance's DTLS identity: an ECDSA P-256 key and a self-signed certificate over it, generated once at
- * start (a few ms). Browsers trust it through the fingerprint in our SDP (RFC 8827 §6.5), not through a CA,
+ * start (a few ms). Browsers trust it through the fingerprint in our SDP (RFC 5763 §5), not through a CA,
  * and do not check its dates; it is valid from a day before creation for {@link #VALIDITY}.
  * Immutable and shared by every call of the instance.
  */

@@ -86,7 +86,7 @@ final class DtlsClientPeer extends DefaultTlsClient {
         };
     }
 
-    /** Chains are not checked against any CA: the fingerprint is the trust (RFC 8827 §6.5). */
+    /** Chains are not checked against any CA: the fingerprint is the trust (RFC 5763 §5). */
     @Override
     public boolean shouldCheckSigAlgOfPeerCerts() {
         return false;

@@ -93,7 +93,7 @@ final class DtlsServerPeer extends DefaultTlsServer {
         return extensions;
     }
 
-    /** Chains are not checked against any CA: the fingerprint is the trust (RFC 8827 §6.5). */
+    /** Chains are not checked against any CA: the fingerprint is the trust (RFC 5763 §5). */
     @Override
     public boolean shouldCheckSigAlgOfPeerCerts() {
         return false;

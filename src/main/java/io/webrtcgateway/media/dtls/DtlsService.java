@@ -35,7 +35,7 @@ public final class DtlsService implements AutoCloseable {
     private final DtlsCounters counters = new DtlsCounters();
     private final List<SrtpProfile> srtpProfiles;
 
-    /** With both SRTP profiles, _80 preferred (RFC 8827 §6.5 makes it the one every endpoint has). */
+    /** With both SRTP profiles, _80 preferred: it is the one every WebRTC endpoint implements. */
     public DtlsService(DtlsCertificate certificate, int maxConcurrentHandshakes, int queueCapacity,
             Duration handshakeTimeout) {
         this(certificate, maxConcurrentHandshakes, queueCapacity, handshakeTimeout,

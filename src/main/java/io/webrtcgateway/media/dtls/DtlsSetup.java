@@ -3,7 +3,7 @@ package io.webrtcgateway.media.dtls;
 import java.util.Locale;
 
 /**
- * The SDP {@code a=setup} attribute (RFC 4145 §4, used for DTLS by RFC 5763 §5 and RFC 8842 §5) and how it
+ * The SDP {@code a=setup} attribute (RFC 4145 §4, used for DTLS by RFC 5763 §5 and RFC 8842) and how it
  * maps to a DTLS role. The gateway's choices:
  * <ul>
  *   <li>As offerer we always offer {@code actpass} (RFC 5763 §5: the offerer MUST), and take the role the
@@ -15,7 +15,7 @@ import java.util.Locale;
  *       {@code holdconn} is refused.</li>
  * </ul>
  * Only a new DTLS association (ICE restart with new fingerprints) may change the roles; keeping them across
- * re-offers is the caller's job (RFC 8842 §5.5).
+ * re-offers is the caller's job (RFC 8842).
  */
 public enum DtlsSetup {
     ACTPASS,

@@ -48,8 +48,8 @@ public final class DtlsTransport {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final AtomicBoolean draining = new AtomicBoolean();
 
-    /** Written by {@link #start} before the handshake task is submitted, read by that task. */
-    private DtlsRole role;
+    /** Written by {@link #start} before the handshake task is submitted (which publishes them to it). */
+    private volatile DtlsRole role;
     private List<DtlsFingerprint> remoteFingerprints;
     private volatile ScheduledFuture<?> timeout;
 
@@ -80,14 +80,15 @@ public final class DtlsTransport {
         if (remoteFingerprints == null || remoteFingerprints.isEmpty()) {
             throw new IllegalArgumentException("the peer's SDP has no a=fingerprint: DTLS-SRTP cannot authenticate it");
         }
-        this.role = role;
-        this.remoteFingerprints = List.copyOf(remoteFingerprints);
+        List<DtlsFingerprint> expected = List.copyOf(remoteFingerprints);
         if (!state.compareAndSet(State.NEW, State.HANDSHAKING)) {
             if (state.get() == State.CLOSED) {
                 return;
             }
             throw new IllegalStateException("DTLS transport already started: " + state.get());
         }
+        this.role = role;
+        this.remoteFingerprints = expected;
         service.counters().started.increment();
         try {
             timeout = service.timer().schedule(this::timedOut, service.handshakeTimeout().toMillis(),
@@ -129,6 +130,7 @@ public final class DtlsTransport {
         DTLSTransport t = association;
         if (t != null) {
             try {
+                datagrams.unmuteAlerts();
                 t.close(); // sends close_notify through the sender, then closes the datagram queue
             } catch (IOException | RuntimeException e) {
                 LOG.debug("closing DTLS association: {}", e.toString());
@@ -158,8 +160,8 @@ public final class DtlsTransport {
                         datagrams);
             } else {
                 DTLSServerProtocol server = new DTLSServerProtocol();
-                // no HelloVerifyRequest cookie round trip: ICE connectivity checks already proved the peer's
-                // address (RFC 8842 §5, as browsers do)
+                // no HelloVerifyRequest cookie round trip: the cookie proves the peer's address (RFC 6347
+                // §4.2.1), which ICE connectivity checks have already done; browsers skip it too
                 server.setVerifyRequests(false);
                 t = server.accept(new DtlsServerPeer(service, this), datagrams);
             }
@@ -170,6 +172,7 @@ public final class DtlsTransport {
     }
 
     private void connected(DTLSTransport t, long started) {
+        datagrams.muteAlerts();
         association = t;
         if (!state.compareAndSet(State.HANDSHAKING, State.CONNECTED)) {
             association = null;

@@ -21,9 +21,13 @@ final class QueuedDatagrams implements DatagramTransport {
 
     private static final byte[] CLOSED = new byte[0];
 
+    /** DTLS record content type of alerts (RFC 5246 §6.2.1); the record header is never encrypted in 1.2. */
+    private static final byte ALERT = 21;
+
     private final ArrayBlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final PacketSender sender;
     private volatile boolean closed;
+    private volatile boolean alertsMuted;
 
     QueuedDatagrams(PacketSender sender) {
         this.sender = sender;
@@ -76,9 +80,23 @@ final class QueuedDatagrams implements DatagramTransport {
 
     @Override
     public void send(byte[] buf, int off, int len) {
-        if (!closed) {
-            sender.send(buf, off, len);
+        if (closed || (alertsMuted && len > 0 && buf[off] == ALERT)) {
+            return;
         }
+        sender.send(buf, off, len);
+    }
+
+    /**
+     * Once the keys are out, bctls answers a malformed record with a fatal alert (only bad_record_mac is
+     * dropped silently), and a browser that receives one tears the whole transport down. One spoofed
+     * datagram must not end a call, so alerts stay in until {@link #unmuteAlerts} (our own close_notify).
+     */
+    void muteAlerts() {
+        alertsMuted = true;
+    }
+
+    void unmuteAlerts() {
+        alertsMuted = false;
     }
 
     @Override

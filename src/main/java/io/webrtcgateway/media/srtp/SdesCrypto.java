@@ -218,7 +218,7 @@ public final class SdesCrypto {
 
     private static void checkSessionParam(String param) {
         if (param.startsWith("WSH=")) {
-            return; // window-size hint (RFC 4568 §6.3.7): our window is fixed at 128
+            return; // window-size hint (RFC 4568 §6.3): our window is fixed at 128
         }
         String name = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
         throw new IllegalArgumentException("session parameter " + name + " is not supported");

@@ -6,7 +6,7 @@ package io.webrtcgateway.media.srtp;
  * (label * 2^48 XOR master_salt) * 2^16, so the label lands in byte 7 of the IV.
  */
 record SessionKeys(byte[] encryptionKey, byte[] authenticationKey, byte[] salt) {
-    // RFC 3711 §4.3.2 (SRTP) and §4.3.2 / §3.4 (SRTCP) labels
+    // RFC 3711 §4.3.1-§4.3.2 labels, SRTP then SRTCP
     static final int SRTP_ENCRYPTION = 0x00;
     static final int SRTP_AUTHENTICATION = 0x01;
     static final int SRTP_SALT = 0x02;

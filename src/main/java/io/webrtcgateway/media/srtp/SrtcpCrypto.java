@@ -40,7 +40,7 @@ final class SrtcpCrypto {
     int protect(byte[] buf, int off, int len) {
         if (len < RTCP_HEADER || (buf[off] & 0xc0) != 0x80
                 || off + len + E_INDEX + mki.length + tagLength > buf.length || nextIndex == MAX_INDEX) {
-            // an index past 2^31 - 1 would need a new master key (RFC 3711 §9.2); no call lives that long
+            // an index past 2^31 - 1 would need a new master key (RFC 3711 key lifetime); no call lives that long
             counters.protectFailures.incrementAndGet();
             return -1;
         }

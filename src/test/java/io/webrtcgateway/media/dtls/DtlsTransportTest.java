@@ -368,7 +368,22 @@ class DtlsTransportTest {
     @Test
     void garbageIntoReceiveNeverThrowsAndLeavesAnEstablishedAssociationAlone() throws Exception {
         Random r = new Random(11);
-        Pair pair = new Pair();
+        AtomicReference<Pair> ref = new AtomicReference<>();
+        AtomicInteger alertsAfterConnect = new AtomicInteger();
+        PacketSender bobToAlice = (buf, off, len) -> {
+            if (ref.get().b.state() == DtlsTransport.State.CONNECTED && buf[off] == 21) {
+                alertsAfterConnect.incrementAndGet();
+            }
+            ref.get().a.receive(buf, off, len);
+        };
+        PacketSender aliceToBob = (buf, off, len) -> {
+            if (ref.get().a.state() == DtlsTransport.State.CONNECTED && buf[off] == 21) {
+                alertsAfterConnect.incrementAndGet();
+            }
+            ref.get().b.receive(buf, off, len);
+        };
+        Pair pair = new Pair(aliceService, bobService, aliceToBob, bobToAlice);
+        ref.set(pair);
         try {
             // before start (fewer than the queue holds, so the ClientHello still fits), and with silly offsets
             for (int i = 0; i < 10; i++) {
@@ -395,17 +410,26 @@ class DtlsTransportTest {
                 byte[] junk = new byte[1 + r.nextInt(300)];
                 r.nextBytes(junk);
                 junk[0] = (byte) (20 + r.nextInt(44)); // in the DTLS range (RFC 7983)
-                if (i % 3 == 0 && junk.length > 13) {
-                    junk[1] = (byte) 0xfe; // DTLS 1.2 record header, epoch 1
+                if (i % 3 == 0) {
+                    // a well-formed DTLS 1.2 record header, epoch 1, whose body is too short to decrypt:
+                    // bctls treats that as fatal (decode_error), unlike a bad MAC
+                    junk = Arrays.copyOf(junk, 13 + 5);
+                    junk[0] = (byte) (i % 2 == 0 ? 23 : 21);
+                    junk[1] = (byte) 0xfe;
                     junk[2] = (byte) 0xfd;
                     junk[3] = 0;
                     junk[4] = 1;
+                    junk[11] = 0;
+                    junk[12] = 5;
                 }
                 pair.b.receive(junk, 0, junk.length);
                 pair.a.receive(junk, 0, junk.length);
             }
             assertEquals(DtlsTransport.State.CONNECTED, pair.a.state());
             assertEquals(DtlsTransport.State.CONNECTED, pair.b.state());
+            assertEquals(0, alertsAfterConnect.get(), "no alert answered the garbage (a browser would hang up)");
+            assertFalse(pair.aliceOutcome.peerClosed.isDone());
+            assertFalse(pair.bobOutcome.peerClosed.isDone());
             assertSrtpWorks(k1, k2);
             assertEquals(1, pair.aliceOutcome.calls.get());
             assertEquals(1, pair.bobOutcome.calls.get());

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 /**
  * ns per 172-byte RTP packet (12-byte header, 160-byte G.711 payload, 20 ms) for SRTP protect and for a
  * protect + unprotect round trip, comparing the gateway's {@link SrtpSession} with jitsi-srtp and with the
- * obvious JCA code (AES/CTR re-initialised per packet + {@code Mac}). Median of 5 rounds after warm-up, one
+ * obvious JCA code (AES/CTR re-initialised per packet + {@code Mac}). Median of 9 interleaved rounds after warm-up, one
  * thread; also bytes allocated per packet.
  * Run: {@code mvn -B verify -Pbench -Dit.test=SrtpBench} (writes target/bench/srtp.md), or {@code main()}.
  * Not a test: it asserts nothing about speed.
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 class SrtpBench {
     private static final int PACKET = 172;
     private static final int WARMUP = 300_000;
-    private static final int ROUND = 500_000;
-    private static final int ROUNDS = 5;
+    private static final int ROUND = 200_000;
+    private static final int ROUNDS = 9;
 
     interface Variant {
         /** Processes one packet with sequence number {@code seq}; returns something to keep the JIT honest. */
@@ -61,13 +61,19 @@ class SrtpBench {
             template[i] = (byte) r.nextInt();
         }
 
-        List<String> rows = new ArrayList<>();
-        rows.add(measure("gateway SrtpSession: protect", gatewayProtect(k1, s1, k2, s2, template)));
-        rows.add(measure("gateway SrtpSession: protect + unprotect", gatewayRoundTrip(k1, s1, k2, s2, template)));
-        rows.add(measure("jitsi-srtp (OpenSSL JNI loaded: " + JitsiOpenSslProvider.isLoaded() + "): protect",
-                jitsiProtect(k1, s1, template)));
-        rows.add(measure("jitsi-srtp: protect + unprotect", jitsiRoundTrip(k1, s1, template)));
-        rows.add(measure("plain JCA (AES/CTR init per packet + Mac): protect", plainJcaProtect(k1, s1, template)));
+        List<String> names = List.of(
+                "gateway SrtpSession: protect",
+                "gateway SrtpSession: protect + unprotect",
+                "jitsi-srtp (OpenSSL JNI loaded: " + JitsiOpenSslProvider.isLoaded() + "): protect",
+                "jitsi-srtp: protect + unprotect",
+                "plain JCA (AES/CTR init per packet + Mac): protect");
+        List<Variant> variants = List.of(
+                gatewayProtect(k1, s1, k2, s2, template),
+                gatewayRoundTrip(k1, s1, k2, s2, template),
+                jitsiProtect(k1, s1, template),
+                jitsiRoundTrip(k1, s1, template),
+                plainJcaProtect(k1, s1, template));
+        List<String> rows = measure(names, variants);
 
         StringBuilder table = new StringBuilder(String.format("%n| SRTP, 172-byte RTP packet, %s | ns/packet (median of %d) | "
                 + "bytes allocated/packet |%n|---|---|---|%n", System.getProperty("java.vm.version"), ROUNDS));
@@ -82,27 +88,44 @@ class SrtpBench {
         }
     }
 
-    private static String measure(String name, Variant v) {
+    /**
+     * Rounds interleave the variants (A B C A B C ...), so a noisy neighbour on this shared machine slows
+     * them all alike instead of whichever ran at the wrong moment.
+     */
+    private static List<String> measure(List<String> names, List<Variant> variants) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int n = variants.size();
         int sink = 0;
-        int seq = 0;
-        for (int i = 0; i < WARMUP; i++) {
-            sink += v.run(seq++ & 0xffff);
-        }
-        double[] ns = new double[ROUNDS];
-        long allocated = 0;
-        for (int round = 0; round < ROUNDS; round++) {
-            long a0 = threads.getCurrentThreadAllocatedBytes();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < ROUND; i++) {
-                sink += v.run(seq++ & 0xffff);
+        int[] seq = new int[n];
+        for (int v = 0; v < n; v++) {
+            for (int i = 0; i < WARMUP; i++) {
+                sink += variants.get(v).run(seq[v]++ & 0xffff);
             }
-            ns[round] = (System.nanoTime() - t0) / (double) ROUND;
-            allocated += threads.getCurrentThreadAllocatedBytes() - a0;
         }
-        Arrays.sort(ns);
-        return String.format("| %s | %.0f (%.0f-%.0f) | %.1f |%s%n", name, ns[ROUNDS / 2], ns[0], ns[ROUNDS - 1],
-                allocated / (double) ROUND / ROUNDS, sink == 42 ? " " : "");
+        double[][] ns = new double[n][ROUNDS];
+        long[] allocated = new long[n];
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int v = 0; v < n; v++) {
+                Variant variant = variants.get(v);
+                long a0 = threads.getCurrentThreadAllocatedBytes();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < ROUND; i++) {
+                    sink += variant.run(seq[v]++ & 0xffff);
+                }
+                ns[v][round] = (System.nanoTime() - t0) / (double) ROUND;
+                allocated[v] += threads.getCurrentThreadAllocatedBytes() - a0;
+            }
+        }
+        List<String> rows = new ArrayList<>();
+        for (int v = 0; v < n; v++) {
+            Arrays.sort(ns[v]);
+            rows.add(String.format("| %s | %.0f (%.0f-%.0f) | %.1f |%n", names.get(v), ns[v][ROUNDS / 2], ns[v][0],
+                    ns[v][ROUNDS - 1], allocated[v] / (double) ROUND / ROUNDS));
+        }
+        if (sink == 42) {
+            System.out.println();
+        }
+        return rows;
     }
 
     private static void setSeq(byte[] p, int seq) {
