@@ -98,7 +98,10 @@ public final class DtlsService implements AutoCloseable {
         return crypto;
     }
 
-    /** Stops the pool and timer; handshakes in progress fail as their datagram queues are closed by owners. */
+    /**
+     * Stops the pool and timer. Handshakes still running are interrupted and fail (PROTOCOL_ERROR) unless
+     * their transport was closed first, as it should be: close the calls, then the service.
+     */
     @Override
     public void close() {
         handshakes.shutdownNow();
