@@ -5,6 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.BindException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -58,12 +60,14 @@ final class HostSocket extends IceSocketWrapper {
     /** Guarded by itself: the packet reused for payload sends. */
     private final DatagramPacket txPacket = new DatagramPacket(NO_DATA, 0);
 
-    // Written by the reader thread only (single writer), read by stats().
-    private volatile long packetsIn;
-    private volatile long bytesIn;
-    private volatile long stunIn;
-    private volatile long droppedIn;
-    private volatile long receiverErrors;
+    private static final VarHandle COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int PACKETS_IN = 0;
+    private static final int BYTES_IN = 1;
+    private static final int STUN_IN = 2;
+    private static final int DROPPED_IN = 3;
+    private static final int RECEIVER_ERRORS = 4;
+    /** Written by the reader thread only, with opaque stores (no fence on the packet path); read by counters(). */
+    private final long[] rx = new long[5];
     // Guarded by txPacket.
     private long packetsOut;
     private long bytesOut;
@@ -115,25 +119,25 @@ final class HostSocket extends IceSocketWrapper {
             socket.receive(rxPacket);
             int len = rxPacket.getLength();
             if (len > MAX_DATAGRAM) {
-                droppedIn++;
+                count(DROPPED_IN, 1);
                 continue;
             }
             int first = rxBuf[0] & 0xFF;
             // RFC 7983 §7: the first byte tells STUN (0-3), DTLS (20-63) and RTP/RTCP (128-191) apart.
             if (first < 4) {
                 if (len >= 20 && readInt(rxBuf, 4) == STUN_MAGIC_COOKIE && len <= p.getData().length - p.getOffset()) {
-                    stunIn++;
+                    count(STUN_IN, 1);
                     System.arraycopy(rxBuf, 0, p.getData(), p.getOffset(), len);
                     p.setLength(len);
                     p.setAddress(rxPacket.getAddress());
                     p.setPort(rxPacket.getPort());
                     return;
                 }
-                droppedIn++;
+                count(DROPPED_IN, 1);
             } else if ((first >= 20 && first <= 63) || (first >= 128 && first <= 191)) {
                 deliver(len);
             } else {
-                droppedIn++;
+                count(DROPPED_IN, 1);
             }
         }
     }
@@ -141,15 +145,15 @@ final class HostSocket extends IceSocketWrapper {
     private void deliver(int len) {
         try {
             if (!sink.accepts(this, rxPacket.getAddress(), rxPacket.getPort())) {
-                droppedIn++;
+                count(DROPPED_IN, 1);
                 return;
             }
-            packetsIn++;
-            bytesIn += len;
+            count(PACKETS_IN, 1);
+            count(BYTES_IN, len);
             sink.deliver(rxBuf, 0, len);
         } catch (StackOverflowError | RuntimeException e) {
             // One bad packet must not end the reader: the socket would go deaf for the rest of the call.
-            long n = ++receiverErrors;
+            long n = count(RECEIVER_ERRORS, 1);
             if (n == 1 || n % 1000 == 0) {
                 LOG.warn("ICE {}: receiver failed on a {}-byte packet ({} so far)", local, len, n, e);
             }
@@ -217,10 +221,21 @@ final class HostSocket extends IceSocketWrapper {
         return socket;
     }
 
+    /** Reader thread only. */
+    private long count(int counter, long n) {
+        long value = (long) COUNTER.getOpaque(rx, counter) + n;
+        COUNTER.setOpaque(rx, counter, value);
+        return value;
+    }
+
+    private long read(int counter) {
+        return (long) COUNTER.getOpaque(rx, counter);
+    }
+
     Counters counters() {
         synchronized (txPacket) {
-            return new Counters(packetsIn, bytesIn, packetsOut, bytesOut, droppedIn, sendErrors, receiverErrors,
-                    stunIn);
+            return new Counters(read(PACKETS_IN), read(BYTES_IN), packetsOut, bytesOut, read(DROPPED_IN), sendErrors,
+                    read(RECEIVER_ERRORS), read(STUN_IN));
         }
     }
 

@@ -156,6 +156,9 @@ final class IceGeneration implements HostSocket.Sink {
                 c.foundation(), c.priority(), null, c.ufrag());
         // Before start() candidates just accumulate; after it, they join the running check list (trickle).
         synchronized (this) {
+            if (closed.get()) {
+                return;
+            }
             if (!started) {
                 component.addRemoteCandidate(candidate);
                 return;
@@ -167,7 +170,7 @@ final class IceGeneration implements HostSocket.Sink {
 
     void start() {
         synchronized (this) {
-            if (started) {
+            if (started || closed.get()) {
                 return;
             }
             started = true;

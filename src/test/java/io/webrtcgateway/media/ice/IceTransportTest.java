@@ -222,6 +222,52 @@ class IceTransportTest {
     }
 
     @Test
+    void aListenerMayCloseTheTransportFromTheIce4jThread() throws Exception {
+        try (Pair pair = IceTestSupport.connectedPair(config)) {
+            IceTransport gateway = pair.controlled();
+            gateway.onStateChange(state -> {
+                if (state == IceTransport.State.DISCONNECTED) {
+                    gateway.close();
+                }
+            });
+            List<Integer> ports = ports(gateway);
+            pair.controlling().close();
+            Poll.until(IceSystemProperties.consentDetectionBound().plusSeconds(3), "closed by its own listener",
+                    () -> gateway.state() == IceTransport.State.CLOSED);
+            for (int port : ports) {
+                Poll.until(WAIT, "port " + port + " released", () -> udpFree(port));
+            }
+        }
+    }
+
+    @Test
+    void checksThatGetNoAnswerEndInFailed() throws Exception {
+        // Connectivity checks use ice4j's client-transaction defaults (7 sends over ~8 s); ice4j then waits a
+        // fixed 5 s before failing the check list. Shorten the first part for this test only.
+        String key = org.ice4j.StackProperties.MAX_CTRAN_RETRANSMISSIONS;
+        String before = System.getProperty(key);
+        System.setProperty(key, "2");
+        try (DatagramSocket silent = new DatagramSocket(0, IceTestSupport.LOOPBACK);
+             IceTransport ice = new IceTransport(config, true)) {
+            List<IceTransport.State> seen = new CopyOnWriteArrayList<>();
+            ice.onStateChange(seen::add);
+            ice.setRemoteCredentials("abcd", "0123456789012345678901");
+            assertTrue(ice.addRemoteCandidate("candidate:1 1 udp 2130706431 127.0.0.1 " + silent.getLocalPort()
+                    + " typ host"));
+            ice.start();
+            Poll.until(Duration.ofSeconds(15), "FAILED", () -> ice.state() == IceTransport.State.FAILED);
+            assertEquals(List.of(IceTransport.State.CHECKING, IceTransport.State.FAILED), seen);
+            assertEquals(null, ice.stats().remoteAddress());
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
+    @Test
     void restartAfterDisconnectedReconnects() throws Exception {
         try (IceTransport gateway = new IceTransport(config, false)) {
             IceTransport browser = new IceTransport(config, true);
