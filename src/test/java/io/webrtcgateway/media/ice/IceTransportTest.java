@@ -331,6 +331,50 @@ class IceTransportTest {
     }
 
     @Test
+    void packetPathAllocatesAtMostTheJdkWrapper() throws Exception {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Pair pair = IceTestSupport.connectedPair(config)) {
+            long[] reader = {-1};
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            pair.controlled().setReceiver((buf, off, len) -> {
+                if (reader[0] < 0) {
+                    reader[0] = Thread.currentThread().getId();
+                }
+                received.incrementAndGet();
+            });
+            byte[] packet = rtp(1);
+            io.webrtcgateway.media.PacketSender out = pair.controlling().sender();
+            int n = 20_000;
+            int burst = 50;  // well under the receive buffer: loopback silently drops what overflows it
+            for (int round = 0; round < 2; round++) {  // the first round warms the JIT up
+                long readerBefore = reader[0] < 0 ? 0 : threads.getThreadAllocatedBytes(reader[0]);
+                long senderBefore = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+                for (int i = 0; i < n; i += burst) {
+                    long expected = received.get() + burst;
+                    for (int j = 0; j < burst; j++) {
+                        out.send(packet, 0, packet.length);
+                    }
+                    long deadline = System.nanoTime() + 2_000_000_000L;
+                    while (received.get() < expected && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                    }
+                }
+                long senderBytes = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - senderBefore;
+                long readerBytes = threads.getThreadAllocatedBytes(reader[0]) - readerBefore;
+                if (round == 1) {
+                    double perReceive = (double) readerBytes / n;
+                    double perSend = (double) senderBytes / n;
+                    System.out.printf("ICE packet path: %.1f bytes/packet allocated receiving, %.1f sending%n",
+                            perReceive, perSend);
+                    assertTrue(perReceive < 128, "receive path allocates " + perReceive + " bytes/packet");
+                    assertTrue(perSend < 128, "send path allocates " + perSend + " bytes/packet");
+                }
+            }
+        }
+    }
+
+    @Test
     void closeReleasesPortsAndIce4jThreads() throws Exception {
         // Warm ice4j's shared pools up first: they are per JVM, idle out after 60 s, and are not per transport.
         try (Pair warm = IceTestSupport.connectedPair(config)) {
