@@ -1,5 +1,8 @@
 package io.webrtcgateway.media.ice;
 
+import org.ice4j.TransportAddress;
+import org.ice4j.ice.LocalCandidate;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
@@ -95,6 +98,16 @@ public record CandidateAttribute(
         }
         return new CandidateAttribute(foundation, component, transport, priority, address, port, type,
                 relAddress, relPort, extensions);
+    }
+
+    /** One of ice4j's local candidates, as it goes into SDP. */
+    static CandidateAttribute of(LocalCandidate candidate) {
+        TransportAddress address = candidate.getTransportAddress();
+        TransportAddress related = candidate.getRelatedAddress();
+        return new CandidateAttribute(candidate.getFoundation(), candidate.getParentComponent().getComponentID(),
+                "udp", candidate.getPriority(), address.getHostAddress(), address.getPort(),
+                candidate.getType().toString(), related == null ? null : related.getHostAddress(),
+                related == null ? -1 : related.getPort(), Map.of());
     }
 
     /** {@code a=end-of-candidates}, or the empty candidate browsers trickle to say the same (RFC 8838 §8.2). */

@@ -5,10 +5,13 @@ import io.webrtcgateway.config.HostPort;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -105,6 +108,33 @@ public record IceConfig(
         return publicAddress != null
                 && (publicAddress instanceof Inet4Address) == (local instanceof Inet4Address)
                 && !publicAddress.equals(local);
+    }
+
+    /**
+     * The configured addresses, or every address of an interface that is up, except loopback, link-local
+     * (unreachable from a browser) and wildcard/multicast ones.
+     */
+    List<InetAddress> resolveLocalAddresses() throws IOException {
+        if (!localAddresses.isEmpty()) {
+            return localAddresses;
+        }
+        List<InetAddress> found = new ArrayList<>();
+        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!nif.isUp() || nif.isLoopback()) {
+                continue;
+            }
+            for (InetAddress address : Collections.list(nif.getInetAddresses())) {
+                if (!address.isLoopbackAddress() && !address.isLinkLocalAddress() && !address.isAnyLocalAddress()
+                        && !address.isMulticastAddress()) {
+                    found.add(address);
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new IOException("no usable local address for ICE host candidates (only loopback or link-local);"
+                    + " list the addresses in IceConfig.localAddresses");
+        }
+        return List.copyOf(found);
     }
 
     private static InetAddress resolve(String key, String host) {

@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -19,11 +18,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -103,7 +99,6 @@ public final class IceTransport implements AutoCloseable {
 
     private final IceConfig config;
     private final List<InetAddress> addresses;
-    private final Executor eventExecutor;
     private final String name;
 
     private final Object lock = new Object();
@@ -128,8 +123,7 @@ public final class IceTransport implements AutoCloseable {
     private final LongAdder droppedNoReceiver = new LongAdder();
 
     private final List<Consumer<State>> stateListeners = new CopyOnWriteArrayList<>();
-    private final ConcurrentLinkedQueue<Runnable> pendingEvents = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean draining = new AtomicBoolean();
+    private final OrderedEvents events;
     private final IceGeneration.Events generationEvents = new GenerationEvents();
 
     /** As {@link #IceTransport(IceConfig, boolean, Executor)}, events delivered on ice4j's threads. */
@@ -152,11 +146,11 @@ public final class IceTransport implements AutoCloseable {
                     + " (otherwise ice4j starts with its defaults, including the AWS metadata probe)");
         }
         this.config = config;
-        this.addresses = localAddresses(config);
-        this.eventExecutor = events;
+        this.addresses = config.resolveLocalAddresses();
         IceGeneration first = new IceGeneration(0, config, addresses, controlling, generationEvents);
         this.newest = first;
         this.name = "ice-" + first.localUfrag();
+        this.events = new OrderedEvents(name, events);
         LOG.debug("{}: created, {} on {}", name, controlling ? "controlling" : "controlled", first.sockets());
     }
 
@@ -180,7 +174,7 @@ public final class IceTransport implements AutoCloseable {
         }
         List<String> lines = new ArrayList<>();
         for (LocalCandidate candidate : generation.localCandidates()) {
-            lines.add(format(candidate));
+            lines.add(CandidateAttribute.of(candidate).format());
         }
         return lines;
     }
@@ -593,7 +587,7 @@ public final class IceTransport implements AutoCloseable {
         ServerReflexiveGathering.start(generation.component(), generation.agent().getStunStack(), config.stunServers(),
                 candidate -> {
                     if (!generation.isClosed()) {
-                        String line = format(candidate);
+                        String line = CandidateAttribute.of(candidate).format();
                         post(List.of(() -> listener.onCandidate(ufrag, line)));
                     }
                 },
@@ -604,50 +598,8 @@ public final class IceTransport implements AutoCloseable {
                 });
     }
 
-    /** Runs events in order, one drainer at a time, outside any lock of this class. */
-    private void post(List<Runnable> events) {
-        if (events.isEmpty()) {
-            return;
-        }
-        pendingEvents.addAll(events);
-        if (eventExecutor == null) {
-            drain();
-        } else {
-            try {
-                eventExecutor.execute(this::drain);
-            } catch (RejectedExecutionException e) {
-                LOG.debug("{}: event executor refused events (shut down?)", name);
-            }
-        }
-    }
-
-    private void drain() {
-        while (draining.compareAndSet(false, true)) {
-            try {
-                Runnable event;
-                while ((event = pendingEvents.poll()) != null) {
-                    try {
-                        event.run();
-                    } catch (RuntimeException e) {
-                        LOG.warn("{}: event listener failed", name, e);
-                    }
-                }
-            } finally {
-                draining.set(false);
-            }
-            if (pendingEvents.isEmpty()) {
-                return;
-            }
-        }
-    }
-
-    static String format(LocalCandidate candidate) {
-        TransportAddress address = candidate.getTransportAddress();
-        TransportAddress related = candidate.getRelatedAddress();
-        return new CandidateAttribute(candidate.getFoundation(), candidate.getParentComponent().getComponentID(),
-                "udp", candidate.getPriority(), address.getHostAddress(), address.getPort(),
-                candidate.getType().toString(), related == null ? null : related.getHostAddress(),
-                related == null ? -1 : related.getPort(), Map.of()).format();
+    private void post(List<Runnable> effects) {
+        events.post(effects);
     }
 
     private static void checkIceChars(String what, String value, int min) {
@@ -657,32 +609,5 @@ public final class IceTransport implements AutoCloseable {
             throw new IllegalArgumentException(what + " must be " + min + "-256 ICE characters (RFC 8839 §5.4), not \""
                     + (value == null ? null : value.length() > 40 ? value.substring(0, 40) + "..." : value) + "\"");
         }
-    }
-
-    /**
-     * The configured addresses, or every address of an interface that is up, except loopback, link-local
-     * (unreachable from a browser) and wildcard/multicast ones.
-     */
-    private static List<InetAddress> localAddresses(IceConfig config) throws IOException {
-        if (!config.localAddresses().isEmpty()) {
-            return config.localAddresses();
-        }
-        List<InetAddress> found = new ArrayList<>();
-        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            if (!nif.isUp() || nif.isLoopback()) {
-                continue;
-            }
-            for (InetAddress address : Collections.list(nif.getInetAddresses())) {
-                if (!address.isLoopbackAddress() && !address.isLinkLocalAddress() && !address.isAnyLocalAddress()
-                        && !address.isMulticastAddress()) {
-                    found.add(address);
-                }
-            }
-        }
-        if (found.isEmpty()) {
-            throw new IOException("no usable local address for ICE host candidates (only loopback or link-local);"
-                    + " list the addresses in IceConfig.localAddresses");
-        }
-        return List.copyOf(found);
     }
 }
