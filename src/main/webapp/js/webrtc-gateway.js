@@ -12,3 +12,4 @@
  */
 export { GatewayError } from "./gateway/errors.js";
 export { Client } from "./gateway/client.js";
+export { Call } from "./gateway/call.js";

@@ -1,6 +1,7 @@
 // The signaling session of the WebRTC Gateway client library: connect, register, keepalive,
 // failover (docs/js-library.md), speaking WebSocket protocol v1 (docs/protocol.md).
 import { GatewayError } from "./errors.js";
+import { CALL, CALL_KEY, Call } from "./call.js";
 
 const PROTOCOL_VERSION = 1;
 const WS_OPEN = 1; // WebSocket.OPEN, spelled out so injected implementations need not define it
@@ -23,6 +24,11 @@ const DEFAULT_RECONNECT = Object.freeze({ minDelay: 500, maxDelay: 30000, maxAtt
 const DEFAULT_KEEPALIVE_TIMEOUT = 10000;
 const DEFAULT_REQUEST_TIMEOUT = 45000; // above SIP's 32 s transaction timeout (RFC 3261 §17.1.2.2, Timer F)
 const BYE_TIMEOUT = 5000;
+const DEFAULT_ICE_GATHERING_TIMEOUT = 2000;
+// Events for a call id not known yet, kept while a `call` request waits for its result (the gateway
+// may send `ringing` before the result reaches us). Bounded: a confused gateway cannot fill memory.
+const MAX_EARLY_EVENTS_PER_CALL = 16;
+const MAX_EARLY_CALLS = 8;
 
 /**
  * Delay before reconnect attempt `attempt` (1-based): exponential from `minDelay`, capped at `maxDelay`,
@@ -46,6 +52,15 @@ function webSocketUrl(base) {
   return url.href;
 }
 
+/** `data` of client.call(): a plain object whose values become strings (SIP header values). */
+function attachedData(data) {
+  if (data === undefined || data === null) return null;
+  if (typeof data !== "object" || Array.isArray(data)) throw new GatewayError("BAD_REQUEST", "data must be an object of strings");
+  const out = {};
+  for (const [key, value] of Object.entries(data)) out[key] = typeof value === "string" ? value : String(value);
+  return out;
+}
+
 function positive(value, name) {
   if (typeof value !== "number" || !(value > 0)) throw new TypeError(`${name} must be a positive number`);
   return value;
@@ -61,7 +76,7 @@ function positive(value, name) {
  * - `reconnected` `{attempt, resumed, session, instance, registered, dn}`
  * - `disconnected` `{reason, error?}`
  * - `error` `{code, message, error, sipStatus?, sipReason?, dn?}`
- * - `incoming` `{call}` (reserved: calls come with a later version)
+ * - `incoming` `{call}`: a {@link Call} with direction `incoming`, ringing
  */
 export class Client extends EventTarget {
   #wsUrl;
@@ -71,6 +86,8 @@ export class Client extends EventTarget {
   #reconnectOptions;
   #keepaliveOptions;
   #requestTimeout;
+  /** What every Call needs from this client; made once. */
+  #callContext;
 
   /** `idle` | `connecting` | `connected` | `reconnecting` | `disconnecting` | `disconnected` */
   #state = "idle";
@@ -95,11 +112,19 @@ export class Client extends EventTarget {
   #target = null;
   /** The registration last announced with `registered`: {dn, expires, stale}. */
   #registration = null;
+  /** Calls not ended yet, by id. */
+  #calls = new Map();
+  /** `call` requests waiting for their result. */
+  #placing = 0;
+  /** call id -> events that came before that call's result (only while #placing > 0). */
+  #earlyEvents = new Map();
 
   /**
    * @param {object} [options]
    * @param {string} [options.url] gateway base URL; default the page's origin. The WebSocket is `<url>/ws`.
-   * @param {RTCIceServer[]} [options.iceServers] for calls (later versions)
+   * @param {RTCIceServer[]} [options.iceServers] for calls' RTCPeerConnections
+   * @param {number} [options.iceGatheringTimeout] ms a call waits for ICE candidates before sending its
+   *   SDP (default 2000); later candidates are trickled
    * @param {string} [options.token] sent in `hello` when the gateway requires tokens
    * @param {{interval?: number, timeout?: number}} [options.keepalive] ms; `interval` overrides the
    *   gateway's `keepaliveInterval`, `timeout` (default 10000) is how long a ping may stay unanswered
@@ -129,6 +154,25 @@ export class Client extends EventTarget {
       timeout: positive(keepalive.timeout ?? DEFAULT_KEEPALIVE_TIMEOUT, "keepalive.timeout"),
     });
     this.#requestTimeout = positive(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, "requestTimeout");
+    // Not part of the public API either: tests inject fake WebRTC here. Looked up when a call needs them.
+    const mediaDevices = globalThis.navigator?.mediaDevices;
+    this.#callContext = Object.freeze({
+      rtc: Object.freeze({
+        RTCPeerConnection: options.RTCPeerConnectionImpl ?? globalThis.RTCPeerConnection,
+        MediaStream: options.MediaStreamImpl ?? globalThis.MediaStream,
+        getUserMedia: options.getUserMedia ?? (mediaDevices?.getUserMedia ? (c) => mediaDevices.getUserMedia(c) : undefined),
+      }),
+      iceServers: this.#iceServers,
+      gatheringTimeout: positive(options.iceGatheringTimeout ?? DEFAULT_ICE_GATHERING_TIMEOUT, "iceGatheringTimeout"),
+      // Call requests wait out a reconnect: a hangup must reach the gateway if the session resumes.
+      request: async (type, fields) => {
+        await this.#whenReady();
+        return this.#request(type, fields);
+      },
+      forget: (call) => {
+        if (this.#calls.get(call.id) === call) this.#calls.delete(call.id);
+      },
+    });
   }
 
   /** `idle`, `connecting`, `connected`, `reconnecting`, `disconnecting` or `disconnected`. */
@@ -160,6 +204,11 @@ export class Client extends EventTarget {
   /** The WebSocket URL the client connects to. */
   get webSocketUrl() {
     return this.#wsUrl;
+  }
+
+  /** The calls not ended yet. */
+  get calls() {
+    return [...this.#calls.values()];
   }
 
   /**
@@ -284,6 +333,46 @@ export class Client extends EventTarget {
     }
     if (epoch === this.#epoch) {
       this.#finish("client", new GatewayError("DISCONNECTED", "disconnect() was called"), "signed-out");
+    }
+  }
+
+  /**
+   * Places a call: getUserMedia, an offer with the ICE candidates gathered within
+   * `iceGatheringTimeout`, then the `call` request. Resolves with the {@link Call} once the gateway
+   * sent the INVITE (state `calling`); the outcome arrives as Call events (`ringing`, `early`,
+   * `connected`, or `ended` with the SIP status).
+   * @param {string} to DN or SIP URI
+   * @param {{audio?: boolean|MediaTrackConstraints, video?: boolean|MediaTrackConstraints,
+   *   stream?: MediaStream, data?: Object<string, string>}} [options] audio defaults to true, video
+   *   to false; `stream` replaces getUserMedia; `data` is attached data (SIP headers)
+   * @returns {Promise<Call>} rejects with `BAD_REQUEST`, `USER_MEDIA_FAILED`, `NOT_SUPPORTED`,
+   *   `NOT_CONNECTED`, `CONNECTION_LOST`, or the gateway's code (`TOO_MANY_CALLS`, `BAD_SDP`,
+   *   `SIP_UNAVAILABLE`, ...)
+   */
+  async call(to, options = {}) {
+    if (typeof to !== "string" || to === "") throw new GatewayError("BAD_REQUEST", "to must be a non-empty string");
+    const data = attachedData(options.data);
+    await this.#whenReady();
+    const call = new Call(CALL_KEY, this.#callContext, { direction: "outgoing", remote: to, data });
+    this.#placing++;
+    try {
+      const sdp = await call[CALL.prepareOffer](options);
+      await this.#whenReady();
+      // Not retried after a lost connection: the INVITE may be out, and a second would ring twice.
+      const result = await this.#request("call", data ? { to, sdp, data } : { to, sdp });
+      if (typeof result.call !== "string" || result.call === "") {
+        throw new GatewayError("BAD_MESSAGE", "the gateway's call result has no call id");
+      }
+      const early = this.#earlyEvents.get(result.call) ?? [];
+      this.#earlyEvents.delete(result.call);
+      this.#calls.set(result.call, call);
+      call[CALL.bind](result.call, early);
+      return call;
+    } catch (e) {
+      call[CALL.abort]();
+      throw e;
+    } finally {
+      if (--this.#placing === 0) this.#earlyEvents.clear();
     }
   }
 
@@ -509,7 +598,64 @@ export class Client extends EventTarget {
         }
         return;
       default:
-        return; // later: call events routed to their Call by msg.call; `incoming` creates one
+        if (typeof msg.call === "string" && msg.call !== "") this.#onCallEvent(msg);
+        return; // unknown events are ignored (forward compatibility)
+    }
+  }
+
+  #onCallEvent(msg) {
+    if (msg.name === "incoming") {
+      this.#onIncoming(msg);
+      return;
+    }
+    const call = this.#calls.get(msg.call);
+    if (call) {
+      call[CALL.onEvent](msg);
+      return;
+    }
+    if (this.#placing > 0) {
+      const list = this.#earlyEvents.get(msg.call);
+      if (list && list.length < MAX_EARLY_EVENTS_PER_CALL) list.push(msg);
+      else if (!list && this.#earlyEvents.size < MAX_EARLY_CALLS) this.#earlyEvents.set(msg.call, [msg]);
+    }
+    // Otherwise a call this client has ended already (hung up, or lost in a failover): ignored.
+  }
+
+  #onIncoming(msg) {
+    if (this.#calls.has(msg.call)) return;
+    if (typeof msg.sdp !== "string" || msg.sdp === "") {
+      this.#emit("error", { code: "BAD_MESSAGE", message: `incoming call ${msg.call} without an offer SDP; ignored` });
+      return;
+    }
+    const data = msg.data && typeof msg.data === "object" && !Array.isArray(msg.data) ? msg.data : null;
+    const call = new Call(CALL_KEY, this.#callContext, {
+      direction: "incoming",
+      id: msg.call,
+      remote: typeof msg.from === "string" ? msg.from : String(msg.from ?? ""),
+      remoteName: typeof msg.fromName === "string" && msg.fromName !== "" ? msg.fromName : null,
+      data,
+      offer: msg.sdp,
+    });
+    this.#calls.set(msg.call, call);
+    this.#emit("incoming", { call });
+  }
+
+  /** Ends every call locally (the gateway ended them, or they cannot be reached any more). */
+  #endCalls(reason) {
+    this.#earlyEvents.clear();
+    for (const call of [...this.#calls.values()]) call[CALL.end]({ reason });
+    this.#calls.clear();
+  }
+
+  /**
+   * After a resume the calls live on, but their events while no socket was attached are gone
+   * (docs/protocol.md, "Session"). A call the gateway no longer knows ended meanwhile.
+   */
+  #verifyCalls() {
+    for (const call of [...this.#calls.values()]) {
+      this.#request("stats", { call: call.id }).catch((e) => {
+        if (e.code === "CALL_UNKNOWN") call[CALL.end]({ reason: "connection-lost" });
+      });
     }
   }
 
@@ -607,6 +753,7 @@ export class Client extends EventTarget {
           dn: reg?.dn ?? null,
         });
         this.#settleReady(null);
+        if (resumed) this.#verifyCalls();
         return;
       } catch (e) {
         if (epoch !== this.#epoch) return;
@@ -645,6 +792,8 @@ export class Client extends EventTarget {
       }
     }
     this.#adoptSession(hello);
+    // Calls belong to the session: with a new one (another instance, or the old one expired) they are gone.
+    if (!hello.resumed) this.#endCalls("connection-lost");
     this.#startKeepalive(); // re-registering may take a while; a dead socket must still be noticed
     await this.#restoreRegistration(hello.registration ?? null);
     return Boolean(hello.resumed);
@@ -719,6 +868,8 @@ export class Client extends EventTarget {
     this.#settleReady(error);
     this.#session = null;
     this.#target = null;
+    // disconnect() and an operator's sign-out end the session and so its calls on the gateway too.
+    this.#endCalls(reason === "client" || reason === "signed-out" ? "session-ended" : "connection-lost");
     if (this.#registration) this.#setUnregistered({ reason: unregisteredReason });
     this.#emit("disconnected", reason === "client" ? { reason } : { reason, error });
   }
