@@ -1,8 +1,8 @@
 // A small stand-in for the browser's WebRTC (RTCPeerConnection, MediaStream, getUserMedia), injected
 // into the library through its `RTCPeerConnectionImpl`, `MediaStreamImpl` and `getUserMedia` options.
 // It records what the library did and lets a test play the browser's part: ICE candidates, gathering,
-// ICE state changes, remote tracks, stats. Like fake-gateway.mjs it delivers events on microtasks and
-// uses no timers, so tests can mock them.
+// ICE state changes, remote tracks, stats. Like fake-gateway.mjs it delivers events on microtasks (and
+// setImmediate) and uses no timers, so tests can mock them.
 
 let counter = 0;
 
@@ -200,10 +200,11 @@ class FakePeerConnection extends EventTarget {
     this.#fire("icecandidate", { candidate: { candidate: line, sdpMid, sdpMLineIndex } });
   }
 
+  /** As Chrome does: the state change, then the null candidate as a separate task. */
   completeGathering() {
     this.iceGatheringState = "complete";
     this.#fire("icegatheringstatechange");
-    this.#fire("icecandidate", { candidate: null });
+    setImmediate(() => this.#fire("icecandidate", { candidate: null }));
   }
 
   setIceConnectionState(state) {

@@ -489,9 +489,11 @@ export class Call extends EventTarget {
 
   /** Waits for ICE gathering (capped) and reads the local SDP; later candidates are trickled. */
   async #localSdpAfterGathering() {
-    await gatheringComplete(this.#pc, this.#ctx.gatheringTimeout);
+    const complete = await gatheringComplete(this.#pc, this.#ctx.gatheringTimeout);
     this.#alive();
     this.#sdpTaken = true;
+    // The SDP holds every candidate; the end signal that browsers may still fire adds nothing.
+    this.#endOfCandidatesSent = complete;
     return this.#pc.localDescription.sdp;
   }
 
