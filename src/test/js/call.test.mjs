@@ -331,6 +331,19 @@ describe("incoming calls", () => {
     assert.equal(rtc.pcs.length, 2);
   });
 
+  test("an answer whose fate is unknown (connection lost) ends the call and hangs up once back", async () => {
+    const { call, events } = await offered();
+    gw.handlers.answer = () => undefined;
+    const failed = rejection(call.answer());
+    await settle();
+    gw.lastSocket.serverClose(1006);
+    assert.equal((await failed).code, "CONNECTION_LOST");
+    assert.deepEqual(events.of("ended"), [{ reason: "connection-lost" }]);
+    assert.equal(rtc.lastPc.closed, true);
+    await advance(510); // resumed: the hangup goes out
+    assert.equal(requestsAbout("hangup", call).length, 1);
+  });
+
   test("answer twice, or on an outgoing call, is WRONG_STATE", async () => {
     const { call } = await offered();
     const first = call.answer();

@@ -178,6 +178,7 @@ export class Call extends EventTarget {
       throw new GatewayError("WRONG_STATE", `answer() while the call is ${this.#answering ? "being answered" : this.#state}`);
     }
     this.#answering = true;
+    let sent = false;
     try {
       await this.#serial(async () => {
         this.#alive();
@@ -187,6 +188,7 @@ export class Call extends EventTarget {
         this.#alive();
         await pc.setLocalDescription(await pc.createAnswer());
         const sdp = await this.#localSdpAfterGathering();
+        sent = true;
         await this.#ctx.request("answer", { call: this.#id, sdp });
         this.#alive();
         this.#offer = null;
@@ -194,7 +196,15 @@ export class Call extends EventTarget {
       });
     } catch (e) {
       this.#answering = false;
-      if (this.#state !== "ended") this.#closeMedia();
+      if (this.#state === "ended") throw e;
+      if (sent && (e.code === "CONNECTION_LOST" || e.code === "TIMEOUT")) {
+        // The gateway may have connected the call with our answer: end it rather than ring on
+        // while the SIP side talks to nobody.
+        this.#end({ reason: "connection-lost" });
+        this.#ctx.request("hangup", { call: this.#id }).catch(() => {});
+      } else {
+        this.#closeMedia(); // ringing still: answer again or reject
+      }
       throw e;
     }
   }
