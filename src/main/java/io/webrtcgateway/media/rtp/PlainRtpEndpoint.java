@@ -156,7 +156,10 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         return sendFailures.sum();
     }
 
-    /** Stops receiving and gives the ports back, whatever state the endpoint is in; idempotent. */
+    /**
+     * Stops receiving and gives the ports back, whatever state the endpoint is in; idempotent. From another
+     * thread the ports are free when it returns; from the endpoint's own handler, right after.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -173,8 +176,9 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         }
         try {
             loop.deregister(registered, ports::close);
-        } finally {
-            ports.close(); // no-op when the loop already did it
+        } catch (RuntimeException | Error e) {
+            ports.close();
+            throw e;
         }
     }
 

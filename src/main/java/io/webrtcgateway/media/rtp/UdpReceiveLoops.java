@@ -8,6 +8,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -128,6 +129,10 @@ public final class UdpReceiveLoops implements AutoCloseable {
         /** One instance, so select(Consumer) allocates no lambda per round. */
         private final Consumer<SelectionKey> onReady = this::onReady;
         private volatile boolean running = true;
+        /** Loop thread only: to run once the next selection operation has dropped cancelled keys. */
+        private final List<Runnable> afterNextSelect = new ArrayList<>();
+        /** Loop thread only. */
+        private final List<Runnable> dueNow = new ArrayList<>();
 
         private Loop(String name) throws IOException {
             selector = Selector.open();
@@ -153,25 +158,52 @@ public final class UdpReceiveLoops implements AutoCloseable {
         }
 
         /**
-         * Drops {@code keys} from the selector and runs {@code afterwards} on the loop once the selector has
-         * really let go of their channels (a registered channel's descriptor is only closed at that point).
-         * Waits for it; runs {@code afterwards} directly when the loop is gone.
+         * Drops {@code keys} from the selector and runs {@code afterwards} on the loop once a selection
+         * operation has really let go of their channels (a registered channel's descriptor is only closed
+         * then: Selector, "deregistered during the next selection operation"). From another thread it waits
+         * for that; on the loop thread itself (a receiver closing its own endpoint) it cannot, and
+         * {@code afterwards} runs right after the current round. Runs {@code afterwards} directly when the
+         * loop is gone.
          */
         public void deregister(List<SelectionKey> keys, Runnable afterwards) {
-            try {
-                call(() -> {
-                    for (SelectionKey key : keys) {
-                        if (key.isValid()) {
-                            key.cancel();
-                            sockets.decrementAndGet();
-                        }
-                    }
-                    selector.selectNow(onReady); // flushes the cancelled keys (Selector: "deregistered during the next selection")
+            if (inLoop()) {
+                cancel(keys);
+                afterNextSelect.add(afterwards);
+                return;
+            }
+            if (!running) {
+                afterwards.run(); // the closed selector has dropped every key
+                return;
+            }
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            Runnable then = () -> {
+                try {
                     afterwards.run();
-                    return null;
-                });
-            } catch (IOException e) {
+                } finally {
+                    done.complete(null);
+                }
+            };
+            execute(() -> {
+                cancel(keys);
+                afterNextSelect.add(then);
+            });
+            try {
+                done.get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 afterwards.run();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("receive loop {} did not release sockets in time", thread.getName());
+                afterwards.run();
+            }
+        }
+
+        private void cancel(List<SelectionKey> keys) {
+            for (SelectionKey key : keys) {
+                if (key.isValid()) {
+                    key.cancel();
+                    sockets.decrementAndGet();
+                }
             }
         }
 
@@ -219,7 +251,14 @@ public final class UdpReceiveLoops implements AutoCloseable {
         private void run() {
             while (running) {
                 try {
-                    selector.select(onReady);
+                    dueNow.addAll(afterNextSelect);
+                    afterNextSelect.clear();
+                    if (dueNow.isEmpty()) {
+                        selector.select(onReady);
+                    } else {
+                        selector.selectNow(onReady); // drops the cancelled keys, then dueNow may run
+                    }
+                    runAll(dueNow);
                     runTasks();
                 } catch (ClosedSelectorException e) {
                     break;
@@ -227,17 +266,25 @@ public final class UdpReceiveLoops implements AutoCloseable {
                     LOG.warn("receive loop {}: {}", thread.getName(), e.toString());
                 }
             }
-            runTasks(); // fail pending control calls' waiters fast: they see the closed selector
             try {
-                selector.close();
+                selector.close(); // deregisters every key: the channels' owners can close them now
             } catch (IOException e) {
                 LOG.debug("closing selector of {}", thread.getName(), e);
             }
-            // Control calls queued after the last runTasks complete through their "closed" check or time out.
-            Runnable late;
-            while ((late = tasks.poll()) != null) {
-                late.run();
+            runTasks();
+            runAll(afterNextSelect);
+            runAll(dueNow);
+        }
+
+        private void runAll(List<Runnable> list) {
+            for (Runnable r : list) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("receive loop {} task failed", thread.getName(), e);
+                }
             }
+            list.clear();
         }
 
         private void runTasks() {
