@@ -16,10 +16,13 @@ import java.util.concurrent.TimeUnit;
  * receiver's jitter buffer a new talkspurt starts (RFC 3551 §4.1). Within one source the offsets are
  * constant, so loss and reordering pass through unchanged and RTCP numbers can be translated back.
  *
- * <p>Which packets count as a new source: any new SSRC (the packet already passed the address check of
- * the {@link SourcePolicy} or SRTP authentication), except the SSRC that was just replaced, for one second
- * after the switch: late packets of the old stream must not flip it back. A re-INVITE arms
- * {@link #expectSourceChange()}, which lifts that guard for the next switch.
+ * <p>Which packets count as a new source: an SSRC seen in two packets with consecutive sequence numbers
+ * (the probation of RFC 3550 A.1, MIN_SEQUENTIAL = 2), so a stray or forged datagram that happens to
+ * parse as RTP never takes the stream over; the first of the two is dropped (counted as unknown SSRC),
+ * which costs one packet per source change. The SSRC that was just replaced cannot come back for one
+ * second (late packets of the old stream must not flip it back), unless a re-INVITE armed
+ * {@link #expectSourceChange()}. The packet has already passed the address check of the
+ * {@link SourcePolicy}, or SRTP authentication on the browser side.
  *
  * <p>Threads: {@link #rewrite} runs on the direction's one receiving thread; {@link #mapping()} is read by
  * the other direction's RTCP translation (published through a volatile on each switch).
@@ -62,6 +65,9 @@ final class StreamRewriter {
     private long highestOutTs;
     private long highestArrivalNanos;
     private boolean markNext;
+    private boolean haveCandidate;
+    private int candidateSsrc;
+    private int candidateSeq;
 
     StreamRewriter(int outSsrc, boolean markSourceChange) {
         this.outSsrc = outSsrc;
@@ -84,16 +90,18 @@ final class StreamRewriter {
 
     /**
      * Rewrites SSRC, sequence number, timestamp (and marker on a source change) of a valid RTP packet in
-     * place. Returns {@link #DROP} for a late packet of a just-replaced source, {@link #NEW_SOURCE} when
-     * this packet started a new source, else {@link #SAME_SOURCE}.
+     * place. Returns {@link #DROP} for a packet of an SSRC still on probation or of a just-replaced
+     * source, {@link #NEW_SOURCE} when this packet started a new source, else {@link #SAME_SOURCE}.
      */
     int rewrite(byte[] b, int off, int clockRate, long nowNanos) {
         int ssrc = RtpPacket.ssrc(b, off);
         int result = SAME_SOURCE;
         if (!haveSource || ssrc != inSsrc) {
-            if (!switchTo(ssrc, RtpPacket.sequence(b, off), RtpPacket.timestamp(b, off), clockRate, nowNanos)) {
+            int seq = RtpPacket.sequence(b, off);
+            if (!passedProbation(ssrc, seq, nowNanos)) {
                 return DROP;
             }
+            switchTo(ssrc, seq, RtpPacket.timestamp(b, off), clockRate, nowNanos);
             result = NEW_SOURCE;
         }
         int outSeq = (RtpPacket.sequence(b, off) + seqOffset) & 0xffff;
@@ -113,11 +121,23 @@ final class StreamRewriter {
         return result;
     }
 
-    private boolean switchTo(int ssrc, int inSeq, long inTs, int clockRate, long nowNanos) {
-        boolean expected = sourceChangeExpected;
-        if (haveRetired && ssrc == retiredSsrc && !expected && nowNanos - switchedAtNanos < RETIRED_GUARD_NANOS) {
+    private boolean passedProbation(int ssrc, int seq, long nowNanos) {
+        if (haveRetired && ssrc == retiredSsrc && !sourceChangeExpected
+                && nowNanos - switchedAtNanos < RETIRED_GUARD_NANOS) {
             return false;
         }
+        if (haveCandidate && ssrc == candidateSsrc && seq == ((candidateSeq + 1) & 0xffff)) {
+            haveCandidate = false;
+            return true;
+        }
+        haveCandidate = true;
+        candidateSsrc = ssrc;
+        candidateSeq = seq;
+        return false;
+    }
+
+    private void switchTo(int ssrc, int inSeq, long inTs, int clockRate, long nowNanos) {
+        boolean expected = sourceChangeExpected;
         if (haveSource) {
             seqOffset = (highestOutSeq + 1 - inSeq) & 0xffff;
             long elapsedUnits = 1;
@@ -136,6 +156,5 @@ final class StreamRewriter {
             sourceChangeExpected = false;
         }
         mapping = new Mapping(ssrc, outSsrc, seqOffset, tsOffset);
-        return true;
     }
 }

@@ -130,9 +130,9 @@ public final class UdpReceiveLoops implements AutoCloseable {
         private final Consumer<SelectionKey> onReady = this::onReady;
         private volatile boolean running = true;
         /** Loop thread only: to run once the next selection operation has dropped cancelled keys. */
-        private final List<Runnable> afterNextSelect = new ArrayList<>();
-        /** Loop thread only. */
-        private final List<Runnable> dueNow = new ArrayList<>();
+        private List<Runnable> afterNextSelect = new ArrayList<>();
+        /** Loop thread only: the previous afterNextSelect, being run (two lists swapped, no copying). */
+        private List<Runnable> dueNow = new ArrayList<>();
 
         private Loop(String name) throws IOException {
             selector = Selector.open();
@@ -251,14 +251,15 @@ public final class UdpReceiveLoops implements AutoCloseable {
         private void run() {
             while (running) {
                 try {
-                    dueNow.addAll(afterNextSelect);
-                    afterNextSelect.clear();
-                    if (dueNow.isEmpty()) {
+                    if (afterNextSelect.isEmpty()) {
                         selector.select(onReady);
                     } else {
-                        selector.selectNow(onReady); // drops the cancelled keys, then dueNow may run
+                        List<Runnable> due = afterNextSelect;
+                        afterNextSelect = dueNow;
+                        dueNow = due;
+                        selector.selectNow(onReady); // drops the cancelled keys, then `due` may run
+                        runAll(due);
                     }
-                    runAll(dueNow);
                     runTasks();
                 } catch (ClosedSelectorException e) {
                     break;
@@ -277,9 +278,9 @@ public final class UdpReceiveLoops implements AutoCloseable {
         }
 
         private void runAll(List<Runnable> list) {
-            for (Runnable r : list) {
+            for (int i = 0; i < list.size(); i++) {
                 try {
-                    r.run();
+                    list.get(i).run();
                 } catch (RuntimeException e) {
                     LOG.warn("receive loop {} task failed", thread.getName(), e);
                 }

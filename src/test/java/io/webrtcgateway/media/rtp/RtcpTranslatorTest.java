@@ -29,11 +29,15 @@ class RtcpTranslatorTest {
         toSip = new RelayDirection("browser->sip", TO_SIP, true, PayloadTypeMap.identity(8000), false);
         toBrowser = new RelayDirection("sip->browser", TO_BROWSER, true, PayloadTypeMap.identity(8000), false);
         translator = new RtcpTranslator(epoch, false);
+        rtp(toSip, Packets.rtp(0, 999, 49_840, BROWSER, 160));
         rtp(toSip, Packets.rtp(0, 1000, 50_000, BROWSER, 160));
+        rtp(toBrowser, Packets.rtp(0, 199, 6_840, SIP_OLD, 160));
         rtp(toBrowser, Packets.rtp(0, 200, 7_000, SIP_OLD, 160));
         now += 20 * MS;
         // the SIP side switched source: its new numbering gets offsets
+        rtp(toBrowser, Packets.rtp(0, 29_999, 899_840, SIP, 160));
         rtp(toBrowser, Packets.rtp(0, 30_000, 900_000, SIP, 160));
+        assertEquals(SIP, toBrowser.rewriter.mapping().inSsrc());
     }
 
     private void rtp(RelayDirection d, byte[] p) {
