@@ -53,12 +53,17 @@ class RtpRelayBench {
     private static final int SECONDS = Integer.getInteger("bench.seconds", 10);
     private static final int LOOPS = Integer.getInteger("bench.loops", 2);
     private static final int PEER_SOCKETS = 16;
+    private static final int GENERATORS = Integer.getInteger("bench.generators", 2);
     private static final int PACKET = 172;
     private static final long PTIME_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final int SLOTS = 20;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** Below the band FreePorts hands to tests (20000-32767) and the ephemeral range: other tests keep theirs. */
+    private static final int PORT_LOW = Integer.getInteger("bench.portLow", 12000);
+    private static final int PORT_HIGH = Integer.getInteger("bench.portHigh", 19999);
 
     private static final int TO_BROWSER = 0;
     private static final int TO_SIP = 1;
@@ -69,18 +74,21 @@ class RtpRelayBench {
         List<String> rows = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("streams,mode,sent,received,loss_pct,p50_us,p99_us,max_us,gw_cpu_us_per_packet,gw_cpu_pct,"
-                + "load_cpu_pct,send_rate_pps");
+                + "load_cpu_pct,send_rate_pps,loadavg");
         int largestClean = 0;
+        boolean generatorLimited = false;
         for (int n : STREAMS) {
             Result relayed = run(n, true);
             Result direct = run(n, false);
             if (relayed.lossPercent() < 0.1 && relayed.rateOk()) {
                 largestClean = Math.max(largestClean, n);
             }
-            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f %% | %.0f %% |%s",
+            generatorLimited |= !relayed.rateOk();
+            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f %% | %.0f %% | %s |",
                     n, relayed.sent, relayed.lossPercent(), relayed.p50, relayed.p99, direct.p50, direct.p99,
                     relayed.p50 - direct.p50, relayed.p99 - direct.p99, relayed.gwMicrosPerPacket, relayed.gwCpuPercent,
-                    relayed.loadCpuPercent, relayed.rateOk() ? "" : " generator fell behind (" + relayed.sendRate + " pps)"));
+                    relayed.loadCpuPercent, relayed.loadAverage)
+                    + (relayed.rateOk() ? "" : " generator fell behind (" + relayed.sendRate + " of " + relayed.targetRate + " pps)"));
             csv.add(relayed.csv(n, "relay"));
             csv.add(direct.csv(n, "direct"));
             System.out.println(rows.get(rows.size() - 1));
@@ -89,11 +97,13 @@ class RtpRelayBench {
                 + "%d s per step, %d receive loop thread(s), %d cores; SRTP/ICE replaced by pass-through%n%n", SECONDS, LOOPS,
                 Runtime.getRuntime().availableProcessors()));
         table.append("| calls | packets sent (both ways) | loss | one-way p50 / p99 via relay (µs) | direct p50 / p99 (µs) "
-                + "| added p50 / p99 (µs) | relay CPU µs/packet (syscalls incl.) | relay threads CPU | load generator + sinks CPU |\n");
-        table.append("|---|---|---|---|---|---|---|---|---|\n");
+                + "| added p50 / p99 (µs) | relay CPU µs/packet (syscalls incl.) | relay threads CPU | load generator + sinks CPU "
+                + "| machine load average (1 min) |\n");
+        table.append("|---|---|---|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> table.append(r).append('\n'));
         table.append(String.format("%nrelay logic alone (validate, copy, rewrite, stats; no syscall): %.0f ns/packet%n", logicNanos));
-        table.append(String.format("largest N with < 0.1 %% loss: %,d%n", largestClean));
+        table.append(String.format("largest N with < 0.1 %% loss: %,d%s%n", largestClean,
+                generatorLimited ? " (the load generator could not send more on this machine)" : ""));
         System.out.println(table);
         Path out = Path.of(System.getProperty("it.buildDir", "target"), "bench", "rtp-relay.csv");
         Files.createDirectories(out.getParent());
@@ -105,7 +115,7 @@ class RtpRelayBench {
     /** The relay's own work per packet, without any socket: the browser -> SIP path to a SIP side not yet known. */
     private static double relayLogicOnly() throws IOException {
         try (UdpReceiveLoops loops = new UdpReceiveLoops("bench-logic", 1)) {
-            RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, 20000, 32767);
+            RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, PORT_LOW, PORT_HIGH);
             PlainRtpEndpoint endpoint = PlainRtpEndpoint.open(ports, loops, SourcePolicy.SDP);
             try (MediaRelay relay = new MediaRelay(endpoint, (b, o, l) -> { }, (b, o, l) -> { },
                     MediaRelay.Config.audio(1, 2, PayloadTypeMap.builder().map(0, 0, 8000).build()))) {
@@ -132,7 +142,7 @@ class RtpRelayBench {
     }
 
     private record Result(long sent, long received, double p50, double p99, double max, double gwMicrosPerPacket,
-                          double gwCpuPercent, double loadCpuPercent, long sendRate, long targetRate) {
+                          double gwCpuPercent, double loadCpuPercent, long sendRate, long targetRate, String loadAverage) {
         double lossPercent() {
             return sent == 0 ? 100 : 100.0 * (sent - received) / sent;
         }
@@ -142,8 +152,8 @@ class RtpRelayBench {
         }
 
         String csv(int n, String mode) {
-            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.1f,%.1f,%d", n, mode, sent, received,
-                    lossPercent(), p50, p99, max, gwMicrosPerPacket, gwCpuPercent, loadCpuPercent, sendRate);
+            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.1f,%.1f,%d,%s", n, mode, sent, received,
+                    lossPercent(), p50, p99, max, gwMicrosPerPacket, gwCpuPercent, loadCpuPercent, sendRate, loadAverage);
         }
     }
 
@@ -162,7 +172,7 @@ class RtpRelayBench {
             InetSocketAddress[] sipTargets = new InetSocketAddress[n];
             InetSocketAddress[] browserTargets = new InetSocketAddress[n];
             List<MediaRelay> relays = new ArrayList<>();
-            RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, 20000, 32767);
+            RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, PORT_LOW, PORT_HIGH);
             for (int i = 0; i < n; i++) {
                 DatagramChannel sipPeer = sipPeers[i % PEER_SOCKETS];
                 DatagramChannel browserPeer = browserPeers[i % PEER_SOCKETS];
@@ -191,45 +201,63 @@ class RtpRelayBench {
                 browserTargets[i] = (InetSocketAddress) browserTransport.getLocalAddress();
             }
 
-            Generator generator = new Generator(n, sipPeers, browserPeers, sipTargets, browserTargets);
-            Thread genThread = new Thread(generator, "bench-generator");
-            genThread.start();
+            List<Generator> generators = new ArrayList<>();
+            List<Thread> genThreads = new ArrayList<>();
+            for (int g = 0; g < GENERATORS; g++) {
+                Generator generator = new Generator(n, g, GENERATORS, sipPeers, browserPeers, sipTargets, browserTargets);
+                generators.add(generator);
+                Thread t = new Thread(generator, "bench-generator-" + g);
+                genThreads.add(t);
+                t.start();
+            }
             try {
                 // warm-up: JIT, source probation, socket buffers
-                generator.phase = 1;
+                generators.forEach(g -> g.phase = 1);
                 sinks.phase = 1;
+                String load0 = loadAverage();
                 awaitNanos(TimeUnit.SECONDS.toNanos(2));
 
                 long[] gwIds = gw.threadIds();
-                long[] loadIds = concat(peerLoop.threadIds(), new long[] {genThread.getId()});
+                long[] loadIds = concat(peerLoop.threadIds(), genThreads.stream().mapToLong(Thread::getId).toArray());
                 long gwCpu0 = cpu(gwIds);
                 long loadCpu0 = cpu(loadIds);
                 long relayed0 = relayed(relays);
                 long wall0 = System.nanoTime();
                 sinks.phase = 2;
-                generator.phase = 2;
+                generators.forEach(g -> g.phase = 2);
                 awaitNanos(TimeUnit.SECONDS.toNanos(SECONDS));
-                generator.phase = 3;
+                generators.forEach(g -> g.phase = 3);
                 long wall = System.nanoTime() - wall0;
                 long gwCpu = cpu(gwIds) - gwCpu0;
                 long loadCpu = cpu(loadIds) - loadCpu0;
                 long relayed = relayed(relays) - relayed0;
                 // drain: what is still in flight after the last send of the window
                 Poll.until(Duration.ofSeconds(5), "in-flight packets to settle", sinks::settled);
-                long sent = generator.sentInMeasure;
+                long sent = generators.stream().mapToLong(g -> g.sentInMeasure).sum();
                 long received = sinks.received();
                 double[] latency = sinks.percentiles(0.5, 0.99, 1.0);
                 long rate = Math.round(sent / (wall / 1e9));
                 long target = Math.round(2.0 * n * 1e9 / PTIME_NANOS);
                 return new Result(sent, received, latency[0], latency[1], latency[2],
-                        relayed == 0 ? 0 : gwCpu / 1000.0 / relayed, 100.0 * gwCpu / wall, 100.0 * loadCpu / wall, rate, target);
+                        relayed == 0 ? 0 : gwCpu / 1000.0 / relayed, 100.0 * gwCpu / wall, 100.0 * loadCpu / wall, rate, target,
+                        load0 + " -> " + loadAverage());
             } finally {
-                generator.running = false;
-                genThread.join(5000);
+                generators.forEach(g -> g.running = false);
+                for (Thread t : genThreads) {
+                    t.join(5000);
+                }
                 for (int i = resources.size() - 1; i >= 0; i--) {
                     resources.get(i).close();
                 }
             }
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
         }
     }
 
@@ -308,6 +336,8 @@ class RtpRelayBench {
      */
     private static final class Generator implements Runnable {
         final int n;
+        final int first;
+        final int stride;
         final DatagramChannel[] sipPeers;
         final DatagramChannel[] browserPeers;
         final InetSocketAddress[] sipTargets;
@@ -319,9 +349,11 @@ class RtpRelayBench {
         private final ByteBuffer buffer = ByteBuffer.wrap(packet);
         private final int[] seq;
 
-        Generator(int n, DatagramChannel[] sipPeers, DatagramChannel[] browserPeers, InetSocketAddress[] sipTargets,
-                InetSocketAddress[] browserTargets) {
+        Generator(int n, int first, int stride, DatagramChannel[] sipPeers, DatagramChannel[] browserPeers,
+                InetSocketAddress[] sipTargets, InetSocketAddress[] browserTargets) {
             this.n = n;
+            this.first = first;
+            this.stride = stride;
             this.sipPeers = sipPeers;
             this.browserPeers = browserPeers;
             this.sipTargets = sipTargets;
@@ -341,7 +373,7 @@ class RtpRelayBench {
                     if (p == 0 || p == 3) {
                         continue;
                     }
-                    for (int i = slot; i < n; i += SLOTS) {
+                    for (int i = slot * stride + first; i < n; i += SLOTS * stride) {
                         send(sipPeers[i % PEER_SOCKETS], sipTargets[i], i, TO_BROWSER, p);
                         send(browserPeers[i % PEER_SOCKETS], browserTargets[i], i, TO_SIP, p);
                         if (p == 2) {
@@ -380,7 +412,7 @@ class RtpRelayBench {
 
     /** Receives at the peers: counts the measured phase's packets and their one-way latency (1 µs buckets). */
     private static final class Sinks implements DatagramReceiver {
-        private static final int BUCKETS = 200_000;
+        private static final int BUCKETS = 1_000_000;
         volatile int phase;
         private final AtomicLongArray histogram = new AtomicLongArray(BUCKETS + 1);
         private volatile long received;

@@ -27,6 +27,11 @@ public final class MediaRelay implements AutoCloseable {
 
     /** Largest packet taken from the browser side (libwebrtc stays under ~1,250 bytes). */
     static final int MAX_BROWSER_PACKET = 2048;
+    /**
+     * Room guaranteed after a packet handed to the browser-side senders, so SRTP can append its tag, MKI and
+     * SRTCP index in place (at most 4 + 128 + 10 bytes, RFC 3711 §3.1/§3.4) instead of copying.
+     */
+    public static final int SENDER_TAILROOM = 256;
 
     public enum Kind { AUDIO, VIDEO }
 
@@ -78,7 +83,9 @@ public final class MediaRelay implements AutoCloseable {
     private final byte[] toSipRtcp = new byte[MAX_BROWSER_PACKET];
 
     /**
-     * @param browserRtp  sends RTP toward the browser (SRTP-protects it)
+     * @param browserRtp  sends RTP toward the browser (SRTP-protects it); called on the SIP endpoint's loop
+     *                    thread with at least {@link #SENDER_TAILROOM} spare bytes after the packet, which
+     *                    it may overwrite (protect in place)
      * @param browserRtcp sends RTCP toward the browser (SRTCP); may be the same sender if it demultiplexes
      */
     public MediaRelay(PlainRtpEndpoint sip, PacketSender browserRtp, PacketSender browserRtcp, Config config) {
@@ -209,7 +216,7 @@ public final class MediaRelay implements AutoCloseable {
             d.stats.gated();
             return;
         }
-        if (RtpPacket.headerLength(b, off, len) < 0) {
+        if (off + len + SENDER_TAILROOM > b.length || RtpPacket.headerLength(b, off, len) < 0) {
             d.stats.malformed();
             return;
         }
@@ -225,7 +232,7 @@ public final class MediaRelay implements AutoCloseable {
             d.stats.gated();
             return;
         }
-        if (!RtcpPacket.isValidCompound(b, off, len)) {
+        if (off + len + SENDER_TAILROOM > b.length || !RtcpPacket.isValidCompound(b, off, len)) {
             d.stats.malformed();
             return;
         }
