@@ -163,7 +163,7 @@ public final class UdpReceiveLoops implements AutoCloseable {
          * then: Selector, "deregistered during the next selection operation"). From another thread it waits
          * for that; on the loop thread itself (a receiver closing its own endpoint) it cannot, and
          * {@code afterwards} runs right after the current round. Runs {@code afterwards} directly when the
-         * loop is gone.
+         * loop is gone or does not answer, so it must be idempotent (closing a {@link PortPair} is).
          */
         public void deregister(List<SelectionKey> keys, Runnable afterwards) {
             if (inLoop()) {

@@ -10,6 +10,7 @@ import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.Poll;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -96,13 +97,11 @@ class MediaRelayTest {
         sipRtcp.send(ByteBuffer.wrap(p), new InetSocketAddress(FreePorts.LOOPBACK, endpoint.localRtcpPort()));
     }
 
+    /** Through the socket adaptor: DatagramChannel.receive itself ignores SO_TIMEOUT. */
     private static byte[] receive(DatagramChannel ch) throws IOException {
         ch.configureBlocking(true);
         ch.socket().setSoTimeout((int) WAIT.toMillis());
-        ByteBuffer b = ByteBuffer.allocate(2048);
-        ch.socket().getChannel();
-        // DatagramChannel.receive ignores SO_TIMEOUT: go through the socket adaptor
-        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[2048], 2048);
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
         ch.socket().receive(p);
         return Arrays.copyOf(p.getData(), p.getLength());
     }
