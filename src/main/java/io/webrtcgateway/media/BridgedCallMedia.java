@@ -17,7 +17,6 @@ import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.srtp.SdesCrypto;
-import io.webrtcgateway.media.srtp.SrtpProfile;
 import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.sdp.BridgePlan;
 import io.webrtcgateway.sdp.Fingerprint;
@@ -113,10 +112,8 @@ final class BridgedCallMedia implements CallMedia {
             localParams = WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(), ours,
                     ice.localCandidates());
         } else {
-            SdesCrypto remote = SdesCrypto.firstSupported(browser.crypto());
-            if (remote == null) {
-                throw new SdpException(SdpException.Reason.MISSING_KEYING, "no supported a=crypto suite in the browser's offer");
-            }
+            SdesCrypto remote = SdesCrypto.firstSupported(browser.crypto()).orElseThrow(() -> new SdpException(
+                    SdpException.Reason.MISSING_KEYING, "no supported a=crypto suite in the browser's offer"));
             localCrypto = remote.answer(engine.random());
             srtp = SrtpSession.fromSdes(localCrypto, remote);
             localParams = WebRtcTransportParams.sdes(ice.localUfrag(), ice.localPassword(), localCrypto.attributeValue(),
@@ -500,7 +497,9 @@ final class BridgedCallMedia implements CallMedia {
                     all.get(0).fromBrowser(b, off, n, true);
                 }
             }
-            default -> droppedBeforeKeys += 0; // STUN is ICE's; anything else was counted below us
+            default -> {
+                // STUN is ICE's; anything else was counted by the ICE layer
+            }
         }
     }
 
@@ -543,10 +542,5 @@ final class BridgedCallMedia implements CallMedia {
     private static SessionDescription withOrigin(SessionDescription sdp, Origin origin) {
         String text = SdpWriter.write(sdp);
         return SdpParser.parse(text.replaceFirst("(?m)^o=.*$", "o=" + origin + "\r"));
-    }
-
-    @SuppressWarnings("unused")
-    private static SrtpProfile unusedProfile() {
-        return SrtpProfile.AES_CM_128_HMAC_SHA1_80;
     }
 }

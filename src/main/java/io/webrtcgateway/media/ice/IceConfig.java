@@ -73,8 +73,12 @@ public record IceConfig(
             stun.add(new InetSocketAddress(resolve("gateway.media.stun-servers", server.host()), server.port()));
         }
         String publicAddress = media.publicAddress() == null ? "" : media.publicAddress().trim();
+        List<InetAddress> local = new ArrayList<>();
+        for (String a : media.iceAddresses()) {
+            local.add(resolve("gateway.media.ice-addresses", a));
+        }
         return new IceConfig(
-                List.of(),
+                local,
                 media.rtpPortMin(),
                 media.rtpPortMax(),
                 stun,
