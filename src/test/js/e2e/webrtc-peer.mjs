@@ -31,7 +31,8 @@
 //   restart-ice                  a new offer with createOffer({iceRestart:true}); answer with set-answer
 //   dtmf <tones> [ms [gap]]      RTCDTMFSender.insertDTMF on the audio sender (RFC 4733 events)
 //   close                        RTCPeerConnection.close(); the next create-offer/set-offer starts a new one
-//   quit                         closes Chromium and exits 0 (also on end of input, SIGTERM, SIGINT)
+//   quit                         closes Chromium and exits 0 once the commands read before it have
+//                                answered (also at end of input); SIGTERM and SIGINT quit at once
 //
 // stdout: one JSON object per line, each with "t" (ms since start).
 //   {"harness":"ready","chromium":"156.0...","loopbackOnly":true}     Chromium is up, commands welcome
@@ -59,7 +60,8 @@
 //   remoteInbound: {packetsLost, fractionLost, jitter, roundTripTime} | null   (the far end's RTCP RR)
 //   video: {inbound: {ssrc, codec, packetsReceived, bytesReceived, framesDecoded} | null,
 //           outbound: {ssrc, codec, packetsSent, bytesSent, framesEncoded} | null}   (with --video)}
-// Counters of the audio streams; packetsReceived counts packets that passed SRTP authentication.
+// Counters of the audio streams; packetsReceived counts packets that passed SRTP authentication;
+// codec as in a=rtpmap ("opus/48000/2", "PCMU/8000"). Before create-offer/set-offer every field is null.
 // Diagnostics (page console, errors, the compiler) go to stderr.
 //
 // Loopback: tests may only use 127.0.0.0/8 and ::1. Chromium gathers no loopback host candidates
@@ -71,6 +73,10 @@
 // traffic stays on loopback. Candidates naming another address (TCP "active" ones, port 9, never
 // bound) are left out of what this harness prints. --allow-loopback-in-peer-connection is added only
 // when the machine has no other interface (then Chromium would have no network at all).
+// Host candidates are plain addresses, never mDNS ".local" names (which would need multicast to
+// resolve): Chromium hides addresses only from pages without media permission, and the fake UI grants
+// it. (--disable-features=WebRtcHideLocalIpsWithMdns is not used: a second --disable-features would
+// replace the list playwright passes.)
 // ICE server URLs must name a loopback address unless --all-interfaces.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -85,9 +91,6 @@ const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-  // Host candidates as .local names would need multicast DNS to resolve (traffic off loopback);
-  // with the microphone granted Chromium exposes addresses anyway, this makes it certain.
-  "--disable-features=WebRtcHideLocalIpsWithMdns",
   // Sound must keep flowing in a page nobody looks at.
   "--autoplay-policy=no-user-gesture-required",
 ];
@@ -307,7 +310,8 @@ function installPeer(options) {
     const report = await connection.getStats();
     const codec = (id) => {
       const c = id && report.get(id);
-      return c ? `${c.mimeType.replace(/^[a-z]+\//, "")}/${c.clockRate}${c.channels ? "/" + c.channels : ""}` : null;
+      // As in a=rtpmap (RFC 8866 §6.6): channels only when more than one.
+      return c ? `${c.mimeType.replace(/^[a-z]+\//, "")}/${c.clockRate}${c.channels > 1 ? "/" + c.channels : ""}` : null;
     };
     report.forEach((s) => {
       if (s.type === "transport") {
@@ -485,6 +489,10 @@ async function main() {
     // One command at a time, in order: offer/answer/candidates only make sense in sequence.
     let queue = Promise.resolve();
     let seq = 0;
+    // Commands read before quit still answer; one stuck (a gathering timeout at most) does not keep us.
+    const drainThenQuit = () =>
+      Promise.race([queue, new Promise((resolve) => setTimeout(resolve, options.gatherTimeout + 5000))])
+        .finally(() => quit(0));
     const lines = createInterface({ input: process.stdin });
     lines.on("line", (line) => {
       if (!line.trim()) return;
@@ -499,7 +507,7 @@ async function main() {
         return;
       }
       if (command === "quit") {
-        quit(0);
+        drainThenQuit();
         return;
       }
       queue = queue.then(async () => {
@@ -513,7 +521,7 @@ async function main() {
         emit({ command, seq: number, ...outcome });
       });
     });
-    lines.on("close", () => quit(0));
+    lines.on("close", drainThenQuit);
   } catch (e) {
     await quit(1, e.message);
   }
