@@ -45,7 +45,8 @@
 //   {"candidate":{"candidate":"candidate:..","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":".."}}
 //                                with --trickle only; gathering done = icegatheringstatechange "complete"
 //   {"event":"iceconnectionstatechange","state":"checking"}   also connectionstatechange,
-//        icegatheringstatechange, signalingstatechange, dtlsstatechange ({"state":"connected"})
+//        icegatheringstatechange, signalingstatechange, dtlsstatechange ({"state":"connected"});
+//        close reports the first three as "closed" itself (RTCPeerConnection.close() fires no events)
 //   {"event":"track","kind":"audio","mid":"0","id":".."}
 //   {"event":"tonechange","tone":"1"}                          a DTMF tone started ("" when all are sent)
 //   {"event":"icecandidateerror","url":"turn:..","errorCode":701,"errorText":".."}
@@ -396,7 +397,14 @@ function installPeer(options) {
       return {};
     },
     close: async () => {
-      pc?.close();
+      if (pc && pc.signalingState !== "closed") {
+        pc.close();
+        // close() sets the states without firing events (W3C webrtc-pc, close()); report them so the last state read is not
+        // the closed connection's "connected".
+        for (const name of ["signalingstatechange", "iceconnectionstatechange", "connectionstatechange"]) {
+          report({ event: name, state: "closed" });
+        }
+      }
       return {};
     },
   };

@@ -106,6 +106,7 @@ class ChromiumPeerIT {
             alice.hangUp();
             bob.hangUp();
             assertEquals("closed", alice.stats().json().path("signalingState").asText());
+            assertEquals("closed", alice.iceState(), "a hang-up leaves no stale \"connected\" behind");
 
             connectTrickling(bob, alice, bob.createOffer());
             awaitAudioFrom(alice, "bob in the second call");
