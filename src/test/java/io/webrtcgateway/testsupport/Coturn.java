@@ -140,21 +140,20 @@ public final class Coturn extends PeerProcess {
         return code;
     }
 
-    /** Polls with STUN Binding requests (RFC 8489 §6: no credentials needed) until one is answered. */
+    /**
+     * Polls with STUN Binding requests (RFC 8489 §6: no credentials needed) until one is answered, each
+     * from a new port: coturn keeps a session per client address, and one created while it was still
+     * starting could stay unanswered for good (1 start in 6 here when probing from one port).
+     */
     private void awaitStunAnswer() {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(FreePorts.LOOPBACK, 0))) {
-            socket.setSoTimeout(100);
-            InetSocketAddress server = new InetSocketAddress(FreePorts.LOOPBACK, port);
-            Poll.until(START_TIMEOUT, "coturn answering STUN on " + server, () -> {
-                requireAlive("starting");
-                return bindingAnswered(socket, server);
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot probe coturn", e);
-        }
+        InetSocketAddress server = new InetSocketAddress(FreePorts.LOOPBACK, port);
+        Poll.until(START_TIMEOUT, "coturn answering STUN on " + server, () -> {
+            requireAlive("starting");
+            return bindingAnswered(server);
+        });
     }
 
-    private static boolean bindingAnswered(DatagramSocket socket, InetSocketAddress server) {
+    private static boolean bindingAnswered(InetSocketAddress server) {
         byte[] transaction = new byte[12];
         ThreadLocalRandom.current().nextBytes(transaction);
         ByteBuffer request = ByteBuffer.allocate(20)
@@ -163,12 +162,12 @@ public final class Coturn extends PeerProcess {
                 .putInt(0x2112A442) // magic cookie
                 .put(transaction);
         byte[] answer = new byte[1500];
-        try {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(FreePorts.LOOPBACK, 0))) {
+            socket.setSoTimeout(200);
             socket.send(new DatagramPacket(request.array(), 20, server));
             DatagramPacket response = new DatagramPacket(answer, answer.length);
             socket.receive(response);
-            ByteBuffer in = ByteBuffer.wrap(answer, 0, response.getLength());
-            return response.getLength() >= 20 && in.getShort(0) == 0x0101
+            return response.getLength() >= 20 && ByteBuffer.wrap(answer).getShort(0) == 0x0101
                     && ByteBuffer.wrap(answer, 8, 12).equals(ByteBuffer.wrap(transaction));
         } catch (SocketTimeoutException notYet) {
             return false;
