@@ -463,7 +463,12 @@ async function main() {
       process.stderr.write(`closing chromium: ${e.message}\n`);
     }
     server.close();
-    await rm(userDataDir, { recursive: true, force: true });
+    try {
+      // Chromium's last processes may still be writing to the profile when close() returns: retry.
+      await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch (e) {
+      process.stderr.write(`removing ${userDataDir}: ${e.message}\n`);
+    }
     emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
     process.exit(code);
   };
