@@ -477,7 +477,37 @@ describe("during a call", () => {
     assert.equal(gw.requestsOf("hold").length, 0);
   });
 
-  test("sendDtmf sends the digits (upper case, optional duration); bad tones are refused locally", async () => {
+  test("sendDtmf goes in the media through the audio sender's RTCDTMFSender, queued behind tones still playing", async () => {
+    const { call, pc } = await connectedCall();
+    const dtmf = pc.senders[0].dtmf;
+    await call.sendDtmf("12#");
+    assert.deepEqual(dtmf.inserted, [["12#", 100, 70]]);
+    dtmf.toneBuffer = "2#"; // "1" played, the rest waits
+    await call.sendDtmf("*9ad", { duration: 160 });
+    assert.deepEqual(dtmf.inserted[1], ["2#*9AD", 160, 70]);
+    assert.equal(requestsAbout("dtmf", call).length, 0, "nothing asked of the gateway");
+    for (const [tones, options] of [[""], ["12x"], ["1".repeat(33)], [12], ["1", { duration: 10 }], ["1", { duration: 1.5 }]]) {
+      const e = await rejection(call.sendDtmf(tones, options));
+      assert.equal(e.code, "BAD_REQUEST", `${JSON.stringify(tones)} ${JSON.stringify(options)}`);
+    }
+    assert.equal(dtmf.inserted.length, 2);
+    const ringing = await placed();
+    assert.equal((await rejection(ringing.call.sendDtmf("1"))).code, "WRONG_STATE");
+    assert.equal(rtc.lastPc.senders[0].dtmf.inserted.length, 0);
+  });
+
+  test("sendDtmf asks the gateway when the sender cannot insert DTMF (no telephone-event negotiated)", async () => {
+    const { call, pc } = await connectedCall();
+    pc.senders[0].dtmf.canInsertDTMF = false;
+    const p = call.sendDtmf("5");
+    await settle();
+    await p;
+    assert.deepEqual(requestsAbout("dtmf", call).map((m) => m.digits), ["5"]);
+    assert.deepEqual(pc.senders[0].dtmf.inserted, []);
+  });
+
+  test("sendDtmf without RTCDTMFSender sends the digits to the gateway (upper case, optional duration)", async () => {
+    rtc.dtmf = false;
     const { call } = await connectedCall();
     const first = call.sendDtmf("12#");
     const second = call.sendDtmf("*9ad", { duration: 160 });
@@ -519,10 +549,10 @@ describe("during a call", () => {
   test("stats merges the browser's getStats summary with the gateway's stats", async () => {
     const { call, pc } = await connectedCall();
     pc.statsEntries = [
-      { id: "IT01", type: "inbound-rtp", kind: "audio", packetsReceived: 480, bytesReceived: 77000, packetsLost: 2, jitter: 0.004, audioLevel: 0.25, codecId: "CIT01" },
+      { id: "IT01", type: "inbound-rtp", kind: "audio", packetsReceived: 480, bytesReceived: 77000, packetsLost: 2, jitter: 0.004, audioLevel: 0.25, totalAudioEnergy: 1.5, codecId: "CIT01" },
       { id: "OT01", type: "outbound-rtp", kind: "audio", packetsSent: 500, bytesSent: 80000, codecId: "COT01" },
       { id: "RI01", type: "remote-inbound-rtp", kind: "audio", packetsLost: 1, jitter: 0.002, roundTripTime: 0.031 },
-      { id: "SA01", type: "media-source", kind: "audio", audioLevel: 0.5 },
+      { id: "SA01", type: "media-source", kind: "audio", audioLevel: 0.5, totalAudioEnergy: 2.5 },
       { id: "CIT01", type: "codec", mimeType: "audio/opus" },
       { id: "COT01", type: "codec", mimeType: "audio/opus" },
       { id: "T01", type: "transport", selectedCandidatePairId: "CP01" },
@@ -535,8 +565,8 @@ describe("during a call", () => {
     await settle();
     const stats = await p;
     assert.deepEqual({ ...stats, timestamp: undefined }, {
-      inbound: { packets: 480, bytes: 77000, packetsLost: 2, jitter: 0.004, audioLevel: 0.25, codec: "audio/opus" },
-      outbound: { packets: 500, bytes: 80000, audioLevel: 0.5, packetsLost: 1, jitter: 0.002, codec: "audio/opus" },
+      inbound: { packets: 480, bytes: 77000, packetsLost: 2, jitter: 0.004, audioLevel: 0.25, totalAudioEnergy: 1.5, codec: "audio/opus" },
+      outbound: { packets: 500, bytes: 80000, audioLevel: 0.5, totalAudioEnergy: 2.5, packetsLost: 1, jitter: 0.002, codec: "audio/opus" },
       candidatePair: {
         state: "succeeded",
         local: { address: "192.0.2.10", port: 50000, protocol: "udp", type: "host" },

@@ -19,6 +19,22 @@ export class FakeTrack {
   }
 }
 
+/** RTCDTMFSender: records insertDTMF calls; the test plays the tones (toneBuffer) and canInsertDTMF. */
+export class FakeDtmfSender {
+  constructor() {
+    this.canInsertDTMF = true;
+    this.toneBuffer = "";
+    /** [tones, duration, interToneGap] of every insertDTMF. */
+    this.inserted = [];
+  }
+
+  insertDTMF(tones, duration = 100, interToneGap = 70) {
+    if (!this.canInsertDTMF) throw new Error("InvalidStateError: cannot insert DTMF");
+    this.inserted.push([tones, duration, interToneGap]);
+    this.toneBuffer = tones;
+  }
+}
+
 export class FakeMediaStream {
   #tracks;
 
@@ -55,6 +71,8 @@ export class FakeRtc {
     this.userMediaError = null;
     /** `auto`: setLocalDescription gathers one host candidate and completes; `manual`: the test does it. */
     this.gathering = "auto";
+    /** Whether audio senders have an RTCDTMFSender (`dtmf`), as every current browser's do. */
+    this.dtmf = true;
     /** Candidates auto gathering finds. */
     this.autoCandidates = ["candidate:1 1 udp 2122260223 192.0.2.10 50000 typ host"];
     const rtc = this;
@@ -110,6 +128,7 @@ class FakePeerConnection extends EventTarget {
   addTrack(track, ...streams) {
     this.log.push(["addTrack", track.kind]);
     const sender = { track, streams };
+    if (track.kind === "audio" && this.#rtc.dtmf) sender.dtmf = new FakeDtmfSender();
     this.senders.push(sender);
     return sender;
   }

@@ -21,11 +21,15 @@ export const CALL = Object.freeze({
   end: Symbol("end"),
 });
 
-// RFC 4733 events the gateway sends (docs/protocol.md: `dtmf`, at most 32 digits).
+// DTMF tones a call sends (RFC 4733 events 0-15; docs/protocol.md: `dtmf`, at most 32 digits).
 const DTMF_DIGITS = /^[0-9*#A-D]{1,32}$/i;
 // ITU-T Q.24: a tone shorter than 40 ms may not be recognised; longer than seconds is not DTMF.
+// The same bounds as RTCDTMFSender.insertDTMF (W3C webrtc-pc §7.2).
 const DTMF_MIN_MS = 40;
 const DTMF_MAX_MS = 6000;
+// RTCDTMFSender's defaults: 100 ms tones, 70 ms between them.
+const DTMF_DEFAULT_MS = 100;
+const DTMF_GAP_MS = 70;
 // ICE restarts tried in a row without ICE connecting in between; then the gateway's media timeout
 // ends the call (`ice-failed`), rather than the browser restarting forever.
 const MAX_ICE_RESTARTS = 3;
@@ -247,9 +251,13 @@ export class Call extends EventTarget {
   }
 
   /**
-   * Sends DTMF (RFC 4733 from the gateway, or SIP INFO by its config).
+   * Sends DTMF. In the media when the browser can: RFC 4733 telephone-events from RTCDTMFSender on the
+   * audio sender, which the gateway relays to SIP (payload type mapped). Otherwise (no RTCDTMFSender,
+   * no telephone-event negotiated, no audio sent) it asks the gateway (`dtmf` request: SIP INFO or
+   * RFC 4733 by the gateway's config). Resolves once the tones are queued (in the media) or the
+   * gateway took them; tones sent while others still play are queued behind them.
    * @param {string} tones 1-32 of `0-9 * # A-D`
-   * @param {{duration?: number}} [options] ms per tone, 40-6000 (gateway default 100)
+   * @param {{duration?: number}} [options] ms per tone, 40-6000 (default 100)
    */
   async sendDtmf(tones, { duration } = {}) {
     if (typeof tones !== "string" || !DTMF_DIGITS.test(tones)) {
@@ -259,7 +267,14 @@ export class Call extends EventTarget {
       throw new GatewayError("BAD_REQUEST", `DTMF duration must be an integer from ${DTMF_MIN_MS} to ${DTMF_MAX_MS} ms`);
     }
     if (!MEDIA_STATES.has(this.#state)) throw new GatewayError("WRONG_STATE", `sendDtmf() while the call is ${this.#state}`);
-    const fields = { call: this.#id, digits: tones.toUpperCase() };
+    const digits = tones.toUpperCase();
+    const dtmf = this.#dtmfSender();
+    if (dtmf) {
+      // insertDTMF replaces the tones still waiting (webrtc-pc §7.2): keep them in front.
+      dtmf.insertDTMF((dtmf.toneBuffer ?? "") + digits, duration ?? DTMF_DEFAULT_MS, DTMF_GAP_MS);
+      return;
+    }
+    const fields = { call: this.#id, digits };
     if (duration !== undefined) fields.duration = duration;
     await this.#ctx.request("dtmf", fields);
   }
@@ -563,6 +578,13 @@ export class Call extends EventTarget {
     }
     if (this.#state === "ended") return;
     await pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
+  }
+
+  /** The audio sender's RTCDTMFSender when it can send now (telephone-event negotiated, audio sent), else null. */
+  #dtmfSender() {
+    const sender = this.#pc?.getSenders().find((s) => s.track?.kind === "audio" && s.dtmf);
+    // canInsertDTMF is missing in browsers that predate it; they send whenever a sender has `dtmf`.
+    return sender && sender.dtmf.canInsertDTMF !== false ? sender.dtmf : null;
   }
 
   #applyTrackState() {
