@@ -18,8 +18,11 @@ import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
+import io.webrtcgateway.sdp.Attribute;
 import io.webrtcgateway.sdp.BridgePlan;
+import io.webrtcgateway.sdp.Direction;
 import io.webrtcgateway.sdp.Fingerprint;
+import io.webrtcgateway.sdp.MediaDescription;
 import io.webrtcgateway.sdp.NegotiatedCodec;
 import io.webrtcgateway.sdp.NegotiatedMedia;
 import io.webrtcgateway.sdp.Negotiation;
@@ -193,11 +196,9 @@ final class BridgedCallMedia implements CallMedia {
     @Override
     public String sipReoffer(boolean hold) {
         sipOrigin = sipOrigin.nextVersion();
-        String text = SdpWriter.write(withOrigin(sipLocal, sipOrigin));
         // RFC 3264 §8.4: hold is a re-offer with sendonly (or inactive) on the held streams.
-        text = text.replaceAll("(?m)^a=(sendrecv|sendonly|recvonly|inactive)\r?$", hold ? "a=sendonly\r" : "a=sendrecv\r");
-        sipLocal = SdpParser.parse(text);
-        return text;
+        sipLocal = withDirection(withOrigin(sipLocal, sipOrigin), hold ? Direction.SENDONLY : Direction.SENDRECV);
+        return SdpWriter.write(sipLocal);
     }
 
     @Override
@@ -537,6 +538,48 @@ final class BridgedCallMedia implements CallMedia {
 
     private static DtlsFingerprint toDtls(Fingerprint f) {
         return DtlsFingerprint.parse(f.attributeValue());
+    }
+
+    /**
+     * The same SDP with {@code direction} on every section in use (in place of the one it had, else
+     * added) and none at session level, where it would be the default for the sections (RFC 8866 §6.7).
+     */
+    static SessionDescription withDirection(SessionDescription sdp, Direction direction) {
+        List<MediaDescription> media = new ArrayList<>();
+        for (MediaDescription m : sdp.media()) {
+            media.add(m.isActive() ? new MediaDescription(m.media(), m.port(), m.portCount(), m.protocol(), m.formats(),
+                    m.connection(), m.otherLines(), replaceDirection(m.attributes(), direction)) : m);
+        }
+        return new SessionDescription(sdp.origin(), sdp.sessionName(), sdp.connection(), sdp.timing(), sdp.otherLines(),
+                replaceDirection(sdp.attributes(), null), media);
+    }
+
+    private static List<Attribute> replaceDirection(List<Attribute> attributes, Direction direction) {
+        List<Attribute> out = new ArrayList<>();
+        boolean placed = direction == null;
+        for (Attribute a : attributes) {
+            if (a.value() == null && isDirection(a.name())) {
+                if (!placed) {
+                    out.add(Attribute.flag(direction.attributeName()));
+                    placed = true;
+                }
+            } else {
+                out.add(a);
+            }
+        }
+        if (!placed) {
+            out.add(Attribute.flag(direction.attributeName()));
+        }
+        return out;
+    }
+
+    private static boolean isDirection(String attribute) {
+        for (Direction d : Direction.values()) {
+            if (d.attributeName().equalsIgnoreCase(attribute)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The same SDP under a new o= line (its version bumped for a re-offer, RFC 3264 §8). */

@@ -2,6 +2,7 @@ package io.webrtcgateway.media;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.webrtcgateway.sdp.Direction;
 import io.webrtcgateway.sdp.Origin;
 import io.webrtcgateway.sdp.SdpParser;
 import io.webrtcgateway.sdp.SdpWriter;
@@ -30,5 +31,24 @@ class BridgedCallMediaSdpTest {
         assertEquals(SIP_OFFER.replace("o=webrtc-gateway 17 1 ", "o=webrtc-gateway 17 2 "), reoffer);
         // and it reads back (a hold re-INVITE failed here with "o=o=..." and a stray CR)
         assertEquals(next, SdpParser.parse(reoffer).origin());
+    }
+
+    @Test
+    void holdAndResumeSetTheDirectionOfEverySectionInUse() {
+        String withVideoOff = SIP_OFFER + "m=video 0 RTP/AVP 96\r\n";
+        SessionDescription sdp = SdpParser.parse(withVideoOff);
+
+        String hold = SdpWriter.write(BridgedCallMedia.withDirection(sdp, Direction.SENDONLY));
+        assertEquals(withVideoOff.replace("a=sendrecv", "a=sendonly"), hold);
+        String resume = SdpWriter.write(BridgedCallMedia.withDirection(SdpParser.parse(hold), Direction.SENDRECV));
+        assertEquals(withVideoOff, resume);
+    }
+
+    @Test
+    void aDirectionAtSessionLevelMovesIntoTheSections() {
+        SessionDescription sdp = SdpParser.parse(SIP_OFFER.replace("a=sendrecv\r\n", "").replace("t=0 0\r\n", "t=0 0\r\na=recvonly\r\n"));
+
+        String hold = SdpWriter.write(BridgedCallMedia.withDirection(sdp, Direction.SENDONLY));
+        assertEquals(SIP_OFFER.replace("a=sendrecv", "a=sendonly"), hold);
     }
 }
