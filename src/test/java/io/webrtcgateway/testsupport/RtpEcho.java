@@ -7,7 +7,11 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -29,6 +33,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * own SSRC back would take it for a collision or a loop (§8.2) and change SSRC. Report blocks inside
  * RTCP still name the sender's own stream, which is what they report on. Anything else (not version 2,
  * too short) is echoed unchanged and counted as other.
+ *
+ * <p>RTP packets are counted per payload type, and the telephone-events (RFC 4733) among them can be
+ * read back: {@link #telephoneEvents(int)} with the payload type the SDP gave them.
  */
 public final class RtpEcho implements AutoCloseable {
 
@@ -40,6 +47,11 @@ public final class RtpEcho implements AutoCloseable {
     private final AtomicLong other = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicReference<InetSocketAddress> lastSource = new AtomicReference<>();
+    /** Guarded by itself: RTP packets per payload type. */
+    private final Map<Integer, Long> byPayloadType = new TreeMap<>();
+    /** Guarded by {@link #byPayloadType}: packets of dynamic payload types (96-127), at most {@link #KEPT}. */
+    private final List<RtpHeader> dynamic = new ArrayList<>();
+    private static final int KEPT = 10_000;
 
     private RtpEcho(Long ssrc) {
         try {
@@ -106,6 +118,71 @@ public final class RtpEcho implements AutoCloseable {
         return Poll.until(timeout, count + " RTP packets echoed on port " + port(), rtp::get, n -> n >= count);
     }
 
+    /** RTP packets echoed so far by payload type (in order of payload type). */
+    public Map<Integer, Long> payloadTypes() {
+        synchronized (byPayloadType) {
+            return java.util.Collections.unmodifiableMap(new TreeMap<>(byPayloadType));
+        }
+    }
+
+    /**
+     * The RFC 4733 telephone-event packets of {@code payloadType} echoed so far, in arrival order (a
+     * sender repeats each event every packetization interval and sends its end three times, §2.5.1.4).
+     */
+    public List<TelephoneEvent> telephoneEvents(int payloadType) {
+        List<TelephoneEvent> events = new ArrayList<>();
+        synchronized (byPayloadType) {
+            for (RtpHeader h : dynamic) {
+                if (h.payloadType() == payloadType && h.payload().length >= 4) {
+                    byte[] p = h.payload();
+                    events.add(new TelephoneEvent(p[0] & 0xFF, (p[1] & 0x80) != 0, p[1] & 0x3F,
+                            ((p[2] & 0xFF) << 8) | (p[3] & 0xFF), h.timestamp(), h.marker()));
+                }
+            }
+        }
+        return events;
+    }
+
+    /**
+     * The distinct events of {@link #telephoneEvents(int)} that ended (end bit seen), one per RTP
+     * timestamp (all packets of one event carry its start timestamp, RFC 4733 §2.3.1), in order.
+     */
+    public List<Integer> endedTelephoneEvents(int payloadType) {
+        List<Integer> ended = new ArrayList<>();
+        List<Long> seen = new ArrayList<>();
+        for (TelephoneEvent e : telephoneEvents(payloadType)) {
+            if (e.end() && !seen.contains(e.timestamp())) {
+                seen.add(e.timestamp());
+                ended.add(e.event());
+            }
+        }
+        return ended;
+    }
+
+    /** One RFC 4733 §2.3 event packet: event code (0-9, 10 '*', 11 '#', 12-15 A-D), E bit, volume, duration. */
+    public record TelephoneEvent(int event, boolean end, int volume, int duration, long timestamp, boolean marker) {}
+
+    record RtpHeader(int payloadType, boolean marker, long timestamp, byte[] payload) {}
+
+    private void account(byte[] packet, int length) {
+        int payloadType = packet[1] & 0x7F;
+        synchronized (byPayloadType) {
+            byPayloadType.merge(payloadType, 1L, Long::sum);
+            if (payloadType >= 96 && dynamic.size() < KEPT) {
+                // RFC 3550 §5.1: 12 bytes plus 4 per CSRC, then an extension if X is set.
+                int offset = 12 + 4 * (packet[0] & 0x0F);
+                if ((packet[0] & 0x10) != 0 && offset + 4 <= length) {
+                    offset += 4 + 4 * (((packet[offset + 2] & 0xFF) << 8) | (packet[offset + 3] & 0xFF));
+                }
+                byte[] payload = offset <= length ? java.util.Arrays.copyOfRange(packet, offset, Math.min(length, offset + 16))
+                        : new byte[0];
+                long timestamp = ((packet[4] & 0xFFL) << 24) | ((packet[5] & 0xFF) << 16) | ((packet[6] & 0xFF) << 8)
+                        | (packet[7] & 0xFF);
+                dynamic.add(new RtpHeader(payloadType, (packet[1] & 0x80) != 0, timestamp, payload));
+            }
+        }
+    }
+
     @Override
     public void close() {
         socket.close();
@@ -130,6 +207,7 @@ public final class RtpEcho implements AutoCloseable {
             switch (classify(buffer, length)) {
                 case RTP -> {
                     rtp.incrementAndGet();
+                    account(buffer, length);
                     if (ssrc != null) {
                         putInt(buffer, 8, ssrc);
                     }

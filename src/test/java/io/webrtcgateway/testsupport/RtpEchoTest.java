@@ -106,6 +106,35 @@ class RtpEchoTest {
         assertTrue(FreePorts.udpFree(port), "port " + port + " still bound after close()");
     }
 
+    @Test
+    void countsPayloadTypesAndReadsTelephoneEvents() throws IOException {
+        try (RtpEcho echo = RtpEcho.start()) {
+            roundTrip(echo, rtp(0, 1, 160));
+            // RFC 4733 §2.3: digit 1 (start, marker), then its end three times; then '#' (11) ended once.
+            roundTrip(echo, event(101, 2, 8000, true, 1, false, 160));
+            for (int i = 0; i < 3; i++) {
+                roundTrip(echo, event(101, 3 + i, 8000, false, 1, true, 800));
+            }
+            roundTrip(echo, event(101, 6, 9600, true, 11, true, 800));
+            assertEquals(java.util.Map.of(0, 1L, 101, 5L), echo.payloadTypes());
+            var events = echo.telephoneEvents(101);
+            assertEquals(5, events.size());
+            assertEquals(new RtpEcho.TelephoneEvent(1, false, 10, 160, 8000, true), events.get(0));
+            assertEquals(new RtpEcho.TelephoneEvent(1, true, 10, 800, 8000, false), events.get(1));
+            assertEquals(java.util.List.of(1, 11), echo.endedTelephoneEvents(101));
+            assertTrue(echo.telephoneEvents(96).isEmpty());
+        }
+    }
+
+    private static byte[] event(int payloadType, int sequence, int timestamp, boolean marker, int event, boolean end,
+            int duration) {
+        return ByteBuffer.allocate(16)
+                .put((byte) 0x80).put((byte) ((marker ? 0x80 : 0) | payloadType)).putShort((short) sequence)
+                .putInt(timestamp).putInt((int) BROWSER_SSRC)
+                .put((byte) event).put((byte) ((end ? 0x80 : 0) | 10)).putShort((short) duration)
+                .array();
+    }
+
     private byte[] roundTrip(RtpEcho echo, byte[] data) throws IOException {
         send(echo, data);
         byte[] buffer = new byte[2048];
