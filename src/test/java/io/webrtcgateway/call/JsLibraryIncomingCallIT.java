@@ -1,0 +1,90 @@
+package io.webrtcgateway.call;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.BrowserPhone;
+import io.webrtcgateway.testsupport.FreePorts;
+import io.webrtcgateway.testsupport.GatewayProcess;
+import io.webrtcgateway.testsupport.Poll;
+import io.webrtcgateway.testsupport.SipMessage;
+import io.webrtcgateway.testsupport.Sipp;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SIP Server routes a customer's call to an agent: SIPp ({@code uac-echo.xml}, echoing RTP) calls the DN
+ * our JS library registered from headless Chromium. The library announces it ({@code incoming}), the
+ * page answers, audio flows both ways (the browser hears its own microphone back through SIPp), and the
+ * SIP side hangs up.
+ */
+class JsLibraryIncomingCallIT {
+    private static final Duration STEP = Duration.ofSeconds(15);
+    private static final String DN = "1001";
+
+    private static Sipp registrar;
+    private static GatewayProcess gw;
+    private static BrowserPhone phone;
+
+    @BeforeAll
+    static void start() {
+        registrar = Sipp.scenario("registrar-ok.xml").start();
+        gw = GatewayProcess.builder().sipServers(registrar.serverEntry())
+                .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                .start();
+        phone = BrowserPhone.start(gw.httpUrl(), "agent");
+        phone.connect();
+        phone.register(DN);
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable c : new AutoCloseable[] {phone, gw, registrar}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // keep closing the others
+            }
+        }
+    }
+
+    @Test
+    void sipCallerReachesTheRegisteredBrowserWhichAnswersHearsItselfBackAndIsHungUpOn() {
+        int from = phone.lineCount();
+        try (Sipp caller = Sipp.scenario("uac-echo.xml").name("caller")
+                .remote("127.0.0.1:" + gw.sipPort())
+                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .maxCalls(1)
+                .start()) {
+            JsonNode incoming = phone.awaitEvent("incoming", from, STEP);
+            String call = incoming.path("call").asText();
+            assertEquals("5000", incoming.at("/detail/remote").asText(), incoming.toString());
+            assertEquals("Customer", incoming.at("/detail/remoteName").asText(), incoming.toString());
+            caller.awaitReceived(m -> !m.isRequest() && m.status() == 180, 1, STEP, "180 Ringing while the page rings");
+
+            phone.answer();
+            phone.awaitCallEvent(call, "connected", STEP);
+            SipMessage ok = caller.awaitReceived(m -> !m.isRequest() && m.status() == 200, 1, STEP, "200 OK").get(0);
+            assertTrue(ok.body().contains("RTP/AVP") && !ok.body().contains("a=fingerprint"), ok.body());
+
+            // SIPp echoes what the browser sends: packets in and decoded energy prove both directions.
+            JsonNode stats = Poll.until(Duration.ofSeconds(20), "the browser's audio echoed back by the caller",
+                    phone::stats, s -> s.at("/inbound/packets").asLong() > 50
+                            && s.at("/inbound/totalAudioEnergy").asDouble() > 0);
+            assertTrue(stats.at("/outbound/packets").asLong() > 50, stats.toString());
+            assertEquals("connected", stats.at("/gateway/state").asText(), stats.toString());
+
+            // The INFO is uac-echo.xml's cue to hang up.
+            phone.info("text/plain", "please-hang-up");
+            JsonNode ended = phone.awaitCallEvent(call, "ended", STEP);
+            assertEquals("remote-hangup", ended.at("/detail/reason").asText(), ended.toString());
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+        }
+    }
+}
