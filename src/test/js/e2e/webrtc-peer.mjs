@@ -68,8 +68,8 @@
 // Loopback: tests may only use 127.0.0.0/8 and ::1. Chromium gathers no loopback host candidates
 // (--allow-loopback-in-peer-connection adds them, but keeps gathering on eth0 too, and its eth0
 // socket then checks the far end's loopback candidates, which answer to eth0's address). So Chromium
-// runs with LD_PRELOAD=loopback-only.so (compiled from loopback-only.c next to this file with `cc`,
-// cached under target/webrtc-peer/): every socket it binds to an interface address is bound to
+// runs with LD_PRELOAD=loopback-only.so (chromium.mjs compiles loopback-only.c next to this file with
+// `cc`, cached under target/webrtc-peer/): every socket it binds to an interface address is bound to
 // 127.0.0.1 / ::1 instead, so each interface yields a loopback candidate and all ICE, STUN and TURN
 // traffic stays on loopback. Candidates naming another address (TCP "active" ones, port 9, never
 // bound) are left out of what this harness prints. --allow-loopback-in-peer-connection is added only
@@ -79,22 +79,13 @@
 // it. (--disable-features=WebRtcHideLocalIpsWithMdns is not used: a second --disable-features would
 // replace the list playwright passes.)
 // ICE server URLs must name a loopback address unless --all-interfaces.
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { chromiumLaunch, isLoopback } from "./chromium.mjs";
 
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-  // Sound must keep flowing in a page nobody looks at.
-  "--autoplay-policy=no-user-gesture-required",
-];
 const started = Date.now();
 
 function emit(object) {
@@ -138,42 +129,6 @@ function parseArgs(argv) {
     }
   }
   return options;
-}
-
-function isLoopback(address) {
-  return /^127\./.test(address) || address === "::1" || address === "localhost";
-}
-
-function hasOtherInterface() {
-  return Object.values(networkInterfaces()).flat().some((a) => !a.internal && !/^fe80:/i.test(a.address));
-}
-
-/** Compiles loopback-only.c once per content into target/webrtc-peer/ and returns the .so path. */
-async function loopbackShim() {
-  const source = fileURLToPath(new URL("./loopback-only.c", import.meta.url));
-  const hash = createHash("sha256").update(await readFile(source)).digest("hex").slice(0, 12);
-  const dir = process.env.WEBRTC_PEER_BUILD_DIR ?? fileURLToPath(new URL("../../../../target/webrtc-peer/", import.meta.url));
-  const library = join(dir, `loopback-only-${hash}.so`);
-  try {
-    await access(library);
-    return library;
-  } catch {
-    // not built yet
-  }
-  await mkdir(dir, { recursive: true });
-  // Harnesses start in parallel: each compiles to its own file, the rename is atomic.
-  const partial = `${library}.${process.pid}.tmp`;
-  const compiler = process.env.CC ?? "cc";
-  await new Promise((resolve, reject) =>
-    execFile(compiler, ["-shared", "-fPIC", "-O2", "-Wall", "-o", partial, source, "-ldl"], (error, stdout, stderr) => {
-      if (stderr) process.stderr.write(stderr);
-      if (error?.code === "ENOENT") {
-        reject(new Error(`${compiler} not found: a C compiler (Debian gcc) builds loopback-only.so, which keeps Chromium's ICE on loopback; run scripts/install-test-peers.sh`));
-      } else if (error) reject(new Error(`compiling ${source} failed: ${error.message}`));
-      else resolve();
-    }));
-  await rename(partial, library);
-  return library;
 }
 
 // Runs in the page. Everything it hands back must survive JSON.
@@ -476,12 +431,7 @@ async function main() {
   process.on("SIGINT", () => quit(0));
 
   try {
-    const args = [...CHROMIUM_FLAGS];
-    const env = { ...process.env };
-    if (options.loopbackOnly) {
-      env.LD_PRELOAD = [await loopbackShim(), process.env.LD_PRELOAD].filter(Boolean).join(":");
-    }
-    if (!hasOtherInterface()) args.push("--allow-loopback-in-peer-connection");
+    const { args, env } = await chromiumLaunch({ loopbackOnly: options.loopbackOnly });
     await new Promise((resolve, reject) => server.listen(0, "127.0.0.1", resolve).once("error", reject));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
