@@ -103,6 +103,11 @@ public final class Sipp extends PeerProcess {
         return errorLog;
     }
 
+    /** Every message SIPp sent or received so far with its time, oldest first (for timing: {@code Entry.instant()}). */
+    public List<SippMessageLog.Entry> messageEntries() {
+        return messages.entries();
+    }
+
     /** Every message SIPp received so far, oldest first. */
     public List<SipMessage> received() {
         return messages.received();

@@ -6,6 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -91,5 +95,12 @@ public final class SippMessageLog {
     }
 
     /** One logged message: when (SIPp's local time text), transport ("UDP"/"TCP"), direction. */
-    public record Entry(String time, String transport, boolean received, SipMessage message) {}
+    public record Entry(String time, String transport, boolean received, SipMessage message) {
+        private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+
+        /** {@link #time} as an instant: SIPp writes its local time (the zone of this JVM) to the microsecond. */
+        public Instant instant() {
+            return LocalDateTime.parse(time, TIME).atZone(ZoneId.systemDefault()).toInstant();
+        }
+    }
 }

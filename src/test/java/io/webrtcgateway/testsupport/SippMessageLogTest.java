@@ -32,6 +32,10 @@ class SippMessageLogTest {
         assertFalse(entries.get(1).received());
         assertEquals(200, entries.get(1).message().status());
         assertEquals(ok, entries.get(1).message().text());
+        // SIPp's local time to the microsecond
+        assertEquals(163, java.time.Duration.between(entries.get(0).instant(), entries.get(1).instant()).toNanos() / 1000);
+        assertEquals(java.time.LocalDateTime.of(2026, 11, 24, 19, 42, 55, 442_807_000)
+                .atZone(java.time.ZoneId.systemDefault()).toInstant(), entries.get(0).instant());
     }
 
     @Test
