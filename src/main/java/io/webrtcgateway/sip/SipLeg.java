@@ -89,6 +89,7 @@ public final class SipLeg implements SipRequestHandler {
     private ServerTransaction incomingInvite;
     private boolean provisionalSeen;
     private boolean cancelWanted;
+    private boolean cancelSent;
     private boolean answered;
     private boolean ended;
     private ClientTransaction reinviteTransaction;
@@ -211,7 +212,10 @@ public final class SipLeg implements SipRequestHandler {
         ct.sendRequest();
     }
 
-    /** CANCEL before a final answer (sent once a provisional arrived, RFC 3261 §9.1), else BYE. */
+    /**
+     * CANCEL before a final answer, else BYE. RFC 3261 §9.1: the CANCEL waits for a provisional response
+     * (100 Trying included); it still goes when that arrives after the call ended here.
+     */
     public void hangUp() {
         if (ended) {
             return;
@@ -220,7 +224,7 @@ public final class SipLeg implements SipRequestHandler {
             if (outgoing && !answered) {
                 cancelWanted = true;
                 if (provisionalSeen) {
-                    sendCancel();
+                    sendCancelOnce();
                 }
             } else if (!outgoing && !answered) {
                 reject(Response.TEMPORARILY_UNAVAILABLE);
@@ -234,7 +238,11 @@ public final class SipLeg implements SipRequestHandler {
         }
     }
 
-    private void sendCancel() throws Exception {
+    private void sendCancelOnce() throws Exception {
+        if (cancelSent) {
+            return;
+        }
+        cancelSent = true;
         Request cancel = inviteTransaction.createCancel();
         ClientTransaction ct = sip.provider(transport).getNewClientTransaction(cancel);
         ct.setApplicationData(new ClientTransactionHandler() {
@@ -268,27 +276,28 @@ public final class SipLeg implements SipRequestHandler {
 
     private void onInviteResponse(ClientTransaction ct, Response response) {
         int status = response.getStatusCode();
-        if (ended && status < 300) {
-            if (status >= 200) {
-                ackAndBye(response); // answered after we hung up (CANCEL crossed the 200)
-            }
-            return;
-        }
         if (status < 200) {
-            if (status == Response.TRYING) {
-                return;
-            }
             provisionalSeen = true;
             if (cancelWanted) {
+                // hung up before any provisional response: the CANCEL goes now (RFC 3261 §9.1)
                 try {
-                    sendCancel();
+                    sendCancelOnce();
                 } catch (Exception e) {
                     LOG.debug("CANCEL failed: {}", e.toString());
                 }
                 return;
             }
+            if (ended || status == Response.TRYING) {
+                return;
+            }
             listener.onProvisional(status, response.getReasonPhrase(), body(response));
-        } else if (status < 300) {
+            return;
+        }
+        if (ended && status < 300) {
+            ackAndBye(response); // answered after we hung up (CANCEL crossed the 200)
+            return;
+        }
+        if (status < 300) {
             answered = true;
             sendAck(response);
             if (cancelWanted) {
