@@ -128,6 +128,31 @@ class JsLibraryCallIT {
     }
 
     @Test
+    void hangingUpAfterOnlyA100TryingCancels() {
+        BrowserPhone.Placed call = phone.call("trying");
+        String callId = inviteTo("trying").callId();
+        Poll.until(STEP, "SIPp's 100 Trying", () -> sipp.sentResponses(100).stream().anyMatch(m -> m.callId().equals(callId)));
+        phone.hangup();
+        // RFC 3261 §9.1: any provisional response, 100 included, lets the CANCEL go.
+        awaitRequest("CANCEL", callId);
+        awaitRequest("ACK", callId);
+        assertEquals("local-hangup", phone.awaitCallEvent(call.id(), "ended", STEP).at("/detail/reason").asText());
+    }
+
+    @Test
+    void hangingUpBeforeAnyResponseCancelsWhenTheFirstOneArrives() {
+        BrowserPhone.Placed call = phone.call("late"); // SIPp answers nothing for 1 s
+        phone.hangup();
+        String callId = inviteTo("late").callId();
+        // RFC 3261 §9.1: the CANCEL waits for a provisional response, then goes (the call is over for the
+        // browser already); the phone must not ring on until it answers.
+        awaitRequest("CANCEL", callId);
+        awaitRequest("ACK", callId);
+        assertFalse(sipp.receivedRequests("BYE").stream().anyMatch(m -> m.callId().equals(callId)));
+        assertEquals("local-hangup", phone.awaitCallEvent(call.id(), "ended", STEP).at("/detail/reason").asText());
+    }
+
+    @Test
     void busyEndsTheCallWithItsSipStatus() {
         BrowserPhone.Placed call = phone.call("busy");
         JsonNode ended = phone.awaitCallEvent(call.id(), "ended", STEP);
