@@ -97,6 +97,40 @@ class JsLibraryCallIT {
     }
 
     @Test
+    void earlyMediaFlowsBeforeTheAnswer() {
+        BrowserPhone.Placed call = phone.call("early");
+        JsonNode early = phone.awaitCallEvent(call.id(), "early", STEP);
+        assertEquals(183, early.at("/detail/sipStatus").asInt(), early.toString());
+        // uas-calls.xml answers 4 s after its 183: audio echoed before that is early media.
+        JsonNode stats = Poll.until(STEP, "early media echoed", phone::stats,
+                s -> s.at("/inbound/packets").asLong() > 10 || !s.at("/gateway/state").asText().equals("early"));
+        assertEquals("early", stats.at("/gateway/state").asText(), () -> "no early media before the answer: " + stats);
+        phone.awaitCallEvent(call.id(), "connected", STEP);
+        awaitAudio("audio after the answer", stats.at("/inbound/packets").asLong() + 25, 0);
+        phone.hangup();
+        phone.awaitCallEvent(call.id(), "ended", STEP);
+    }
+
+    @Test
+    void sipSideHoldsAndResumes() {
+        BrowserPhone.Placed call = phone.call("holds");
+        phone.awaitCallEvent(call.id(), "connected", STEP);
+        assertEquals("remote", phone.awaitCallEvent(call.id(), "held", STEP).at("/detail/by").asText());
+        assertEquals("remote", phone.awaitCallEvent(call.id(), "resumed", STEP).at("/detail/by").asText());
+        String callId = inviteTo("holds").callId();
+        // The gateway's answers to SIPp's re-INVITEs (RFC 3264 §6.1: sendonly is answered recvonly or inactive).
+        List<SipMessage> answers = sipp.received().stream().filter(m -> !m.isRequest() && m.status() == 200
+                && m.callId().equals(callId) && m.header("CSeq").orElse("").endsWith("INVITE")).toList();
+        assertEquals(2, answers.size(), answers::toString);
+        assertTrue(answers.get(0).body().contains("a=recvonly") || answers.get(0).body().contains("a=inactive"),
+                answers.get(0).body());
+        assertTrue(answers.get(1).body().contains("a=sendrecv"), answers.get(1).body());
+        phone.hangup();
+        phone.awaitCallEvent(call.id(), "ended", STEP);
+        awaitRequest("BYE", callId);
+    }
+
+    @Test
     void sipSideHangsUp() {
         BrowserPhone.Placed call = phone.call("bye");
         phone.awaitCallEvent(call.id(), "connected", STEP);
