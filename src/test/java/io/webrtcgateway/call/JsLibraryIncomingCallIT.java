@@ -87,4 +87,36 @@ class JsLibraryIncomingCallIT {
             assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
         }
     }
+
+    @Test
+    void callerGivesUpWhileThePageRings() {
+        int from = phone.lineCount();
+        try (Sipp caller = caller("uac-cancel.xml")) {
+            String call = phone.awaitEvent("incoming", from, STEP).path("call").asText();
+            JsonNode ended = phone.awaitCallEvent(call, "ended", STEP);
+            assertEquals("cancelled", ended.at("/detail/reason").asText(), ended.toString());
+            // SIPp got 200 to its CANCEL and 487 to its INVITE (or its scenario fails).
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+        }
+    }
+
+    @Test
+    void pageRejectsWithBusy() {
+        int from = phone.lineCount();
+        try (Sipp caller = caller("uac-rejected.xml")) {
+            String call = phone.awaitEvent("incoming", from, STEP).path("call").asText();
+            phone.reject(486);
+            JsonNode ended = phone.awaitCallEvent(call, "ended", STEP);
+            assertEquals("rejected", ended.at("/detail/reason").asText(), ended.toString());
+            assertEquals(486, ended.at("/detail/sipStatus").asInt(), ended.toString());
+            // SIPp got its 486 and ACKed it (or its scenario fails).
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+        }
+    }
+
+    /** SIPp calling {@link #DN} at the gateway once with {@code scenario} (its SDP names port 9: no media). */
+    private static Sipp caller(String scenario) {
+        return Sipp.scenario(scenario).remote("127.0.0.1:" + gw.sipPort()).args("-s", DN).maxCalls(1)
+                .start();
+    }
 }
