@@ -237,7 +237,7 @@ final class BridgedCall implements SandboxCall {
     private void onNoResponse() {
         if (state == State.INVITING) {
             answerCaller(Response.REQUEST_TIMEOUT, "No response from " + calleeDn, null);
-            end("the callee's contact did not respond within " + timeouts.noResponse().toSeconds() + " s");
+            end("the callee's contact did not respond within " + seconds(timeouts.noResponse()));
         }
     }
 
@@ -245,7 +245,7 @@ final class BridgedCall implements SandboxCall {
         if (state == State.INVITING || state == State.EARLY) {
             cancelCallee();
             answerCaller(Response.TEMPORARILY_UNAVAILABLE, "No Answer", null);
-            end("nobody answered within " + timeouts.noAnswer().toSeconds() + " s");
+            end("nobody answered within " + seconds(timeouts.noAnswer()));
         }
     }
 
@@ -482,7 +482,7 @@ final class BridgedCall implements SandboxCall {
     /** §13.3.1.4: a 2xx never ACKed ends the call with BYE. */
     private void onNoAck(Leg leg) {
         if (leg.owesAck && state != State.ENDED) {
-            hangUp("the " + leg + " did not ACK within " + timeouts.ackWait().toSeconds() + " s");
+            hangUp("the " + leg + " did not ACK within " + seconds(timeouts.ackWait()));
         }
     }
 
@@ -590,6 +590,10 @@ final class BridgedCall implements SandboxCall {
         } catch (Exception e) {
             log.debug("{}: {} not sent: {}", this, status, e.toString());
         }
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
     }
 
     private static long cseqOf(Response response) {

@@ -203,15 +203,16 @@ public final class SandboxSipServer implements AutoCloseable {
         if (r != null) {
             r.close(); // echo sockets closed here; no BYEs: the stack stops next
         }
-        if (poolToStop != null) {
-            poolToStop.shutdownNow();
+        // The stack first: until it has stopped, its threads hand events to the calls' executors.
+        if (toStop != null) {
+            stopQuietly(toStop);
+            log.info("Sandbox SIP server on {} stopped", boundAddress);
         }
         if (timersToStop != null) {
             timersToStop.shutdownNow();
         }
-        if (toStop != null) {
-            stopQuietly(toStop);
-            log.info("Sandbox SIP server on {} stopped", boundAddress);
+        if (poolToStop != null) {
+            poolToStop.shutdownNow();
         }
     }
 
@@ -356,6 +357,7 @@ public final class SandboxSipServer implements AutoCloseable {
             // Created here, on the stack thread, before anything is queued: a retransmission arriving
             // meanwhile then meets the transaction instead of passing for a new request.
             ServerTransaction tx = event.getServerTransaction();
+            String noTransaction = null;
             try {
                 if (tx == null) {
                     tx = provider.getNewServerTransaction(request);
@@ -363,7 +365,8 @@ public final class SandboxSipServer implements AutoCloseable {
             } catch (TransactionAlreadyExistsException e) {
                 return; // a retransmission raced the first copy; that transaction answers it
             } catch (SipException e) {
-                log.debug("sandbox: no server transaction for {} ({}); answering statelessly", method, e.getMessage());
+                noTransaction = e.getMessage();
+                log.debug("sandbox: no server transaction for {} ({}); answering statelessly", method, noTransaction);
             }
             if (call != null && tx != null) {
                 call.onRequest(request, tx);
@@ -371,8 +374,23 @@ public final class SandboxSipServer implements AutoCloseable {
             }
             ToHeader to = (ToHeader) request.getHeader(ToHeader.NAME);
             boolean inDialog = to != null && to.getTag() != null;
-            if (Request.INVITE.equals(method) && !inDialog && calls != null && tx != null) {
-                calls.onInvite(request, tx);
+            if (Request.INVITE.equals(method) && !inDialog) {
+                if (calls != null && tx != null) {
+                    calls.onInvite(request, tx);
+                } else {
+                    // The stack would not keep state for it: nothing a call could be built on.
+                    Response refused = safeResponse(Response.BAD_REQUEST, request);
+                    if (refused != null && noTransaction != null) {
+                        try {
+                            refused.setReasonPhrase("Bad Request (" + noTransaction.replaceAll("[\\r\\n]", " ") + ")");
+                        } catch (ParseException e) {
+                            // keep the standard phrase
+                        }
+                    }
+                    if (refused != null) {
+                        send(tx, refused);
+                    }
+                }
                 return;
             }
             Response response;
