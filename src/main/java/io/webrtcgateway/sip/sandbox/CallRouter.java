@@ -1,6 +1,7 @@
 package io.webrtcgateway.sip.sandbox;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import javax.sip.ServerTransaction;
 import javax.sip.address.SipURI;
 import javax.sip.address.URI;
 import javax.sip.header.MaxForwardsHeader;
+import javax.sip.header.RequireHeader;
 import javax.sip.message.Request;
 import javax.sip.message.Response;
 
@@ -101,6 +103,19 @@ final class CallRouter {
         try {
             // §8.2.6.1: a quick 100 stops the caller's retransmissions while the callee is reached.
             st.sendResponse(sip.response(invite, Response.TRYING, null, null));
+            List<String> required = new ArrayList<>();
+            for (var it = invite.getHeaders(RequireHeader.NAME); it.hasNext(); ) {
+                required.add(((RequireHeader) it.next()).getOptionTag());
+            }
+            if (!required.isEmpty()) {
+                // §8.2.2.3: the sandbox supports no extension (no 100rel, no session timers), so none can be required.
+                Response bad = sip.response(invite, Response.BAD_EXTENSION, null, SandboxStack.randomHex(4));
+                for (String tag : required) {
+                    bad.addHeader(sip.headers.createUnsupportedHeader(tag));
+                }
+                SandboxStack.send(st, bad, log);
+                return;
+            }
             MaxForwardsHeader maxForwards = (MaxForwardsHeader) invite.getHeader(MaxForwardsHeader.NAME);
             String user = Registrar.userOf(invite.getRequestURI());
             if (user == null) {

@@ -45,7 +45,11 @@ class SandboxCallRoutingTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = new SandboxSipServer(new HostPort("127.0.0.1", 0), Clock.systemUTC(), SHORT);
+        startWith(SHORT);
+    }
+
+    private void startWith(CallRouter.Timeouts timeouts) throws Exception {
+        server = new SandboxSipServer(new HostPort("127.0.0.1", 0), Clock.systemUTC(), timeouts);
         server.start();
         InetSocketAddress address = new InetSocketAddress(server.address().host(), server.address().port());
         alice = RawUserAgent.open("1001", address);
@@ -344,6 +348,21 @@ class SandboxCallRoutingTest {
     }
 
     @Test
+    void aCallLongerThanTheMaximumIsHungUpOnBothSides() throws Exception {
+        stop();
+        startWith(new CallRouter.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(2),
+                Duration.ofMillis(1500)));
+        Incoming in = connect();
+        Call call = established[0];
+
+        SipMessage toAlice = alice.awaitRequest("BYE", call.callId);
+        alice.respond(toAlice, 200, "OK", null, null, null);
+        SipMessage toBob = bob.awaitRequest("BYE", in.callId());
+        bob.respond(toBob, 200, "OK", null, null, null);
+        assertCallsForgotten();
+    }
+
+    @Test
     void requestsForUnknownDialogsGet481() throws Exception {
         Call ghost = new Call("ghost-call", "g1", "sip:1002@127.0.0.1", null);
         ghost.remoteTag = "nobody";
@@ -382,6 +401,11 @@ class SandboxCallRoutingTest {
             // Max-Forwards exhausted (RFC 3261 §16.3 step 3).
             assertEquals(483, answer(raw, raw.request("INVITE", "x", "hops", 1, contact)
                     .replaceFirst("INVITE sip:", "INVITE sip:1002@").replace("Max-Forwards: 70", "Max-Forwards: 0")).status());
+            // An extension the sandbox does not support (§8.2.2.3).
+            SipResponse prack = answer(raw, raw.request("INVITE", "x", "100rel", 1, contact, "Require: 100rel")
+                    .replaceFirst("INVITE sip:", "INVITE sip:1002@"));
+            assertEquals(420, prack.status());
+            assertEquals("100rel", prack.header("Unsupported"));
             // A To tag for a dialog the sandbox never had.
             assertEquals(481, answer(raw, raw.request("INVITE", "1002", "stale", 1, contact)
                     .replaceFirst("INVITE sip:", "INVITE sip:1002@").replace("To: <sip:1002@127.0.0.1>",

@@ -36,8 +36,12 @@ class SandboxEchoTest {
 
     @BeforeEach
     void start() throws Exception {
+        startWith(Duration.ofHours(1));
+    }
+
+    private void startWith(Duration maxCall) throws Exception {
         server = new SandboxSipServer(new HostPort("127.0.0.1", 0), Clock.systemUTC(),
-                new CallRouter.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofHours(1)));
+                new CallRouter.Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(2), maxCall));
         server.start();
         alice = RawUserAgent.open("1001", new InetSocketAddress(server.address().host(), server.address().port()));
         rtp = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
@@ -183,6 +187,21 @@ class SandboxEchoTest {
         }
         await(() -> server.activeCalls() == 0 && server.router().trackedCallIds() == 0, Duration.ofSeconds(5),
                 () -> "refused echo calls not forgotten");
+    }
+
+    @Test
+    void anEchoCallLongerThanTheMaximumIsHungUp() throws Exception {
+        stop();
+        startWith(Duration.ofMillis(1500));
+        Call call = alice.invite(CallRouter.ECHO_NUMBER, PCMU_OFFER);
+        int port = audioPort(answered(call).body());
+
+        SipMessage bye = alice.awaitRequest("BYE", call.callId);
+        alice.respond(bye, 200, "OK", null, null, null);
+        await(() -> server.activeCalls() == 0, Duration.ofSeconds(5), () -> "echo call not forgotten");
+        try (DatagramSocket a = new DatagramSocket(new InetSocketAddress("127.0.0.1", port))) {
+            assertEquals(port, a.getLocalPort());
+        }
     }
 
     @Test
