@@ -139,6 +139,8 @@ class SandboxWithGatewaySipLegTest {
                 assertEquals(200, registrar.exchange(registrar.request("REGISTER", dn, "reg-" + dn, 1,
                         "Contact: <sip:" + dn + "@127.0.0.1:" + port + ">")).status());
             }
+            assertEquals(200, registrar.exchange(registrar.request("REGISTER", "1003", "reg-1003", 1,
+                    "Contact: <sip:1003@127.0.0.1:" + port + ";transport=tcp>")).status());
         }
     }
 
@@ -217,6 +219,30 @@ class SandboxWithGatewaySipLegTest {
         await(() -> sandbox.activeCalls() == 0 && sandbox.router().trackedCallIds() == 0 && gateway.ownedDialogs() == 0,
                 Duration.ofSeconds(5), () -> "left: sandbox " + sandbox.router().trackedCallIds()
                         + " Call-IDs, gateway " + gateway.ownedDialogs() + " dialogs");
+    }
+
+    /** 1003 registered a TCP contact: the sandbox opens a TCP connection to the gateway for the call. */
+    @Test
+    void toATcpContact() throws Exception {
+        Events callerEvents = new Events();
+        SerialExecutor callerExecutor = new SerialExecutor(pool);
+        SipLeg caller = SipLeg.outgoing(signaling, callerExecutor, callerEvents);
+        callerExecutor.execute(() -> {
+            try {
+                caller.invite(sandboxAddress, "1001", "1003", OFFER, Map.of());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        SipLeg callee = incoming.poll(5, TimeUnit.SECONDS);
+        assertNotNull(callee, "the gateway got no INVITE for 1003 over TCP");
+        callee.answer(ANSWER);
+        assertEquals("answered " + ANSWER, callerEvents.next());
+        assertEquals("ack", calleeEvents.next());
+        callerExecutor.execute(caller::hangUp);
+        assertEquals("bye", calleeEvents.next());
+        await(() -> sandbox.activeCalls() == 0 && gateway.ownedDialogs() == 0, Duration.ofSeconds(5),
+                () -> "left: sandbox " + sandbox.activeCalls() + " calls, gateway " + gateway.ownedDialogs() + " dialogs");
     }
 
     @Test
