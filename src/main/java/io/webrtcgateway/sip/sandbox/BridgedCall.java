@@ -388,18 +388,8 @@ final class BridgedCall implements SandboxCall {
         }
         Leg to = from.other();
         pendingReinvite = st;
-        boolean sent = sendInDialog(to, Request.INVITE, request, new ClientTransactionHandler() {
-            @Override
-            public void onResponse(ResponseEvent event) {
-                Response r = event.getResponse();
-                executor.execute(() -> onReinviteResponse(from, st, r));
-            }
-
-            @Override
-            public void onFailure(String why) {
-                executor.execute(() -> onReinviteFailure(st));
-            }
-        });
+        boolean sent = sendInDialog(to, Request.INVITE, request,
+                handler(r -> onReinviteResponse(from, st, r), why -> onReinviteFailure(st)));
         if (!sent) {
             pendingReinvite = null;
             reply(st, Response.SERVER_INTERNAL_ERROR, null);
@@ -440,26 +430,16 @@ final class BridgedCall implements SandboxCall {
 
     /** INFO, NOTIFY, UPDATE, MESSAGE, OPTIONS: sent on to the other leg, its final answer sent back. */
     private void relayInDialog(Leg from, Request request, ServerTransaction st) {
-        boolean sent = sendInDialog(from.other(), request.getMethod(), request, new ClientTransactionHandler() {
-            @Override
-            public void onResponse(ResponseEvent event) {
-                Response r = event.getResponse();
-                if (r.getStatusCode() >= 200) {
-                    executor.execute(() -> {
-                        relayResponse(st, r, from);
-                        int status = r.getStatusCode();
-                        if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
-                            hangUp("the " + from.other() + "'s dialog is gone (" + status + ")");
-                        }
-                    });
-                }
+        boolean sent = sendInDialog(from.other(), request.getMethod(), request, handler(r -> {
+            int status = r.getStatusCode();
+            if (status < 200) {
+                return;
             }
-
-            @Override
-            public void onFailure(String why) {
-                executor.execute(() -> reply(st, Response.REQUEST_TIMEOUT, null));
+            relayResponse(st, r, from);
+            if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
+                hangUp("the " + from.other() + "'s dialog is gone (" + status + ")");
             }
-        });
+        }, why -> reply(st, Response.REQUEST_TIMEOUT, null)));
         if (!sent) {
             reply(st, Response.SERVER_INTERNAL_ERROR, null);
         }
@@ -600,7 +580,7 @@ final class BridgedCall implements SandboxCall {
         return ((CSeqHeader) response.getHeader(CSeqHeader.NAME)).getSeqNumber();
     }
 
-    /** A transaction handler that posts the final outcome (and provisional responses) to this call's executor. */
+    /** A transaction handler that posts every response (provisional ones too) and the failure to this call's executor. */
     private ClientTransactionHandler handler(Consumer<Response> onResponse, Consumer<String> onFailure) {
         return new ClientTransactionHandler() {
             @Override
