@@ -1,11 +1,14 @@
 package io.webrtcgateway;
 
+import io.webrtcgateway.call.CallService;
 import io.webrtcgateway.cluster.AffinityCookie;
 import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.cluster.Readiness;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.session.SessionService;
+import io.webrtcgateway.sip.CallSignaling;
 import io.webrtcgateway.sip.RegistrationClient;
 import io.webrtcgateway.sip.SipEndpoint;
 import io.webrtcgateway.sip.SipServerPool;
@@ -43,7 +46,8 @@ public final class GatewayApplication {
     private RegistrationClient registrations;
     private SessionService sessions;
     private Readiness readiness;
-    private io.webrtcgateway.call.CallService calls;
+    private CallService calls;
+    private MediaEngine media;
 
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
@@ -79,6 +83,9 @@ public final class GatewayApplication {
         servers.start();
         sessions = new SessionService(config, registrations, timers, admission);
         sessions.start();
+        media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
+        calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers), registrations, sessions,
+                media, workers, timers);
         readiness = new Readiness(config, admission, servers, sessions);
         LOG.info("instance {} started", config.instanceId());
     }
@@ -90,6 +97,9 @@ public final class GatewayApplication {
     public void stop() {
         LOG.info("stopping instance {}", config.instanceId());
         admission.stopping();
+        if (calls != null) {
+            calls.terminateAll();
+        }
         if (sessions != null) {
             sessions.announceShutdown();
             sessions.close();
@@ -103,12 +113,28 @@ public final class GatewayApplication {
         if (sip != null) {
             sip.close();
         }
+        if (media != null) {
+            media.close();
+        }
         if (sandbox != null) {
             sandbox.close();
         }
         shutdown(timers);
         shutdown(workers);
         LOG.info("instance {} stopped", config.instanceId());
+    }
+
+    /** Where SIP Server sends RTP: the media public address, else the SIP one, else the detected one. */
+    private String sipMediaAddress() {
+        String pub = config.sip().publicAddress();
+        if (!pub.isEmpty()) {
+            return io.webrtcgateway.config.HostPort.parse(pub, 0).host();
+        }
+        return sip.advertisedHost();
+    }
+
+    private java.net.InetAddress sipBindAddress() throws java.net.UnknownHostException {
+        return java.net.InetAddress.getByName(config.sip().listen().host());
     }
 
     private static void shutdown(ExecutorService pool) {
@@ -149,7 +175,7 @@ public final class GatewayApplication {
     }
 
     /** The call core, or null while this build serves no calls. */
-    public io.webrtcgateway.call.CallService calls() {
+    public CallService calls() {
         return calls;
     }
 

@@ -192,9 +192,15 @@ public final class ConfigLoader {
         for (String s : get("gateway.media.stun-servers", () -> c.getStringList("gateway.media.stun-servers"))) {
             stun.add(parse("gateway.media.stun-servers", s, t -> HostPort.parse(t, 3478)));
         }
+        List<String> iceAddresses = get("gateway.media.ice-addresses", () -> c.getStringList("gateway.media.ice-addresses"));
+        for (String a : iceAddresses) {
+            if (!a.matches("[0-9A-Fa-f.:]+")) {
+                throw invalid("gateway.media.ice-addresses", "\"" + a + "\" is not an IP address literal");
+            }
+        }
         var media = new GatewayConfig.Media(ports[0], ports[1],
                 get("gateway.media.public-address", () -> c.getString("gateway.media.public-address")).trim(),
-                List.copyOf(stun));
+                List.copyOf(stun), List.copyOf(iceAddresses));
 
         int cores = Runtime.getRuntime().availableProcessors();
         int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);

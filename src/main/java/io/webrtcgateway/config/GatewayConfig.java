@@ -42,7 +42,9 @@ public record GatewayConfig(
 
     public record Legacy(Duration pollTimeout, int maxQueuedMessages) {}
 
-    public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers) {}
+    /** @param iceAddresses local addresses for ICE host candidates; empty: every non-loopback interface address */
+    public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
+                        List<String> iceAddresses) {}
 
     public record Limits(int maxSessions, int maxCalls, int maxMessageBytes) {}
 
