@@ -90,6 +90,8 @@ public final class SipLeg implements SipRequestHandler {
     private boolean provisionalSeen;
     private boolean cancelWanted;
     private boolean cancelSent;
+    /** Outgoing: the INVITE got its final response, or its transaction failed. */
+    private boolean inviteFinal;
     private boolean answered;
     private boolean ended;
     private ClientTransaction reinviteTransaction;
@@ -297,8 +299,12 @@ public final class SipLeg implements SipRequestHandler {
             listener.onProvisional(status, response.getReasonPhrase(), body(response));
             return;
         }
-        if (ended && status < 300) {
-            ackAndBye(response); // answered after we hung up (CANCEL crossed the 200)
+        inviteFinal = true;
+        if (ended) {
+            if (status < 300) {
+                ackAndBye(response); // answered after we hung up (the 200 crossed our CANCEL)
+            }
+            release();
             return;
         }
         if (status < 300) {
@@ -321,7 +327,12 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void onInviteFailure(ClientTransaction ct, String why) {
-        if (ended || answered) {
+        inviteFinal = true;
+        if (ended) {
+            release();
+            return;
+        }
+        if (answered) {
             return;
         }
         end();
@@ -600,6 +611,17 @@ public final class SipLeg implements SipRequestHandler {
         if (callId != null) {
             sip.forgetOwner(callId, this);
         }
+        if (outgoing && inviteTransaction != null && !inviteFinal) {
+            // Hung up before the INVITE's final response: the CANCEL still waits for a provisional one
+            // (RFC 3261 §9.1), and a 200 crossing it needs its ACK and BYE; both need the INVITE's transaction
+            // and dialog. Released when that response comes (or Timer B fails the INVITE, 32 s at most).
+            return;
+        }
+        release();
+    }
+
+    /** Unhooks this leg from JAIN-SIP so the call can be collected. */
+    private void release() {
         // JAIN-SIP keeps completed transactions for their timers (up to 32 s, RFC 6026's Accepted state):
         // unhook them from this leg so the call and its media can go now. Late answers are then strays.
         for (ClientTransaction ct : transactions) {
