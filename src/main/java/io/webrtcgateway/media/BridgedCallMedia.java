@@ -539,8 +539,9 @@ final class BridgedCallMedia implements CallMedia {
         return DtlsFingerprint.parse(f.attributeValue());
     }
 
-    private static SessionDescription withOrigin(SessionDescription sdp, Origin origin) {
-        String text = SdpWriter.write(sdp);
-        return SdpParser.parse(text.replaceFirst("(?m)^o=.*$", "o=" + origin + "\r"));
+    /** The same SDP under a new o= line (its version bumped for a re-offer, RFC 3264 §8). */
+    static SessionDescription withOrigin(SessionDescription sdp, Origin origin) {
+        return new SessionDescription(origin, sdp.sessionName(), sdp.connection(), sdp.timing(), sdp.otherLines(),
+                sdp.attributes(), sdp.media());
     }
 }
