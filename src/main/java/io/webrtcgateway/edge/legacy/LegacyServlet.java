@@ -154,6 +154,10 @@ public final class LegacyServlet extends HttpServlet {
     }
 
     private void message(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        // Read the body before any getParameter(): grtc.js posts with jQuery's default Content-Type
+        // (application/x-www-form-urlencoded), and a parameter lookup would parse the body as a form and
+        // leave nothing to read (Servlet 6.0 §3.1.1).
+        String body = readBody(req);
         Session s = app.sessions().find(req.getParameter("from"));
         s.touch();
         String peer = req.getParameter("to");
@@ -163,7 +167,7 @@ public final class LegacyServlet extends HttpServlet {
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
         }
-        LegacyMessage msg = LegacyMessage.parse(readBody(req), json);
+        LegacyMessage msg = LegacyMessage.parse(body, json);
         LOG.debug("legacy message from {} to {}: {}", s.id(), peer, msg.getClass().getSimpleName());
         if (mailbox.calls() == null) {
             // A build without the call core: the browser hears so through its long poll, as grtc.js
