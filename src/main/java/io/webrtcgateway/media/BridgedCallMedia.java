@@ -18,8 +18,11 @@ import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
+import io.webrtcgateway.sdp.Attribute;
 import io.webrtcgateway.sdp.BridgePlan;
+import io.webrtcgateway.sdp.Direction;
 import io.webrtcgateway.sdp.Fingerprint;
+import io.webrtcgateway.sdp.MediaDescription;
 import io.webrtcgateway.sdp.NegotiatedCodec;
 import io.webrtcgateway.sdp.NegotiatedMedia;
 import io.webrtcgateway.sdp.Negotiation;
@@ -38,7 +41,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +62,7 @@ import org.slf4j.LoggerFactory;
  */
 final class BridgedCallMedia implements CallMedia {
     private static final Logger LOG = LoggerFactory.getLogger(BridgedCallMedia.class);
+    private static final Set<String> DIRECTIONS = Set.of("sendrecv", "sendonly", "recvonly", "inactive");
 
     private final MediaEngine engine;
     private final String callId;
@@ -193,11 +199,9 @@ final class BridgedCallMedia implements CallMedia {
     @Override
     public String sipReoffer(boolean hold) {
         sipOrigin = sipOrigin.nextVersion();
-        String text = SdpWriter.write(withOrigin(sipLocal, sipOrigin));
-        // RFC 3264 §8.4: hold is a re-offer with sendonly (or inactive) on the held streams.
-        text = text.replaceAll("(?m)^a=(sendrecv|sendonly|recvonly|inactive)\r?$", hold ? "a=sendonly\r" : "a=sendrecv\r");
-        sipLocal = SdpParser.parse(text);
-        return text;
+        // RFC 3264 §8.4: hold is a re-offer with sendonly on the held streams; resume offers sendrecv again.
+        sipLocal = withDirection(withOrigin(sipLocal, sipOrigin), hold ? Direction.SENDONLY : Direction.SENDRECV);
+        return SdpWriter.write(sipLocal);
     }
 
     @Override
@@ -537,6 +541,31 @@ final class BridgedCallMedia implements CallMedia {
 
     private static DtlsFingerprint toDtls(Fingerprint f) {
         return DtlsFingerprint.parse(f.attributeValue());
+    }
+
+    /**
+     * The same SDP with {@code direction} on every active media section (replacing any direction attribute
+     * there or at session level, which would otherwise apply to sections without one, RFC 8866 §6.7).
+     */
+    static SessionDescription withDirection(SessionDescription sdp, Direction direction) {
+        List<MediaDescription> media = new ArrayList<>();
+        for (MediaDescription m : sdp.media()) {
+            if (!m.isActive()) {
+                media.add(m);
+                continue;
+            }
+            List<Attribute> attributes = new ArrayList<>(withoutDirection(m.attributes()));
+            attributes.add(Attribute.flag(direction.attributeName()));
+            media.add(new MediaDescription(m.media(), m.port(), m.portCount(), m.protocol(), m.formats(),
+                    m.connection(), m.otherLines(), attributes));
+        }
+        return new SessionDescription(sdp.origin(), sdp.sessionName(), sdp.connection(), sdp.timing(),
+                sdp.otherLines(), withoutDirection(sdp.attributes()), media);
+    }
+
+    private static List<Attribute> withoutDirection(List<Attribute> attributes) {
+        return attributes.stream().filter(a -> !DIRECTIONS.contains(a.name().toLowerCase(Locale.ROOT)))
+                .toList();
     }
 
     /** The same SDP under a new o= line (its version bumped for a re-offer, RFC 3264 §8). */
