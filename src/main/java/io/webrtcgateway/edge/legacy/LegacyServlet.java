@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class LegacyServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(LegacyServlet.class);
     private static final Pattern ANONYMOUS = Pattern.compile("anon[0-9a-fA-F]{32}");
+    private static final Pattern PEER = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
@@ -163,6 +164,10 @@ public final class LegacyServlet extends HttpServlet {
         String peer = req.getParameter("to");
         if (peer == null || peer.isBlank()) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "/message needs ?from=<session>&to=<peer>");
+        }
+        if (!PEER.matcher(peer).matches()) {
+            // The peer comes back in the Pragma header of every message about the call.
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'to' must be 1-128 printable characters without spaces");
         }
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
