@@ -193,6 +193,15 @@ public final class LegacyPhone extends PeerProcess {
         }
     }
 
+    /** Marks every event so far as consumed: later awaits see only what comes after (between tests). */
+    public void discardEvents() {
+        synchronized (linesLock) {
+            for (int i = 0; i < lines.size(); i++) {
+                consumed.add(i);
+            }
+        }
+    }
+
     /** Every event {@code name} seen so far (consumed or not). */
     public List<JsonNode> events(String name) {
         synchronized (linesLock) {

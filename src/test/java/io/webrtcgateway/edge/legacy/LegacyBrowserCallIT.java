@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,6 +61,11 @@ class LegacyBrowserCallIT {
                 // keep closing the others
             }
         }
+    }
+
+    @BeforeEach
+    void onlyNewEvents() {
+        phone.discardEvents();
     }
 
     @Test
@@ -163,6 +169,41 @@ class LegacyBrowserCallIT {
             assertTrue(info.body().contains("reason=test+done"), info.text());
         }
         assertEquals(errorsBefore, phone.events("gateway-error").size(), "no gateway errors: " + phone.events("gateway-error"));
+    }
+
+    @Test
+    void refusedMessagesReachTheAppThroughTheLongPoll() {
+        int invites = sipServer.receivedRequests("INVITE").size();
+        // grtc.js ignores what a POST answers: a refusal must also come through /wait, with Pragma: <peer>.
+        JsonNode answer = phone.post("4040", "RSMP {\"messageType\":\"ANSWER\",\"sdp\":\"v=0\\r\\n\",\"Candidates\":[]}");
+        assertEquals(404, answer.path("status").asInt(), answer.toString());
+        assertEquals("CALL_UNKNOWN", gatewayError("4040").path("errorType").asText());
+        phone.post("4040", "INFO-MAP a=b");
+        assertEquals("CALL_UNKNOWN", gatewayError("4040").path("errorType").asText());
+        phone.post("4040", "GET-STATS");
+        assertEquals("CALL_UNKNOWN", gatewayError("4040").path("errorType").asText());
+
+        // An offer the gateway cannot use: accepted, then refused through the long poll; no INVITE.
+        JsonNode offer = phone.post("5000", "RSMP {\"messageType\":\"OFFER\",\"sdp\":\"not SDP\",\"seq\":1}");
+        assertEquals(200, offer.path("status").asInt(), offer.toString());
+        assertEquals("BAD_SDP", gatewayError("5000").path("errorType").asText());
+
+        // Malformed bodies are refused by the POST itself (400), as documented.
+        JsonNode garbage = phone.post("5000", "HELLO THERE");
+        assertEquals(400, garbage.path("status").asInt(), garbage.toString());
+        assertTrue(garbage.path("answer").asText().indexOf("ERROR") > 0, garbage.toString());
+        JsonNode badPeer = phone.post("50%2000", "BYE");
+        assertEquals(400, badPeer.path("status").asInt(), badPeer.toString());
+        // A BYE for no call is a hang-up already done.
+        assertEquals(200, phone.post("4040", "BYE").path("status").asInt());
+
+        assertEquals(invites, sipServer.receivedRequests("INVITE").size(), "no INVITE for refused messages");
+    }
+
+    private static JsonNode gatewayError(String peer) {
+        JsonNode error = phone.awaitEvent("gateway-error", Duration.ofSeconds(10));
+        assertEquals(peer, error.path("peer").asText(), "Pragma names the peer: " + error);
+        return error;
     }
 
     private static JsonNode rsmp(JsonNode sentEvent) throws Exception {
