@@ -46,9 +46,10 @@ import java.util.stream.Stream;
  * }
  * </pre>
  *
- * Its config directory is a temporary folder (deleted on stop); everything stays on loopback: SIP and RTP
- * bound to 127.0.0.1 ({@code net_interface}), and a DNS server on a closed loopback port so no name lookup
- * leaves the machine. Output goes to {@code target/it-logs/<test>-<name>.log}.
+ * Its config directory is a temporary folder (deleted on stop); everything stays on loopback: SIP on
+ * 127.0.0.1 and 127.0.0.1 in its SDP ({@code net_interface}; baresip 1.0 binds its RTP sockets to the
+ * wildcard address, but sends only to the loopback peer of the SDP), and a DNS server on a closed loopback
+ * port so no name lookup leaves the machine. Output goes to {@code target/it-logs/<test>-<name>.log}.
  */
 public final class Baresip extends PeerProcess {
 
