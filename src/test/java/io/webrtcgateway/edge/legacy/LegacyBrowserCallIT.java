@@ -45,7 +45,8 @@ class LegacyBrowserCallIT {
                 .set("gateway.cors.allowed-origins", List.of("http://127.0.0.1:" + pagePort))
                 .start();
         phone = LegacyPhone.builder().gateway(gw.httpUrl()).pagePort(pagePort).start();
-        JsonNode signedIn = phone.signIn(DN, null);
+        // With a password grtc.js posts "<dn>:<password>" to /sign_in (form-encoded, as jQuery does).
+        JsonNode signedIn = phone.signIn(DN, "secret");
         assertEquals(200, signedIn.path("status").asInt(), signedIn.toString());
         sipServer.awaitRequests("REGISTER", 1, Duration.ofSeconds(10));
     }
