@@ -16,7 +16,8 @@ public record GatewayConfig(
         Media media,
         Limits limits,
         Cors cors,
-        Cluster cluster) {
+        Cluster cluster,
+        Admin admin) {
 
     public record Http(String host, int port) {}
 
@@ -30,7 +31,8 @@ public record GatewayConfig(
             int keepaliveFailures,
             Duration requestTimeout,
             String userAgent,
-            HostPort sandboxListen) {
+            HostPort sandboxListen,
+            boolean contactSipInstance) {
 
         public boolean usesSandbox() {
             return servers.stream().anyMatch(SipServerAddress::sandbox);
@@ -52,4 +54,12 @@ public record GatewayConfig(
     }
 
     public record Cluster(String affinityCookie, Duration shutdownTimeout) {}
+
+    /** Credentials of the admin API; {@code passwordHash} is the string form of admin.PasswordHash. */
+    public record Admin(String username, String passwordHash) {
+        /** The admin API exists only when both are set. */
+        public boolean enabled() {
+            return !username.isEmpty() && !passwordHash.isEmpty();
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package io.webrtcgateway.edge.legacy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.session.SessionEventSink;
 import jakarta.servlet.AsyncContext;
@@ -23,8 +25,23 @@ final class LegacyMailbox implements SessionEventSink {
 
     record Message(String peer, String body) {}
 
+    /** {@code gateway_legacy_polls_total{outcome}}: how long polls ended (docs/metrics.md). */
+    record PollMeters(Counter message, Counter empty, Counter closed) {
+        static PollMeters register(MeterRegistry registry) {
+            return new PollMeters(counter(registry, "message"), counter(registry, "empty"), counter(registry, "closed"));
+        }
+
+        private static Counter counter(MeterRegistry registry, String outcome) {
+            return Counter.builder("gateway.legacy.polls")
+                    .description("legacy GET /wait long polls answered: with a message, empty (poll timeout or "
+                            + "a newer poll), or closed (session ended, instance stopping)")
+                    .tag("outcome", outcome).register(registry);
+        }
+    }
+
     private final int maxQueued;
     private final ScheduledExecutorService timers;
+    private final PollMeters meters;
     /** Guarded by this. */
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
     /** Guarded by this. */
@@ -34,9 +51,10 @@ final class LegacyMailbox implements SessionEventSink {
     /** Guarded by this: once set, every poll is answered with it (session gone). */
     private int closedStatus;
 
-    LegacyMailbox(int maxQueued, ScheduledExecutorService timers) {
+    LegacyMailbox(int maxQueued, ScheduledExecutorService timers, PollMeters meters) {
         this.maxQueued = maxQueued;
         this.timers = timers;
+        this.meters = meters;
     }
 
     void post(String peer, String body) {
@@ -138,7 +156,8 @@ final class LegacyMailbox implements SessionEventSink {
         }
     }
 
-    private static void answer(AsyncContext ctx, int status, String peer, String body) {
+    private void answer(AsyncContext ctx, int status, String peer, String body) {
+        (status != 200 ? meters.closed() : body.isEmpty() ? meters.empty() : meters.message()).increment();
         try {
             HttpServletResponse resp = (HttpServletResponse) ctx.getResponse();
             resp.setStatus(status);
