@@ -75,6 +75,15 @@ public final class WsTestClient implements AutoCloseable {
         return new WsTestClient(HttpClient.newHttpClient().newWebSocketBuilder(), URI.create(wsUrl));
     }
 
+    /**
+     * Connects with {@code client}'s settings: give each simulated browser its own client with a
+     * {@link java.net.CookieManager}, and the handshake carries and keeps its cookies (the affinity cookie)
+     * like a browser's.
+     */
+    public static WsTestClient connect(String wsUrl, HttpClient client) {
+        return new WsTestClient(client.newWebSocketBuilder(), URI.create(wsUrl));
+    }
+
     public static WsTestClient connect(String wsUrl, String origin) {
         return new WsTestClient(HttpClient.newHttpClient().newWebSocketBuilder().header("Origin", origin), URI.create(wsUrl));
     }
