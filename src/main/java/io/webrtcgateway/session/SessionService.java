@@ -85,7 +85,7 @@ public final class SessionService implements AutoCloseable {
         }
         Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256));
         sessions.put(s.id(), s);
-        Counter.builder("gateway.sessions.created").description("sessions created, by edge")
+        Counter.builder("gateway.sessions.started").description("sessions created, by edge")
                 .tag("kind", kindName(kind)).register(meters).increment();
         LOG.info("session {} created ({}, from {})", s.id(), kind, remoteAddress);
         return s;

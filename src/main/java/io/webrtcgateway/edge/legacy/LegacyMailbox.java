@@ -1,6 +1,7 @@
 package io.webrtcgateway.edge.legacy;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.session.SessionEventSink;
@@ -12,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +28,13 @@ final class LegacyMailbox implements SessionEventSink {
     record Message(String peer, String body) {}
 
     /** {@code gateway_legacy_polls_total{outcome}}: how long polls ended (docs/metrics.md). */
-    record PollMeters(Counter message, Counter empty, Counter closed) {
+    record PollMeters(Counter message, Counter empty, Counter closed, AtomicInteger open) {
         static PollMeters register(MeterRegistry registry) {
-            return new PollMeters(counter(registry, "message"), counter(registry, "empty"), counter(registry, "closed"));
+            AtomicInteger open = new AtomicInteger();
+            Gauge.builder("gateway.legacy.polls.open", open, AtomicInteger::get)
+                    .description("legacy GET /wait long polls being held").register(registry);
+            return new PollMeters(counter(registry, "message"), counter(registry, "empty"), counter(registry, "closed"),
+                    open);
         }
 
         private static Counter counter(MeterRegistry registry, String outcome) {
@@ -78,6 +84,7 @@ final class LegacyMailbox implements SessionEventSink {
 
     /** A new long poll: answered now if a message waits, else held up to {@code timeoutMs}. */
     void poll(AsyncContext ctx, long timeoutMs) {
+        meters.open().incrementAndGet(); // every poll ends in answer() or abandon()
         AsyncContext replaced;
         Message ready;
         int closed;
@@ -102,10 +109,15 @@ final class LegacyMailbox implements SessionEventSink {
 
     /** The client went away mid-poll: forget it. */
     void abandon(AsyncContext ctx) {
+        boolean wasWaiting;
         synchronized (this) {
-            if (waiting == ctx) {
+            wasWaiting = waiting == ctx;
+            if (wasWaiting) {
                 takeWaiting();
             }
+        }
+        if (wasWaiting) {
+            meters.open().decrementAndGet();
         }
     }
 
@@ -158,6 +170,7 @@ final class LegacyMailbox implements SessionEventSink {
 
     private void answer(AsyncContext ctx, int status, String peer, String body) {
         (status != 200 ? meters.closed() : body.isEmpty() ? meters.empty() : meters.message()).increment();
+        meters.open().decrementAndGet();
         try {
             HttpServletResponse resp = (HttpServletResponse) ctx.getResponse();
             resp.setStatus(status);
