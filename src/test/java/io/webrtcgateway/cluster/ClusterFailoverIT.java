@@ -74,6 +74,8 @@ class ClusterFailoverIT {
     private static final String ADMIN_PASSWORD = "cluster-admin-pw";
     private static final List<String> CHROMIUM_DNS = List.of("6001", "6002", "6003");
     private static final String LEGACY_DN = "6100";
+    /** The grtc.js app's page origin: the legacy client calls the gateway cross-origin, with credentials. */
+    private static final String APP_ORIGIN = "http://agent.example.test";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ExecutorService pool = Executors.newFixedThreadPool(24);
@@ -120,6 +122,7 @@ class ClusterFailoverIT {
             starts.put(id, CompletableFuture.supplyAsync(() -> {
                 GatewayProcess gw = GatewayProcess.builder().instanceId(id).sipServers(kamailio.serverEntry())
                         .set("gateway.admin.username", ADMIN).set("gateway.admin.password-hash", adminHash)
+                        .set("gateway.cors.allowed-origins", List.of(APP_ORIGIN))
                         .startTimeout(Duration.ofSeconds(120)).start();
                 gw.awaitHttpStatus("/health/ready", 200, Duration.ofSeconds(60));
                 readyMs.put(id, (System.nanoTime() - t0) / 1_000_000);
@@ -162,6 +165,7 @@ class ClusterFailoverIT {
 
             String killed = victim;
             List<Browser> affected = byInstance.get(killed);
+            String orphanSession = affected.get(0).session;
             CompletableFuture<Integer> legacyPoll = legacy == null ? null : legacy.waitAsync();
             if (legacy != null) {
                 Poll.until(Duration.ofSeconds(10), "the legacy long poll held by " + killed,
@@ -186,6 +190,17 @@ class ClusterFailoverIT {
             }
             Collections.sort(reRegistered);
             long last = reRegistered.get(reRegistered.size() - 1);
+            // REST with the dead instance's cookie and session: a survivor answers 404 SESSION_UNKNOWN.
+            CookieManager deadCookie = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+            HttpCookie dead = new HttpCookie("GWINSTANCE", killed);
+            dead.setPath("/");
+            dead.setVersion(0);
+            deadCookie.getCookieStore().add(URI.create(lb.httpUrl()), dead);
+            HttpResponse<String> orphan = HttpClient.newBuilder().cookieHandler(deadCookie).build().send(
+                    HttpRequest.newBuilder(URI.create(lb.httpUrl() + "/api/v1/sessions/" + orphanSession)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, orphan.statusCode(), orphan.body());
+            assertTrue(orphan.body().contains("SESSION_UNKNOWN") && orphan.body().contains(killed), orphan.body());
             for (Browser b : affected) {
                 assertNotEquals(killed, b.instance, b.dn + " moved to a survivor");
                 assertEquals(b.instance, b.cookie(lb), b.dn + "'s cookie names its new instance");
@@ -448,27 +463,31 @@ class ClusterFailoverIT {
         }
 
         String signIn(String dn) throws Exception {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(lbUrl + "/sign_in?" + dn)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(request("/sign_in?" + dn), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
+            // Cross-origin with credentials, as grtc.js calls it: the gateway's CORS answer comes through HAProxy.
+            assertEquals(APP_ORIGIN, r.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertEquals("true", r.headers().firstValue("Access-Control-Allow-Credentials").orElse(null));
             String first = r.body().split("\n")[0];
             ssid = first.substring(first.indexOf('=') + 1);
             return ssid;
         }
 
+        private HttpRequest request(String pathAndQuery) {
+            return HttpRequest.newBuilder(URI.create(lbUrl + pathAndQuery)).header("Origin", APP_ORIGIN).build();
+        }
+
         CompletableFuture<Integer> waitAsync() {
-            return http.sendAsync(HttpRequest.newBuilder(URI.create(lbUrl + "/wait?id=" + ssid)).build(),
-                    HttpResponse.BodyHandlers.ofString()).handle((r, e) -> r == null ? -1 : r.statusCode());
+            return http.sendAsync(request("/wait?id=" + ssid), HttpResponse.BodyHandlers.ofString())
+                    .handle((r, e) -> r == null ? -1 : r.statusCode());
         }
 
         int pollStatus() throws Exception {
-            return http.send(HttpRequest.newBuilder(URI.create(lbUrl + "/wait?id=" + ssid)).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode();
+            return http.send(request("/wait?id=" + ssid), HttpResponse.BodyHandlers.ofString()).statusCode();
         }
 
         void signOut() throws Exception {
-            http.send(HttpRequest.newBuilder(URI.create(lbUrl + "/sign_out?id=" + ssid)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            http.send(request("/sign_out?id=" + ssid), HttpResponse.BodyHandlers.ofString());
         }
     }
 
