@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the integration tests (*IT) drive, and only what is missing:
-#   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), haproxy; nodejs/npm when absent
+#   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), haproxy, coturn (turnserver),
+#           gcc (webrtc-peer.mjs builds its loopback-only.so shim for Chromium); nodejs/npm when absent
 #   npm:    playwright-core into ./node_modules (from package.json / package-lock.json)
 # Idempotent and quick when everything is present. Runs unattended (CI=true, no stdin) as root,
 # or through passwordless sudo. Never runs `npx playwright install`: tests use /usr/bin/chromium.
@@ -25,6 +26,8 @@ declare -A probe=(
     [chromium]=chromium
     [kamailio]=kamcmd
     [haproxy]=haproxy
+    [coturn]=turnserver
+    [gcc]=cc
     [nodejs]=node
     [npm]=npm
 )
@@ -34,7 +37,7 @@ have() {
 }
 
 missing=()
-for pkg in sip-tester chromium kamailio haproxy nodejs npm; do
+for pkg in sip-tester chromium kamailio haproxy coturn gcc nodejs npm; do
     have "${probe[$pkg]}" || missing+=("$pkg")
 done
 # kamcmd alone does not prove the daemon is there.
@@ -60,7 +63,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${missing[@]}" </dev/null
 else
-    log "Debian packages present (sipp, chromium, kamailio, haproxy, node)"
+    log "Debian packages present (sipp, chromium, kamailio, haproxy, turnserver, cc, node)"
 fi
 
 # npm: install when node_modules lacks the pinned playwright-core.

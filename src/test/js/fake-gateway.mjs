@@ -70,6 +70,13 @@ class FakeSocket extends EventTarget {
   }
 }
 
+/** A request about an existing call of this session: `{}`, or `CALL_UNKNOWN`. */
+function callRequest(msg, socket, session) {
+  if (!session) return { error: { code: "NOT_SIGNED_IN", message: "hello first" } };
+  if (!session.calls?.has(msg.call)) return { error: { code: "CALL_UNKNOWN", message: `no call ${msg.call}` } };
+  return {};
+}
+
 /**
  * Sessions, registrations and default answers like the real gateway. Tests change behaviour with
  * `handlers[type] = (msg, socket, session) => answer` (return a result object, or `{error: {...}}`, or
@@ -86,6 +93,7 @@ export class FakeGateway {
     this.requests = [];
     this.handlers = {};
     this.sessionCounter = 0;
+    this.callCounter = 0;
     const gateway = this;
     this.WebSocket = class extends FakeSocket {
       constructor(url) {
@@ -115,6 +123,16 @@ export class FakeGateway {
 
   event(socket, name, fields = {}) {
     socket.deliver({ type: "event", name, ...fields });
+  }
+
+  /** SIP Server offers a call to the session on `socket`: the `incoming` event; the call is known from now on. */
+  incoming(socket, fields = {}) {
+    const id = fields.call ?? `p${++this.callCounter}.${this.instance}`;
+    const session = this.sessions.get(socket.session);
+    session.calls ??= new Set();
+    session.calls.add(id);
+    this.event(socket, "incoming", { call: id, from: "5000", fromName: "Customer", to: session.dn, sdp: "v=0\r\no=gateway offer\r\n", data: {}, ...fields });
+    return id;
   }
 
   answer(socket, id, answer) {
@@ -172,6 +190,38 @@ export class FakeGateway {
     },
     ping() {
       return { time: 1764012345678 };
+    },
+    // Calls (docs/protocol.md, "Calls"): ids `c<n>.<instance>`, kept per session, so a crash loses them.
+    call(msg, socket, session) {
+      if (!session) return { error: { code: "NOT_SIGNED_IN", message: "hello first" } };
+      const id = `c${++this.callCounter}.${this.instance}`;
+      session.calls ??= new Set();
+      session.calls.add(id);
+      return { call: id };
+    },
+    answer: callRequest,
+    reject(msg, socket, session) {
+      const known = callRequest(msg, socket, session);
+      session?.calls?.delete(msg.call);
+      return known;
+    },
+    hangup(msg, socket, session) {
+      const known = callRequest(msg, socket, session);
+      session?.calls?.delete(msg.call);
+      return known;
+    },
+    hold: callRequest,
+    resume: callRequest,
+    dtmf: callRequest,
+    info: callRequest,
+    candidate: callRequest,
+    "ice-restart"(msg, socket, session) {
+      const known = callRequest(msg, socket, session);
+      return known.error ? known : { sdp: "v=0\r\no=gateway ice-restart answer\r\n" };
+    },
+    stats(msg, socket, session) {
+      const known = callRequest(msg, socket, session);
+      return known.error ? known : { stats: { state: "connected", outbound: { packets: 50 }, inbound: { packets: 48 } } };
     },
     bye(msg, socket, session) {
       if (session) this.sessions.delete(session.id);

@@ -45,6 +45,7 @@ public final class GatewayApplication {
     private SessionService sessions;
     private Readiness readiness;
     private GatewayMetrics metrics;
+    private io.webrtcgateway.call.CallService calls;
 
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
@@ -162,6 +163,11 @@ public final class GatewayApplication {
 
     public AffinityCookie affinityCookie() {
         return affinityCookie;
+    }
+
+    /** The call core, or null while this build serves no calls. */
+    public io.webrtcgateway.call.CallService calls() {
+        return calls;
     }
 
     public SessionService sessions() {

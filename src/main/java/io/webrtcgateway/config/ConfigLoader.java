@@ -194,9 +194,15 @@ public final class ConfigLoader {
         for (String s : get("gateway.media.stun-servers", () -> c.getStringList("gateway.media.stun-servers"))) {
             stun.add(parse("gateway.media.stun-servers", s, t -> HostPort.parse(t, 3478)));
         }
+        List<String> iceAddresses = get("gateway.media.ice-addresses", () -> c.getStringList("gateway.media.ice-addresses"));
+        for (String a : iceAddresses) {
+            if (!a.matches("[0-9A-Fa-f.:]+")) {
+                throw invalid("gateway.media.ice-addresses", "\"" + a + "\" is not an IP address literal");
+            }
+        }
         var media = new GatewayConfig.Media(ports[0], ports[1],
                 get("gateway.media.public-address", () -> c.getString("gateway.media.public-address")).trim(),
-                List.copyOf(stun));
+                List.copyOf(stun), List.copyOf(iceAddresses));
 
         int cores = Runtime.getRuntime().availableProcessors();
         int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);
@@ -236,7 +242,26 @@ public final class ConfigLoader {
         }
         var admin = new GatewayConfig.Admin(adminUser, adminHash);
 
-        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, admin);
+        String prefix = get("gateway.calls.attached-data.header-prefix",
+                () -> c.getString("gateway.calls.attached-data.header-prefix")).trim();
+        if (!prefix.matches("[A-Za-z0-9\\-]{0,40}")) {
+            throw invalid("gateway.calls.attached-data.header-prefix", "\"" + prefix + "\" is not a header name prefix");
+        }
+        java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+        com.typesafe.config.Config mapping = get("gateway.calls.attached-data.headers",
+                () -> c.getConfig("gateway.calls.attached-data.headers"));
+        for (Map.Entry<String, ConfigValue> e : mapping.root().entrySet()) {
+            String header = String.valueOf(e.getValue().unwrapped());
+            if (!header.matches("[A-Za-z0-9\\-]{1,64}")) {
+                throw invalid("gateway.calls.attached-data.headers." + e.getKey(), "\"" + header + "\" is not a header name");
+            }
+            headers.put(e.getKey(), header);
+        }
+        var calls = new GatewayConfig.Calls(
+                duration(c, "gateway.calls.no-answer-timeout", Duration.ofSeconds(1), Duration.ofMinutes(30)),
+                prefix, java.util.Map.copyOf(headers),
+                get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")));
+        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin);
     }
 
     private static String defaultInstanceId() {

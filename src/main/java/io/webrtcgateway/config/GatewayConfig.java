@@ -17,6 +17,7 @@ public record GatewayConfig(
         Limits limits,
         Cors cors,
         Cluster cluster,
+        Calls calls,
         Admin admin) {
 
     public record Http(String host, int port) {}
@@ -43,7 +44,9 @@ public record GatewayConfig(
 
     public record Legacy(Duration pollTimeout, int maxQueuedMessages) {}
 
-    public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers) {}
+    /** @param iceAddresses local addresses for ICE host candidates; empty: every non-loopback interface address */
+    public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
+                        List<String> iceAddresses) {}
 
     public record Limits(int maxSessions, int maxCalls, int maxMessageBytes) {}
 
@@ -54,6 +57,13 @@ public record GatewayConfig(
     }
 
     public record Cluster(String affinityCookie, Duration shutdownTimeout) {}
+
+    /**
+     * @param attachedDataPrefix header name prefix for attached data keys without an explicit mapping
+     * @param attachedDataHeaders explicit key -> SIP header name mapping
+     */
+    public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
+                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
 
     /** Credentials of the admin API; {@code passwordHash} is the string form of admin.PasswordHash. */
     public record Admin(String username, String passwordHash) {

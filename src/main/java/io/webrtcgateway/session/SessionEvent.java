@@ -9,6 +9,13 @@ public sealed interface SessionEvent {
     /** This instance is going away: reconnect (through the load balancer) now. */
     record Shutdown(String reason) implements SessionEvent {}
 
+    /**
+     * Something happened to one of the session's calls: {@code name} is the protocol's event name
+     * (incoming, ringing, early, connected, held, resumed, dtmf, info, remote-control, ended), {@code fields}
+     * its data (docs/protocol.md).
+     */
+    record CallEvent(String name, String call, java.util.Map<String, Object> fields) implements SessionEvent {}
+
     /** The session ended on the gateway's side (idle expiry, admin sign-out, resumed elsewhere). */
     record Ended(String reason) implements SessionEvent {}
 }

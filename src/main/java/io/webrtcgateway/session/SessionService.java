@@ -42,6 +42,7 @@ public final class SessionService implements AutoCloseable {
     private final MeterRegistry meters;
     /** A browser that showed no sign of life for this long has left (see {@link #browserPresent}). */
     private final long presenceWindowNanos;
+    private final java.util.List<java.util.function.Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ScheduledFuture<?> sweeper;
 
     public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
@@ -65,6 +66,11 @@ public final class SessionService implements AutoCloseable {
 
     private static String kindName(Session.Kind kind) {
         return kind.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Told after a session ended (its calls hang up). */
+    public void onEnded(java.util.function.Consumer<Session> listener) {
+        endListeners.add(listener);
     }
 
     public void start() {
@@ -263,6 +269,13 @@ public final class SessionService implements AutoCloseable {
             s.setRegistration(null);
         }
         LOG.info("session {} ended ({})", s.id(), reason);
+        for (var l : endListeners) {
+            try {
+                l.accept(s);
+            } catch (RuntimeException e) {
+                LOG.error("session end listener failed", e);
+            }
+        }
         s.deliver(new SessionEvent.Ended(reason));
         if (r != null && r.owner() == s) {
             return registrations.unregister(r);

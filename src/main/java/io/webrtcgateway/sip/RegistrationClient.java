@@ -44,6 +44,7 @@ public final class RegistrationClient {
     private final GatewayConfig.Sip config;
     private final ScheduledExecutorService timers;
     private final ExecutorService workers;
+    private final SipAddressing addressing;
     private final Map<String, Registration> byDn = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
 
@@ -54,6 +55,7 @@ public final class RegistrationClient {
         this.config = config;
         this.timers = timers;
         this.workers = workers;
+        this.addressing = new SipAddressing(sip, config);
         this.meters = meters;
         for (Registration.State state : List.of(Registration.State.REGISTERING, Registration.State.REGISTERED,
                 Registration.State.UNREGISTERING)) {
@@ -67,6 +69,11 @@ public final class RegistrationClient {
                 byDn.values().forEach(r -> r.moveTo(active));
             }
         });
+    }
+
+    /** The registration of {@code dn} on this instance, if any (incoming calls find their session here). */
+    public Registration find(String dn) {
+        return byDn.get(dn);
     }
 
     /**
@@ -156,49 +163,27 @@ public final class RegistrationClient {
     }
 
     Request buildRegister(Registration r, SipServerAddress target, long cseq, int expires) throws Exception {
-        String domain = config.domain().isEmpty() ? target.address().host() : config.domain();
-        SipURI requestUri = sip.addresses().createSipURI(null, domain);
-        if (config.domain().isEmpty()) {
-            requestUri.setPort(target.address().port());
-            if (!"udp".equals(target.transport())) {
-                requestUri.setTransportParam(target.transport());
-            }
-        }
-        SipURI aor = sip.addresses().createSipURI(r.dn(), domain);
+        SipURI aor = addressing.aor(r.dn(), target);
         FromHeader from = sip.headers().createFromHeader(sip.addresses().createAddress(aor), r.fromTag());
         ToHeader to = sip.headers().createToHeader(sip.addresses().createAddress(aor), null);
         CallIdHeader callId = sip.headers().createCallIdHeader(r.callId());
         CSeqHeader cs = sip.headers().createCSeqHeader(cseq, Request.REGISTER);
         MaxForwardsHeader mf = sip.headers().createMaxForwardsHeader(70);
         ViaHeader via = sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(), target.transport(), null);
-        Request request = sip.messages().createRequest(requestUri, Request.REGISTER, callId, cs, from, to,
-                List.of(via), mf);
-        if (!config.domain().isEmpty()) {
-            // The registrar's domain differs from its address: route there (loose routing, RFC 3261 §16.12).
-            SipURI route = sip.addresses().createSipURI(null, target.address().host());
-            route.setPort(target.address().port());
-            route.setLrParam();
-            if (!"udp".equals(target.transport())) {
-                route.setTransportParam(target.transport());
-            }
-            request.addHeader(sip.headers().createRouteHeader(sip.addresses().createAddress(route)));
-        }
-        SipURI contactUri = sip.addresses().createSipURI(r.dn(), sip.advertisedHost());
-        contactUri.setPort(sip.advertisedPort());
-        if (!"udp".equals(target.transport())) {
-            contactUri.setTransportParam(target.transport());
-        }
-        ContactHeader contact = sip.headers().createContactHeader(sip.addresses().createAddress(contactUri));
+        Request request = sip.messages().createRequest(addressing.requestUri(null, target), Request.REGISTER, callId,
+                cs, from, to, List.of(via), mf);
+        addressing.routeTo(request, target);
+        ContactHeader contact = addressing.contact(r.dn(), target.transport());
         if (expires > 0 && config.contactSipInstance()) {
             // Not on the un-REGISTER: there it would match (and remove) the binding another instance made for
             // this DN since; without it, only our own Contact URI is removed (RFC 3261 §10.3 step 6).
             ((ParametersHeader) contact).setQuotedParameter("+sip.instance",
-                    "<" + instanceUrn(r.dn() + "@" + domain) + ">");
+                    "<" + instanceUrn(r.dn() + "@" + addressing.domain(target)) + ">");
         }
         request.addHeader(contact);
         request.addHeader(sip.headers().createExpiresHeader(expires));
         request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
-        request.addHeader(sip.headers().createAllowHeader("INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE"));
+        request.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
         return request;
     }
 

@@ -48,10 +48,15 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SipEndpoint.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Methods the gateway accepts, for Allow headers. */
+    public static final String ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE";
+
     private final GatewayConfig.Sip config;
     private final String instanceId;
     private final Map<String, Consumer<RequestEvent>> requestHandlers = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
+    /** Call-ID -> the leg owning that dialog (also before the dialog exists: CANCEL, early requests). */
+    private final Map<String, SipRequestHandler> owners = new ConcurrentHashMap<>();
     private SipStackImpl stack;
     private SipProvider udpProvider;
     private SipProvider tcpProvider;
@@ -175,7 +180,15 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         String method = event.getRequest().getMethod();
         Consumer<RequestEvent> handler = requestHandlers.get(method);
         try {
-            if (handler != null) {
+            SipRequestHandler owner = ownerOf(event);
+            if (owner != null) {
+                owner.onRequest(event);
+            } else if (isInDialog(event.getRequest()) || Request.CANCEL.equals(method)) {
+                // RFC 3261 §12.2.2: a request for a dialog we don't know.
+                if (!Request.ACK.equals(method)) {
+                    reply(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+                }
+            } else if (handler != null) {
                 handler.accept(event);
             } else if (!Request.ACK.equals(method)) {
                 reply(event, Response.NOT_IMPLEMENTED);
@@ -183,6 +196,33 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("failed to handle {}: {}", method, e.toString());
         }
+    }
+
+    /** Registers the owner of a Call-ID (a SIP leg) until {@link #forgetOwner}. */
+    public void registerOwner(String callId, SipRequestHandler owner) {
+        owners.put(callId, owner);
+    }
+
+    public void forgetOwner(String callId, SipRequestHandler owner) {
+        owners.remove(callId, owner);
+    }
+
+    public int ownedDialogs() {
+        return owners.size();
+    }
+
+    private SipRequestHandler ownerOf(RequestEvent event) {
+        if (event.getDialog() != null && event.getDialog().getApplicationData() instanceof SipRequestHandler h) {
+            return h;
+        }
+        javax.sip.header.CallIdHeader callId = (javax.sip.header.CallIdHeader) event.getRequest().getHeader(
+                javax.sip.header.CallIdHeader.NAME);
+        return callId == null ? null : owners.get(callId.getCallId());
+    }
+
+    private static boolean isInDialog(Request request) {
+        javax.sip.header.ToHeader to = (javax.sip.header.ToHeader) request.getHeader(javax.sip.header.ToHeader.NAME);
+        return to != null && to.getTag() != null;
     }
 
     /** Answers a request statelessly-safe: through its server transaction if one exists. */
@@ -214,7 +254,14 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         if (ct != null && ct.getApplicationData() instanceof ClientTransactionHandler h) {
             h.onResponse(event);
         } else {
-            LOG.debug("stray response {} dropped", event.getResponse().getStatusCode());
+            javax.sip.header.CallIdHeader callId = (javax.sip.header.CallIdHeader) event.getResponse().getHeader(
+                    javax.sip.header.CallIdHeader.NAME);
+            SipRequestHandler owner = callId == null ? null : owners.get(callId.getCallId());
+            if (owner != null) {
+                owner.onStrayResponse(event);
+            } else {
+                LOG.debug("stray response {} dropped", event.getResponse().getStatusCode());
+            }
         }
     }
 

@@ -111,10 +111,14 @@ public class PeerProcess implements AutoCloseable {
         }
         appendToLog("=== " + Instant.now() + " start: " + String.join(" ", command)
                 + (environment.isEmpty() ? "" : "\n=== environment: " + environment));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (talksOverStdio()) {
+            builder.redirectError(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        } else {
+            builder.redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
         if (workDir != null) {
             builder.directory(workDir.toFile());
         }
@@ -126,7 +130,20 @@ public class PeerProcess implements AutoCloseable {
             throw new AssertionError("cannot start " + name + " (" + command.get(0) + "): " + e.getMessage(), e);
         }
         running.add(this);
+        launched(process);
     }
+
+    /**
+     * True for a peer driven over its stdin and stdout (ChromiumPeer): both stay pipes for
+     * {@link #launched(Process)} to use, and only stderr goes to the log. Otherwise stdin is /dev/null
+     * and stdout and stderr go to the log.
+     */
+    protected boolean talksOverStdio() {
+        return false;
+    }
+
+    /** Called right after each launch, under this object's lock. */
+    protected void launched(Process process) {}
 
     public String name() {
         return name;

@@ -57,10 +57,21 @@ final class LegacyMailbox implements SessionEventSink {
     /** Guarded by this: once set, every poll is answered with it (session gone). */
     private int closedStatus;
 
+    /** Set once at sign-in when calls are served; then only read. */
+    private volatile LegacyCallBridge calls;
+
     LegacyMailbox(int maxQueued, ScheduledExecutorService timers, PollMeters meters) {
         this.maxQueued = maxQueued;
         this.timers = timers;
         this.meters = meters;
+    }
+
+    void serveCalls(LegacyCallBridge bridge) {
+        this.calls = bridge;
+    }
+
+    LegacyCallBridge calls() {
+        return calls;
     }
 
     void post(String peer, String body) {
@@ -145,6 +156,13 @@ final class LegacyMailbox implements SessionEventSink {
 
     @Override
     public void deliver(SessionEvent event) {
+        if (event instanceof SessionEvent.CallEvent ce) {
+            LegacyCallBridge bridge = calls;
+            if (bridge != null) {
+                bridge.onEvent(ce);
+            }
+            return;
+        }
         int status;
         if (event instanceof SessionEvent.Ended) {
             status = 404;

@@ -98,6 +98,9 @@ public final class LegacyServlet extends HttpServlet {
         }
         Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"));
         LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers(), pollMeters);
+        if (app.calls() != null) {
+            mailbox.serveCalls(new LegacyCallBridge(s, app.calls(), mailbox, json));
+        }
         s.attach(mailbox);
         app.affinityCookie().set(req, resp);
         String okBody = id + "=" + s.id() + "\n";
@@ -164,10 +167,14 @@ public final class LegacyServlet extends HttpServlet {
         }
         LegacyMessage msg = LegacyMessage.parse(readBody(req), json);
         LOG.debug("legacy message from {} to {}: {}", s.id(), peer, msg.getClass().getSimpleName());
-        // Calls are served by the call core in a later version; until then the browser hears so through its
-        // long poll, as grtc.js expects errors (an ERROR body, Pragma naming the peer).
-        mailbox.post(peer, errorBody(ErrorCode.NOT_IMPLEMENTED.name(),
-                "calls are not served by this gateway version yet"));
+        if (mailbox.calls() == null) {
+            // A build without the call core: the browser hears so through its long poll, as grtc.js
+            // expects errors (an ERROR body, Pragma naming the peer).
+            mailbox.post(peer, errorBody(ErrorCode.NOT_IMPLEMENTED.name(),
+                    "calls are not served by this gateway version yet"));
+        } else {
+            mailbox.calls().onMessage(peer, msg);
+        }
         write(resp, 200, "");
     }
 
@@ -202,7 +209,7 @@ public final class LegacyServlet extends HttpServlet {
         return "RSMP " + n;
     }
 
-    private static String errorBody(GatewayException e) {
+    static String errorBody(GatewayException e) {
         ObjectNode n = JsonNodeFactory.instance.objectNode();
         n.put("messageType", "ERROR");
         n.put("errorType", e.code().name());

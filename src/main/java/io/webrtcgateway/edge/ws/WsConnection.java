@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.call.CallService;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
 import io.webrtcgateway.session.Session;
@@ -14,6 +15,8 @@ import io.webrtcgateway.session.SessionService;
 import io.webrtcgateway.sip.Registration;
 import jakarta.websocket.CloseReason;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -127,12 +130,94 @@ final class WsConnection implements SessionEventSink {
             }
             default -> {
                 if (CALL_REQUESTS.contains(type)) {
-                    throw new GatewayException(ErrorCode.NOT_IMPLEMENTED,
-                            "'" + type + "' (calls) is not served by this gateway version yet");
+                    if (app.calls() == null) {
+                        throw new GatewayException(ErrorCode.NOT_IMPLEMENTED,
+                                "'" + type + "' (calls) is not served by this gateway version yet");
+                    }
+                    callRequest(type, id, msg, s);
+                    return;
                 }
                 throw new GatewayException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + abbreviate(type) + "'");
             }
         }
+    }
+
+    /** The call part of the protocol (docs/protocol.md, "Calls"). */
+    private void callRequest(String type, JsonNode id, ObjectNode msg, Session s) {
+        CallService calls = app.calls();
+        if (type.equals("call")) {
+            String to = requiredText(msg, "to");
+            String sdp = requiredText(msg, "sdp");
+            Map<String, String> data = new LinkedHashMap<>();
+            JsonNode d = msg.get("data");
+            if (d != null && !d.isNull()) {
+                if (!d.isObject()) {
+                    throw new GatewayException(ErrorCode.BAD_REQUEST, "'data' must be an object of strings");
+                }
+                d.fields().forEachRemaining(e -> data.put(e.getKey(), e.getValue().isTextual()
+                        ? e.getValue().asText() : e.getValue().toString()));
+            }
+            reply(id, calls.place(s, to, sdp, data), call -> result(id).put("call", call.id()));
+            return;
+        }
+        String callId = requiredText(msg, "call");
+        switch (type) {
+            case "answer" -> reply(id, calls.answer(s, callId, requiredText(msg, "sdp")), v -> result(id));
+            case "reject" -> reply(id, calls.reject(s, callId, optionalInt(msg, "status", 486)), v -> result(id));
+            case "hangup" -> reply(id, calls.hangup(s, callId), v -> result(id));
+            case "hold" -> reply(id, calls.hold(s, callId, true), v -> result(id));
+            case "resume" -> reply(id, calls.hold(s, callId, false), v -> result(id));
+            case "dtmf" -> reply(id, calls.dtmf(s, callId, requiredText(msg, "digits"), optionalInt(msg, "duration", 100)),
+                    v -> result(id));
+            case "info" -> reply(id, calls.info(s, callId, requiredText(msg, "contentType"), requiredText(msg, "body")),
+                    v -> result(id));
+            case "candidate" -> {
+                JsonNode c = msg.get("candidate");
+                String line = null;
+                int index = 0;
+                if (c != null && !c.isNull()) {
+                    if (!c.isObject() || !c.path("candidate").isTextual()) {
+                        throw new GatewayException(ErrorCode.BAD_REQUEST,
+                                "'candidate' must be {candidate, sdpMid, sdpMLineIndex} or null");
+                    }
+                    line = c.get("candidate").asText();
+                    index = c.path("sdpMLineIndex").asInt(0);
+                    if (line.isEmpty()) {
+                        line = null; // an empty candidate string is the browser's end-of-candidates
+                    }
+                }
+                reply(id, calls.candidate(s, callId, line, index), v -> result(id));
+            }
+            case "ice-restart" -> reply(id, calls.iceRestart(s, callId, requiredText(msg, "sdp")),
+                    sdp -> result(id).put("sdp", sdp));
+            case "stats" -> reply(id, calls.stats(s, callId), st -> {
+                ObjectNode out = result(id);
+                out.set("stats", json.valueToTree(st));
+                return out;
+            });
+            default -> throw new GatewayException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + type + "'");
+        }
+    }
+
+    private <T> void reply(JsonNode id, CompletableFuture<T> future, java.util.function.Function<T, ObjectNode> render) {
+        future.whenComplete((value, err) -> {
+            if (err != null) {
+                sendError(id, GatewayException.from(err));
+            } else {
+                send(render.apply(value));
+            }
+        });
+    }
+
+    private static int optionalInt(ObjectNode msg, String field, int dflt) {
+        JsonNode n = msg.get(field);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isIntegralNumber()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'" + field + "' must be an integer");
+        }
+        return n.asInt();
     }
 
     private void hello(JsonNode id, ObjectNode msg) {
@@ -222,6 +307,10 @@ final class WsConnection implements SessionEventSink {
         } else if (event instanceof SessionEvent.Shutdown sd) {
             out.put("name", "shutdown");
             out.put("reason", sd.reason());
+        } else if (event instanceof SessionEvent.CallEvent ce) {
+            out.put("name", ce.name());
+            out.put("call", ce.call());
+            ce.fields().forEach((k, v) -> out.set(k, json.valueToTree(v)));
         } else if (event instanceof SessionEvent.Ended e) {
             out.put("name", "session-ended");
             out.put("reason", e.reason());

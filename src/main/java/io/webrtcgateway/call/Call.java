@@ -1,0 +1,539 @@
+package io.webrtcgateway.call;
+
+import io.webrtcgateway.concurrent.SerialExecutor;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.sdp.SdpException;
+import io.webrtcgateway.session.Session;
+import io.webrtcgateway.session.SessionEvent;
+import io.webrtcgateway.sip.SipLeg;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One call: the browser's WebRTC leg (through {@link CallMedia}) and the SIP leg, and the state machine
+ * between them. A serial actor: browser requests, SIP events, media events and timers all run on
+ * {@link #executor}, in order, so nothing here needs a lock.
+ */
+public final class Call implements SipLeg.Listener {
+    private static final Logger LOG = LoggerFactory.getLogger(Call.class);
+
+    public enum Direction { OUTGOING, INCOMING }
+
+    private final String id;
+    private final Session session;
+    private final Direction direction;
+    private final String remote;
+    private final Instant createdAt = Instant.now();
+    private final SerialExecutor executor;
+    private final CallService service;
+    private final CallMedia media;
+    private SipLeg sip;
+    private CallState state;
+    private volatile CallState publishedState;
+    private volatile Instant connectedAt;
+    private boolean localHold;
+    private boolean remoteHold;
+    private boolean earlyAnswerGiven;
+    private String pendingBrowserOffer;
+    private CompletableFuture<Void> pendingHoldChange;
+    private boolean pendingHoldTarget;
+    private ScheduledFuture<?> noAnswerTimer;
+    private volatile String endReason;
+
+    Call(String id, Session session, Direction direction, String remote, Executor pool, CallService service,
+         CallMedia media) {
+        this.id = id;
+        this.session = session;
+        this.direction = direction;
+        this.remote = remote;
+        this.executor = new SerialExecutor(pool);
+        this.service = service;
+        this.media = media;
+        this.state = direction == Direction.OUTGOING ? CallState.CALLING : CallState.OFFERED;
+        this.publishedState = state;
+        media.onState(s -> executor.execute(() -> onMediaState(s)));
+        media.onDtmf(d -> executor.execute(() -> event("dtmf", "digit", String.valueOf(d))));
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Session session() {
+        return session;
+    }
+
+    public Direction direction() {
+        return direction;
+    }
+
+    public String remote() {
+        return remote;
+    }
+
+    public CallState state() {
+        return publishedState;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    public Instant connectedAt() {
+        return connectedAt;
+    }
+
+    public String endReason() {
+        return endReason;
+    }
+
+    Executor executor() {
+        return executor;
+    }
+
+    void attach(SipLeg leg) {
+        this.sip = leg;
+    }
+
+    /** Runs {@code action} on the call's executor and completes with its result or its GatewayException. */
+    <T> CompletableFuture<T> submit(Supplier<T> action) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                f.complete(action.get());
+            } catch (SdpException e) {
+                f.completeExceptionally(sdpError(e));
+            } catch (GatewayException e) {
+                f.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                LOG.error("call {}: request failed", id, e);
+                f.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "internal error: " + e));
+            }
+        });
+        return f;
+    }
+
+    static GatewayException sdpError(SdpException e) {
+        ErrorCode code = e.reason() == SdpException.Reason.NO_COMMON_CODEC || e.reason() == SdpException.Reason.NO_AUDIO
+                ? ErrorCode.NO_COMMON_CODEC : ErrorCode.BAD_SDP;
+        return new GatewayException(code, e.getMessage());
+    }
+
+    // ---- outgoing -----------------------------------------------------------------------------------
+
+    /** On the executor: translate the browser's offer, send the INVITE. */
+    void start(String browserOffer, String fromUser, String toUser, Map<String, String> headers) {
+        String sipOffer = media.sipOfferFor(browserOffer);
+        try {
+            sip.invite(service.activeServerOrThrow(), fromUser, toUser, sipOffer, headers);
+        } catch (GatewayException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new GatewayException(ErrorCode.SIP_UNAVAILABLE, "INVITE not sent: " + e.getMessage());
+        }
+        noAnswerTimer = service.timers().schedule(() -> executor.execute(this::noAnswer),
+                service.config().noAnswerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        LOG.info("call {}: {} -> {} INVITE sent", id, fromUser, toUser);
+    }
+
+    private void noAnswer() {
+        if (state == CallState.CALLING || state == CallState.RINGING || state == CallState.EARLY) {
+            sip.hangUp();
+            end("no-answer", null, null);
+        }
+    }
+
+    @Override
+    public void onProvisional(int status, String reason, String sdp) {
+        if (state == CallState.ENDED) {
+            return;
+        }
+        if (sdp != null && !earlyAnswerGiven) {
+            try {
+                String answer = media.browserAnswerFor(sdp);
+                earlyAnswerGiven = true;
+                transitionTo(CallState.EARLY);
+                event("early", "sdp", answer, "sipStatus", status);
+            } catch (SdpException e) {
+                LOG.warn("call {}: unusable early SDP ({}); ignoring early media", id, e.getMessage());
+            }
+        } else if (state == CallState.CALLING) {
+            transitionTo(CallState.RINGING);
+            event("ringing", "sipStatus", status);
+        }
+    }
+
+    @Override
+    public void onAnswered(String sdp) {
+        cancelNoAnswer();
+        if (state == CallState.ENDED) {
+            return;
+        }
+        String answer = null;
+        try {
+            if (sdp != null) {
+                answer = media.browserAnswerFor(sdp);
+            } else if (!earlyAnswerGiven) {
+                throw new SdpException(SdpException.Reason.MALFORMED, "200 OK without SDP to an INVITE with an offer");
+            }
+        } catch (SdpException e) {
+            LOG.warn("call {}: unusable answer from SIP Server: {}", id, e.getMessage());
+            sip.hangUp();
+            end("bad-answer", 488, "Not Acceptable Here");
+            return;
+        }
+        connectedAt = Instant.now();
+        transitionTo(CallState.CONNECTED);
+        if (answer != null && !earlyAnswerGiven) {
+            event("connected", "sdp", answer);
+        } else {
+            event("connected");
+        }
+    }
+
+    @Override
+    public void onRejected(int status, String reason) {
+        cancelNoAnswer();
+        if (state != CallState.ENDED) {
+            end(status == 487 ? "cancelled" : "rejected", status, reason);
+        }
+    }
+
+    // ---- incoming -----------------------------------------------------------------------------------
+
+    /** On the executor: offer SIP Server's INVITE to the browser (ringing back to SIP). */
+    void offerToBrowser(String sipOffer, String from, String fromName, String to, Map<String, String> data) {
+        String browserOffer = media.browserOfferFor(sipOffer);
+        pendingBrowserOffer = browserOffer;
+        try {
+            sip.ringing();
+        } catch (Exception e) {
+            LOG.debug("call {}: 180 not sent: {}", id, e.toString());
+        }
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("from", from);
+        f.put("fromName", fromName);
+        f.put("to", to);
+        f.put("sdp", browserOffer);
+        f.put("data", data);
+        session.deliver(new SessionEvent.CallEvent("incoming", id, f));
+        noAnswerTimer = service.timers().schedule(() -> executor.execute(() -> {
+            if (state == CallState.OFFERED) {
+                sip.reject(480);
+                end("no-answer", null, null);
+            }
+        }), service.config().noAnswerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The browser answers an incoming call. */
+    CompletableFuture<Void> answer(String browserAnswer) {
+        return submit(() -> {
+            requireState("answer", CallState.OFFERED);
+            String sipAnswer = media.sipAnswerFor(browserAnswer);
+            try {
+                sip.answer(sipAnswer);
+            } catch (Exception e) {
+                throw new GatewayException(ErrorCode.WRONG_STATE, "the call can no longer be answered: " + e.getMessage());
+            }
+            cancelNoAnswer();
+            connectedAt = Instant.now();
+            transitionTo(CallState.CONNECTED);
+            event("connected");
+            return null;
+        });
+    }
+
+    CompletableFuture<Void> reject(int status) {
+        return submit(() -> {
+            requireState("reject", CallState.OFFERED);
+            sip.reject(status);
+            end("rejected", status, null);
+            return null;
+        });
+    }
+
+    @Override
+    public void onAck(String sdp) {
+        // The dialog is confirmed; nothing to do (delayed-offer answers arrive here when supported).
+    }
+
+    @Override
+    public void onRemoteCancel() {
+        cancelNoAnswer();
+        end("cancelled", 487, "Request Terminated");
+    }
+
+    // ---- in call ------------------------------------------------------------------------------------
+
+    CompletableFuture<Void> hangup() {
+        return submit(() -> {
+            if (state != CallState.ENDED) {
+                sip.hangUp();
+                end("local-hangup", null, null);
+            }
+            return null;
+        });
+    }
+
+    CompletableFuture<Void> hold(boolean hold) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                requireState(hold ? "hold" : "resume", CallState.CONNECTED, CallState.HELD);
+                if (localHold == hold) {
+                    result.complete(null);
+                    return;
+                }
+                if (pendingHoldChange != null || sip.reinviteInProgress()) {
+                    throw new GatewayException(ErrorCode.WRONG_STATE, "a re-negotiation is in progress; try again");
+                }
+                sip.reinvite(media.sipReoffer(hold));
+                pendingHoldChange = result;
+                pendingHoldTarget = hold;
+            } catch (GatewayException e) {
+                result.completeExceptionally(e);
+            } catch (Exception e) {
+                result.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "re-INVITE failed: " + e.getMessage()));
+            }
+        });
+        return result;
+    }
+
+    @Override
+    public void onReinviteResult(int status, String reason, String sdp) {
+        CompletableFuture<Void> waiting = pendingHoldChange;
+        boolean target = pendingHoldTarget;
+        if (status == 491 && waiting != null) {
+            // Glare (RFC 3261 §14.1): retry after the random wait, same goal.
+            long delay = sip.glareRetryDelayMillis();
+            sip.schedule(() -> {
+                try {
+                    sip.reinvite(media.sipReoffer(target));
+                } catch (Exception e) {
+                    pendingHoldChange = null;
+                    waiting.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "re-INVITE failed: " + e.getMessage()));
+                }
+            }, delay);
+            return;
+        }
+        pendingHoldChange = null;
+        if (status >= 200 && status < 300) {
+            if (sdp != null) {
+                try {
+                    media.applySipReanswer(sdp);
+                } catch (SdpException e) {
+                    LOG.warn("call {}: unusable re-INVITE answer: {}", id, e.getMessage());
+                }
+            }
+            localHold = target;
+            updateHoldState(target ? "held" : "resumed", "local");
+            if (waiting != null) {
+                waiting.complete(null);
+            }
+        } else if (waiting != null) {
+            waiting.completeExceptionally(new GatewayException(ErrorCode.SIP_REJECTED,
+                    "SIP Server refused the re-INVITE: " + status + " " + reason, status, reason));
+        }
+    }
+
+    @Override
+    public void onRemoteReinvite(String sdp, SipLeg.ReinviteReply reply) {
+        try {
+            String answer = media.answerSipReoffer(sdp);
+            boolean holdNow = sdp != null && io.webrtcgateway.sdp.Direction.isHold(io.webrtcgateway.sdp.SdpParser.parse(sdp));
+            reply.accept(answer);
+            if (holdNow != remoteHold) {
+                remoteHold = holdNow;
+                updateHoldState(holdNow ? "held" : "resumed", "remote");
+            }
+        } catch (SdpException e) {
+            LOG.info("call {}: re-INVITE refused (488): {}", id, e.getMessage());
+            reply.reject(488);
+        }
+    }
+
+    private void updateHoldState(String eventName, String by) {
+        boolean held = localHold || remoteHold;
+        if (state == CallState.CONNECTED && held) {
+            transitionTo(CallState.HELD);
+        } else if (state == CallState.HELD && !held) {
+            transitionTo(CallState.CONNECTED);
+        }
+        event(eventName, "by", by);
+    }
+
+    CompletableFuture<Void> dtmf(String digits, int durationMs) {
+        return submit(() -> {
+            requireState("dtmf", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
+            if (service.config().dtmfViaInfo()) {
+                for (char d : digits.toCharArray()) {
+                    try {
+                        sip.info("application/dtmf-relay", "Signal=" + d + "\r\nDuration=" + durationMs + "\r\n");
+                    } catch (Exception e) {
+                        throw new GatewayException(ErrorCode.INTERNAL, "INFO not sent: " + e.getMessage());
+                    }
+                }
+            } else {
+                media.sendDtmf(digits, durationMs);
+            }
+            return null;
+        });
+    }
+
+    CompletableFuture<Void> info(String contentType, String body) {
+        return submit(() -> {
+            requireState("info", CallState.CONNECTED, CallState.HELD, CallState.EARLY, CallState.RINGING);
+            try {
+                sip.info(contentType, body);
+            } catch (Exception e) {
+                throw new GatewayException(ErrorCode.INTERNAL, "INFO not sent: " + e.getMessage());
+            }
+            return null;
+        });
+    }
+
+    CompletableFuture<Void> candidate(String candidate, int mLineIndex) {
+        return submit(() -> {
+            if (state == CallState.ENDED) {
+                throw new GatewayException(ErrorCode.WRONG_STATE, "the call has ended");
+            }
+            media.addBrowserCandidate(candidate, mLineIndex);
+            return null;
+        });
+    }
+
+    /** A legacy re-offer: answer the browser; hold or resume the SIP side when its direction says so. */
+    CompletableFuture<String> browserReoffer(String browserOffer, Boolean hold) {
+        CompletableFuture<String> answer = submit(() -> {
+            requireState("re-offer", CallState.CONNECTED, CallState.HELD);
+            return media.answerBrowserReoffer(browserOffer);
+        });
+        if (hold == null) {
+            return answer;
+        }
+        return answer.thenCompose(sdp -> hold(hold).thenApply(v -> sdp));
+    }
+
+    CompletableFuture<String> iceRestart(String browserOffer) {
+        return submit(() -> {
+            requireState("ice-restart", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
+            return media.answerBrowserReoffer(browserOffer);
+        });
+    }
+
+    CompletableFuture<Map<String, Object>> stats() {
+        return submit(() -> {
+            Map<String, Object> s = new LinkedHashMap<>(media.stats());
+            s.put("state", state.wireName());
+            return s;
+        });
+    }
+
+    @Override
+    public void onRemoteBye() {
+        end("remote-hangup", null, null);
+    }
+
+    @Override
+    public void onInfo(String contentType, String body) {
+        event("info", "contentType", contentType, "body", body == null ? "" : body);
+    }
+
+    @Override
+    public void onNotify(String eventType, String contentType, String body) {
+        // Genesys SIP Server's remote control: NOTIFY Event: talk (answer) / hold.
+        if ("talk".equalsIgnoreCase(eventType) || "hold".equalsIgnoreCase(eventType)) {
+            event("remote-control", "action", eventType.toLowerCase());
+        }
+    }
+
+    private void onMediaState(CallMedia.State s) {
+        if (s == CallMedia.State.FAILED && state != CallState.ENDED) {
+            LOG.info("call {}: media failed (ICE/DTLS or consent lost)", id);
+            sip.hangUp();
+            end("ice-failed", null, null);
+        }
+    }
+
+    /** The session ended or the instance stops: hang up. */
+    void terminate(String reason) {
+        executor.execute(() -> {
+            if (state != CallState.ENDED) {
+                sip.hangUp();
+                end(reason, null, null);
+            }
+        });
+    }
+
+    // ---- common -------------------------------------------------------------------------------------
+
+    private void requireState(String what, CallState... allowed) {
+        for (CallState s : allowed) {
+            if (state == s) {
+                return;
+            }
+        }
+        throw new GatewayException(ErrorCode.WRONG_STATE, "'" + what + "' is not possible while the call is "
+                + state.wireName());
+    }
+
+    void transitionTo(CallState next) {
+        if (state == next) {
+            return;
+        }
+        if (!state.canGoTo(next)) {
+            LOG.warn("call {}: refused transition {} -> {}", id, state, next);
+            return;
+        }
+        LOG.info("call {}: {} -> {}", id, state, next);
+        state = next;
+        publishedState = next;
+    }
+
+    private void end(String reason, Integer sipStatus, String sipReason) {
+        if (state == CallState.ENDED) {
+            return;
+        }
+        cancelNoAnswer();
+        endReason = reason;
+        transitionTo(CallState.ENDED);
+        sip.end();
+        media.close();
+        if (pendingHoldChange != null) {
+            pendingHoldChange.completeExceptionally(new GatewayException(ErrorCode.WRONG_STATE, "the call ended"));
+            pendingHoldChange = null;
+        }
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("reason", reason);
+        if (sipStatus != null) {
+            f.put("sipStatus", sipStatus);
+            f.put("sipReason", sipReason);
+        }
+        session.deliver(new SessionEvent.CallEvent("ended", id, f));
+        service.ended(this);
+    }
+
+    private void cancelNoAnswer() {
+        if (noAnswerTimer != null) {
+            noAnswerTimer.cancel(false);
+            noAnswerTimer = null;
+        }
+    }
+
+    private void event(String name, Object... kv) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            f.put((String) kv[i], kv[i + 1]);
+        }
+        session.deliver(new SessionEvent.CallEvent(name, id, f));
+    }
+}

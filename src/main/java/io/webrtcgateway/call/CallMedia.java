@@ -1,0 +1,61 @@
+package io.webrtcgateway.call;
+
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What a call needs from its media: SDP for each leg (translated, with this gateway's addresses, ICE,
+ * DTLS) and the bridge between them. SDP problems throw {@link io.webrtcgateway.sdp.SdpException}; the
+ * call turns them into BAD_SDP / NO_COMMON_CODEC (browser) or 488 (SIP). Called only on the call's
+ * executor; callbacks may come from media threads.
+ */
+public interface CallMedia extends AutoCloseable {
+
+    /** Media health as the call cares about it. */
+    enum State { CONNECTING, CONNECTED, FAILED }
+
+    /** Outgoing call: the browser's offer gives the INVITE's SDP; allocates the media. */
+    String sipOfferFor(String browserOffer);
+
+    /** The SIP answer (183 or 200) gives the browser's answer; media toward the browser starts. */
+    String browserAnswerFor(String sipAnswer);
+
+    /** Incoming call: the INVITE's SDP gives the browser's offer; allocates the media. */
+    String browserOfferFor(String sipOffer);
+
+    /** The browser's answer gives the 200 OK's SDP. */
+    String sipAnswerFor(String browserAnswer);
+
+    /** SIP Server re-offers (hold, resume, 3PCC): our answer; {@code sipOffer} null asks for our offer. */
+    String answerSipReoffer(String sipOffer);
+
+    /** Our re-offer toward SIP to hold ({@code hold}) or resume. */
+    String sipReoffer(boolean hold);
+
+    /** The answer to our re-offer. */
+    void applySipReanswer(String sipAnswer);
+
+    /** A trickled browser candidate ("candidate:..."), or null for end of candidates. */
+    void addBrowserCandidate(String candidate, int mLineIndex);
+
+    /**
+     * The browser re-offers on the same transport (an ICE restart, or a legacy grtc.js hold/resume
+     * re-offer): our answer. The SIP leg is not renegotiated here.
+     */
+    String answerBrowserReoffer(String browserOffer);
+
+    /** Sends DTMF toward SIP as RFC 4733 telephone-events. */
+    void sendDtmf(String digits, int durationMs);
+
+    void onState(Consumer<State> listener);
+
+    /** DTMF digits received from the SIP side (RFC 4733). */
+    void onDtmf(Consumer<Character> listener);
+
+    /** Per-direction counters and transport state, for stats requests, admin and metrics. */
+    Map<String, Object> stats();
+
+    /** Frees ports, threads and keys; idempotent. */
+    @Override
+    void close();
+}

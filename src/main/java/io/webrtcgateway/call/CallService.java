@@ -1,0 +1,288 @@
+package io.webrtcgateway.call;
+
+import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.sdp.SdpException;
+import io.webrtcgateway.session.Session;
+import io.webrtcgateway.session.SessionService;
+import io.webrtcgateway.sip.CallSignaling;
+import io.webrtcgateway.sip.Registration;
+import io.webrtcgateway.sip.RegistrationClient;
+import io.webrtcgateway.sip.SipLeg;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import javax.sip.RequestEvent;
+import javax.sip.message.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Calls of this instance: placing them for a session, taking SIP Server's INVITEs for registered DNs,
+ * admission ({@code gateway.limits.max-calls}), lookup by id within a session, and hanging up whatever is
+ * left when a session ends or the instance stops. The edges call in here; each call then runs on its own
+ * serial executor.
+ */
+public final class CallService {
+    private static final Logger LOG = LoggerFactory.getLogger(CallService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final GatewayConfig config;
+    private final CallSignaling signaling;
+    private final RegistrationClient registrations;
+    private final CallMediaFactory mediaFactory;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timers;
+    private final Map<String, Call> calls = new ConcurrentHashMap<>();
+
+    public CallService(GatewayConfig config, CallSignaling signaling, RegistrationClient registrations,
+                       SessionService sessions, CallMediaFactory mediaFactory, ExecutorService workers,
+                       ScheduledExecutorService timers) {
+        this.config = config;
+        this.signaling = signaling;
+        this.registrations = registrations;
+        this.mediaFactory = mediaFactory;
+        this.workers = workers;
+        this.timers = timers;
+        signaling.onInvite(this::onInvite);
+        sessions.onEnded(session -> forSession(session).forEach(c -> c.terminate("session-ended")));
+    }
+
+    GatewayConfig.Calls config() {
+        return config.calls();
+    }
+
+    ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    SipServerAddress activeServerOrThrow() {
+        SipServerAddress server = signaling.activeServer();
+        if (server == null) {
+            throw new GatewayException(ErrorCode.SIP_UNAVAILABLE, "no SIP Server is reachable");
+        }
+        return server;
+    }
+
+    private String newId() {
+        byte[] b = new byte[9];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "." + config.instanceId();
+    }
+
+    private void admit() {
+        if (calls.size() >= config.limits().maxCalls()) {
+            throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "instance " + config.instanceId()
+                    + " has reached gateway.limits.max-calls (" + config.limits().maxCalls() + ")");
+        }
+    }
+
+    /** Places a call for {@code session}; completes with the call once the INVITE is out. */
+    public CompletableFuture<Call> place(Session session, String to, String browserOffer, Map<String, String> data) {
+        if (to == null || !to.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'to' must be a DN (1-64 of A-Z a-z 0-9 . _ + * # -)");
+        }
+        if (browserOffer == null || browserOffer.isBlank()) {
+            throw new GatewayException(ErrorCode.BAD_SDP, "'sdp' (the browser's offer) is required");
+        }
+        Map<String, String> headers = attachedDataHeaders(data);
+        admit();
+        Registration reg = session.registration();
+        String from = reg != null ? reg.dn() : "anonymous";
+        String id = newId();
+        CallMedia media = mediaFactory.create(id);
+        Call call = new Call(id, session, Call.Direction.OUTGOING, to, workers, this, media);
+        call.attach(SipLeg.outgoing(signaling, call.executor(), call));
+        calls.put(id, call);
+        return call.submit(() -> {
+            try {
+                call.start(browserOffer, from, to, headers);
+            } catch (RuntimeException e) {
+                media.close();
+                calls.remove(id, call);
+                throw e;
+            }
+            return call;
+        });
+    }
+
+    Map<String, String> attachedDataHeaders(Map<String, String> data) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (data == null) {
+            return headers;
+        }
+        for (Map.Entry<String, String> e : data.entrySet()) {
+            String name = config.calls().attachedDataHeaders().getOrDefault(e.getKey(),
+                    config.calls().attachedDataPrefix() + e.getKey());
+            headers.put(name, e.getValue());
+        }
+        List<String> bad = SipLeg.invalidHeaders(headers);
+        if (!bad.isEmpty()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "attached data cannot be sent as SIP headers: " + bad
+                    + " (keys must be tokens, values at most 1024 characters without line breaks)");
+        }
+        return headers;
+    }
+
+    private void onInvite(RequestEvent event) {
+        String dn = null;
+        try {
+            var uri = event.getRequest().getRequestURI();
+            dn = uri instanceof javax.sip.address.SipURI s ? s.getUser() : null;
+            Registration reg = dn == null ? null : registrations.find(dn);
+            Object owner = reg == null ? null : reg.owner();
+            if (!(owner instanceof Session session) || session.isEnded()) {
+                signaling.reply(event, Response.TEMPORARILY_UNAVAILABLE); // 480: nobody signed in with that DN here
+                return;
+            }
+            if (calls.size() >= config.limits().maxCalls()) {
+                signaling.reply(event, Response.BUSY_HERE);
+                return;
+            }
+            String id = newId();
+            CallMedia media = mediaFactory.create(id);
+            Call call = new Call(id, session, Call.Direction.INCOMING, null, workers, this, media);
+            SipLeg leg = SipLeg.incoming(signaling, event, call.executor(), call);
+            call.attach(leg);
+            calls.put(id, call);
+            Map<String, String> data = incomingData(leg);
+            String from = leg.remoteUser();
+            String fromName = leg.remoteDisplayName();
+            String to = dn;
+            call.executor().execute(() -> {
+                try {
+                    String offer = leg.incomingOffer();
+                    if (offer == null) {
+                        // Delayed offer (RFC 3261 §13.2.1): not served yet.
+                        leg.reject(Response.NOT_ACCEPTABLE_HERE);
+                        media.close();
+                        calls.remove(id, call);
+                        return;
+                    }
+                    call.offerToBrowser(offer, from, fromName, to, data);
+                } catch (SdpException e) {
+                    LOG.info("incoming call to {} refused (488): {}", to, e.getMessage());
+                    leg.reject(Response.NOT_ACCEPTABLE_HERE);
+                    media.close();
+                    calls.remove(id, call);
+                } catch (RuntimeException e) {
+                    LOG.error("incoming call to {} failed", to, e);
+                    leg.reject(Response.SERVER_INTERNAL_ERROR);
+                    media.close();
+                    calls.remove(id, call);
+                }
+            });
+        } catch (Exception e) {
+            LOG.warn("INVITE for {} not taken: {}", dn, e.toString());
+            signaling.reply(event, Response.SERVER_INTERNAL_ERROR);
+        }
+    }
+
+    private Map<String, String> incomingData(SipLeg leg) {
+        Map<String, String> data = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : config.calls().attachedDataHeaders().entrySet()) {
+            String v = leg.incomingHeader(e.getValue());
+            if (v != null) {
+                data.put(e.getKey(), v);
+            }
+        }
+        return data;
+    }
+
+    /** The session's call {@code id}, or CALL_UNKNOWN. */
+    public Call find(Session session, String id) {
+        Call call = id == null ? null : calls.get(id);
+        if (call == null || call.session() != session) {
+            throw new GatewayException(ErrorCode.CALL_UNKNOWN, "no call " + id + " in this session");
+        }
+        return call;
+    }
+
+    public List<Call> forSession(Session session) {
+        return calls.values().stream().filter(c -> c.session() == session).toList();
+    }
+
+    public Collection<Call> all() {
+        return List.copyOf(calls.values());
+    }
+
+    public int count() {
+        return calls.size();
+    }
+
+    void ended(Call call) {
+        calls.remove(call.id(), call);
+    }
+
+    /** Instance stopping: hang up every call. */
+    public void terminateAll() {
+        calls.values().forEach(c -> c.terminate("instance-stopping"));
+    }
+
+    // Requests from the edges, by call id within a session.
+
+    public CompletableFuture<Void> answer(Session s, String id, String sdp) {
+        return find(s, id).answer(sdp);
+    }
+
+    public CompletableFuture<Void> reject(Session s, String id, int status) {
+        if (status != 486 && status != 603 && status != 480 && status != 488) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "reject status must be 480, 486, 488 or 603");
+        }
+        return find(s, id).reject(status);
+    }
+
+    public CompletableFuture<Void> hangup(Session s, String id) {
+        return find(s, id).hangup();
+    }
+
+    public CompletableFuture<Void> hold(Session s, String id, boolean hold) {
+        return find(s, id).hold(hold);
+    }
+
+    public CompletableFuture<Void> dtmf(Session s, String id, String digits, int durationMs) {
+        if (digits == null || !digits.matches("[0-9*#A-Da-d]{1,32}")) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'digits' must be 1-32 of 0-9 * # A-D");
+        }
+        if (durationMs < 40 || durationMs > 5000) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'duration' must be 40-5000 ms");
+        }
+        return find(s, id).dtmf(digits.toUpperCase(), durationMs);
+    }
+
+    public CompletableFuture<Void> info(Session s, String id, String contentType, String body) {
+        if (contentType == null || !contentType.matches("[A-Za-z0-9.+\\-]+/[A-Za-z0-9.+\\-]+")) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'contentType' must be a MIME type like text/plain");
+        }
+        if (body == null || body.length() > 16384) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'body' is required (at most 16384 characters)");
+        }
+        return find(s, id).info(contentType, body);
+    }
+
+    public CompletableFuture<Void> candidate(Session s, String id, String candidate, int mLineIndex) {
+        return find(s, id).candidate(candidate, mLineIndex);
+    }
+
+    public CompletableFuture<String> iceRestart(Session s, String id, String sdp) {
+        return find(s, id).iceRestart(sdp);
+    }
+
+    /** A legacy re-offer within a call; {@code hold} null when the direction is unchanged. */
+    public CompletableFuture<String> browserReoffer(Session s, String id, String sdp, Boolean hold) {
+        return find(s, id).browserReoffer(sdp, hold);
+    }
+
+    public CompletableFuture<Map<String, Object>> stats(Session s, String id) {
+        return find(s, id).stats();
+    }
+}

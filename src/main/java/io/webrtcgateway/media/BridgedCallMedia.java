@@ -1,0 +1,546 @@
+package io.webrtcgateway.media;
+
+import io.webrtcgateway.call.CallMedia;
+import io.webrtcgateway.error.ErrorCode;
+import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.media.dtls.DtlsFailure;
+import io.webrtcgateway.media.dtls.DtlsFingerprint;
+import io.webrtcgateway.media.dtls.DtlsListener;
+import io.webrtcgateway.media.dtls.DtlsRole;
+import io.webrtcgateway.media.dtls.DtlsSetup;
+import io.webrtcgateway.media.dtls.DtlsSrtpKeys;
+import io.webrtcgateway.media.dtls.DtlsTransport;
+import io.webrtcgateway.media.dtls.PacketKind;
+import io.webrtcgateway.media.ice.IceTransport;
+import io.webrtcgateway.media.rtp.MediaRelay;
+import io.webrtcgateway.media.rtp.PayloadTypeMap;
+import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
+import io.webrtcgateway.media.rtp.SourcePolicy;
+import io.webrtcgateway.media.srtp.SdesCrypto;
+import io.webrtcgateway.media.srtp.SrtpSession;
+import io.webrtcgateway.sdp.BridgePlan;
+import io.webrtcgateway.sdp.Fingerprint;
+import io.webrtcgateway.sdp.NegotiatedCodec;
+import io.webrtcgateway.sdp.NegotiatedMedia;
+import io.webrtcgateway.sdp.Negotiation;
+import io.webrtcgateway.sdp.Origin;
+import io.webrtcgateway.sdp.SdpException;
+import io.webrtcgateway.sdp.SdpParser;
+import io.webrtcgateway.sdp.SdpWriter;
+import io.webrtcgateway.sdp.SessionDescription;
+import io.webrtcgateway.sdp.SetupRole;
+import io.webrtcgateway.sdp.SipMediaEndpoint;
+import io.webrtcgateway.sdp.SipToWebRtc;
+import io.webrtcgateway.sdp.WebRtcToSip;
+import io.webrtcgateway.sdp.WebRtcTransportParams;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One call's media bridge, the one place where the layers are plugged together:
+ * <pre>
+ * browser ⇄ ICE ⇄ demux (RFC 7983) ⇄ DTLS (keys) / SRTP-SRTCP ⇄ MediaRelay per m-line ⇄ PlainRtpEndpoint ⇄ SIP side
+ * </pre>
+ * SDP for both legs comes from the pure {@code sdp} translators with this call's ports, ICE credentials
+ * and the instance's certificate. Nothing is forwarded before ICE and DTLS (or SDES keys) are up (SPEC §6).
+ *
+ * <p>SDP methods run on the call's executor. Packets run on the ICE receive thread (browser -> SIP) and
+ * the RTP receive loops (SIP -> browser); they share only volatile references and one per-call lock around
+ * SRTP protect (its send context is single-threaded; audio and video relays may sit on two loops).
+ */
+final class BridgedCallMedia implements CallMedia {
+    private static final Logger LOG = LoggerFactory.getLogger(BridgedCallMedia.class);
+
+    private final MediaEngine engine;
+    private final String callId;
+    private final Object protectLock = new Object();
+    private final List<PlainRtpEndpoint> endpoints = new ArrayList<>();
+    private volatile List<MediaRelay> relays = List.of();
+    /** Browser payload type -> relay (BUNDLE demux); null entries drop. */
+    private volatile MediaRelay[] relayByPayloadType = new MediaRelay[128];
+    private volatile SrtpSession srtp;
+    private volatile Consumer<State> stateListener = s -> { };
+    private volatile State state = State.CONNECTING;
+
+    // Confined to the call's executor (and set before the transports that read them start).
+    private IceTransport ice;
+    private DtlsTransport dtls;
+    private DtlsRole dtlsRole;
+    private List<DtlsFingerprint> remoteFingerprints = List.of();
+    private SdesCrypto localCrypto;
+    private SessionDescription browserSdp;
+    private SessionDescription sipLocal;
+    private SessionDescription sipRemote;
+    private WebRtcTransportParams localParams;
+    private Origin browserOrigin;
+    private Origin sipOrigin;
+    private boolean iceStarted;
+    private volatile boolean closed;
+    private long droppedBeforeKeys;
+
+    BridgedCallMedia(MediaEngine engine, String callId) {
+        this.engine = engine;
+        this.callId = callId;
+        long sid = engine.nextSessionId();
+        this.browserOrigin = Origin.of("webrtc-gateway", sid, 1, "127.0.0.1");
+        this.sipOrigin = Origin.of("webrtc-gateway", sid, 1, engine.sipMediaAddress());
+    }
+
+    // ---- outgoing: browser offers ---------------------------------------------------------------------
+
+    @Override
+    public String sipOfferFor(String browserOffer) {
+        SessionDescription offer = SdpParser.parse(browserOffer);
+        BridgePlan plan = BridgePlan.ofWebRtcOffer(offer);
+        WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
+        List<Integer> ports = openEndpoints(plan.bridgedCount());
+        sipLocal = WebRtcToSip.offer(offer, new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
+        browserSdp = offer;
+        openIce(false, browser);
+        if (browser.fingerprint() != null) {
+            // We answer the browser's setup (actpass -> active: we are the DTLS client, RFC 5763 §5).
+            SetupRole ours = SetupRole.answerFor(browser.setup());
+            dtlsRole = DtlsSetup.parse(ours.attributeValue()).localRole();
+            remoteFingerprints = List.of(toDtls(browser.fingerprint()));
+            localParams = WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(), ours,
+                    ice.localCandidates());
+        } else {
+            SdesCrypto remote = SdesCrypto.firstSupported(browser.crypto()).orElseThrow(() -> new SdpException(
+                    SdpException.Reason.MISSING_KEYING, "no supported a=crypto suite in the browser's offer"));
+            localCrypto = remote.answer(engine.random());
+            srtp = SrtpSession.fromSdes(localCrypto, remote);
+            localParams = WebRtcTransportParams.sdes(ice.localUfrag(), ice.localPassword(), localCrypto.attributeValue(),
+                    ice.localCandidates());
+        }
+        return SdpWriter.write(sipLocal);
+    }
+
+    @Override
+    public String browserAnswerFor(String sipAnswer) {
+        SessionDescription answer = SdpParser.parse(sipAnswer);
+        SessionDescription forBrowser = SipToWebRtc.answer(browserSdp, answer, localParams, browserOrigin);
+        browserOrigin = browserOrigin.nextVersion();
+        sipRemote = answer;
+        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        startIce();
+        return SdpWriter.write(forBrowser);
+    }
+
+    // ---- incoming: SIP Server offers ------------------------------------------------------------------
+
+    @Override
+    public String browserOfferFor(String sipOffer) {
+        SessionDescription offer = SdpParser.parse(sipOffer);
+        BridgePlan plan = BridgePlan.ofSipOffer(offer);
+        List<Integer> ports = openEndpoints(plan.bridgedCount());
+        sipRemote = offer;
+        openIce(true, null);
+        localParams = WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(),
+                SetupRole.ACTPASS, ice.localCandidates());
+        SessionDescription forBrowser = SipToWebRtc.offer(offer, localParams, browserOrigin);
+        browserOrigin = browserOrigin.nextVersion();
+        pendingPorts = ports;
+        return SdpWriter.write(forBrowser);
+    }
+
+    private List<Integer> pendingPorts = List.of();
+
+    @Override
+    public String sipAnswerFor(String browserAnswer) {
+        SessionDescription answer = SdpParser.parse(browserAnswer);
+        WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(answer);
+        if (browser.fingerprint() == null) {
+            throw new SdpException(SdpException.Reason.MISSING_KEYING, "the answer to a DTLS-SRTP offer needs a=fingerprint");
+        }
+        dtlsRole = DtlsSetup.offererRole(DtlsSetup.parse(browser.setup().attributeValue()));
+        remoteFingerprints = List.of(toDtls(browser.fingerprint()));
+        sipLocal = WebRtcToSip.answer(sipRemote, answer, new SipMediaEndpoint(engine.sipMediaAddress(), pendingPorts),
+                sipOrigin);
+        browserSdp = answer;
+        ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
+        addCandidates(browser.candidates());
+        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        startIce();
+        return SdpWriter.write(sipLocal);
+    }
+
+    // ---- re-negotiation -------------------------------------------------------------------------------
+
+    @Override
+    public String answerSipReoffer(String sipOffer) {
+        if (sipOffer == null) {
+            // Delayed-offer re-INVITE (3PCC): offer what we have, a new version of it.
+            sipOrigin = sipOrigin.nextVersion();
+            sipLocal = withOrigin(sipLocal, sipOrigin);
+            return SdpWriter.write(sipLocal);
+        }
+        SessionDescription offer = SdpParser.parse(sipOffer);
+        sipOrigin = sipOrigin.nextVersion();
+        sipLocal = WebRtcToSip.answer(offer, browserSdp, new SipMediaEndpoint(engine.sipMediaAddress(), localPorts()),
+                sipOrigin);
+        sipRemote = offer;
+        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        return SdpWriter.write(sipLocal);
+    }
+
+    @Override
+    public String sipReoffer(boolean hold) {
+        sipOrigin = sipOrigin.nextVersion();
+        String text = SdpWriter.write(withOrigin(sipLocal, sipOrigin));
+        // RFC 3264 §8.4: hold is a re-offer with sendonly (or inactive) on the held streams.
+        text = text.replaceAll("(?m)^a=(sendrecv|sendonly|recvonly|inactive)\r?$", hold ? "a=sendonly\r" : "a=sendrecv\r");
+        sipLocal = SdpParser.parse(text);
+        return text;
+    }
+
+    @Override
+    public void applySipReanswer(String sipAnswer) {
+        sipRemote = SdpParser.parse(sipAnswer);
+        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+    }
+
+    @Override
+    public String answerBrowserReoffer(String browserOffer) {
+        SessionDescription offer = SdpParser.parse(browserOffer);
+        WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
+        WebRtcTransportParams previous = WebRtcTransportParams.fromBrowser(browserSdp);
+        if (!browser.iceUfrag().equals(previous.iceUfrag())) {
+            // ICE restart (RFC 8445 §9): new credentials both ways, same DTLS association.
+            try {
+                ice.restart(false);
+            } catch (IOException e) {
+                throw new GatewayException(ErrorCode.INTERNAL, "ICE restart failed: " + e.getMessage());
+            }
+            ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
+            addCandidates(browser.candidates());
+            ice.start();
+        }
+        // Keep our DTLS role: a re-offer says actpass again, but the association stays as it is.
+        SetupRole ours = dtlsRole == DtlsRole.CLIENT ? SetupRole.ACTIVE : SetupRole.PASSIVE;
+        localParams = localCrypto != null
+                ? WebRtcTransportParams.sdes(ice.localUfrag(), ice.localPassword(), localCrypto.attributeValue(),
+                        ice.localCandidates())
+                : WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(), ours,
+                        ice.localCandidates());
+        SessionDescription forBrowser = SipToWebRtc.answer(offer, sipRemote, localParams, browserOrigin);
+        browserOrigin = browserOrigin.nextVersion();
+        browserSdp = offer;
+        relays.forEach(MediaRelay::browserSourceMayChange);
+        return SdpWriter.write(forBrowser);
+    }
+
+    @Override
+    public void addBrowserCandidate(String candidate, int mLineIndex) {
+        if (ice == null) {
+            throw new GatewayException(ErrorCode.WRONG_STATE, "no ICE transport yet");
+        }
+        if (candidate == null) {
+            ice.endOfRemoteCandidates();
+            return;
+        }
+        try {
+            ice.addRemoteCandidate(candidate);
+        } catch (IllegalArgumentException e) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, e.getMessage());
+        }
+    }
+
+    @Override
+    public void sendDtmf(String digits, int durationMs) {
+        throw new GatewayException(ErrorCode.NOT_IMPLEMENTED, "the gateway does not generate RFC 4733 DTMF yet: send "
+                + "it in the media (RTCDTMFSender, which the JS library uses), or set gateway.calls.dtmf-via-info");
+    }
+
+    @Override
+    public void onState(Consumer<State> listener) {
+        stateListener = listener;
+    }
+
+    @Override
+    public void onDtmf(Consumer<Character> listener) {
+        // RFC 4733 from the SIP side is relayed to the browser in the media (telephone-event mapped).
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("media", state.name().toLowerCase());
+        if (ice != null) {
+            s.put("ice", ice.stats());
+        }
+        if (dtls != null) {
+            s.put("dtls", dtls.state().name().toLowerCase());
+        }
+        SrtpSession keys = srtp;
+        if (keys != null) {
+            s.put("srtp", Map.of("profile", keys.profile().name(), "authFailures", keys.counters().authFailures(),
+                    "replayDropped", keys.counters().replayDropped()));
+        }
+        s.put("droppedBeforeKeys", droppedBeforeKeys);
+        List<Object> streams = new ArrayList<>();
+        for (MediaRelay r : relays) {
+            streams.add(r.stats());
+        }
+        s.put("streams", streams);
+        return s;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (ice != null) {
+            ice.close();
+        }
+        if (dtls != null) {
+            dtls.close();
+        }
+        for (MediaRelay r : relays) {
+            r.close();
+        }
+        for (PlainRtpEndpoint e : endpoints) {
+            e.close();
+        }
+        LOG.debug("call {}: media closed", callId);
+    }
+
+    // ---- plumbing -------------------------------------------------------------------------------------
+
+    private List<Integer> openEndpoints(int count) {
+        List<Integer> ports = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), SourcePolicy.LATCHING);
+                endpoints.add(e);
+                ports.add(e.localRtpPort());
+            }
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no media ports: " + e.getMessage());
+        }
+        return ports;
+    }
+
+    private List<Integer> localPorts() {
+        return endpoints.stream().map(PlainRtpEndpoint::localRtpPort).toList();
+    }
+
+    private void openIce(boolean controlling, WebRtcTransportParams browser) {
+        try {
+            ice = new IceTransport(engine.ice(), controlling);
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no ICE ports: " + e.getMessage());
+        }
+        ice.setReceiver(this::fromBrowser);
+        ice.onStateChange(this::onIceState);
+        if (browser != null) {
+            ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
+            addCandidates(browser.candidates());
+        }
+    }
+
+    private void addCandidates(List<String> candidates) {
+        for (String c : candidates) {
+            try {
+                ice.addRemoteCandidate(c);
+            } catch (IllegalArgumentException e) {
+                LOG.debug("call {}: candidate ignored: {}", callId, e.getMessage());
+            }
+        }
+    }
+
+    private void startIce() {
+        if (iceStarted) {
+            return;
+        }
+        iceStarted = true;
+        if (dtlsRole != null) {
+            dtls = engine.dtls().newTransport(ice.sender(), new DtlsListener() {
+                @Override
+                public void onHandshakeComplete(DtlsSrtpKeys keys) {
+                    srtp = keys.newSrtpSession();
+                    relays.forEach(MediaRelay::allowMedia);
+                    LOG.info("call {}: DTLS-SRTP up ({})", callId, keys.profile());
+                    setState(State.CONNECTED);
+                }
+
+                @Override
+                public void onHandshakeFailed(DtlsFailure failure) {
+                    LOG.info("call {}: DTLS failed: {}", callId, failure);
+                    setState(State.FAILED);
+                }
+            });
+        }
+        ice.start();
+    }
+
+    private void onIceState(IceTransport.State s) {
+        switch (s) {
+            case CONNECTED -> {
+                DtlsTransport d = dtls;
+                if (d != null && d.state() == DtlsTransport.State.NEW) {
+                    d.start(dtlsRole, remoteFingerprints);
+                } else if (d == null && srtp != null) {
+                    relays.forEach(MediaRelay::allowMedia); // SDES: keys came with the SDP
+                    setState(State.CONNECTED);
+                }
+            }
+            case FAILED, DISCONNECTED -> setState(State.FAILED);
+            default -> { }
+        }
+    }
+
+    private void setState(State s) {
+        if (closed || state == s || state == State.FAILED) {
+            return;
+        }
+        state = s;
+        stateListener.accept(s);
+    }
+
+    private void applyNegotiation(Negotiation negotiation) {
+        List<MediaRelay> current = new ArrayList<>(relays);
+        MediaRelay[] byPt = new MediaRelay[128];
+        int endpointIndex = 0;
+        for (NegotiatedMedia m : negotiation.media()) {
+            if (m.sipLocalRtpPort() == 0) {
+                continue; // not bridged: no endpoint was opened for it
+            }
+            int ei = endpointIndex++;
+            if (!m.active() || ei >= endpoints.size()) {
+                continue;
+            }
+            PayloadTypeMap.Builder map = PayloadTypeMap.builder();
+            for (NegotiatedCodec c : m.codecs()) {
+                if (c.isTelephoneEvent()) {
+                    map.telephoneEvent(c.browserPayloadType(), c.sipPayloadType(), c.clockRate());
+                } else {
+                    map.map(c.browserPayloadType(), c.sipPayloadType(), c.clockRate());
+                }
+            }
+            PayloadTypeMap browserToSip = map.build();
+            MediaRelay relay = ei < current.size() ? current.get(ei) : null;
+            if (relay == null) {
+                int ssrcToSip = engine.random().nextInt();
+                int ssrcToBrowser = engine.random().nextInt();
+                relay = new MediaRelay(endpoints.get(ei), this::protectRtpToBrowser, this::protectRtcpToBrowser,
+                        m.media().equals("video") ? MediaRelay.Config.video(ssrcToSip, ssrcToBrowser, browserToSip)
+                                : MediaRelay.Config.audio(ssrcToSip, ssrcToBrowser, browserToSip));
+                try {
+                    relay.start();
+                } catch (IOException e) {
+                    throw new GatewayException(ErrorCode.INTERNAL, "media relay not started: " + e.getMessage());
+                }
+                if (srtp != null && state == State.CONNECTED) {
+                    relay.allowMedia();
+                }
+                current.add(relay);
+            } else {
+                relay.setPayloadTypes(browserToSip, browserToSip.reversed());
+            }
+            var remote = m.sipRemote();
+            if (remote != null && !remote.isUnspecified()) {
+                relay.updateSipRemote(new InetSocketAddress(remote.address(), remote.rtpPort()),
+                        new InetSocketAddress(remote.address(), remote.rtcpPort()), false);
+            }
+            for (NegotiatedCodec c : m.codecs()) {
+                if (c.browserPayloadType() >= 0 && c.browserPayloadType() < 128) {
+                    byPt[c.browserPayloadType()] = relay;
+                }
+            }
+        }
+        relays = List.copyOf(current);
+        relayByPayloadType = byPt;
+    }
+
+    /** ICE receive thread: one datagram from the browser. */
+    private void fromBrowser(byte[] b, int off, int len) {
+        switch (PacketKind.of(b, off, len)) {
+            case DTLS -> {
+                DtlsTransport d = dtls;
+                if (d != null) {
+                    d.receive(b, off, len);
+                }
+            }
+            case RTP -> {
+                SrtpSession keys = srtp;
+                if (keys == null) {
+                    droppedBeforeKeys++;
+                    return;
+                }
+                int n = keys.unprotectRtp(b, off, len);
+                if (n < 0) {
+                    return; // counted by the SRTP session (auth, replay, malformed)
+                }
+                MediaRelay relay = relayByPayloadType[b[off + 1] & 0x7f];
+                if (relay != null) {
+                    relay.fromBrowser(b, off, n, false);
+                }
+            }
+            case RTCP -> {
+                SrtpSession keys = srtp;
+                if (keys == null) {
+                    droppedBeforeKeys++;
+                    return;
+                }
+                int n = keys.unprotectRtcp(b, off, len);
+                List<MediaRelay> all = relays;
+                if (n > 0 && !all.isEmpty()) {
+                    all.get(0).fromBrowser(b, off, n, true);
+                }
+            }
+            default -> {
+                // STUN is ICE's; anything else was counted by the ICE layer
+            }
+        }
+    }
+
+    /** RTP receive loop: protect in place (the relay leaves tailroom) and send on the ICE pair. */
+    private void protectRtpToBrowser(byte[] b, int off, int len) {
+        SrtpSession keys = srtp;
+        if (keys == null) {
+            return;
+        }
+        synchronized (protectLock) {
+            int n = keys.protectRtp(b, off, len);
+            if (n > 0) {
+                ice.sender().send(b, off, n);
+            }
+        }
+    }
+
+    private void protectRtcpToBrowser(byte[] b, int off, int len) {
+        SrtpSession keys = srtp;
+        if (keys == null) {
+            return;
+        }
+        synchronized (protectLock) {
+            int n = keys.protectRtcp(b, off, len);
+            if (n > 0) {
+                ice.sender().send(b, off, n);
+            }
+        }
+    }
+
+    private Fingerprint fingerprint() {
+        String[] parts = engine.dtls().certificate().fingerprint().split(" ", 2);
+        return new Fingerprint(parts[0], parts[1]);
+    }
+
+    private static DtlsFingerprint toDtls(Fingerprint f) {
+        return DtlsFingerprint.parse(f.attributeValue());
+    }
+
+    private static SessionDescription withOrigin(SessionDescription sdp, Origin origin) {
+        String text = SdpWriter.write(sdp);
+        return SdpParser.parse(text.replaceFirst("(?m)^o=.*$", "o=" + origin + "\r"));
+    }
+}

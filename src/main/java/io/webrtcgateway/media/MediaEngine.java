@@ -1,0 +1,108 @@
+package io.webrtcgateway.media;
+
+import io.webrtcgateway.call.CallMedia;
+import io.webrtcgateway.call.CallMediaFactory;
+import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.media.dtls.DtlsCertificate;
+import io.webrtcgateway.media.dtls.DtlsService;
+import io.webrtcgateway.media.ice.IceConfig;
+import io.webrtcgateway.media.ice.IceSystemProperties;
+import io.webrtcgateway.media.rtp.RtpPortAllocator;
+import io.webrtcgateway.media.rtp.UdpReceiveLoops;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The media resources of one gateway instance, owned by the application lifecycle: the DTLS certificate
+ * and handshake pool, ICE settings, the SIP-side port allocator and receive loops. It makes one
+ * {@link BridgedCallMedia} per call.
+ */
+public final class MediaEngine implements CallMediaFactory, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MediaEngine.class);
+
+    private final IceConfig ice;
+    private final DtlsService dtls;
+    private final RtpPortAllocator ports;
+    private final UdpReceiveLoops loops;
+    private final String sipMediaAddress;
+    private final Executor events;
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicLong sessionIds = new AtomicLong(System.currentTimeMillis());
+
+    /**
+     * @param sipMediaAddress the address written in SDP toward SIP Server (where it sends RTP)
+     * @param events          where media callbacks are delivered (each call then posts to its own executor)
+     */
+    public MediaEngine(GatewayConfig.Media config, String sipMediaAddress, InetAddress sipBindAddress,
+                       Executor events) throws IOException {
+        this.ice = IceConfig.from(config);
+        IceSystemProperties.apply(ice);
+        DtlsCertificate certificate = DtlsCertificate.generate();
+        this.dtls = new DtlsService(certificate, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), 1024,
+                Duration.ofSeconds(10));
+        this.ports = new RtpPortAllocator(sipBindAddress, config.rtpPortMin(), config.rtpPortMax());
+        this.loops = new UdpReceiveLoops("media", Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.sipMediaAddress = sipMediaAddress;
+        this.events = events;
+        LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}", certificate.fingerprint(),
+                config.rtpPortMin(), config.rtpPortMax(), sipBindAddress.getHostAddress(), sipMediaAddress);
+    }
+
+    @Override
+    public CallMedia create(String callId) {
+        return new BridgedCallMedia(this, callId);
+    }
+
+    IceConfig ice() {
+        return ice;
+    }
+
+    DtlsService dtls() {
+        return dtls;
+    }
+
+    RtpPortAllocator ports() {
+        return ports;
+    }
+
+    UdpReceiveLoops loops() {
+        return loops;
+    }
+
+    String sipMediaAddress() {
+        return sipMediaAddress;
+    }
+
+    Executor events() {
+        return events;
+    }
+
+    SecureRandom random() {
+        return random;
+    }
+
+    long nextSessionId() {
+        return sessionIds.incrementAndGet();
+    }
+
+    /** Ports in use / total, for readiness and metrics. */
+    public int portPairsInUse() {
+        return ports.pairsInUse();
+    }
+
+    public int portPairsTotal() {
+        return ports.pairsTotal();
+    }
+
+    @Override
+    public void close() {
+        loops.close();
+        dtls.close();
+    }
+}

@@ -1,0 +1,108 @@
+package io.webrtcgateway.media.srtp;
+
+/**
+ * SRTP and SRTCP for one call leg, both directions (RFC 3711), in place on the caller's buffer. The four
+ * contexts (RTP send, RTP receive, RTCP send, RTCP receive) are independent objects: each may be driven by
+ * its own thread, but each by one thread at a time. Allocation-free per packet once a stream's SSRC is known.
+ *
+ * <p>Outgoing: {@code protectRtp}/{@code protectRtcp} need {@link #rtpOverhead()}/{@link #rtcpOverhead()}
+ * spare bytes after the packet in {@code buf}. Incoming: a packet that is malformed, replayed or fails
+ * authentication returns -1 and is counted in {@link #counters()}; nothing is thrown on the packet path.
+ */
+public final class SrtpSession {
+    private final SrtpProfile profile;
+    private final SrtpCounters counters = new SrtpCounters();
+    private final SrtpCrypto rtpSend;
+    private final SrtpCrypto rtpReceive;
+    private final SrtcpCrypto rtcpSend;
+    private final SrtcpCrypto rtcpReceive;
+
+    private SrtpSession(SrtpProfile profile, SrtpMasterKey local, SrtpMasterKey remote) {
+        this.profile = profile;
+        this.rtpSend = new SrtpCrypto(profile, local, counters);
+        this.rtpReceive = new SrtpCrypto(profile, remote, counters);
+        this.rtcpSend = new SrtcpCrypto(profile, local, counters);
+        this.rtcpReceive = new SrtcpCrypto(profile, remote, counters);
+    }
+
+    /**
+     * @param local  the key this side protects with (DTLS: the client_write key when we are the DTLS client)
+     * @param remote the key the peer protects with
+     */
+    public static SrtpSession create(SrtpProfile profile, SrtpMasterKey local, SrtpMasterKey remote) {
+        if (profile == null || local == null || remote == null) {
+            throw new IllegalArgumentException("profile, local and remote keys are required");
+        }
+        return new SrtpSession(profile, local, remote);
+    }
+
+    /** From negotiated SDES lines (RFC 4568): ours protects what we send, theirs what we receive. */
+    public static SrtpSession fromSdes(SdesCrypto local, SdesCrypto remote) {
+        if (local.profile() != remote.profile()) {
+            throw new IllegalArgumentException("SDES suites differ: local " + local.profile() + ", remote "
+                    + remote.profile());
+        }
+        return new SrtpSession(local.profile(), local.masterKey(), remote.masterKey());
+    }
+
+    public SrtpProfile profile() {
+        return profile;
+    }
+
+    public SrtpCounters counters() {
+        return counters;
+    }
+
+    /** Bytes {@link #protectRtp} appends: MKI + tag. */
+    public int rtpOverhead() {
+        return rtpSend.overhead();
+    }
+
+    /** Bytes {@link #protectRtcp} appends: E||index + MKI + tag. */
+    public int rtcpOverhead() {
+        return rtcpSend.overhead();
+    }
+
+    /** Encrypts and authenticates the RTP packet {@code buf[off, off+len)}; returns its new length or -1. */
+    public int protectRtp(byte[] buf, int off, int len) {
+        if (!inBounds(buf, off, len)) {
+            counters.protectFailures.incrementAndGet();
+            return -1;
+        }
+        return rtpSend.protect(buf, off, len);
+    }
+
+    /** Authenticates, replay-checks and decrypts an SRTP packet; returns the RTP length or -1 (dropped). */
+    public int unprotectRtp(byte[] buf, int off, int len) {
+        if (!inBounds(buf, off, len)) {
+            counters.malformedDropped.incrementAndGet();
+            return -1;
+        }
+        return rtpReceive.unprotect(buf, off, len);
+    }
+
+    public int protectRtcp(byte[] buf, int off, int len) {
+        if (!inBounds(buf, off, len)) {
+            counters.protectFailures.incrementAndGet();
+            return -1;
+        }
+        return rtcpSend.protect(buf, off, len);
+    }
+
+    public int unprotectRtcp(byte[] buf, int off, int len) {
+        if (!inBounds(buf, off, len)) {
+            counters.malformedDropped.incrementAndGet();
+            return -1;
+        }
+        return rtcpReceive.unprotect(buf, off, len);
+    }
+
+    private static boolean inBounds(byte[] buf, int off, int len) {
+        return buf != null && off >= 0 && len >= 0 && off <= buf.length - len;
+    }
+
+    @Override
+    public String toString() {
+        return "SrtpSession[" + profile + ", " + counters + "]";
+    }
+}

@@ -1,0 +1,627 @@
+package io.webrtcgateway.sip;
+
+import io.webrtcgateway.config.SipServerAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import javax.sip.ClientTransaction;
+import javax.sip.Dialog;
+import javax.sip.RequestEvent;
+import javax.sip.ResponseEvent;
+import javax.sip.ServerTransaction;
+import javax.sip.SipProvider;
+import javax.sip.address.Address;
+import javax.sip.address.SipURI;
+import javax.sip.address.URI;
+import javax.sip.header.CSeqHeader;
+import javax.sip.header.CallIdHeader;
+import javax.sip.header.ContentTypeHeader;
+import javax.sip.header.EventHeader;
+import javax.sip.header.FromHeader;
+import javax.sip.header.ToHeader;
+import javax.sip.header.ViaHeader;
+import javax.sip.message.Request;
+import javax.sip.message.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SIP half of a call: one INVITE dialog with SIP Server, as UAC (outgoing) or UAS (incoming).
+ * Mechanics only — what to answer is the {@link Listener}'s (the call's) decision. All state is confined
+ * to the call's serial executor: JAIN-SIP callbacks are posted there, and the call calls in from there.
+ */
+public final class SipLeg implements SipRequestHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(SipLeg.class);
+
+    /** What the call hears from SIP Server. Always called on the call's executor. */
+    public interface Listener {
+        void onProvisional(int status, String reason, String sdp);
+
+        /** 2xx to our INVITE (already ACKed). */
+        void onAnswered(String sdp);
+
+        /** A final non-2xx to our INVITE, or no answer (408). */
+        void onRejected(int status, String reason);
+
+        void onRemoteBye();
+
+        /** SIP Server cancelled its INVITE before we answered (487 already sent). */
+        void onRemoteCancel();
+
+        /** A re-INVITE (hold/resume/3PCC); answer it with {@code reply}. {@code sdp} null: delayed offer. */
+        void onRemoteReinvite(String sdp, ReinviteReply reply);
+
+        /** The answer to our re-INVITE: 2xx sdp, or status >= 300 with sdp null. */
+        void onReinviteResult(int status, String reason, String sdp);
+
+        /** ACK of our 2xx; {@code sdp} is set when the INVITE had no offer (we offered in the 200). */
+        void onAck(String sdp);
+
+        void onInfo(String contentType, String body);
+
+        void onNotify(String event, String contentType, String body);
+    }
+
+    /** How the call answers a re-INVITE. */
+    public interface ReinviteReply {
+        void accept(String sdp);
+
+        void reject(int status);
+    }
+
+    private final SipEndpoint sip;
+    private final SipAddressing addressing;
+    private final Executor executor;
+    private final ScheduledExecutorService timers;
+    private final Listener listener;
+    private final String localTag = SipEndpoint.randomHex(4);
+    private final boolean outgoing;
+    private String callId;
+    private String transport = "udp";
+    private String localUser;
+    private Dialog dialog;
+    private ClientTransaction inviteTransaction;
+    private ServerTransaction incomingInvite;
+    private boolean provisionalSeen;
+    private boolean cancelWanted;
+    private boolean answered;
+    private boolean ended;
+    private ClientTransaction reinviteTransaction;
+    private ServerTransaction pendingReinvite;
+    private String remoteUser;
+    private String remoteDisplayName;
+
+    private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
+                   Listener listener, boolean outgoing) {
+        this.sip = sip;
+        this.addressing = addressing;
+        this.executor = executor;
+        this.timers = timers;
+        this.listener = listener;
+        this.outgoing = outgoing;
+    }
+
+    /** A leg for a call we place; send it with {@link #invite}. */
+    public static SipLeg outgoing(CallSignaling signaling, Executor executor, Listener listener) {
+        return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true);
+    }
+
+    /**
+     * A leg for an INVITE SIP Server sent us: takes its server transaction, makes the dialog, answers
+     * 100 Trying. The caller then calls {@link #ringing()}, {@link #answer} or {@link #reject}.
+     */
+    public static SipLeg incoming(CallSignaling signaling, RequestEvent event, Executor executor, Listener listener)
+            throws Exception {
+        SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false);
+        leg.accept(event);
+        return leg;
+    }
+
+    private void accept(RequestEvent event) throws Exception {
+        Request invite = event.getRequest();
+        SipProvider provider = (SipProvider) event.getSource();
+        ServerTransaction st = event.getServerTransaction() != null
+                ? event.getServerTransaction() : provider.getNewServerTransaction(invite);
+        incomingInvite = st;
+        callId = ((CallIdHeader) invite.getHeader(CallIdHeader.NAME)).getCallId();
+        transport = ((ViaHeader) invite.getHeader(ViaHeader.NAME)).getTransport().toLowerCase();
+        dialog = provider.getNewDialog(st);
+        dialog.setApplicationData(this);
+        sip.registerOwner(callId, this);
+        FromHeader from = (FromHeader) invite.getHeader(FromHeader.NAME);
+        remoteUser = userOf(from.getAddress().getURI());
+        remoteDisplayName = from.getAddress().getDisplayName();
+        URI target = invite.getRequestURI();
+        localUser = userOf(target);
+        st.sendResponse(response(invite, Response.TRYING, null));
+    }
+
+    public String callId() {
+        return callId;
+    }
+
+    /** The caller's user part (incoming) or the callee's (outgoing). */
+    public String remoteUser() {
+        return remoteUser;
+    }
+
+    public String remoteDisplayName() {
+        return remoteDisplayName;
+    }
+
+    public String localUser() {
+        return localUser;
+    }
+
+    /** The body of the INVITE SIP Server sent (incoming legs), or null. */
+    public String incomingOffer() {
+        return incomingInvite == null ? null : body(incomingInvite.getRequest());
+    }
+
+    /** A header of the incoming INVITE (attached data), or null. */
+    public String incomingHeader(String name) {
+        if (incomingInvite == null) {
+            return null;
+        }
+        var h = incomingInvite.getRequest().getHeader(name);
+        return h instanceof javax.sip.header.ExtensionHeader e ? e.getValue()
+                : h == null ? null : h.toString().substring(h.toString().indexOf(':') + 1).trim();
+    }
+
+    // ---- UAC ----------------------------------------------------------------------------------------
+
+    /** Sends the INVITE; {@code headers} are extra headers (attached data), already validated. */
+    public void invite(SipServerAddress server, String fromUser, String toUser, String sdp,
+                       Map<String, String> headers) throws Exception {
+        callId = sip.newCallId();
+        transport = server.transport();
+        localUser = fromUser;
+        remoteUser = toUser;
+        SipURI fromUri = addressing.aor(fromUser, server);
+        Address fromAddress = sip.addresses().createAddress(fromUri);
+        SipURI toUri = addressing.aor(toUser, server);
+        Request invite = sip.messages().createRequest(addressing.requestUri(toUser, server), Request.INVITE,
+                sip.headers().createCallIdHeader(callId), sip.headers().createCSeqHeader(1L, Request.INVITE),
+                sip.headers().createFromHeader(fromAddress, localTag),
+                sip.headers().createToHeader(sip.addresses().createAddress(toUri), null),
+                List.of(sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(), transport, null)),
+                sip.headers().createMaxForwardsHeader(70));
+        addressing.routeTo(invite, server);
+        invite.addHeader(addressing.contact(fromUser, transport));
+        invite.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
+        invite.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
+        for (Map.Entry<String, String> h : headers.entrySet()) {
+            invite.addHeader(sip.headers().createHeader(h.getKey(), h.getValue()));
+        }
+        if (sdp != null) {
+            invite.setContent(sdp, sdpType());
+        }
+        SipProvider provider = sip.provider(transport);
+        ClientTransaction ct = provider.getNewClientTransaction(invite);
+        dialog = provider.getNewDialog(ct);
+        dialog.setApplicationData(this);
+        sip.registerOwner(callId, this);
+        inviteTransaction = ct;
+        ct.setApplicationData(new InviteHandler(ct));
+        ct.sendRequest();
+    }
+
+    /** CANCEL before a final answer (sent once a provisional arrived, RFC 3261 §9.1), else BYE. */
+    public void hangUp() {
+        if (ended) {
+            return;
+        }
+        try {
+            if (outgoing && !answered) {
+                cancelWanted = true;
+                if (provisionalSeen) {
+                    sendCancel();
+                }
+            } else if (!outgoing && !answered) {
+                reject(Response.TEMPORARILY_UNAVAILABLE);
+            } else {
+                sendInDialog(Request.BYE, null, null);
+                end();
+            }
+        } catch (Exception e) {
+            LOG.info("call {}: hang-up not sent cleanly: {}", callId, e.toString());
+            end();
+        }
+    }
+
+    private void sendCancel() throws Exception {
+        Request cancel = inviteTransaction.createCancel();
+        ClientTransaction ct = sip.provider(transport).getNewClientTransaction(cancel);
+        ct.setApplicationData(new ClientTransactionHandler() {
+            @Override
+            public void onResponse(ResponseEvent event) {}
+
+            @Override
+            public void onFailure(String why) {}
+        });
+        ct.sendRequest();
+    }
+
+    private final class InviteHandler implements ClientTransactionHandler {
+        private final ClientTransaction ct;
+
+        InviteHandler(ClientTransaction ct) {
+            this.ct = ct;
+        }
+
+        @Override
+        public void onResponse(ResponseEvent event) {
+            Response response = event.getResponse();
+            executor.execute(() -> onInviteResponse(ct, response));
+        }
+
+        @Override
+        public void onFailure(String why) {
+            executor.execute(() -> onInviteFailure(ct, why));
+        }
+    }
+
+    private void onInviteResponse(ClientTransaction ct, Response response) {
+        int status = response.getStatusCode();
+        if (ended && status < 300) {
+            if (status >= 200) {
+                ackAndBye(response); // answered after we hung up (CANCEL crossed the 200)
+            }
+            return;
+        }
+        if (status < 200) {
+            if (status == Response.TRYING) {
+                return;
+            }
+            provisionalSeen = true;
+            if (cancelWanted) {
+                try {
+                    sendCancel();
+                } catch (Exception e) {
+                    LOG.debug("CANCEL failed: {}", e.toString());
+                }
+                return;
+            }
+            listener.onProvisional(status, response.getReasonPhrase(), body(response));
+        } else if (status < 300) {
+            answered = true;
+            sendAck(response);
+            if (cancelWanted) {
+                try {
+                    sendInDialog(Request.BYE, null, null);
+                } catch (Exception e) {
+                    LOG.debug("BYE failed: {}", e.toString());
+                }
+                end();
+                return;
+            }
+            listener.onAnswered(body(response));
+        } else {
+            end();
+            listener.onRejected(status, response.getReasonPhrase());
+        }
+    }
+
+    private void onInviteFailure(ClientTransaction ct, String why) {
+        if (ended || answered) {
+            return;
+        }
+        end();
+        listener.onRejected(Response.REQUEST_TIMEOUT, "Request Timeout (" + why + ")");
+    }
+
+    private void sendAck(Response response) {
+        try {
+            long cseq = ((CSeqHeader) response.getHeader(CSeqHeader.NAME)).getSeqNumber();
+            Request ack = dialog.createAck(cseq);
+            dialog.sendAck(ack);
+        } catch (Exception e) {
+            LOG.warn("call {}: ACK not sent: {}", callId, e.toString());
+        }
+    }
+
+    private void ackAndBye(Response response) {
+        sendAck(response);
+        try {
+            sendInDialog(Request.BYE, null, null);
+        } catch (Exception e) {
+            LOG.debug("BYE failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void onStrayResponse(ResponseEvent event) {
+        Response response = event.getResponse();
+        CSeqHeader cseq = (CSeqHeader) response.getHeader(CSeqHeader.NAME);
+        if (response.getStatusCode() >= 200 && response.getStatusCode() < 300 && Request.INVITE.equals(cseq.getMethod())) {
+            // RFC 3261 §13.2.2.4: a retransmitted 2xx is ACKed again.
+            executor.execute(() -> sendAck(response));
+        }
+    }
+
+    // ---- UAS ----------------------------------------------------------------------------------------
+
+    public void ringing() throws Exception {
+        if (!answered && !ended) {
+            incomingInvite.sendResponse(response(incomingInvite.getRequest(), Response.RINGING, null));
+        }
+    }
+
+    /** 200 OK to the incoming INVITE with our SDP (an answer, or an offer for a delayed-offer INVITE). */
+    public void answer(String sdp) throws Exception {
+        if (answered || ended) {
+            throw new IllegalStateException("the INVITE is already answered or gone");
+        }
+        answered = true;
+        incomingInvite.sendResponse(response(incomingInvite.getRequest(), Response.OK, sdp));
+    }
+
+    public void reject(int status) {
+        if (answered || ended) {
+            return;
+        }
+        try {
+            incomingInvite.sendResponse(response(incomingInvite.getRequest(), status, null));
+        } catch (Exception e) {
+            LOG.debug("reject failed: {}", e.toString());
+        }
+        end();
+    }
+
+    // ---- in dialog ----------------------------------------------------------------------------------
+
+    /** Sends a re-INVITE with {@code sdp}; the outcome arrives as {@link Listener#onReinviteResult}. */
+    public void reinvite(String sdp) throws Exception {
+        if (reinviteTransaction != null) {
+            throw new IllegalStateException("a re-INVITE is already in progress");
+        }
+        reinviteTransaction = sendInDialog(Request.INVITE, sdp, "application/sdp");
+    }
+
+    public boolean reinviteInProgress() {
+        return reinviteTransaction != null || pendingReinvite != null;
+    }
+
+    public void info(String contentType, String body) throws Exception {
+        sendInDialog(Request.INFO, body, contentType);
+    }
+
+    private ClientTransaction sendInDialog(String method, String body, String contentType) throws Exception {
+        Request request = dialog.createRequest(method);
+        request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
+        if (method.equals(Request.INVITE)) {
+            request.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+        }
+        if (body != null) {
+            int slash = contentType.indexOf('/');
+            request.setContent(body.getBytes(StandardCharsets.UTF_8), sip.headers().createContentTypeHeader(
+                    contentType.substring(0, slash), contentType.substring(slash + 1)));
+        }
+        ClientTransaction ct = sip.provider(transport).getNewClientTransaction(request);
+        ct.setApplicationData(new ClientTransactionHandler() {
+            @Override
+            public void onResponse(ResponseEvent event) {
+                Response r = event.getResponse();
+                executor.execute(() -> onInDialogResponse(ct, method, r));
+            }
+
+            @Override
+            public void onFailure(String why) {
+                executor.execute(() -> onInDialogFailure(ct, method));
+            }
+        });
+        dialog.sendRequest(ct);
+        return ct;
+    }
+
+    private void onInDialogResponse(ClientTransaction ct, String method, Response response) {
+        int status = response.getStatusCode();
+        if (status < 200 || !method.equals(Request.INVITE) || ct != reinviteTransaction) {
+            if (method.equals(Request.BYE) || status < 200) {
+                return;
+            }
+            if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
+                LOG.info("call {}: {} answered {}: the dialog is gone", callId, method, status);
+            }
+            return;
+        }
+        reinviteTransaction = null;
+        if (status < 300) {
+            sendAck(response);
+        }
+        listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
+    }
+
+    private void onInDialogFailure(ClientTransaction ct, String method) {
+        if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
+            reinviteTransaction = null;
+            listener.onReinviteResult(Response.REQUEST_TIMEOUT, "Request Timeout", null);
+        }
+    }
+
+    /**
+     * RFC 3261 §14.1: after a 491 the re-INVITE is retried after a random wait: 2.1-4 s if we chose the
+     * Call-ID (outgoing call), 0-2 s otherwise.
+     */
+    public long glareRetryDelayMillis() {
+        return outgoing ? 2100 + ThreadLocalRandom.current().nextLong(1900) : ThreadLocalRandom.current().nextLong(2000);
+    }
+
+    public ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    @Override
+    public void onRequest(RequestEvent event) {
+        executor.execute(() -> handleRequest(event));
+    }
+
+    private void handleRequest(RequestEvent event) {
+        Request request = event.getRequest();
+        String method = request.getMethod();
+        try {
+            switch (method) {
+                case Request.ACK -> {
+                    if (!ended) {
+                        String sdp = body(request);
+                        listener.onAck(sdp);
+                    }
+                }
+                case Request.CANCEL -> onCancel(event);
+                case Request.BYE -> {
+                    respond(event, Response.OK, null);
+                    if (!ended) {
+                        end();
+                        listener.onRemoteBye();
+                    }
+                }
+                case Request.INVITE -> onReinvite(event);
+                case Request.INFO -> {
+                    respond(event, Response.OK, null);
+                    ContentTypeHeader ct = (ContentTypeHeader) request.getHeader(ContentTypeHeader.NAME);
+                    listener.onInfo(ct == null ? "" : ct.getContentType() + "/" + ct.getContentSubType(), body(request));
+                }
+                case Request.NOTIFY -> {
+                    respond(event, Response.OK, null);
+                    EventHeader eh = (EventHeader) request.getHeader(EventHeader.NAME);
+                    ContentTypeHeader ct = (ContentTypeHeader) request.getHeader(ContentTypeHeader.NAME);
+                    listener.onNotify(eh == null ? "" : eh.getEventType(),
+                            ct == null ? "" : ct.getContentType() + "/" + ct.getContentSubType(), body(request));
+                }
+                case Request.OPTIONS -> respond(event, Response.OK, null);
+                default -> respond(event, Response.NOT_IMPLEMENTED, null);
+            }
+        } catch (Exception e) {
+            LOG.warn("call {}: {} not handled: {}", callId, method, e.toString());
+        }
+    }
+
+    private void onCancel(RequestEvent event) throws Exception {
+        // RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE if not yet answered.
+        respond(event, Response.OK, null);
+        if (!outgoing && !answered && !ended) {
+            incomingInvite.sendResponse(response(incomingInvite.getRequest(), Response.REQUEST_TERMINATED, null));
+            end();
+            listener.onRemoteCancel();
+        }
+    }
+
+    private void onReinvite(RequestEvent event) throws Exception {
+        if (ended) {
+            respond(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null);
+            return;
+        }
+        if (reinviteTransaction != null || pendingReinvite != null) {
+            respond(event, Response.REQUEST_PENDING, null); // 491: glare (RFC 3261 §14.2)
+            return;
+        }
+        ServerTransaction st = serverTransaction(event);
+        pendingReinvite = st;
+        listener.onRemoteReinvite(body(event.getRequest()), new ReinviteReply() {
+            @Override
+            public void accept(String sdp) {
+                executor.execute(() -> replyReinvite(st, Response.OK, sdp));
+            }
+
+            @Override
+            public void reject(int status) {
+                executor.execute(() -> replyReinvite(st, status, null));
+            }
+        });
+    }
+
+    private void replyReinvite(ServerTransaction st, int status, String sdp) {
+        if (pendingReinvite != st) {
+            return;
+        }
+        pendingReinvite = null;
+        try {
+            st.sendResponse(response(st.getRequest(), status, sdp));
+        } catch (Exception e) {
+            LOG.warn("call {}: re-INVITE answer not sent: {}", callId, e.toString());
+        }
+    }
+
+    private ServerTransaction serverTransaction(RequestEvent event) throws Exception {
+        ServerTransaction st = event.getServerTransaction();
+        return st != null ? st : ((SipProvider) event.getSource()).getNewServerTransaction(event.getRequest());
+    }
+
+    private void respond(RequestEvent event, int status, String sdp) throws Exception {
+        serverTransaction(event).sendResponse(response(event.getRequest(), status, sdp));
+    }
+
+    private Response response(Request request, int status, String sdp) throws Exception {
+        Response r = sip.messages().createResponse(status, request);
+        ToHeader to = (ToHeader) r.getHeader(ToHeader.NAME);
+        if (to.getTag() == null && status > 100) {
+            to.setTag(localTag);
+        }
+        if (status >= 180 && status < 300 && request.getMethod().equals(Request.INVITE)) {
+            r.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+            r.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
+        }
+        r.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
+        if (sdp != null) {
+            r.setContent(sdp, sdpType());
+        }
+        return r;
+    }
+
+    private ContentTypeHeader sdpType() throws Exception {
+        return sip.headers().createContentTypeHeader("application", "sdp");
+    }
+
+    /** Forgets the dialog; further requests for it get 481. Idempotent. */
+    public void end() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (callId != null) {
+            sip.forgetOwner(callId, this);
+        }
+    }
+
+    public boolean isEnded() {
+        return ended;
+    }
+
+    private static String body(javax.sip.message.Message m) {
+        byte[] raw = m.getRawContent();
+        return raw == null || raw.length == 0 ? null : new String(raw, StandardCharsets.UTF_8);
+    }
+
+    private static String userOf(URI uri) {
+        if (uri instanceof SipURI s) {
+            return s.getUser();
+        }
+        String text = uri.toString();
+        return text.startsWith("tel:") ? text.substring(4) : text;
+    }
+
+    /** Validated extra headers for attached data: names are tokens, values have no line breaks. */
+    public static List<String> invalidHeaders(Map<String, String> headers) {
+        List<String> bad = new ArrayList<>();
+        headers.forEach((k, v) -> {
+            if (!k.matches("[A-Za-z0-9\\-._!%*+`'~]{1,64}") || v == null || v.length() > 1024 || v.matches("(?s).*[\\r\\n\\x00].*")) {
+                bad.add(k);
+            }
+        });
+        return bad;
+    }
+
+    /** Rejects delayed work once ended: for timers the call schedules. */
+    public void schedule(Runnable task, long delayMs) {
+        timers.schedule(() -> executor.execute(() -> {
+            if (!ended) {
+                task.run();
+            }
+        }), delayMs, TimeUnit.MILLISECONDS);
+    }
+}

@@ -1,0 +1,200 @@
+package io.webrtcgateway.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The far end of a media test on the SIP side: a UDP socket on a free 127.0.0.1 port that sends every
+ * datagram back to where it came from, so audio a browser sends through the bridge comes back to it.
+ *
+ * <pre>
+ * try (RtpEcho echo = RtpEcho.rewritingSsrc(0x5EED_0001L)) {
+ *     ... the SIP side's SDP says c=IN IP4 127.0.0.1, m=audio echo.port() ...
+ *     echo.awaitRtpPackets(50, Duration.ofSeconds(10));
+ * }
+ * </pre>
+ *
+ * RTP and RTCP share the port (the rtcp-mux of RFC 5761); they are told apart by the second byte
+ * (§4: 192-223 is RTCP). With an SSRC to write, each echoed RTP packet carries it instead of the
+ * sender's (RFC 3550 §5.1), and so does each RTCP packet of a compound one as its first SSRC
+ * (SR/RR/APP/feedback sender, first SDES chunk, first BYE source; §6.4-6.7): a browser that received its
+ * own SSRC back would take it for a collision or a loop (§8.2) and change SSRC. Report blocks inside
+ * RTCP still name the sender's own stream, which is what they report on. Anything else (not version 2,
+ * too short) is echoed unchanged and counted as other.
+ */
+public final class RtpEcho implements AutoCloseable {
+
+    private final DatagramSocket socket;
+    private final Long ssrc;
+    private final Thread thread;
+    private final AtomicLong rtp = new AtomicLong();
+    private final AtomicLong rtcp = new AtomicLong();
+    private final AtomicLong other = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicReference<InetSocketAddress> lastSource = new AtomicReference<>();
+
+    private RtpEcho(Long ssrc) {
+        try {
+            this.socket = new DatagramSocket(new InetSocketAddress(FreePorts.LOOPBACK, 0));
+        } catch (SocketException e) {
+            throw new UncheckedIOException("cannot bind a UDP port on " + FreePorts.LOOPBACK, e);
+        }
+        this.ssrc = ssrc;
+        this.thread = new Thread(this::run, "rtp-echo-" + socket.getLocalPort());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Echoes every datagram unchanged. */
+    public static RtpEcho start() {
+        return new RtpEcho(null);
+    }
+
+    /** Echoes with {@code ssrc} (32 bits) as the RTP/RTCP sender. */
+    public static RtpEcho rewritingSsrc(long ssrc) {
+        if (ssrc < 0 || ssrc > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("SSRC is 32 bits: " + ssrc);
+        }
+        return new RtpEcho(ssrc);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    public int port() {
+        return socket.getLocalPort();
+    }
+
+    /** All datagrams echoed so far. */
+    public long packets() {
+        return rtp.get() + rtcp.get() + other.get();
+    }
+
+    public long rtpPackets() {
+        return rtp.get();
+    }
+
+    public long rtcpPackets() {
+        return rtcp.get();
+    }
+
+    /** Datagrams that were neither RTP nor RTCP (echoed anyway). */
+    public long otherPackets() {
+        return other.get();
+    }
+
+    public long bytes() {
+        return bytes.get();
+    }
+
+    /** Where the last datagram came from: the address the far end sends from (symmetric RTP). */
+    public Optional<InetSocketAddress> lastSource() {
+        return Optional.ofNullable(lastSource.get());
+    }
+
+    /** Waits until at least {@code count} RTP packets were echoed; returns the count. */
+    public long awaitRtpPackets(long count, Duration timeout) {
+        return Poll.until(timeout, count + " RTP packets echoed on port " + port(), rtp::get, n -> n >= count);
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+        try {
+            thread.join(Duration.ofSeconds(5).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        byte[] buffer = new byte[2048];
+        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+        while (!socket.isClosed()) {
+            packet.setData(buffer, 0, buffer.length);
+            try {
+                socket.receive(packet);
+            } catch (IOException e) {
+                return; // closed
+            }
+            int length = packet.getLength();
+            switch (classify(buffer, length)) {
+                case RTP -> {
+                    rtp.incrementAndGet();
+                    if (ssrc != null) {
+                        putInt(buffer, 8, ssrc);
+                    }
+                }
+                case RTCP -> {
+                    rtcp.incrementAndGet();
+                    if (ssrc != null) {
+                        rewriteRtcp(buffer, length, ssrc);
+                    }
+                }
+                case OTHER -> other.incrementAndGet();
+            }
+            bytes.addAndGet(length);
+            lastSource.set((InetSocketAddress) packet.getSocketAddress());
+            try {
+                // The packet still holds its source address: it goes back there.
+                socket.send(packet);
+            } catch (IOException e) {
+                if (socket.isClosed()) {
+                    return;
+                }
+                // an ICMP error from an earlier send (the far end went away): keep echoing the others
+            }
+        }
+    }
+
+    enum Kind { RTP, RTCP, OTHER }
+
+    /** RFC 3550 §5.1 / §6.4 header: version 2; RFC 5761 §4 tells RTCP by its packet type 192-223. */
+    static Kind classify(byte[] packet, int length) {
+        if (length < 8 || (packet[0] & 0xC0) != 0x80) {
+            return Kind.OTHER;
+        }
+        int type = packet[1] & 0xFF;
+        if (type >= 192 && type <= 223) {
+            return Kind.RTCP;
+        }
+        return length >= 12 ? Kind.RTP : Kind.OTHER;
+    }
+
+    /** Each packet of a compound RTCP packet: 4-byte header with its length in 32-bit words minus one. */
+    static void rewriteRtcp(byte[] packet, int length, long ssrc) {
+        int offset = 0;
+        while (offset + 8 <= length && (packet[offset] & 0xC0) == 0x80) {
+            int words = ((packet[offset + 2] & 0xFF) << 8) | (packet[offset + 3] & 0xFF);
+            int type = packet[offset + 1] & 0xFF;
+            int count = packet[offset] & 0x1F;
+            // An SDES or BYE with no chunk/source has no SSRC at offset 4 to rewrite.
+            boolean hasSsrc = !((type == 202 || type == 203) && count == 0);
+            if (hasSsrc) {
+                putInt(packet, offset + 4, ssrc);
+            }
+            offset += (words + 1) * 4;
+        }
+    }
+
+    private static void putInt(byte[] packet, int offset, long value) {
+        packet[offset] = (byte) (value >>> 24);
+        packet[offset + 1] = (byte) (value >>> 16);
+        packet[offset + 2] = (byte) (value >>> 8);
+        packet[offset + 3] = (byte) value;
+    }
+
+    @Override
+    public String toString() {
+        return "RtpEcho(" + address() + ", rtp " + rtp.get() + ", rtcp " + rtcp.get() + ", other " + other.get() + ")";
+    }
+}

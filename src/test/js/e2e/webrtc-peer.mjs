@@ -1,0 +1,543 @@
+// A real WebRTC peer for integration tests: headless Chromium with its fake microphone (and camera),
+// one RTCPeerConnection at a time, driven over stdin/stdout (ChromiumPeer.java is the Java driver).
+//
+//   node src/test/js/e2e/webrtc-peer.mjs [--ice-servers <json>] [--relay-only] [--video] [--trickle]
+//        [--audio-codecs PCMU,telephone-event] [--gather-timeout ms] [--all-interfaces]
+//
+//   --ice-servers <json>  RTCIceServer list, e.g. [{"urls":"turn:127.0.0.1:3478","username":"u","credential":"p"}]
+//   --relay-only          iceTransportPolicy "relay": only TURN-relayed candidates
+//   --video               also send the fake camera (VP8/H.264 as Chromium offers them)
+//   --trickle             answer create-offer/set-offer/restart-ice at once and print candidates as they come;
+//                         without it the SDP is printed once gathering is complete (candidates inside)
+//   --audio-codecs <list> setCodecPreferences for audio, in this order (mime subtypes: opus, PCMU, PCMA,
+//                         G722, telephone-event, ...); the default is Chromium's own list
+//   --gather-timeout ms   how long a non-trickle SDP waits for gathering to complete (default 10000)
+//   --all-interfaces      keep Chromium's ICE on every interface (for a test's own network namespace);
+//                         the default keeps it on loopback, see "Loopback" below
+//
+// The page is served by a tiny HTTP server on 127.0.0.1:<free port> (a potentially trustworthy origin,
+// so getUserMedia works); Chromium is /usr/bin/chromium (or $CHROMIUM) with a fresh profile, driven by
+// playwright-core from the project's node_modules.
+//
+// stdin: one command per line, run one after the other in the order received. <json> is one JSON value
+// on the rest of the line (an SDP as a JSON string, so its CRLFs are escaped).
+//   create-offer                 creates an RTCPeerConnection if there is none (or it was closed), offers
+//   set-answer <json sdp>        applies the far end's answer
+//   set-offer <json sdp>         creates an RTCPeerConnection if needed, applies the offer, answers
+//   add-candidate <json>         an RTCIceCandidateInit ({"candidate":"candidate:..","sdpMid":"0"}) or just
+//                                the candidate string (then sdpMLineIndex 0: everything is bundled)
+//   end-of-candidates            the far end has no more candidates
+//   stats                        the connection's state and counters (see below)
+//   restart-ice                  a new offer with createOffer({iceRestart:true}); answer with set-answer
+//   dtmf <tones> [ms [gap]]      RTCDTMFSender.insertDTMF on the audio sender (RFC 4733 events)
+//   close                        RTCPeerConnection.close(); the next create-offer/set-offer starts a new one
+//   quit                         closes Chromium and exits 0 once the commands read before it have
+//                                answered (also at end of input); SIGTERM and SIGINT quit at once
+//
+// stdout: one JSON object per line, each with "t" (ms since start).
+//   {"harness":"ready","chromium":"156.0...","loopbackOnly":true}     Chromium is up, commands welcome
+//   {"command":"create-offer","seq":1,"ok":true,"offer":"v=0\r\n..."}  every command answers exactly once;
+//   {"command":"set-offer","seq":2,"ok":true,"answer":"v=0\r\n..."}   seq counts the command lines read
+//   {"command":"restart-ice","seq":3,"ok":true,"offer":"..."}
+//   {"command":"stats","seq":4,"ok":true,"stats":{..}}
+//   {"command":"set-answer","seq":5,"ok":true}                        (add-candidate, dtmf, close alike)
+//   {"command":"..","seq":6,"ok":false,"error":{"name":"InvalidStateError","message":".."}}
+//   {"candidate":{"candidate":"candidate:..","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":".."}}
+//                                with --trickle only; gathering done = icegatheringstatechange "complete"
+//   {"event":"iceconnectionstatechange","state":"checking"}   also connectionstatechange,
+//        icegatheringstatechange, signalingstatechange, dtlsstatechange ({"state":"connected"});
+//        close reports the first three as "closed" itself (RTCPeerConnection.close() fires no events)
+//   {"event":"track","kind":"audio","mid":"0","id":".."}
+//   {"event":"tonechange","tone":"1"}                          a DTMF tone started ("" when all are sent)
+//   {"event":"icecandidateerror","url":"turn:..","errorCode":701,"errorText":".."}
+//   {"harness":"exit"} before exit 0;  {"harness":"fatal","message":".."} before exit 1
+// stats: {iceState, connectionState, iceGatheringState, signalingState, dtlsState,
+//   dtls: {role, tlsVersion, dtlsCipher, srtpCipher},
+//   selectedPair: {localType, localAddress, localPort, localProtocol, relayProtocol, remoteType,
+//                  remoteAddress, remotePort, state, currentRoundTripTime, bytesSent, bytesReceived} | null,
+//   inbound: {ssrc, codec, packetsReceived, bytesReceived, packetsLost, jitter, audioLevel,
+//             totalAudioEnergy, totalSamplesReceived, concealedSamples} | null,
+//   outbound: {ssrc, codec, packetsSent, bytesSent} | null,
+//   remoteInbound: {packetsLost, fractionLost, jitter, roundTripTime} | null   (the far end's RTCP RR)
+//   video: {inbound: {ssrc, codec, packetsReceived, bytesReceived, framesDecoded} | null,
+//           outbound: {ssrc, codec, packetsSent, bytesSent, framesEncoded} | null}   (with --video)}
+// Counters of the audio streams; packetsReceived counts packets that passed SRTP authentication;
+// codec as in a=rtpmap ("opus/48000/2", "PCMU/8000"). Before create-offer/set-offer every field is null.
+// Diagnostics (page console, errors, the compiler) go to stderr.
+//
+// Loopback: tests may only use 127.0.0.0/8 and ::1. Chromium gathers no loopback host candidates
+// (--allow-loopback-in-peer-connection adds them, but keeps gathering on eth0 too, and its eth0
+// socket then checks the far end's loopback candidates, which answer to eth0's address). So Chromium
+// runs with LD_PRELOAD=loopback-only.so (compiled from loopback-only.c next to this file with `cc`,
+// cached under target/webrtc-peer/): every socket it binds to an interface address is bound to
+// 127.0.0.1 / ::1 instead, so each interface yields a loopback candidate and all ICE, STUN and TURN
+// traffic stays on loopback. Candidates naming another address (TCP "active" ones, port 9, never
+// bound) are left out of what this harness prints. --allow-loopback-in-peer-connection is added only
+// when the machine has no other interface (then Chromium would have no network at all).
+// Host candidates are plain addresses, never mDNS ".local" names (which would need multicast to
+// resolve): Chromium hides addresses only from pages without media permission, and the fake UI grants
+// it. (--disable-features=WebRtcHideLocalIpsWithMdns is not used: a second --disable-features would
+// replace the list playwright passes.)
+// ICE server URLs must name a loopback address unless --all-interfaces.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { access, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import http from "node:http";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+  // Sound must keep flowing in a page nobody looks at.
+  "--autoplay-policy=no-user-gesture-required",
+];
+const started = Date.now();
+
+function emit(object) {
+  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
+}
+
+function parseArgs(argv) {
+  const options = {
+    iceServers: [], relayOnly: false, video: false, trickle: false, audioCodecs: null,
+    gatherTimeout: 10000, loopbackOnly: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    if (arg === "--ice-servers") {
+      options.iceServers = JSON.parse(value());
+      if (!Array.isArray(options.iceServers)) throw new Error("--ice-servers must be a JSON array");
+    } else if (arg === "--relay-only") options.relayOnly = true;
+    else if (arg === "--video") options.video = true;
+    else if (arg === "--trickle") options.trickle = true;
+    else if (arg === "--audio-codecs") options.audioCodecs = value().split(",").map((c) => c.trim()).filter(Boolean);
+    else if (arg === "--gather-timeout") {
+      options.gatherTimeout = Number(value());
+      if (!Number.isFinite(options.gatherTimeout) || options.gatherTimeout <= 0) {
+        throw new Error("--gather-timeout needs a positive number of ms");
+      }
+    } else if (arg === "--all-interfaces") options.loopbackOnly = false;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  if (options.loopbackOnly) {
+    for (const server of options.iceServers) {
+      for (const url of [].concat(server.urls ?? server.url ?? [])) {
+        const host = /^(?:stuns?|turns?):(\[[^\]]+\]|[^:?]+)/.exec(url)?.[1];
+        if (!host || !isLoopback(host.replace(/^\[|\]$/g, ""))) {
+          throw new Error(`ICE server ${url} is not on loopback (use --all-interfaces in a network namespace)`);
+        }
+      }
+    }
+  }
+  return options;
+}
+
+function isLoopback(address) {
+  return /^127\./.test(address) || address === "::1" || address === "localhost";
+}
+
+function hasOtherInterface() {
+  return Object.values(networkInterfaces()).flat().some((a) => !a.internal && !/^fe80:/i.test(a.address));
+}
+
+/** Compiles loopback-only.c once per content into target/webrtc-peer/ and returns the .so path. */
+async function loopbackShim() {
+  const source = fileURLToPath(new URL("./loopback-only.c", import.meta.url));
+  const hash = createHash("sha256").update(await readFile(source)).digest("hex").slice(0, 12);
+  const dir = process.env.WEBRTC_PEER_BUILD_DIR ?? fileURLToPath(new URL("../../../../target/webrtc-peer/", import.meta.url));
+  const library = join(dir, `loopback-only-${hash}.so`);
+  try {
+    await access(library);
+    return library;
+  } catch {
+    // not built yet
+  }
+  await mkdir(dir, { recursive: true });
+  // Harnesses start in parallel: each compiles to its own file, the rename is atomic.
+  const partial = `${library}.${process.pid}.tmp`;
+  const compiler = process.env.CC ?? "cc";
+  await new Promise((resolve, reject) =>
+    execFile(compiler, ["-shared", "-fPIC", "-O2", "-Wall", "-o", partial, source, "-ldl"], (error, stdout, stderr) => {
+      if (stderr) process.stderr.write(stderr);
+      if (error?.code === "ENOENT") {
+        reject(new Error(`${compiler} not found: a C compiler (Debian gcc) builds loopback-only.so, which keeps Chromium's ICE on loopback; run scripts/install-test-peers.sh`));
+      } else if (error) reject(new Error(`compiling ${source} failed: ${error.message}`));
+      else resolve();
+    }));
+  await rename(partial, library);
+  return library;
+}
+
+// Runs in the page. Everything it hands back must survive JSON.
+function installPeer(options) {
+  const report = (object) => window.harnessReport(JSON.stringify(object));
+  let pc = null;
+  let media = null;
+
+  const loopback = (address) => /^127\./.test(address) || address === "::1";
+  // candidate:<foundation> <component> <transport> <priority> <address> <port> typ ... (RFC 8839 §5.1)
+  const candidateAddress = (line) => line.replace(/^a=/, "").split(" ")[4] ?? "";
+  const keep = (line) => !options.loopbackOnly || loopback(candidateAddress(line));
+  const filterSdp = (sdp) =>
+    sdp.split("\r\n").filter((line) => !line.startsWith("a=candidate:") || keep(line)).join("\r\n");
+
+  const codecPreferences = () => {
+    if (!options.audioCodecs) return null;
+    const all = RTCRtpReceiver.getCapabilities("audio").codecs;
+    const wanted = [];
+    for (const name of options.audioCodecs) {
+      const mime = (name.includes("/") ? name : `audio/${name}`).toLowerCase();
+      const matching = all.filter((c) => c.mimeType.toLowerCase() === mime);
+      if (matching.length === 0) throw new Error(`Chromium has no audio codec ${name}`);
+      wanted.push(...matching);
+    }
+    return wanted;
+  };
+
+  const play = (track) => {
+    const element = document.createElement("audio");
+    element.srcObject = new MediaStream([track]);
+    element.autoplay = true;
+    document.body.append(element);
+    element.play().catch((e) => console.warn(`playing received audio: ${e.message}`));
+    track.addEventListener("ended", () => element.remove());
+  };
+
+  const open = async () => {
+    if (pc && pc.signalingState !== "closed") return pc;
+    media ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: options.video });
+    const connection = new RTCPeerConnection({
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle",
+      rtcpMuxPolicy: "require",
+    });
+    pc = connection;
+    // Events of a connection closed and replaced since are not reported: they would read as the new one's.
+    const current = () => pc === connection;
+    const stateEvent = (name, state) => () => current() && report({ event: name, state: state() });
+    connection.oniceconnectionstatechange = stateEvent("iceconnectionstatechange", () => connection.iceConnectionState);
+    connection.onconnectionstatechange = stateEvent("connectionstatechange", () => connection.connectionState);
+    connection.onicegatheringstatechange = stateEvent("icegatheringstatechange", () => connection.iceGatheringState);
+    connection.onsignalingstatechange = stateEvent("signalingstatechange", () => connection.signalingState);
+    connection.onicecandidate = (e) => {
+      if (current() && options.trickle && e.candidate?.candidate && keep(e.candidate.candidate)) {
+        report({ candidate: e.candidate.toJSON() });
+      }
+    };
+    connection.onicecandidateerror = (e) =>
+      current() && report({ event: "icecandidateerror", url: e.url, errorCode: e.errorCode, errorText: e.errorText });
+    connection.ontrack = (e) => {
+      if (!current()) return;
+      report({ event: "track", kind: e.track.kind, id: e.track.id, mid: e.transceiver?.mid ?? null });
+      // Received audio is decoded only when something plays it: without a sink, audioLevel,
+      // totalAudioEnergy and totalSamplesReceived stay 0 even as packets arrive.
+      if (e.track.kind === "audio") play(e.track);
+    };
+    const preferences = codecPreferences();
+    for (const track of media.getTracks()) {
+      const sender = connection.addTrack(track, media);
+      if (track.kind === "audio") {
+        if (preferences) connection.getTransceivers().find((t) => t.sender === sender).setCodecPreferences(preferences);
+        sender.dtmf.ontonechange = (e) => current() && report({ event: "tonechange", tone: e.tone });
+      }
+    }
+    return connection;
+  };
+
+  const watchDtls = (connection) => {
+    const transport = connection.getSenders().find((s) => s.transport)?.transport;
+    if (transport && !transport.onstatechange) {
+      transport.onstatechange = () => pc === connection && report({ event: "dtlsstatechange", state: transport.state });
+    }
+  };
+
+  const gathered = (connection) => {
+    if (options.trickle || connection.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(Object.assign(
+        new Error(`ICE gathering not complete after ${options.gatherTimeout} ms`), { name: "GatheringTimeout" })),
+        options.gatherTimeout);
+      connection.addEventListener("icegatheringstatechange", () => {
+        if (connection.iceGatheringState === "complete") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  };
+
+  const describe = async (connection, description) => {
+    await connection.setLocalDescription(description);
+    watchDtls(connection);
+    await gathered(connection);
+    return filterSdp(connection.localDescription.sdp);
+  };
+
+  const requirePc = () => {
+    if (!pc || pc.signalingState === "closed") {
+      throw Object.assign(new Error("no open RTCPeerConnection (create-offer or set-offer first)"), { name: "InvalidStateError" });
+    }
+    return pc;
+  };
+
+  const candidateInit = (value) => {
+    const init = typeof value === "string" ? { candidate: value } : { ...value };
+    init.candidate = String(init.candidate ?? "").replace(/^a=/, "");
+    if (init.sdpMid == null && init.sdpMLineIndex == null) init.sdpMLineIndex = 0;
+    return init;
+  };
+
+  const number = (v) => (v === undefined ? null : v);
+  const stats = async () => {
+    const connection = pc;
+    const result = {
+      iceState: connection?.iceConnectionState ?? null,
+      connectionState: connection?.connectionState ?? null,
+      iceGatheringState: connection?.iceGatheringState ?? null,
+      signalingState: connection?.signalingState ?? null,
+      dtlsState: null, dtls: null, selectedPair: null, inbound: null, outbound: null, remoteInbound: null,
+    };
+    if (options.video) result.video = { inbound: null, outbound: null };
+    if (!connection || connection.signalingState === "closed") return result;
+    const report = await connection.getStats();
+    const codec = (id) => {
+      const c = id && report.get(id);
+      // As in a=rtpmap (RFC 8866 §6.6): channels only when more than one.
+      return c ? `${c.mimeType.replace(/^[a-z]+\//, "")}/${c.clockRate}${c.channels > 1 ? "/" + c.channels : ""}` : null;
+    };
+    report.forEach((s) => {
+      if (s.type === "transport") {
+        result.dtlsState = s.dtlsState ?? null;
+        result.dtls = { role: number(s.dtlsRole), tlsVersion: number(s.tlsVersion), dtlsCipher: number(s.dtlsCipher), srtpCipher: number(s.srtpCipher) };
+        const pair = s.selectedCandidatePairId && report.get(s.selectedCandidatePairId);
+        if (pair) {
+          const local = report.get(pair.localCandidateId) ?? {};
+          const remote = report.get(pair.remoteCandidateId) ?? {};
+          result.selectedPair = {
+            localType: local.candidateType ?? null, localAddress: local.address ?? null, localPort: number(local.port),
+            localProtocol: local.protocol ?? null, relayProtocol: local.relayProtocol ?? null,
+            remoteType: remote.candidateType ?? null, remoteAddress: remote.address ?? null, remotePort: number(remote.port),
+            state: pair.state, currentRoundTripTime: number(pair.currentRoundTripTime),
+            bytesSent: number(pair.bytesSent), bytesReceived: number(pair.bytesReceived),
+          };
+        }
+      } else if (s.type === "inbound-rtp" && s.kind === "audio") {
+        result.inbound = {
+          ssrc: s.ssrc, codec: codec(s.codecId), packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0,
+          packetsLost: s.packetsLost ?? 0, jitter: number(s.jitter), audioLevel: number(s.audioLevel),
+          totalAudioEnergy: number(s.totalAudioEnergy), totalSamplesReceived: number(s.totalSamplesReceived),
+          concealedSamples: number(s.concealedSamples),
+        };
+      } else if (s.type === "outbound-rtp" && s.kind === "audio") {
+        result.outbound = { ssrc: s.ssrc, codec: codec(s.codecId), packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0 };
+      } else if (s.type === "remote-inbound-rtp" && s.kind === "audio") {
+        result.remoteInbound = {
+          packetsLost: number(s.packetsLost), fractionLost: number(s.fractionLost), jitter: number(s.jitter),
+          roundTripTime: number(s.roundTripTime),
+        };
+      } else if (options.video && s.type === "inbound-rtp" && s.kind === "video") {
+        result.video.inbound = {
+          ssrc: s.ssrc, codec: codec(s.codecId), packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0,
+          framesDecoded: number(s.framesDecoded),
+        };
+      } else if (options.video && s.type === "outbound-rtp" && s.kind === "video") {
+        result.video.outbound = {
+          ssrc: s.ssrc, codec: codec(s.codecId), packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0,
+          framesEncoded: number(s.framesEncoded),
+        };
+      }
+    });
+    return result;
+  };
+
+  const commands = {
+    "create-offer": async () => {
+      const connection = await open();
+      return { offer: await describe(connection, await connection.createOffer()) };
+    },
+    "set-answer": async (arg) => {
+      await requirePc().setRemoteDescription({ type: "answer", sdp: arg });
+      return {};
+    },
+    "set-offer": async (arg) => {
+      const connection = await open();
+      await connection.setRemoteDescription({ type: "offer", sdp: arg });
+      return { answer: await describe(connection, await connection.createAnswer()) };
+    },
+    "add-candidate": async (arg) => {
+      await requirePc().addIceCandidate(candidateInit(arg));
+      return {};
+    },
+    "end-of-candidates": async () => {
+      await requirePc().addIceCandidate();
+      return {};
+    },
+    stats: async () => ({ stats: await stats() }),
+    "restart-ice": async () => {
+      const connection = requirePc();
+      return { offer: await describe(connection, await connection.createOffer({ iceRestart: true })) };
+    },
+    dtmf: async (arg) => {
+      const [tones, duration, gap] = String(arg ?? "").split(/\s+/);
+      const sender = requirePc().getSenders().find((s) => s.track?.kind === "audio");
+      if (!tones) throw new Error("dtmf needs tones, e.g. dtmf 123#");
+      if (!sender?.dtmf?.canInsertDTMF) {
+        throw Object.assign(new Error("cannot send DTMF now (no telephone-event negotiated, or not connected)"), { name: "InvalidStateError" });
+      }
+      sender.dtmf.insertDTMF(tones, duration ? Number(duration) : 100, gap ? Number(gap) : 70);
+      return {};
+    },
+    close: async () => {
+      if (pc && pc.signalingState !== "closed") {
+        pc.close();
+        // close() sets the states without firing events (W3C webrtc-pc, close()); report them so the last state read is not
+        // the closed connection's "connected".
+        for (const name of ["signalingstatechange", "iceconnectionstatechange", "connectionstatechange"]) {
+          report({ event: name, state: "closed" });
+        }
+      }
+      return {};
+    },
+  };
+
+  window.harnessRun = async (command, arg) => {
+    try {
+      const run = commands[command];
+      if (!run) throw Object.assign(new Error(`unknown command ${command}`), { name: "HarnessError" });
+      return { ok: true, ...(await run(arg)) };
+    } catch (e) {
+      return { ok: false, error: { name: e.name ?? "Error", message: e.message ?? String(e) } };
+    }
+  };
+}
+
+// "set-offer {..json..}" -> ["set-offer", parsed json]; "dtmf 12 100" -> ["dtmf", "12 100"].
+function parseCommand(line) {
+  const trimmed = line.trim();
+  const space = trimmed.search(/\s/);
+  const command = space < 0 ? trimmed : trimmed.slice(0, space);
+  const rest = space < 0 ? "" : trimmed.slice(space + 1).trim();
+  if (command === "dtmf" || rest === "") return [command, rest || null];
+  return [command, JSON.parse(rest)];
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    emit({ harness: "fatal", message: e.message });
+    process.exit(2);
+  }
+
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch (e) {
+    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
+    process.exit(1);
+  }
+
+  const userDataDir = await mkdtemp(join(tmpdir(), "gw-webrtc-peer-"));
+  const server = http.createServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+    response.end("<!doctype html><meta charset=utf-8><title>webrtc-peer</title>");
+  });
+  let context = null;
+  let quitting = false;
+  const quit = async (code, message) => {
+    if (quitting) return;
+    quitting = true;
+    try {
+      await context?.close();
+    } catch (e) {
+      process.stderr.write(`closing chromium: ${e.message}\n`);
+    }
+    server.close();
+    try {
+      // Chromium's last processes may still be writing to the profile when close() returns: retry.
+      await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch (e) {
+      process.stderr.write(`removing ${userDataDir}: ${e.message}\n`);
+    }
+    emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
+    process.exit(code);
+  };
+  process.on("SIGTERM", () => quit(0));
+  process.on("SIGINT", () => quit(0));
+
+  try {
+    const args = [...CHROMIUM_FLAGS];
+    const env = { ...process.env };
+    if (options.loopbackOnly) {
+      env.LD_PRELOAD = [await loopbackShim(), process.env.LD_PRELOAD].filter(Boolean).join(":");
+    }
+    if (!hasOtherInterface()) args.push("--allow-loopback-in-peer-connection");
+    await new Promise((resolve, reject) => server.listen(0, "127.0.0.1", resolve).once("error", reject));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      headless: true,
+      args,
+      env,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
+    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
+    page.on("crash", () => quit(1, "the page crashed"));
+    context.on("close", () => quit(1, "chromium closed"));
+    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.evaluate(installPeer, options);
+    emit({ harness: "ready", chromium: context.browser()?.version() ?? null, loopbackOnly: options.loopbackOnly });
+
+    // One command at a time, in order: offer/answer/candidates only make sense in sequence.
+    let queue = Promise.resolve();
+    let seq = 0;
+    // Commands read before quit still answer; one stuck (a gathering timeout at most) does not keep us.
+    const drainThenQuit = () =>
+      Promise.race([queue, new Promise((resolve) => setTimeout(resolve, options.gatherTimeout + 5000))])
+        .finally(() => quit(0));
+    const lines = createInterface({ input: process.stdin });
+    lines.on("line", (line) => {
+      if (!line.trim()) return;
+      const number = ++seq;
+      let command;
+      let arg;
+      try {
+        [command, arg] = parseCommand(line);
+      } catch (e) {
+        const name = line.trim().split(/\s/)[0];
+        queue = queue.then(() => emit({ command: name, seq: number, ok: false, error: { name: "SyntaxError", message: `argument is not JSON: ${e.message}` } }));
+        return;
+      }
+      if (command === "quit") {
+        drainThenQuit();
+        return;
+      }
+      queue = queue.then(async () => {
+        let outcome;
+        try {
+          outcome = await page.evaluate(([c, a]) => window.harnessRun(c, a), [command, arg]);
+        } catch (e) {
+          if (quitting) return;
+          outcome = { ok: false, error: { name: "HarnessError", message: e.message } };
+        }
+        emit({ command, seq: number, ...outcome });
+      });
+    });
+    lines.on("close", drainThenQuit);
+  } catch (e) {
+    await quit(1, e.message);
+  }
+}
+
+main();
