@@ -38,12 +38,12 @@ class ClusterScriptIT {
         Path runDir = ItLogs.dir().resolve("ClusterScriptIT-run");
         int lbPort = FreePorts.tcp();
         int base = freeBase();
-        FreePorts.Range rtp = FreePorts.udpRange(2000);
+        FreePorts.Range rtp = FreePorts.udpRange(400);
         String jar = System.getProperty(GatewayProcess.JAR_PROPERTY, "target/webrtc-gateway-standalone.jar");
         List<String> common = List.of("--run-dir", runDir.toString());
         try {
             List<String> start = new ArrayList<>(List.of("start", "1", "1", "--lb-port", String.valueOf(lbPort),
-                    "--base-port", String.valueOf(base), "--rtp-base", String.valueOf(rtp.low()), "--jar", jar));
+                    "--base-port", String.valueOf(base), "--rtp-base", String.valueOf(rtp.low()), "--rtp-span", "200", "--jar", jar));
             start.addAll(common);
             Result started = run(start, Duration.ofSeconds(150));
             assertEquals(0, started.code, started.output);
