@@ -1,12 +1,15 @@
 package io.webrtcgateway;
 
+import io.webrtcgateway.call.CallService;
 import io.webrtcgateway.cluster.AffinityCookie;
 import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.cluster.Readiness;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.metrics.GatewayMetrics;
 import io.webrtcgateway.session.SessionService;
+import io.webrtcgateway.sip.CallSignaling;
 import io.webrtcgateway.sip.RegistrationClient;
 import io.webrtcgateway.sip.SipEndpoint;
 import io.webrtcgateway.sip.SipServerPool;
@@ -45,7 +48,8 @@ public final class GatewayApplication {
     private SessionService sessions;
     private Readiness readiness;
     private GatewayMetrics metrics;
-    private io.webrtcgateway.call.CallService calls;
+    private CallService calls;
+    private MediaEngine media;
 
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
@@ -82,6 +86,9 @@ public final class GatewayApplication {
         servers.start();
         sessions = new SessionService(config, registrations, timers, admission, metrics.registry());
         sessions.start();
+        media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
+        calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers), registrations, sessions,
+                media, workers, timers);
         readiness = new Readiness(config, admission, servers, sessions, metrics.registry());
         LOG.info("instance {} started", config.instanceId());
     }
@@ -90,7 +97,7 @@ public final class GatewayApplication {
      * Graceful shutdown, in this order (docs/deployment.md):
      * <ol>
      *   <li>drain: refuse new sessions; /health/ready and /health/lb answer 503, so load balancers stop
-     *       sending anything here;</li>
+     *       sending anything here; end the calls in progress (BYE/CANCEL toward SIP Server);</li>
      *   <li>un-REGISTER every DN, waiting up to gateway.cluster.shutdown-timeout for SIP Server, so it stops
      *       routing calls here;</li>
      *   <li>only then tell browsers to reconnect: their new REGISTER through another instance comes after
@@ -102,6 +109,9 @@ public final class GatewayApplication {
     public void stop() {
         LOG.info("stopping instance {}", config.instanceId());
         admission.stopping();
+        if (calls != null) {
+            calls.terminateAll();
+        }
         if (sessions != null) {
             sessions.close();
         }
@@ -117,6 +127,9 @@ public final class GatewayApplication {
         if (sip != null) {
             sip.close();
         }
+        if (media != null) {
+            media.close();
+        }
         if (sandbox != null) {
             sandbox.close();
         }
@@ -126,6 +139,19 @@ public final class GatewayApplication {
             metrics.close();
         }
         LOG.info("instance {} stopped", config.instanceId());
+    }
+
+    /** Where SIP Server sends RTP: the media public address, else the SIP one, else the detected one. */
+    private String sipMediaAddress() {
+        String pub = config.sip().publicAddress();
+        if (!pub.isEmpty()) {
+            return io.webrtcgateway.config.HostPort.parse(pub, 0).host();
+        }
+        return sip.advertisedHost();
+    }
+
+    private java.net.InetAddress sipBindAddress() throws java.net.UnknownHostException {
+        return java.net.InetAddress.getByName(config.sip().listen().host());
     }
 
     private static void shutdown(ExecutorService pool) {
@@ -166,7 +192,7 @@ public final class GatewayApplication {
     }
 
     /** The call core, or null while this build serves no calls. */
-    public io.webrtcgateway.call.CallService calls() {
+    public CallService calls() {
         return calls;
     }
 

@@ -111,7 +111,7 @@ class LegacyProtocolIT {
     }
 
     @Test
-    void callMessagesAreAnsweredThroughThePollWithTheDocumentedError() throws Exception {
+    void aBadCallMessageIsAnsweredThroughThePollWithTheDocumentedError() throws Exception {
         String ssid = sessionId(get("/sign_in?4010"));
         HttpResponse<String> sent = post("/message?from=" + ssid + "&to=5000",
                 "RSMP {\"messageType\":\"OFFER\",\"sdp\":\"v=0\\r\\n\",\"seq\":1,\"tiebreaker\":42,\"Candidates\":[]}");
@@ -120,7 +120,7 @@ class LegacyProtocolIT {
         assertEquals(200, poll.statusCode());
         assertEquals(Optional.of("5000"), poll.headers().firstValue("Pragma"));
         assertTrue(poll.body().indexOf("ERROR") > 0, "ERROR present but not at position 0: " + poll.body());
-        assertTrue(poll.body().contains("NOT_IMPLEMENTED"), poll.body());
+        assertTrue(poll.body().contains("BAD_SDP"), "the unusable offer is refused with its code: " + poll.body());
 
         HttpResponse<String> malformed = post("/message?from=" + ssid + "&to=5000", "RSMP {not json");
         assertEquals(400, malformed.statusCode());

@@ -122,7 +122,12 @@ class WebSocketProtocolIT {
             c.ok("hello", "version", 1);
             assertEquals("ALREADY_SIGNED_IN", c.request("hello").path("code").asText());
             assertEquals("UNKNOWN_TYPE", c.request("frobnicate").path("code").asText());
-            assertEquals("NOT_IMPLEMENTED", c.request("call", "to", "5000").path("code").asText());
+            assertEquals("BAD_REQUEST", c.request("call", "to", "5000").path("code").asText(), "no sdp");
+            assertEquals("BAD_SDP", c.request("call", "to", "5000", "sdp", "v=0\r\n").path("code").asText());
+            assertEquals("BAD_REQUEST", c.request("call", "to", "50 00", "sdp", "v=0\r\n").path("code").asText());
+            assertEquals("CALL_UNKNOWN", c.request("hangup", "call", "nope.wsit").path("code").asText());
+            assertEquals("CALL_UNKNOWN", c.request("answer", "call", "nope.wsit", "sdp", "v=0\r\n").path("code").asText());
+            assertEquals("BAD_REQUEST", c.request("hangup").path("code").asText(), "no call id");
             assertEquals("BAD_REQUEST", c.request("register").path("code").asText());
             assertEquals("BAD_REQUEST", c.request("register", "dn", 3101).path("code").asText());
             assertEquals("BAD_REQUEST", c.request("register", "dn", "3101", "password", 5).path("code").asText());
