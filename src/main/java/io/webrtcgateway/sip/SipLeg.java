@@ -95,6 +95,8 @@ public final class SipLeg implements SipRequestHandler {
     private ServerTransaction pendingReinvite;
     private String remoteUser;
     private String remoteDisplayName;
+    /** Our client transactions; their application data is cleared when the leg ends. */
+    private final List<ClientTransaction> transactions = new ArrayList<>();
 
     private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
                    Listener listener, boolean outgoing) {
@@ -208,6 +210,7 @@ public final class SipLeg implements SipRequestHandler {
         sip.registerOwner(callId, this);
         inviteTransaction = ct;
         ct.setApplicationData(new InviteHandler(ct));
+        transactions.add(ct);
         ct.sendRequest();
     }
 
@@ -237,6 +240,7 @@ public final class SipLeg implements SipRequestHandler {
     private void sendCancel() throws Exception {
         Request cancel = inviteTransaction.createCancel();
         ClientTransaction ct = sip.provider(transport).getNewClientTransaction(cancel);
+        transactions.add(ct);
         ct.setApplicationData(new ClientTransactionHandler() {
             @Override
             public void onResponse(ResponseEvent event) {}
@@ -403,6 +407,7 @@ public final class SipLeg implements SipRequestHandler {
                     contentType.substring(0, slash), contentType.substring(slash + 1)));
         }
         ClientTransaction ct = sip.provider(transport).getNewClientTransaction(request);
+        transactions.add(ct);
         ct.setApplicationData(new ClientTransactionHandler() {
             @Override
             public void onResponse(ResponseEvent event) {
@@ -585,6 +590,23 @@ public final class SipLeg implements SipRequestHandler {
         ended = true;
         if (callId != null) {
             sip.forgetOwner(callId, this);
+        }
+        // JAIN-SIP keeps completed transactions for their timers (up to 32 s, RFC 6026's Accepted state):
+        // unhook them from this leg so the call and its media can go now. Late answers are then strays.
+        for (ClientTransaction ct : transactions) {
+            ct.setApplicationData(null);
+        }
+        transactions.clear();
+        if (dialog != null) {
+            // Without automatic dialog support JAIN-SIP keeps the dialog (and through its application data the
+            // whole call and its media) until told: cut the link and release it. Transactions still running
+            // (our BYE, their CANCEL) are matched on their own and end with their timers.
+            dialog.setApplicationData(null);
+            try {
+                dialog.delete();
+            } catch (RuntimeException e) {
+                LOG.debug("call {}: dialog delete: {}", callId, e.toString());
+            }
         }
     }
 

@@ -34,6 +34,7 @@ public final class InstanceResource {
         out.putPOJO("reasons", reasons);
         out.put("sessions", app.sessions().count());
         out.put("registrations", app.registrations().count());
+        out.put("calls", app.calls() == null ? 0 : app.calls().count());
         out.putPOJO("sipServers", app.servers().states());
         return out;
     }

@@ -184,6 +184,42 @@ final class Registrar {
         return List.copyOf(out);
     }
 
+    /**
+     * Where to send a call for {@code user} (a DN): the most recently written unexpired contact of an
+     * address-of-record with that user part, whatever its domain (the sandbox serves any domain, and the
+     * gateway addresses it by IP). Null when nobody with that user is registered. The sandbox does not
+     * fork (RFC 3261 §16.6 parallel search): one contact per DN is enough for a demo.
+     */
+    URI contactOf(String user) {
+        Instant now = clock.instant();
+        Entry best = null;
+        for (Map.Entry<String, List<Entry>> e : bindingsByAor.entrySet()) {
+            if (!user.equals(userOf(e.getKey()))) {
+                continue;
+            }
+            List<Entry> live = unexpired(e.getValue(), now);
+            if (!live.isEmpty()) {
+                Entry last = live.get(live.size() - 1); // apply() appends, so the last one was written last
+                if (best == null || last.expiresAt().isAfter(best.expiresAt())) {
+                    best = last;
+                }
+            }
+        }
+        return best == null ? null : (URI) best.uri().clone();
+    }
+
+    /** The user part of a canonical AOR ("sip:1001@host" -> "1001"), or null if it has none. */
+    private static String userOf(String aor) {
+        int colon = aor.indexOf(':');
+        int at = aor.lastIndexOf('@');
+        return at < 0 ? null : aor.substring(colon + 1, at);
+    }
+
+    /** The user part of a SIP URI as the registrar stores it (unescaped, §10.3 step 5), or null. */
+    static String userOf(URI uri) {
+        return uri instanceof SipURI sip && sip.getUser() != null ? unescape(sip.getUser()) : null;
+    }
+
     /** Forgets expired bindings and AORs left without any; run periodically by the server. */
     void purgeExpired() {
         Instant now = clock.instant();

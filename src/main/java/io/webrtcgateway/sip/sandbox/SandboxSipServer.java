@@ -16,11 +16,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.sip.ClientTransaction;
 import javax.sip.DialogTerminatedEvent;
 import javax.sip.IOExceptionEvent;
 import javax.sip.InvalidArgumentException;
@@ -34,6 +39,7 @@ import javax.sip.SipProvider;
 import javax.sip.TimeoutEvent;
 import javax.sip.TransactionAlreadyExistsException;
 import javax.sip.TransactionTerminatedEvent;
+import javax.sip.header.CallIdHeader;
 import javax.sip.header.HeaderFactory;
 import javax.sip.header.ToHeader;
 import javax.sip.message.MessageFactory;
@@ -44,20 +50,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import gov.nist.javax.sip.SipStackImpl;
-import io.webrtcgateway.sip.SipStacks;
+import gov.nist.javax.sip.address.AddressFactoryImpl;
 import gov.nist.javax.sip.header.HeaderFactoryImpl;
 import gov.nist.javax.sip.message.MessageFactoryImpl;
 
 import io.webrtcgateway.config.HostPort;
+import io.webrtcgateway.sip.ClientTransactionHandler;
+import io.webrtcgateway.sip.SipStacks;
 
 /**
  * The built-in sandbox SIP server: a registrar on loopback so the gateway runs with nothing else
- * installed ({@code gateway.sip.servers = ["sandbox"]}). DEMO AND DEVELOPMENT ONLY: it accepts every
- * REGISTER without a challenge, whatever the password. See docs/sandbox.md.
+ * installed ({@code gateway.sip.servers = ["sandbox"]}), which also connects calls between registered
+ * DNs ({@link BridgedCall}) and answers an echo number ({@link EchoCall}). DEMO AND DEVELOPMENT ONLY:
+ * it accepts every REGISTER without a challenge, whatever the password, and lets anyone call. See
+ * docs/sandbox.md.
  *
  * <p>It owns a JAIN-SIP stack of its own (UDP and TCP on the same port), separate from the gateway's
- * stack in the same JVM, and a one-thread timer that forgets expired bindings. {@link #close()} stops
- * both and frees the port.
+ * stack in the same JVM, a one-thread timer (expired bindings, call timers) and a small pool the calls'
+ * serial executors run on. {@link #close()} stops all of them and frees the port.
  */
 public final class SandboxSipServer implements AutoCloseable {
 
@@ -65,8 +75,8 @@ public final class SandboxSipServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SandboxSipServer.class);
 
-    /** Methods answered by {@link #onRequest}; advertised in Allow (RFC 3261 §20.5). */
-    private static final List<String> ALLOWED_METHODS = List.of(Request.REGISTER, Request.OPTIONS);
+    /** Threads running the calls' serial executors; calls only relay, so two are plenty for a demo. */
+    private static final int CALL_THREADS = 2;
     private static final long PURGE_PERIOD_SECONDS = 30;
     /** Attempts at finding a port free for both UDP and TCP when asked to listen on port 0. */
     private static final int FREE_PORT_ATTEMPTS = 5;
@@ -78,6 +88,7 @@ public final class SandboxSipServer implements AutoCloseable {
     private final MessageFactory messages = new MessageFactoryImpl();
     private final HeaderFactory headers = new HeaderFactoryImpl();
     private final Registrar registrar;
+    private final CallRouter.Timeouts timeouts;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -85,8 +96,12 @@ public final class SandboxSipServer implements AutoCloseable {
     private State state = State.NEW;
     /** Guarded by {@code this}; set while RUNNING. */
     private SipStackImpl stack;
+    /** Guarded by {@code this}; set while RUNNING. Purges bindings and runs the calls' timers. */
+    private ScheduledExecutorService timers;
     /** Guarded by {@code this}; set while RUNNING. */
-    private ScheduledExecutorService purger;
+    private ExecutorService callPool;
+    /** Set in start() before the stack delivers any event; read by stack threads. */
+    private volatile CallRouter router;
     /** Written once in start() before the listener is attached; read by stack threads. */
     private volatile HostPort boundAddress;
 
@@ -96,8 +111,14 @@ public final class SandboxSipServer implements AutoCloseable {
 
     /** For tests: the clock decides when bindings expire. */
     SandboxSipServer(HostPort listen, Clock clock) {
+        this(listen, clock, CallRouter.Timeouts.DEFAULT);
+    }
+
+    /** For tests: short call timeouts. */
+    SandboxSipServer(HostPort listen, Clock clock, CallRouter.Timeouts timeouts) {
         this.listen = listen;
         this.clock = clock;
+        this.timeouts = timeouts;
         this.registrar = new Registrar(messages, headers, clock);
     }
 
@@ -106,9 +127,12 @@ public final class SandboxSipServer implements AutoCloseable {
             throw new IllegalStateException("sandbox SIP server already " + state.name().toLowerCase());
         }
         InetAddress host = InetAddress.getByName(listen.host());
-        SipStackImpl newStack = new SipStackImpl(stackProperties("sandbox-sip-" + UUID.randomUUID().toString().substring(0, 8)));
+        String name = "sandbox-sip-" + UUID.randomUUID().toString().substring(0, 8);
+        ScheduledExecutorService newTimers = Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer"));
+        ExecutorService newPool = Executors.newFixedThreadPool(CALL_THREADS, daemon(name + "-call"));
+        SipStackImpl newStack = new SipStackImpl(ownStackProperties(name));
         try {
-            int port = bind(newStack, host);
+            int port = bind(newStack, host, newPool, newTimers);
             newStack.start();
             boundAddress = new HostPort(listen.host(), port);
             awaitUdpAnswer(host, port);
@@ -116,17 +140,17 @@ public final class SandboxSipServer implements AutoCloseable {
         } catch (Exception | Error e) {
             boundAddress = null;
             stopQuietly(newStack);
+            newPool.shutdownNow();
+            newTimers.shutdownNow();
             throw e;
         }
-        purger = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sandbox-sip-purge-" + boundAddress.port());
-            t.setDaemon(true);
-            return t;
-        });
-        purger.scheduleWithFixedDelay(registrar::purgeExpired, PURGE_PERIOD_SECONDS, PURGE_PERIOD_SECONDS, TimeUnit.SECONDS);
+        timers = newTimers;
+        callPool = newPool;
+        timers.scheduleWithFixedDelay(registrar::purgeExpired, PURGE_PERIOD_SECONDS, PURGE_PERIOD_SECONDS, TimeUnit.SECONDS);
         state = State.RUNNING;
         log.warn("Sandbox SIP server listening on udp+tcp {} - DEMO/DEV ONLY: it accepts every REGISTER without "
-                + "authentication; configure gateway.sip.servers with real SIP Servers in production", boundAddress);
+                + "authentication and connects anyone's calls; echo number {}; configure gateway.sip.servers with "
+                + "real SIP Servers in production", boundAddress, CallRouter.ECHO_NUMBER);
     }
 
     /** The address actually listened on (the chosen port if {@code listen} had port 0); null before start(). */
@@ -138,26 +162,57 @@ public final class SandboxSipServer implements AutoCloseable {
         return registrar.bindings();
     }
 
+    /** Calls in progress (bridged or echo); 0 before start and after close. */
+    public int activeCalls() {
+        CallRouter r = router;
+        return r == null ? 0 : r.activeCalls();
+    }
+
+    /** For tests: the call state (tracked Call-IDs, echo sockets). */
+    CallRouter router() {
+        return router;
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     @Override
     public void close() {
         SipStackImpl toStop;
-        ScheduledExecutorService toShutDown;
+        ScheduledExecutorService timersToStop;
+        ExecutorService poolToStop;
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
             }
             state = State.CLOSED;
             toStop = stack;
-            toShutDown = purger;
+            timersToStop = timers;
+            poolToStop = callPool;
             stack = null;
-            purger = null;
+            timers = null;
+            callPool = null;
         }
-        if (toShutDown != null) {
-            toShutDown.shutdownNow();
+        CallRouter r = router;
+        if (r != null) {
+            r.close(); // echo sockets closed here; no BYEs: the stack stops next
         }
+        // The stack first: until it has stopped, its threads hand events to the calls' executors.
         if (toStop != null) {
             stopQuietly(toStop);
             log.info("Sandbox SIP server on {} stopped", boundAddress);
+        }
+        if (timersToStop != null) {
+            timersToStop.shutdownNow();
+        }
+        if (poolToStop != null) {
+            poolToStop.shutdownNow();
         }
     }
 
@@ -209,9 +264,22 @@ public final class SandboxSipServer implements AutoCloseable {
         return SipStacks.properties(stackName);
     }
 
-    private int bind(SipStackImpl target, InetAddress host) throws Exception {
+    /**
+     * The shared settings, but TCP served by JAIN-SIP's blocking processor (a thread per connection)
+     * instead of NIO: the NIO one loses the first request on a connection it opens itself
+     * (NIOHandler.openOutgoingConnection opens a second socket and closes the first; RestComm/jain-sip
+     * #188), and the sandbox opens connections toward TCP contacts for every call. A demo server has
+     * few connections, so threads are affordable here.
+     */
+    private static Properties ownStackProperties(String stackName) {
+        Properties p = SipStacks.properties(stackName);
+        p.remove("gov.nist.javax.sip.MESSAGE_PROCESSOR_FACTORY");
+        return p;
+    }
+
+    private int bind(SipStackImpl target, InetAddress host, Executor pool, ScheduledExecutorService timerService) throws Exception {
         if (listen.port() != 0) {
-            bindOn(target, host, listen.port());
+            bindOn(target, host, listen.port(), pool, timerService);
             return listen.port();
         }
         // JAIN-SIP does not report the port the OS picked for port 0 (its listening point says 0),
@@ -223,7 +291,7 @@ public final class SandboxSipServer implements AutoCloseable {
                 port = probe.getLocalPort();
             }
             try {
-                bindOn(target, host, port);
+                bindOn(target, host, port, pool, timerService);
                 return port;
             } catch (BindException e) {
                 last = e;
@@ -232,7 +300,8 @@ public final class SandboxSipServer implements AutoCloseable {
         throw last;
     }
 
-    private void bindOn(SipStackImpl target, InetAddress host, int port) throws Exception {
+    private void bindOn(SipStackImpl target, InetAddress host, int port, Executor pool,
+                        ScheduledExecutorService timerService) throws Exception {
         ListeningPoint udp = listeningPoint(target, host, port, ListeningPoint.UDP);
         ListeningPoint tcp;
         try {
@@ -243,6 +312,10 @@ public final class SandboxSipServer implements AutoCloseable {
         }
         SipProvider provider = target.createSipProvider(udp);
         provider.addListeningPoint(tcp);
+        // Via, Contact and echo SDP need an address peers can reach: a wildcard listen is reached on loopback.
+        String advertised = host.isAnyLocalAddress() ? (host instanceof Inet6Address ? "::1" : "127.0.0.1") : host.getHostAddress();
+        router = new CallRouter(new SandboxStack(provider, messages, headers, new AddressFactoryImpl(), advertised, port,
+                pool, timerService), registrar, timeouts);
         provider.addSipListener(new Listener(provider));
     }
 
@@ -267,7 +340,9 @@ public final class SandboxSipServer implements AutoCloseable {
     }
 
     /**
-     * Routes stack events; requests are dispatched by method in {@link #onRequest}. Runs on the
+     * Routes stack events and decides nothing: a request with the Call-ID of a live call goes to that
+     * call, a new INVITE to the {@link CallRouter}, REGISTER and OPTIONS to {@link #onRequest}; responses
+     * and timeouts to the {@link ClientTransactionHandler} stored on their transaction. Runs on the
      * stack's worker threads, concurrently (REENTRANT_LISTENER), so it keeps no state of its own.
      */
     private final class Listener implements SipListener {
@@ -280,12 +355,22 @@ public final class SandboxSipServer implements AutoCloseable {
         @Override
         public void processRequest(RequestEvent event) {
             Request request = event.getRequest();
-            if (Request.ACK.equals(request.getMethod())) {
+            String method = request.getMethod();
+            CallIdHeader callId = (CallIdHeader) request.getHeader(CallIdHeader.NAME);
+            CallRouter calls = router;
+            SandboxCall call = callId == null || calls == null ? null : calls.callOf(callId.getCallId());
+            if (Request.ACK.equals(method)) {
                 // ACKs to our non-2xx answers are absorbed by the INVITE server transaction (§17.2.1);
-                // any other ACK has nothing to acknowledge here.
+                // an ACK for a 2xx belongs to its call; any other has nothing to acknowledge.
+                if (call != null) {
+                    call.onRequest(request, null);
+                }
                 return;
             }
+            // Created here, on the stack thread, before anything is queued: a retransmission arriving
+            // meanwhile then meets the transaction instead of passing for a new request.
             ServerTransaction tx = event.getServerTransaction();
+            String noTransaction = null;
             try {
                 if (tx == null) {
                     tx = provider.getNewServerTransaction(request);
@@ -293,13 +378,39 @@ public final class SandboxSipServer implements AutoCloseable {
             } catch (TransactionAlreadyExistsException e) {
                 return; // a retransmission raced the first copy; that transaction answers it
             } catch (SipException e) {
-                log.debug("sandbox: no server transaction for {} ({}); answering statelessly", request.getMethod(), e.getMessage());
+                noTransaction = e.getMessage();
+                log.debug("sandbox: no server transaction for {} ({}); answering statelessly", method, noTransaction);
+            }
+            if (call != null && tx != null) {
+                call.onRequest(request, tx);
+                return;
+            }
+            ToHeader to = (ToHeader) request.getHeader(ToHeader.NAME);
+            boolean inDialog = to != null && to.getTag() != null;
+            if (Request.INVITE.equals(method) && !inDialog) {
+                if (calls != null && tx != null) {
+                    calls.onInvite(request, tx);
+                } else {
+                    // The stack would not keep state for it: nothing a call could be built on.
+                    Response refused = safeResponse(Response.BAD_REQUEST, request);
+                    if (refused != null && noTransaction != null) {
+                        try {
+                            refused.setReasonPhrase("Bad Request (" + noTransaction.replaceAll("[\\r\\n]", " ") + ")");
+                        } catch (ParseException e) {
+                            // keep the standard phrase
+                        }
+                    }
+                    if (refused != null) {
+                        send(tx, refused);
+                    }
+                }
+                return;
             }
             Response response;
             try {
-                response = onRequest(request);
+                response = onRequest(request, inDialog);
             } catch (Exception | LinkageError e) {
-                log.warn("sandbox: failed to process {}: {}", request.getMethod(), e.toString());
+                log.warn("sandbox: failed to process {}: {}", method, e.toString());
                 response = safeResponse(Response.SERVER_INTERNAL_ERROR, request);
             }
             if (response != null) {
@@ -326,11 +437,20 @@ public final class SandboxSipServer implements AutoCloseable {
 
         @Override
         public void processResponse(ResponseEvent event) {
-            // The sandbox sends no requests yet.
+            ClientTransaction ct = event.getClientTransaction();
+            if (ct != null && ct.getApplicationData() instanceof ClientTransactionHandler handler) {
+                handler.onResponse(event);
+            }
+            // Otherwise a retransmitted 2xx: JAIN-SIP re-sends our ACK itself once one was sent
+            // (DialogFilter); before that, the call is still waiting for its caller's ACK to relay.
         }
 
         @Override
         public void processTimeout(TimeoutEvent event) {
+            if (!event.isServerTransaction() && event.getClientTransaction() != null
+                    && event.getClientTransaction().getApplicationData() instanceof ClientTransactionHandler handler) {
+                handler.onFailure("timeout");
+            }
         }
 
         @Override
@@ -348,31 +468,31 @@ public final class SandboxSipServer implements AutoCloseable {
     }
 
     /**
-     * One place where requests are dispatched by method; call routing between DNs (INVITE, BYE,
-     * CANCEL, ...) will be added here.
+     * Requests that belong to no call: REGISTER, OPTIONS, and whatever cannot be served. A request
+     * inside a dialog (To tag), or a CANCEL, that reached here names a dialog or transaction the sandbox
+     * does not have: 481 (RFC 3261 §12.2.2, §9.2).
      */
-    private Response onRequest(Request request) throws ParseException, InvalidArgumentException {
-        switch (request.getMethod()) {
-            case Request.REGISTER:
-                return registrar.register(request);
-            case Request.OPTIONS: {
-                // §11.2: answer as we would an INVITE-less capability query.
-                Response ok = messages.createResponse(Response.OK, request);
-                addAllow(ok);
-                return ok;
-            }
-            default: {
-                Response notImplemented = messages.createResponse(Response.NOT_IMPLEMENTED, request);
-                addAllow(notImplemented);
-                return notImplemented;
-            }
+    private Response onRequest(Request request, boolean inDialog) throws ParseException, InvalidArgumentException {
+        String method = request.getMethod();
+        if (Request.REGISTER.equals(method)) {
+            return registrar.register(request);
         }
+        if (inDialog || Request.CANCEL.equals(method)) {
+            return messages.createResponse(Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, request);
+        }
+        if (Request.OPTIONS.equals(method)) {
+            // §11.2: answer as we would an INVITE-less capability query.
+            Response ok = messages.createResponse(Response.OK, request);
+            addAllow(ok);
+            return ok;
+        }
+        Response notImplemented = messages.createResponse(Response.NOT_IMPLEMENTED, request);
+        addAllow(notImplemented);
+        return notImplemented;
     }
 
     private void addAllow(Response response) throws ParseException {
-        for (String method : ALLOWED_METHODS) {
-            response.addHeader(headers.createAllowHeader(method));
-        }
+        response.addHeader(headers.createAllowHeader(SandboxStack.ALLOW));
     }
 
     private Response safeResponse(int status, Request request) {

@@ -274,15 +274,28 @@ class SandboxSipServerTest {
         SipResponse r = client.exchange(client.request("OPTIONS", "probe", "o1", 1));
 
         assertEquals(200, r.status());
-        assertEquals(Set.of("REGISTER", "OPTIONS"), Set.copyOf(r.headers("Allow")));
+        assertEquals(Set.of("INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "NOTIFY", "UPDATE", "REGISTER"),
+                Set.copyOf(r.headers("Allow")));
     }
 
     @Test
-    void inviteIsAnswered501ForNow() throws Exception {
+    void inviteToAnUnregisteredDnIsNotFound() throws Exception {
         SipResponse r = client.exchange(client.request("INVITE", "1001", "i1", 1, "Contact: <" + contact("1001") + ">"));
 
-        assertEquals(501, r.status());
-        assertTrue(r.headers("Allow").contains("REGISTER"));
+        assertEquals(404, r.status());
+    }
+
+    @Test
+    void requestsOutsideAnyCallAreRefused() throws Exception {
+        SipResponse message = client.exchange(client.request("MESSAGE", "1001", "m1", 1));
+        assertEquals(501, message.status());
+        assertTrue(message.headers("Allow").contains("REGISTER"));
+        // A BYE, INFO or CANCEL naming no dialog the sandbox has: 481 (RFC 3261 §12.2.2, §9.2).
+        SipResponse bye = client.exchange(client.request("BYE", "1001", "b1", 1).replace(
+                "To: <sip:1001@127.0.0.1>", "To: <sip:1001@127.0.0.1>;tag=gone"));
+        assertEquals(481, bye.status());
+        SipResponse cancel = client.exchange(client.request("CANCEL", "1001", "c1", 1));
+        assertEquals(481, cancel.status());
     }
 
     @Test
