@@ -35,6 +35,14 @@ public record GatewayConfig(
             HostPort sandboxListen,
             boolean contactSipInstance) {
 
+        /** For tests and tools that build a config by hand: the defaults of the later keys. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, true);
+        }
+
         public boolean usesSandbox() {
             return servers.stream().anyMatch(SipServerAddress::sandbox);
         }

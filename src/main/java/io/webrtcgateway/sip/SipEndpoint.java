@@ -5,6 +5,7 @@ import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import gov.nist.javax.sip.SipStackImpl;
 import gov.nist.javax.sip.address.AddressFactoryImpl;
 import gov.nist.javax.sip.header.HeaderFactoryImpl;
@@ -65,6 +66,11 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private MessageFactory messageFactory;
     private String advertisedHost;
     private int advertisedPort;
+
+    /** For tests and tools: meters go to a registry nobody reads. */
+    public SipEndpoint(GatewayConfig.Sip config, String instanceId) {
+        this(config, instanceId, new SimpleMeterRegistry());
+    }
 
     public SipEndpoint(GatewayConfig.Sip config, String instanceId, MeterRegistry meters) {
         this.config = config;
