@@ -8,4 +8,5 @@ jar=target/webrtc-gateway-standalone.jar
 if [ ! -f "$jar" ] || [ -n "$(find src pom.xml -newer "$jar" -print -quit)" ]; then
   mvn -B -q package -DskipTests
 fi
-exec java "$@" -jar "$jar"
+# AutoBoxCacheMax: the JDK selector boxes ready file descriptors; a larger cache keeps the media path allocation-free.
+exec java -XX:AutoBoxCacheMax=65536 "$@" -jar "$jar"

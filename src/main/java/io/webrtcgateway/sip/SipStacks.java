@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  *     Without the pool size the stack starts a thread per datagram; without re-entrancy every event
  *     funnels through one EventScanner thread. Our listeners only route, so concurrency is safe.</li>
  * <li>AUTOMATIC_DIALOG_SUPPORT off: dialogs are the application's (REGISTER and OPTIONS have none).</li>
- * <li>NioMessageProcessorFactory: TCP connections served by a selector, not a thread each.</li>
+ * <li>TCP uses JAIN-SIP's default blocking handler (a thread per connection), not its NIO one: the NIO
+ *     handler can lose the first request sent on a connection it just opened (jain-sip issue #188; seen
+ *     here on INVITE and REGISTER over TCP). A gateway holds few TCP connections (one per SIP Server).</li>
  * <li>MAX_MESSAGE_SIZE: bounds what one TCP peer can make the parser buffer (default: unlimited).</li>
  * <li>STACK_LOGGER {@link Slf4jStackLogger}, and no TRACE_LEVEL/DEBUG_LOG/SERVER_LOG: warnings and
  *     errors through SLF4J, chatter at DEBUG, no log files. The logger is JVM-wide in JAIN-SIP, so every
@@ -45,7 +47,6 @@ public final class SipStacks {
         p.setProperty("gov.nist.javax.sip.STACK_LOGGER", Slf4jStackLogger.class.getName());
         p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "true");
         p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
-        p.setProperty("gov.nist.javax.sip.MESSAGE_PROCESSOR_FACTORY", "gov.nist.javax.sip.stack.NioMessageProcessorFactory");
         p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "65536");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
         p.setProperty("gov.nist.javax.sip.TLS_SECURITY_POLICY", "gov.nist.javax.sip.stack.DefaultTlsSecurityPolicy");

@@ -130,7 +130,7 @@ public final class SandboxSipServer implements AutoCloseable {
         String name = "sandbox-sip-" + UUID.randomUUID().toString().substring(0, 8);
         ScheduledExecutorService newTimers = Executors.newSingleThreadScheduledExecutor(daemon(name + "-timer"));
         ExecutorService newPool = Executors.newFixedThreadPool(CALL_THREADS, daemon(name + "-call"));
-        SipStackImpl newStack = new SipStackImpl(ownStackProperties(name));
+        SipStackImpl newStack = new SipStackImpl(stackProperties(name));
         try {
             int port = bind(newStack, host, newPool, newTimers);
             newStack.start();
@@ -262,19 +262,6 @@ public final class SandboxSipServer implements AutoCloseable {
     /** The shared stack settings (see {@link SipStacks}). */
     static Properties stackProperties(String stackName) {
         return SipStacks.properties(stackName);
-    }
-
-    /**
-     * The shared settings, but TCP served by JAIN-SIP's blocking processor (a thread per connection)
-     * instead of NIO: the NIO one loses the first request on a connection it opens itself
-     * (NIOHandler.openOutgoingConnection opens a second socket and closes the first; RestComm/jain-sip
-     * #188), and the sandbox opens connections toward TCP contacts for every call. A demo server has
-     * few connections, so threads are affordable here.
-     */
-    private static Properties ownStackProperties(String stackName) {
-        Properties p = SipStacks.properties(stackName);
-        p.remove("gov.nist.javax.sip.MESSAGE_PROCESSOR_FACTORY");
-        return p;
     }
 
     private int bind(SipStackImpl target, InetAddress host, Executor pool, ScheduledExecutorService timerService) throws Exception {
