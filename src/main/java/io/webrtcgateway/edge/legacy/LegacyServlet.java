@@ -34,10 +34,12 @@ public final class LegacyServlet extends HttpServlet {
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
+    private final transient LegacyMailbox.PollMeters pollMeters;
 
     public LegacyServlet(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;
+        this.pollMeters = LegacyMailbox.PollMeters.register(app.metrics().registry());
     }
 
     @Override
@@ -96,7 +98,7 @@ public final class LegacyServlet extends HttpServlet {
             Dn.validate(id);
         }
         Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"));
-        LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers());
+        LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers(), pollMeters);
         if (app.calls() != null) {
             mailbox.serveCalls(new LegacyCallBridge(s, app.calls(), mailbox, json));
         }
