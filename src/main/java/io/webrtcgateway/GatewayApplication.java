@@ -7,6 +7,7 @@ import io.webrtcgateway.cluster.Readiness;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.media.MediaEngine;
+import io.webrtcgateway.metrics.GatewayMetrics;
 import io.webrtcgateway.session.SessionService;
 import io.webrtcgateway.sip.CallSignaling;
 import io.webrtcgateway.sip.RegistrationClient;
@@ -46,6 +47,7 @@ public final class GatewayApplication {
     private RegistrationClient registrations;
     private SessionService sessions;
     private Readiness readiness;
+    private GatewayMetrics metrics;
     private CallService calls;
     private MediaEngine media;
 
@@ -56,6 +58,7 @@ public final class GatewayApplication {
 
     public void start() throws Exception {
         LOG.info("starting WebRTC Gateway instance {}", config.instanceId());
+        metrics = new GatewayMetrics(config.instanceId());
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, named("gw-timer"));
         t.setRemoveOnCancelPolicy(true); // refresh timers are cancelled often; don't let them pile up
         timers = t;
@@ -75,24 +78,33 @@ public final class GatewayApplication {
                 resolved.add(s);
             }
         }
-        sip = new SipEndpoint(config.sip(), config.instanceId());
+        sip = new SipEndpoint(config.sip(), config.instanceId(), metrics.registry());
         sip.start(resolved.get(0));
-        servers = new SipServerPool(sip, config.sip(), resolved, timers);
-        registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers);
+        servers = new SipServerPool(sip, config.sip(), resolved, timers, metrics.registry());
+        registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers, metrics.registry());
         sip.onRequest("OPTIONS", event -> sip.reply(event, 200));
         servers.start();
-        sessions = new SessionService(config, registrations, timers, admission);
+        sessions = new SessionService(config, registrations, timers, admission, metrics.registry());
         sessions.start();
         media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
         calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers), registrations, sessions,
                 media, workers, timers);
-        readiness = new Readiness(config, admission, servers, sessions);
+        readiness = new Readiness(config, admission, servers, sessions, metrics.registry());
         LOG.info("instance {} started", config.instanceId());
     }
 
     /**
-     * Graceful shutdown: refuse new sessions, tell browsers to reconnect elsewhere, un-REGISTER every DN
-     * (waiting up to gateway.cluster.shutdown-timeout for SIP Server), then release everything.
+     * Graceful shutdown, in this order (docs/deployment.md):
+     * <ol>
+     *   <li>drain: refuse new sessions; /health/ready and /health/lb answer 503, so load balancers stop
+     *       sending anything here; end the calls in progress (BYE/CANCEL toward SIP Server);</li>
+     *   <li>un-REGISTER every DN, waiting up to gateway.cluster.shutdown-timeout for SIP Server, so it stops
+     *       routing calls here;</li>
+     *   <li>only then tell browsers to reconnect: their new REGISTER through another instance comes after
+     *       our un-REGISTER, so even a registrar that keeps one contact per DN and ignores which Contact an
+     *       un-REGISTER names cannot drop the new binding;</li>
+     *   <li>release the SIP stack, timers and threads.</li>
+     * </ol>
      */
     public void stop() {
         LOG.info("stopping instance {}", config.instanceId());
@@ -101,11 +113,13 @@ public final class GatewayApplication {
             calls.terminateAll();
         }
         if (sessions != null) {
-            sessions.announceShutdown();
             sessions.close();
         }
         if (registrations != null) {
             registrations.unregisterAll(config.cluster().shutdownTimeout());
+        }
+        if (sessions != null) {
+            sessions.announceShutdown();
         }
         if (servers != null) {
             servers.close();
@@ -121,6 +135,9 @@ public final class GatewayApplication {
         }
         shutdown(timers);
         shutdown(workers);
+        if (metrics != null) {
+            metrics.close();
+        }
         LOG.info("instance {} stopped", config.instanceId());
     }
 
@@ -193,6 +210,10 @@ public final class GatewayApplication {
 
     public Readiness readiness() {
         return readiness;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
     }
 
     public ScheduledExecutorService timers() {

@@ -1,6 +1,7 @@
 package io.webrtcgateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.webrtcgateway.admin.AdminApiServlet;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.ConfigLoader;
 import io.webrtcgateway.config.GatewayConfig;
@@ -9,6 +10,7 @@ import io.webrtcgateway.edge.http.OriginFilter;
 import io.webrtcgateway.edge.legacy.LegacyServlet;
 import io.webrtcgateway.edge.rest.RestApplication;
 import io.webrtcgateway.edge.ws.GatewayWebSocket;
+import io.webrtcgateway.metrics.MetricsServlet;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
@@ -58,7 +60,13 @@ public final class GatewayContextListener implements ServletContextListener {
         origin.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
 
         ServletRegistration.Dynamic health = ctx.addServlet("health", new HealthServlet(app, json));
-        health.addMapping("/health/live", "/health/ready");
+        health.addMapping("/health/live", "/health/ready", "/health/lb");
+
+        ServletRegistration.Dynamic metrics = ctx.addServlet("metrics", new MetricsServlet(app.metrics()));
+        metrics.addMapping("/metrics");
+
+        ServletRegistration.Dynamic admin = ctx.addServlet("admin-api", new AdminApiServlet(app, json));
+        admin.addMapping("/admin/api/*");
 
         ServletRegistration.Dynamic legacy = ctx.addServlet("legacy", new LegacyServlet(app, json));
         legacy.setAsyncSupported(true);

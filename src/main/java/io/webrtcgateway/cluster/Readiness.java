@@ -1,5 +1,7 @@
 package io.webrtcgateway.cluster;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.session.SessionService;
 import io.webrtcgateway.sip.SipServerPool;
@@ -13,11 +15,18 @@ public final class Readiness {
     private final SipServerPool servers;
     private final SessionService sessions;
 
-    public Readiness(GatewayConfig config, Admission admission, SipServerPool servers, SessionService sessions) {
+    public Readiness(GatewayConfig config, Admission admission, SipServerPool servers, SessionService sessions,
+                     MeterRegistry meters) {
         this.config = config;
         this.admission = admission;
         this.servers = servers;
         this.sessions = sessions;
+        Gauge.builder("gateway.ready", this, r -> r.notReadyReasons().isEmpty() ? 1 : 0)
+                .description("1 while /health/ready answers 200 (takes new sessions), else 0")
+                .register(meters);
+        Gauge.builder("gateway.draining", admission, a -> a.isDraining() ? 1 : 0)
+                .description("1 while an operator has drained this instance (POST /admin/api/drain), else 0")
+                .register(meters);
     }
 
     /** Empty when ready; else one short reason each ("draining", "sip-unreachable", ...). */

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
+import io.webrtcgateway.admin.PasswordHash;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -169,7 +170,8 @@ public final class ConfigLoader {
                 duration(c, "gateway.sip.request-timeout", Duration.ofMillis(200), Duration.ofSeconds(32)),
                 nonEmpty(c, "gateway.sip.user-agent"),
                 parse("gateway.sip.sandbox.listen", c.getString("gateway.sip.sandbox.listen"),
-                        t -> HostPort.parse(t, 5080)));
+                        t -> HostPort.parse(t, 5080)),
+                get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -226,6 +228,20 @@ public final class ConfigLoader {
         var cluster = new GatewayConfig.Cluster(cookie,
                 duration(c, "gateway.cluster.shutdown-timeout", Duration.ZERO, Duration.ofMinutes(10)));
 
+        String adminUser = get("gateway.admin.username", () -> c.getString("gateway.admin.username")).trim();
+        String adminHash = get("gateway.admin.password-hash", () -> c.getString("gateway.admin.password-hash")).trim();
+        if (adminUser.isEmpty() != adminHash.isEmpty()) {
+            throw invalid(adminUser.isEmpty() ? "gateway.admin.username" : "gateway.admin.password-hash",
+                    "set both gateway.admin.username and gateway.admin.password-hash, or neither (admin API off)");
+        }
+        if (!adminUser.isEmpty() && (adminUser.contains(":") || adminUser.length() > 128)) {
+            throw invalid("gateway.admin.username", "must not contain ':' (HTTP Basic) and at most 128 characters");
+        }
+        if (!adminHash.isEmpty()) {
+            parse("gateway.admin.password-hash", adminHash, PasswordHash::parse);
+        }
+        var admin = new GatewayConfig.Admin(adminUser, adminHash);
+
         String prefix = get("gateway.calls.attached-data.header-prefix",
                 () -> c.getString("gateway.calls.attached-data.header-prefix")).trim();
         if (!prefix.matches("[A-Za-z0-9\\-]{0,40}")) {
@@ -245,7 +261,7 @@ public final class ConfigLoader {
                 duration(c, "gateway.calls.no-answer-timeout", Duration.ofSeconds(1), Duration.ofMinutes(30)),
                 prefix, java.util.Map.copyOf(headers),
                 get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")));
-        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls);
+        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin);
     }
 
     private static String defaultInstanceId() {

@@ -17,7 +17,8 @@ public record GatewayConfig(
         Limits limits,
         Cors cors,
         Cluster cluster,
-        Calls calls) {
+        Calls calls,
+        Admin admin) {
 
     public record Http(String host, int port) {}
 
@@ -31,7 +32,16 @@ public record GatewayConfig(
             int keepaliveFailures,
             Duration requestTimeout,
             String userAgent,
-            HostPort sandboxListen) {
+            HostPort sandboxListen,
+            boolean contactSipInstance) {
+
+        /** For tests and tools that build a config by hand: the defaults of the later keys. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, true);
+        }
 
         public boolean usesSandbox() {
             return servers.stream().anyMatch(SipServerAddress::sandbox);
@@ -62,4 +72,12 @@ public record GatewayConfig(
      */
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
                         java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
+
+    /** Credentials of the admin API; {@code passwordHash} is the string form of admin.PasswordHash. */
+    public record Admin(String username, String passwordHash) {
+        /** The admin API exists only when both are set. */
+        public boolean enabled() {
+            return !username.isEmpty() && !passwordHash.isEmpty();
+        }
+    }
 }

@@ -5,8 +5,7 @@ import java.io.InputStream;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,9 +68,13 @@ public final class Bootstrap {
         }
         try {
             Files.move(staging, cache, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException | java.nio.file.DirectoryNotEmptyException e) {
-            // Another instance unpacked the same jar first; use its copy.
+        } catch (FileSystemException e) {
+            // Another instance started at the same time unpacked the same jar first (rename(2) then fails
+            // with ENOTEMPTY, which Java reports as a plain FileSystemException): use its copy.
             deleteTree(staging);
+            if (!Files.isRegularFile(cache.resolve("webrtc-gateway.war"))) {
+                throw e;
+            }
         }
         return cache;
     }

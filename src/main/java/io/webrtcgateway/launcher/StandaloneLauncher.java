@@ -1,8 +1,15 @@
 package io.webrtcgateway.launcher;
 
+import io.webrtcgateway.admin.PasswordHash;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.ConfigLoader;
 import io.webrtcgateway.config.GatewayConfig;
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Server;
@@ -19,6 +26,10 @@ public final class StandaloneLauncher {
     private StandaloneLauncher() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("hash-password")) {
+            hashPassword();
+            return;
+        }
         GatewayConfig config;
         try {
             config = ConfigLoader.load();
@@ -62,5 +73,34 @@ public final class StandaloneLauncher {
         System.out.println("WebRTC Gateway " + config.instanceId() + " listening on http://"
                 + config.http().host() + ":" + http.getLocalPort() + "/ (demo: /demo/, health: /health/ready)");
         server.join();
+    }
+
+    /**
+     * {@code java -jar webrtc-gateway-standalone.jar hash-password}: reads a password (from the terminal
+     * without echo, else one line of standard input) and prints the value for gateway.admin.password-hash.
+     */
+    private static void hashPassword() throws IOException {
+        char[] password;
+        Console console = System.console();
+        if (console != null) {
+            password = console.readPassword("admin password: ");
+            char[] again = console.readPassword("again: ");
+            if (password == null || again == null || !Arrays.equals(password, again)) {
+                System.err.println("webrtc-gateway: the passwords differ");
+                System.exit(2);
+                return;
+            }
+        } else {
+            String line = new BufferedReader(new InputStreamReader(System.in,
+                    StandardCharsets.UTF_8)).readLine();
+            password = line == null ? new char[0] : line.toCharArray();
+        }
+        if (password.length == 0) {
+            System.err.println("webrtc-gateway: empty password");
+            System.exit(2);
+            return;
+        }
+        System.out.println(PasswordHash.create(password,
+                PasswordHash.DEFAULT_ITERATIONS));
     }
 }

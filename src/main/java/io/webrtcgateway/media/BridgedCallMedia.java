@@ -41,7 +41,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,7 @@ import org.slf4j.LoggerFactory;
  */
 final class BridgedCallMedia implements CallMedia {
     private static final Logger LOG = LoggerFactory.getLogger(BridgedCallMedia.class);
+    private static final Set<String> DIRECTIONS = Set.of("sendrecv", "sendonly", "recvonly", "inactive");
 
     private final MediaEngine engine;
     private final String callId;
@@ -196,7 +199,7 @@ final class BridgedCallMedia implements CallMedia {
     @Override
     public String sipReoffer(boolean hold) {
         sipOrigin = sipOrigin.nextVersion();
-        // RFC 3264 §8.4: hold is a re-offer with sendonly (or inactive) on the held streams.
+        // RFC 3264 §8.4: hold is a re-offer with sendonly on the held streams; resume offers sendrecv again.
         sipLocal = withDirection(withOrigin(sipLocal, sipOrigin), hold ? Direction.SENDONLY : Direction.SENDRECV);
         return SdpWriter.write(sipLocal);
     }
@@ -541,45 +544,28 @@ final class BridgedCallMedia implements CallMedia {
     }
 
     /**
-     * The same SDP with {@code direction} on every section in use (in place of the one it had, else
-     * added) and none at session level, where it would be the default for the sections (RFC 8866 §6.7).
+     * The same SDP with {@code direction} on every active media section (replacing any direction attribute
+     * there or at session level, which would otherwise apply to sections without one, RFC 8866 §6.7).
      */
     static SessionDescription withDirection(SessionDescription sdp, Direction direction) {
         List<MediaDescription> media = new ArrayList<>();
         for (MediaDescription m : sdp.media()) {
-            media.add(m.isActive() ? new MediaDescription(m.media(), m.port(), m.portCount(), m.protocol(), m.formats(),
-                    m.connection(), m.otherLines(), replaceDirection(m.attributes(), direction)) : m);
+            if (!m.isActive()) {
+                media.add(m);
+                continue;
+            }
+            List<Attribute> attributes = new ArrayList<>(withoutDirection(m.attributes()));
+            attributes.add(Attribute.flag(direction.attributeName()));
+            media.add(new MediaDescription(m.media(), m.port(), m.portCount(), m.protocol(), m.formats(),
+                    m.connection(), m.otherLines(), attributes));
         }
-        return new SessionDescription(sdp.origin(), sdp.sessionName(), sdp.connection(), sdp.timing(), sdp.otherLines(),
-                replaceDirection(sdp.attributes(), null), media);
+        return new SessionDescription(sdp.origin(), sdp.sessionName(), sdp.connection(), sdp.timing(),
+                sdp.otherLines(), withoutDirection(sdp.attributes()), media);
     }
 
-    private static List<Attribute> replaceDirection(List<Attribute> attributes, Direction direction) {
-        List<Attribute> out = new ArrayList<>();
-        boolean placed = direction == null;
-        for (Attribute a : attributes) {
-            if (a.value() == null && isDirection(a.name())) {
-                if (!placed) {
-                    out.add(Attribute.flag(direction.attributeName()));
-                    placed = true;
-                }
-            } else {
-                out.add(a);
-            }
-        }
-        if (!placed) {
-            out.add(Attribute.flag(direction.attributeName()));
-        }
-        return out;
-    }
-
-    private static boolean isDirection(String attribute) {
-        for (Direction d : Direction.values()) {
-            if (d.attributeName().equalsIgnoreCase(attribute)) {
-                return true;
-            }
-        }
-        return false;
+    private static List<Attribute> withoutDirection(List<Attribute> attributes) {
+        return attributes.stream().filter(a -> !DIRECTIONS.contains(a.name().toLowerCase(Locale.ROOT)))
+                .toList();
     }
 
     /** The same SDP under a new o= line (its version bumped for a re-offer, RFC 3264 §8). */

@@ -1,5 +1,8 @@
 package io.webrtcgateway.session;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.error.ErrorCode;
@@ -10,6 +13,7 @@ import io.webrtcgateway.sip.RegistrationListener;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,15 +39,33 @@ public final class SessionService implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Admission admission;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final MeterRegistry meters;
+    /** A browser that showed no sign of life for this long has left (see {@link #browserPresent}). */
+    private final long presenceWindowNanos;
     private final java.util.List<java.util.function.Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ScheduledFuture<?> sweeper;
 
     public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
-                          Admission admission) {
+                          Admission admission, MeterRegistry meters) {
         this.config = config;
         this.registrations = registrations;
         this.timers = timers;
         this.admission = admission;
+        this.meters = meters;
+        // REST clients send a keepalive every keepalive-interval, legacy clients poll again at least every
+        // poll-timeout; 10 s of slack for a slow network.
+        this.presenceWindowNanos = Math.max(config.session().keepaliveInterval().toNanos(),
+                config.legacy().pollTimeout().toNanos()) + TimeUnit.SECONDS.toNanos(10);
+        for (Session.Kind kind : Session.Kind.values()) {
+            Gauge.builder("gateway.sessions", this, service -> service.count(kind))
+                    .description("signed-in sessions, by the edge that created them")
+                    .tag("kind", kindName(kind))
+                    .register(meters);
+        }
+    }
+
+    private static String kindName(Session.Kind kind) {
+        return kind.name().toLowerCase(Locale.ROOT);
     }
 
     /** Told after a session ended (its calls hang up). */
@@ -69,6 +91,8 @@ public final class SessionService implements AutoCloseable {
         }
         Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256));
         sessions.put(s.id(), s);
+        Counter.builder("gateway.sessions.started").description("sessions created, by edge")
+                .tag("kind", kindName(kind)).register(meters).increment();
         LOG.info("session {} created ({}, from {})", s.id(), kind, remoteAddress);
         return s;
     }
@@ -118,6 +142,32 @@ public final class SessionService implements AutoCloseable {
         return sessions.size();
     }
 
+    public int count(Session.Kind kind) {
+        int n = 0;
+        for (Session s : sessions.values()) {
+            if (s.kind() == kind) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Whether the session's browser is still talking to this instance: a WebSocket session while its socket
+     * is attached; a REST or legacy session while its keepalives or polls keep coming. A browser that left
+     * may be signing in on another instance; its registration then waits instead of refreshing
+     * (docs/sip.md, hand-over).
+     */
+    boolean browserPresent(Session s) {
+        if (s.isEnded()) {
+            return false;
+        }
+        if (s.kind() == Session.Kind.WEBSOCKET) {
+            return s.sink() != null;
+        }
+        return s.idleNanos(System.nanoTime()) < presenceWindowNanos;
+    }
+
     /** Registers {@code dn} for the session; completes after SIP Server's 200 OK. */
     public CompletableFuture<Registration> register(Session s, String dn, String password) {
         Dn.validate(dn);
@@ -136,17 +186,25 @@ public final class SessionService implements AutoCloseable {
             }
             s.setRegistrationBusy(true);
         }
-        RegistrationListener listener = (r, reason, sipStatus, sipReason) -> {
-            boolean wasOurs;
-            synchronized (s) {
-                wasOurs = s.registration() == r;
+        RegistrationListener listener = new RegistrationListener() {
+            @Override
+            public void onRegistrationLost(Registration r, String reason, Integer sipStatus, String sipReason) {
+                boolean wasOurs;
+                synchronized (s) {
+                    wasOurs = s.registration() == r;
+                    if (wasOurs) {
+                        s.setRegistration(null);
+                    }
+                }
                 if (wasOurs) {
-                    s.setRegistration(null);
+                    LOG.info("session {}: DN {} lost its registration ({})", s.id(), r.dn(), reason);
+                    s.deliver(new SessionEvent.Unregistered(r.dn(), reason, sipStatus, sipReason));
                 }
             }
-            if (wasOurs) {
-                LOG.info("session {}: DN {} lost its registration ({})", s.id(), r.dn(), reason);
-                s.deliver(new SessionEvent.Unregistered(r.dn(), reason, sipStatus, sipReason));
+
+            @Override
+            public boolean ownerPresent() {
+                return browserPresent(s);
             }
         };
         CompletableFuture<Registration> result;
@@ -203,6 +261,8 @@ public final class SessionService implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         sessions.remove(s.id(), s);
+        Counter.builder("gateway.sessions.ended").description("sessions ended, by reason")
+                .tag("reason", reason).register(meters).increment();
         Registration r;
         synchronized (s) {
             r = s.registration();

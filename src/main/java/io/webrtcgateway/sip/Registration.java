@@ -40,6 +40,9 @@ public final class Registration {
 
     private enum Purpose { INITIAL, TAKEOVER, REFRESH, MOVE, UNREGISTER }
 
+    /** How often a refresh that waits for its absent owner checks again. */
+    private static final long OWNER_RECHECK_MS = 1000;
+
     private final RegistrationClient client;
     private final String dn;
     private final String callId;
@@ -208,6 +211,7 @@ public final class Registration {
             this.result = result;
             this.expires = expires;
             this.credentials = credentials;
+            client.countAttempt(purposeName(purpose));
         }
 
         @Override
@@ -241,8 +245,13 @@ public final class Registration {
             attempt.transaction = client.sip().send(request, target.transport(), attempt);
             ClientTransaction ct = attempt.transaction;
             attempt.timeout = client.timers().schedule(
-                    () -> executor.execute(() -> handleNoAnswer(attempt, ct, "no answer within "
-                            + client.config().requestTimeout().toMillis() + " ms")),
+                    () -> executor.execute(() -> {
+                        if (attempt == pending && ct == attempt.transaction) {
+                            client.sip().countNoAnswer(Request.REGISTER); // we give up before JAIN-SIP does
+                        }
+                        handleNoAnswer(attempt, ct, "no answer within "
+                                + client.config().requestTimeout().toMillis() + " ms");
+                    }),
                     client.config().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.debug("{}: REGISTER to {} not sent: {}", dn, target, e.toString());
@@ -338,6 +347,7 @@ public final class Registration {
             }
         } else {
             if (attempt.purpose == Purpose.UNREGISTER) {
+                client.countFailure(purposeName(attempt.purpose), ErrorCode.SIP_REJECTED, status);
                 end();
                 attempt.result.complete(this);
             } else {
@@ -373,10 +383,12 @@ public final class Registration {
             return;
         }
         if (attempt.purpose == Purpose.UNREGISTER) {
+            client.countFailure(purposeName(attempt.purpose), ErrorCode.SIP_TIMEOUT, 408);
             end();
             attempt.result.complete(this);
         } else if ((attempt.purpose == Purpose.REFRESH || attempt.purpose == Purpose.MOVE)
                 && System.currentTimeMillis() + 2000 < expiresAtMillis) {
+            client.countFailure(purposeName(attempt.purpose), ErrorCode.SIP_TIMEOUT, 408);
             // The binding is still valid: keep trying until it runs out.
             long retryMs = Math.min(5000, (expiresAtMillis - System.currentTimeMillis()) / 2);
             refreshTask = client.timers().schedule(() -> executor.execute(this::refresh), retryMs, TimeUnit.MILLISECONDS);
@@ -390,6 +402,7 @@ public final class Registration {
 
     private void finishFailed(Attempt attempt, GatewayException error, String lostReason) {
         pending = null;
+        client.countFailure(purposeName(attempt.purpose), error.code(), error.sipStatus());
         switch (attempt.purpose) {
             case INITIAL -> {
                 end();
@@ -415,7 +428,30 @@ public final class Registration {
             afterPending = this::refresh;
             return;
         }
+        if (!ownerPresent()) {
+            // The browser has left (socket closed, polls stopped). It may be registering this DN through
+            // another instance right now; a refresh from here would take the binding back from it (a
+            // registrar that keeps one contact per DN, or one matching +sip.instance, replaces bindings).
+            // Wait until the browser comes back here, or its session expires and un-registers.
+            refreshTask = client.timers().schedule(() -> executor.execute(this::refresh), OWNER_RECHECK_MS,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
         send(new Attempt(Purpose.REFRESH, new CompletableFuture<>(), requestedExpires, password));
+    }
+
+    private boolean ownerPresent() {
+        RegistrationListener l = listener;
+        try {
+            return l == null || l.ownerPresent();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: owner presence check failed: {}", dn, e.toString());
+            return true;
+        }
+    }
+
+    private static String purposeName(Purpose p) {
+        return p.name().toLowerCase(Locale.ROOT);
     }
 
     private void scheduleRefresh() {

@@ -2,11 +2,18 @@ package io.webrtcgateway.sip;
 
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.error.ErrorCode;
+import gov.nist.javax.sip.header.ParametersHeader;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -15,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sip.address.SipURI;
 import javax.sip.header.CSeqHeader;
 import javax.sip.header.CallIdHeader;
+import javax.sip.header.ContactHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.MaxForwardsHeader;
 import javax.sip.header.ToHeader;
@@ -38,15 +46,24 @@ public final class RegistrationClient {
     private final ExecutorService workers;
     private final SipAddressing addressing;
     private final Map<String, Registration> byDn = new ConcurrentHashMap<>();
+    private final MeterRegistry meters;
 
     public RegistrationClient(SipEndpoint sip, SipServerPool servers, GatewayConfig.Sip config,
-                              ScheduledExecutorService timers, ExecutorService workers) {
+                              ScheduledExecutorService timers, ExecutorService workers, MeterRegistry meters) {
         this.sip = sip;
         this.servers = servers;
         this.config = config;
         this.timers = timers;
         this.workers = workers;
         this.addressing = new SipAddressing(sip, config);
+        this.meters = meters;
+        for (Registration.State state : List.of(Registration.State.REGISTERING, Registration.State.REGISTERED,
+                Registration.State.UNREGISTERING)) {
+            Gauge.builder("gateway.registrations", this, c -> c.count(state))
+                    .description("DN registrations held by this instance, by state")
+                    .tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(meters);
+        }
         servers.onActiveChanged(active -> {
             if (active != null) {
                 byDn.values().forEach(r -> r.moveTo(active));
@@ -86,6 +103,44 @@ public final class RegistrationClient {
         return byDn.size();
     }
 
+    public int count(Registration.State state) {
+        int n = 0;
+        for (Registration r : byDn.values()) {
+            if (r.state() == state) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    void countAttempt(String purpose) {
+        Counter.builder("gateway.registration.attempts")
+                .description("REGISTER attempts (a digest retry is part of its attempt) by purpose")
+                .tag("purpose", purpose)
+                .register(meters)
+                .increment();
+    }
+
+    void countFailure(String purpose, ErrorCode cause, Integer sipStatus) {
+        Counter.builder("gateway.registration.failures")
+                .description("REGISTER attempts that failed, by purpose, cause (error code) and SIP status")
+                .tag("purpose", purpose)
+                .tag("cause", cause.name())
+                .tag("sip_status", sipStatus == null ? "none" : String.valueOf(sipStatus))
+                .register(meters)
+                .increment();
+    }
+
+    /**
+     * The RFC 5626 §4.1 instance id of {@code aor}'s "phone": a name-based UUID of the AoR, so it is the same
+     * on every gateway instance. A registrar that matches bindings by instance id (RFC 5627 §5.1, Kamailio's
+     * usrloc) then replaces the binding another instance made for this DN instead of adding a second one
+     * (docs/sip.md, hand-over).
+     */
+    static String instanceUrn(String aor) {
+        return "urn:uuid:" + UUID.nameUUIDFromBytes(("webrtc-gateway:" + aor).getBytes(StandardCharsets.UTF_8));
+    }
+
     /** Un-registers every DN (graceful shutdown), waiting at most {@code timeout} for SIP Server. */
     public void unregisterAll(Duration timeout) {
         List<CompletableFuture<Void>> all = new ArrayList<>();
@@ -118,7 +173,14 @@ public final class RegistrationClient {
         Request request = sip.messages().createRequest(addressing.requestUri(null, target), Request.REGISTER, callId,
                 cs, from, to, List.of(via), mf);
         addressing.routeTo(request, target);
-        request.addHeader(addressing.contact(r.dn(), target.transport()));
+        ContactHeader contact = addressing.contact(r.dn(), target.transport());
+        if (expires > 0 && config.contactSipInstance()) {
+            // Not on the un-REGISTER: there it would match (and remove) the binding another instance made for
+            // this DN since; without it, only our own Contact URI is removed (RFC 3261 §10.3 step 6).
+            ((ParametersHeader) contact).setQuotedParameter("+sip.instance",
+                    "<" + instanceUrn(r.dn() + "@" + addressing.domain(target)) + ">");
+        }
+        request.addHeader(contact);
         request.addHeader(sip.headers().createExpiresHeader(expires));
         request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
         request.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));

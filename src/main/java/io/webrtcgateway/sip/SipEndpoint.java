@@ -3,6 +3,9 @@ package io.webrtcgateway.sip;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import gov.nist.javax.sip.SipStackImpl;
 import gov.nist.javax.sip.address.AddressFactoryImpl;
 import gov.nist.javax.sip.header.HeaderFactoryImpl;
@@ -27,6 +30,7 @@ import javax.sip.SipListener;
 import javax.sip.SipProvider;
 import javax.sip.TimeoutEvent;
 import javax.sip.TransactionTerminatedEvent;
+import javax.sip.header.CSeqHeader;
 import javax.sip.address.AddressFactory;
 import javax.sip.header.HeaderFactory;
 import javax.sip.message.MessageFactory;
@@ -51,6 +55,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private final GatewayConfig.Sip config;
     private final String instanceId;
     private final Map<String, Consumer<RequestEvent>> requestHandlers = new ConcurrentHashMap<>();
+    private final MeterRegistry meters;
     /** Call-ID -> the leg owning that dialog (also before the dialog exists: CANCEL, early requests). */
     private final Map<String, SipRequestHandler> owners = new ConcurrentHashMap<>();
     private SipStackImpl stack;
@@ -62,9 +67,15 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private String advertisedHost;
     private int advertisedPort;
 
+    /** For tests and tools: meters go to a registry nobody reads. */
     public SipEndpoint(GatewayConfig.Sip config, String instanceId) {
+        this(config, instanceId, new SimpleMeterRegistry());
+    }
+
+    public SipEndpoint(GatewayConfig.Sip config, String instanceId, MeterRegistry meters) {
         this.config = config;
         this.instanceId = instanceId;
+        this.meters = meters;
     }
 
     /** Creates the stack and binds; {@code primary} is used to detect the advertised address. */
@@ -230,6 +241,9 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
             } else {
                 ((SipProvider) event.getSource()).sendResponse(response);
             }
+            if (status >= 200) {
+                countTransaction("in", event.getRequest().getMethod(), String.valueOf(status));
+            }
         } catch (Exception e) {
             LOG.debug("cannot answer {}: {}", event.getRequest().getMethod(), e.toString());
         }
@@ -238,6 +252,11 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     @Override
     public void processResponse(ResponseEvent event) {
         ClientTransaction ct = event.getClientTransaction();
+        Response response = event.getResponse();
+        if (ct != null && response.getStatusCode() >= 200
+                && response.getHeader(CSeqHeader.NAME) instanceof CSeqHeader cseq) {
+            countTransaction("out", cseq.getMethod(), String.valueOf(response.getStatusCode()));
+        }
         if (ct != null && ct.getApplicationData() instanceof ClientTransactionHandler h) {
             h.onResponse(event);
         } else {
@@ -254,10 +273,40 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
 
     @Override
     public void processTimeout(TimeoutEvent event) {
-        if (!event.isServerTransaction() && event.getClientTransaction() != null
-                && event.getClientTransaction().getApplicationData() instanceof ClientTransactionHandler h) {
-            h.onFailure("timeout");
+        if (!event.isServerTransaction() && event.getClientTransaction() != null) {
+            countNoAnswer(event.getClientTransaction().getRequest().getMethod());
+            if (event.getClientTransaction().getApplicationData() instanceof ClientTransactionHandler h) {
+                h.onFailure("timeout");
+            }
         }
+    }
+
+    /**
+     * A client transaction that ended without a final response: JAIN-SIP's own timeout, or the caller gave
+     * up first (gateway.sip.request-timeout) and terminated it.
+     */
+    public void countNoAnswer(String method) {
+        countTransaction("out", method, "timeout");
+    }
+
+    /** {@code gateway_sip_transactions_total{direction, method, status}} (docs/metrics.md). */
+    private void countTransaction(String direction, String method, String status) {
+        Counter.builder("gateway.sip.transactions")
+                .description("SIP transactions by direction (out: sent by the gateway), method and final status")
+                .tag("direction", direction)
+                .tag("method", knownMethod(method))
+                .tag("status", status)
+                .register(meters)
+                .increment();
+    }
+
+    /** Methods are bounded to the known ones, so a peer cannot blow up the label set. */
+    private static String knownMethod(String method) {
+        return switch (method) {
+            case "REGISTER", "OPTIONS", "INVITE", "ACK", "CANCEL", "BYE", "INFO", "NOTIFY", "UPDATE", "PRACK",
+                 "SUBSCRIBE", "REFER", "MESSAGE", "PUBLISH" -> method;
+            default -> "other";
+        };
     }
 
     @Override

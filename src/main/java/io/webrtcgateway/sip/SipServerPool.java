@@ -2,6 +2,8 @@ package io.webrtcgateway.sip;
 
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,12 +68,21 @@ public final class SipServerPool implements AutoCloseable {
     private ScheduledFuture<?> probeTask;
 
     public SipServerPool(SipEndpoint sip, GatewayConfig.Sip config, List<SipServerAddress> resolved,
-                         ScheduledExecutorService timers) {
+                         ScheduledExecutorService timers, MeterRegistry meters) {
         this.sip = sip;
         this.config = config;
         this.timers = timers;
         for (SipServerAddress a : resolved) {
-            servers.add(new Server(a));
+            Server server = new Server(a);
+            servers.add(server);
+            Gauge.builder("gateway.sip.server.reachable", this, pool -> pool.isReachable(server) ? 1 : 0)
+                    .description("1 while the SIP Server answers OPTIONS keepalives, else 0")
+                    .tag("server", a.toString())
+                    .register(meters);
+            Gauge.builder("gateway.sip.server.active", this, pool -> pool.isActive(server) ? 1 : 0)
+                    .description("1 for the SIP Server new requests go to, else 0")
+                    .tag("server", a.toString())
+                    .register(meters);
         }
         // Until the first probes answer, assume the primary works: a request sent to it fails fast anyway.
         Server primary = servers.get(0);
@@ -95,6 +106,14 @@ public final class SipServerPool implements AutoCloseable {
     /** True once a probe answered from the active server (used by readiness). */
     public synchronized boolean activeConfirmed() {
         return active != null && active.lastAnswerMillis > 0;
+    }
+
+    private synchronized boolean isReachable(Server s) {
+        return s.reachable;
+    }
+
+    private synchronized boolean isActive(Server s) {
+        return s == active;
     }
 
     public boolean probedOnce() {
@@ -154,7 +173,9 @@ public final class SipServerPool implements AutoCloseable {
             ProbeHandler handler = new ProbeHandler(server);
             ClientTransaction ct = sip.send(options, a.transport(), handler);
             handler.timeout = timers.schedule(() -> {
-                handler.fail("no answer within " + config.requestTimeout().toMillis() + " ms");
+                if (handler.fail("no answer within " + config.requestTimeout().toMillis() + " ms")) {
+                    sip.countNoAnswer(Request.OPTIONS);
+                }
                 try {
                     ct.terminate();
                 } catch (Exception ignored) {
@@ -203,10 +224,11 @@ public final class SipServerPool implements AutoCloseable {
             fail(why);
         }
 
-        void fail(String why) {
+        /** True if this ended the probe (false: it had already ended). */
+        boolean fail(String why) {
             synchronized (SipServerPool.this) {
                 if (done) {
-                    return;
+                    return false;
                 }
                 done = true;
                 server.probing = false;
@@ -216,6 +238,7 @@ public final class SipServerPool implements AutoCloseable {
             }
             LOG.debug("OPTIONS to {}: {}", server.address, why);
             missed(server, false);
+            return true;
         }
     }
 

@@ -68,6 +68,11 @@ class ConfigLoaderTest {
         "gateway.instance-id = \"bad id!\"                  | gateway.instance-id",
         "gateway.cluster.affinity-cookie = \"a b\"          | gateway.cluster.affinity-cookie",
         "gateway.limits.max-message-bytes = 10              | gateway.limits.max-message-bytes",
+        "gateway.admin.username = ops                       | gateway.admin.password-hash",
+        "gateway.admin.password-hash = \"pbkdf2-sha256:600000:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" | gateway.admin.username",
+        "gateway.admin { username = ops, password-hash = secret } | gateway.admin.password-hash",
+        "gateway.admin { username = ops, password-hash = \"pbkdf2-sha256:10:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" } | gateway.admin.password-hash",
+        "gateway.admin { username = \"a:b\", password-hash = \"pbkdf2-sha256:600000:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" } | gateway.admin.username",
     })
     void invalidValuesNameTheKey(String hocon, String key) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(hocon));

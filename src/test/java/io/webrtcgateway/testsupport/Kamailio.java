@@ -20,10 +20,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * Kamailio 5.6 as a real registrar on 127.0.0.1 (UDP and TCP on one port): registrar + usrloc in memory
- * (db_mode 0), OPTIONS answered 200, anything else 405; optionally digest authentication with one
- * password for every user. Its bindings are read back through kamcmd ({@code ul.dump}) over a ctl socket
- * in a private directory.
+ * Kamailio 5.6 as a real registrar and proxy on 127.0.0.1 (UDP and TCP on one port): registrar + usrloc in
+ * memory (db_mode 0), optionally digest authentication of REGISTERs with one password for every user;
+ * OPTIONS to the server itself answered 200; any other request for a registered user relayed to its
+ * contact ({@code lookup("location")} + {@code t_relay()}, dialogs record-routed, so BYE and re-INVITEs pass
+ * through it too), 404 for an unknown user. Its bindings are read back through kamcmd ({@code ul.dump})
+ * over a ctl socket in a private directory.
  *
  * <pre>
  * try (Kamailio registrar = Kamailio.builder().start()) {
@@ -225,6 +227,10 @@ public final class Kamailio extends PeerProcess {
                 loadmodule "registrar.so"
                 loadmodule "ctl.so"
                 loadmodule "auth.so"
+                loadmodule "tm.so"
+                loadmodule "rr.so"
+                loadmodule "maxfwd.so"
+                loadmodule "siputils.so"
 
                 modparam("usrloc", "db_mode", 0)
                 modparam("registrar", "min_expires", %3$d)
@@ -233,13 +239,49 @@ public final class Kamailio extends PeerProcess {
 
                 request_route {
                     xlog("L_INFO", "$rm $ru from $si:$sp ($proto) Call-ID $ci\\n");
-                    if (is_method("OPTIONS")) {
+                    if (!mf_process_maxfwd_header("10")) {
+                        sl_send_reply("483", "Too Many Hops");
+                        exit;
+                    }
+                    if (is_method("OPTIONS") && $rU == $null) {
                         sl_send_reply("200", "OK");
                         exit;
                     }
                     if (is_method("REGISTER")) {
                 %5$s    }
-                    sl_send_reply("405", "Method Not Allowed");
+                    # Requests within a dialog follow its route set (RFC 3261 §16.12, loose routing).
+                    if (has_totag()) {
+                        if (loose_route()) {
+                            if (!t_relay()) {
+                                sl_reply_error();
+                            }
+                        } else if (is_method("ACK")) {
+                            if (t_check_trans()) {
+                                t_relay();
+                            }
+                        } else {
+                            sl_send_reply("404", "Not Here");
+                        }
+                        exit;
+                    }
+                    if (is_method("CANCEL")) {
+                        if (t_check_trans()) {
+                            t_relay();
+                        }
+                        exit;
+                    }
+                    t_check_trans();
+                    # A new dialog or a stand-alone request: to the registered contact of its user.
+                    if (is_method("INVITE|SUBSCRIBE")) {
+                        record_route();
+                    }
+                    if (!lookup("location")) {
+                        sl_send_reply("404", "Not Found");
+                        exit;
+                    }
+                    if (!t_relay()) {
+                        sl_reply_error();
+                    }
                 }
                 """.formatted(port, ctlSocket, minExpires, maxExpires, register);
     }

@@ -29,6 +29,7 @@ public final class WsTestClient implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private volatile int closeCode = -1;
     private volatile String closeReason;
+    private final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
 
     private WsTestClient(WebSocket.Builder builder, URI uri) {
         this.ws = builder.buildAsync(uri, new WebSocket.Listener() {
@@ -60,6 +61,7 @@ public final class WsTestClient implements AutoCloseable {
             public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
                 closeCode = statusCode;
                 closeReason = reason;
+                closed.complete(statusCode);
                 return null;
             }
 
@@ -67,12 +69,22 @@ public final class WsTestClient implements AutoCloseable {
             public void onError(WebSocket w, Throwable error) {
                 closeCode = 1006;
                 closeReason = error.toString();
+                closed.complete(1006);
             }
         }).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
     public static WsTestClient connect(String wsUrl) {
         return new WsTestClient(HttpClient.newHttpClient().newWebSocketBuilder(), URI.create(wsUrl));
+    }
+
+    /**
+     * Connects with {@code client}'s settings: give each simulated browser its own client with a
+     * {@link java.net.CookieManager}, and the handshake carries and keeps its cookies (the affinity cookie)
+     * like a browser's.
+     */
+    public static WsTestClient connect(String wsUrl, HttpClient client) {
+        return new WsTestClient(client.newWebSocketBuilder(), URI.create(wsUrl));
     }
 
     public static WsTestClient connect(String wsUrl, String origin) {
@@ -185,6 +197,11 @@ public final class WsTestClient implements AutoCloseable {
     /** The close code once the server closed the socket, else -1. */
     public int closeCode() {
         return closeCode;
+    }
+
+    /** Completes with the close code when the connection ends (1006: broken without a close frame). */
+    public java.util.concurrent.CompletableFuture<Integer> closed() {
+        return closed;
     }
 
     public String closeReason() {

@@ -12,9 +12,18 @@ import java.util.List;
 /**
  * {@code GET /health/live}: the process serves HTTP. {@code GET /health/ready}: 200 only when this instance
  * can take new sessions (SIP Server reachable, not draining or stopping, under limits), else 503 with the
- * reasons. Load balancers poll these (deploy/haproxy).
+ * reasons (SPEC §7).
+ *
+ * <p>{@code GET /health/lb} is the same check for load balancers, with one more answer: 404 when the only
+ * reasons are draining and/or the session limit — "send me no new sessions, but keep routing my existing
+ * ones to me". HAProxy's {@code http-check disable-on-404} does exactly that (deploy/haproxy): with 503
+ * it would mark the instance down and send the drained sessions' next requests (legacy polls, REST,
+ * WebSocket reconnects) elsewhere.
  */
 public final class HealthServlet extends HttpServlet {
+    /** Not-ready reasons under which existing sessions carry on (drain, capacity). */
+    private static final java.util.Set<String> KEEP_EXISTING = java.util.Set.of("draining", "session-limit");
+
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
 
@@ -32,7 +41,7 @@ public final class HealthServlet extends HttpServlet {
         if (path.endsWith("/live")) {
             body.put("status", "UP");
             status = 200;
-        } else if (path.endsWith("/ready")) {
+        } else if (path.endsWith("/ready") || path.endsWith("/lb")) {
             List<String> reasons = app.readiness().notReadyReasons();
             body.put("status", reasons.isEmpty() ? "READY" : "NOT_READY");
             body.putPOJO("reasons", reasons);
@@ -40,6 +49,9 @@ public final class HealthServlet extends HttpServlet {
             body.put("registrations", app.registrations().count());
             body.putPOJO("sipServers", app.servers().states());
             status = reasons.isEmpty() ? 200 : 503;
+            if (path.endsWith("/lb") && !reasons.isEmpty() && KEEP_EXISTING.containsAll(reasons)) {
+                status = 404;
+            }
         } else {
             resp.sendError(404);
             return;

@@ -15,6 +15,9 @@ import java.net.URI;
  * {@code Access-Control-Allow-Credentials: true}; preflights are answered here. A WebSocket upgrade from a
  * foreign origin that is not allowed is refused with 403 (browsers don't apply CORS to WebSockets, so the
  * server must). Same-origin requests and non-browser clients (no Origin) pass untouched.
+ *
+ * <p>The admin paths ({@code /admin/...}) never get a CORS grant, whatever the config says: a page of an
+ * allowed app origin must not be able to drive the admin API with the operator's credentials.
  */
 public final class OriginFilter extends HttpFilter {
     private final transient GatewayConfig.Cors cors;
@@ -31,7 +34,9 @@ public final class OriginFilter extends HttpFilter {
             chain.doFilter(req, resp);
             return;
         }
-        boolean allowed = cors.allows(origin);
+        // Decoded, as the container maps it: "/%61dmin/..." must not slip past.
+        String path = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
+        boolean allowed = cors.allows(origin) && !isAdminPath(path);
         if (allowed) {
             resp.setHeader("Access-Control-Allow-Origin", origin);
             resp.setHeader("Access-Control-Allow-Credentials", "true");
@@ -59,7 +64,11 @@ public final class OriginFilter extends HttpFilter {
         chain.doFilter(req, resp);
     }
 
-    static boolean isSameOrigin(String origin, HttpServletRequest req) {
+    static boolean isAdminPath(String path) {
+        return path.equals("/admin") || path.startsWith("/admin/");
+    }
+
+    public static boolean isSameOrigin(String origin, HttpServletRequest req) {
         try {
             URI o = URI.create(origin);
             String host = req.getHeader("Host");

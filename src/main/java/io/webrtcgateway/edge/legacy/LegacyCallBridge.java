@@ -45,8 +45,21 @@ final class LegacyCallBridge {
         this.json = json;
     }
 
-    /** A message the browser posted to {@code peer}. */
+    /**
+     * A message the browser posted to {@code peer}. A refusal (no call with that peer, wrong state, bad SDP)
+     * is thrown for the POST's answer and also posted to the long poll: grtc.js never reads what a POST
+     * answers, so the app hears of it only there (its onGatewayError).
+     */
     void onMessage(String peer, LegacyMessage message) {
+        try {
+            dispatch(peer, message);
+        } catch (GatewayException e) {
+            mailbox.post(peer, LegacyServlet.errorBody(e));
+            throw e;
+        }
+    }
+
+    private void dispatch(String peer, LegacyMessage message) {
         String callId = byPeer.get(peer);
         if (message instanceof LegacyMessage.Rsmp rsmp) {
             onRsmp(peer, callId, rsmp);

@@ -1,5 +1,8 @@
 package io.webrtcgateway.edge.legacy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.session.SessionEventSink;
 import jakarta.servlet.AsyncContext;
@@ -10,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +27,27 @@ final class LegacyMailbox implements SessionEventSink {
 
     record Message(String peer, String body) {}
 
+    /** {@code gateway_legacy_polls_total{outcome}}: how long polls ended (docs/metrics.md). */
+    record PollMeters(Counter message, Counter empty, Counter closed, AtomicInteger open) {
+        static PollMeters register(MeterRegistry registry) {
+            AtomicInteger open = new AtomicInteger();
+            Gauge.builder("gateway.legacy.polls.open", open, AtomicInteger::get)
+                    .description("legacy GET /wait long polls being held").register(registry);
+            return new PollMeters(counter(registry, "message"), counter(registry, "empty"), counter(registry, "closed"),
+                    open);
+        }
+
+        private static Counter counter(MeterRegistry registry, String outcome) {
+            return Counter.builder("gateway.legacy.polls")
+                    .description("legacy GET /wait long polls answered: with a message, empty (poll timeout or "
+                            + "a newer poll), or closed (session ended, instance stopping)")
+                    .tag("outcome", outcome).register(registry);
+        }
+    }
+
     private final int maxQueued;
     private final ScheduledExecutorService timers;
+    private final PollMeters meters;
     /** Guarded by this. */
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
     /** Guarded by this. */
@@ -37,9 +60,10 @@ final class LegacyMailbox implements SessionEventSink {
     /** Set once at sign-in when calls are served; then only read. */
     private volatile LegacyCallBridge calls;
 
-    LegacyMailbox(int maxQueued, ScheduledExecutorService timers) {
+    LegacyMailbox(int maxQueued, ScheduledExecutorService timers, PollMeters meters) {
         this.maxQueued = maxQueued;
         this.timers = timers;
+        this.meters = meters;
     }
 
     void serveCalls(LegacyCallBridge bridge) {
@@ -71,6 +95,7 @@ final class LegacyMailbox implements SessionEventSink {
 
     /** A new long poll: answered now if a message waits, else held up to {@code timeoutMs}. */
     void poll(AsyncContext ctx, long timeoutMs) {
+        meters.open().incrementAndGet(); // every poll ends in answer() or abandon()
         AsyncContext replaced;
         Message ready;
         int closed;
@@ -95,10 +120,15 @@ final class LegacyMailbox implements SessionEventSink {
 
     /** The client went away mid-poll: forget it. */
     void abandon(AsyncContext ctx) {
+        boolean wasWaiting;
         synchronized (this) {
-            if (waiting == ctx) {
+            wasWaiting = waiting == ctx;
+            if (wasWaiting) {
                 takeWaiting();
             }
+        }
+        if (wasWaiting) {
+            meters.open().decrementAndGet();
         }
     }
 
@@ -156,7 +186,9 @@ final class LegacyMailbox implements SessionEventSink {
         }
     }
 
-    private static void answer(AsyncContext ctx, int status, String peer, String body) {
+    private void answer(AsyncContext ctx, int status, String peer, String body) {
+        (status != 200 ? meters.closed() : body.isEmpty() ? meters.empty() : meters.message()).increment();
+        meters.open().decrementAndGet();
         try {
             HttpServletResponse resp = (HttpServletResponse) ctx.getResponse();
             resp.setStatus(status);

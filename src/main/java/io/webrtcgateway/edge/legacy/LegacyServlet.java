@@ -30,13 +30,16 @@ import org.slf4j.LoggerFactory;
 public final class LegacyServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(LegacyServlet.class);
     private static final Pattern ANONYMOUS = Pattern.compile("anon[0-9a-fA-F]{32}");
+    private static final Pattern PEER = Pattern.compile("[\\x21-\\x7e]{1,128}");
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
+    private final transient LegacyMailbox.PollMeters pollMeters;
 
     public LegacyServlet(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;
+        this.pollMeters = LegacyMailbox.PollMeters.register(app.metrics().registry());
     }
 
     @Override
@@ -95,7 +98,7 @@ public final class LegacyServlet extends HttpServlet {
             Dn.validate(id);
         }
         Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"));
-        LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers());
+        LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers(), pollMeters);
         if (app.calls() != null) {
             mailbox.serveCalls(new LegacyCallBridge(s, app.calls(), mailbox, json));
         }
@@ -154,16 +157,24 @@ public final class LegacyServlet extends HttpServlet {
     }
 
     private void message(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        // Read the body before any getParameter(): grtc.js posts with jQuery's default Content-Type
+        // (application/x-www-form-urlencoded), and a parameter lookup would parse the body as a form and
+        // leave nothing to read (Servlet 6.0 §3.1.1).
+        String body = readBody(req);
         Session s = app.sessions().find(req.getParameter("from"));
         s.touch();
         String peer = req.getParameter("to");
         if (peer == null || peer.isBlank()) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "/message needs ?from=<session>&to=<peer>");
         }
+        if (!PEER.matcher(peer).matches()) {
+            // The peer comes back in the Pragma header of every message about the call.
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'to' must be 1-128 printable characters without spaces");
+        }
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
         }
-        LegacyMessage msg = LegacyMessage.parse(readBody(req), json);
+        LegacyMessage msg = LegacyMessage.parse(body, json);
         LOG.debug("legacy message from {} to {}: {}", s.id(), peer, msg.getClass().getSimpleName());
         if (mailbox.calls() == null) {
             // A build without the call core: the browser hears so through its long poll, as grtc.js

@@ -1,6 +1,9 @@
 package io.webrtcgateway.edge.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.GatewayApplication;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
@@ -13,6 +16,7 @@ import jakarta.websocket.server.ServerEndpointConfig;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,20 +32,35 @@ public final class GatewayWebSocket extends Endpoint {
 
     private final GatewayApplication app;
     private final ObjectMapper json;
+    private final Meters meters;
     private WsConnection connection;
 
-    GatewayWebSocket(GatewayApplication app, ObjectMapper json) {
+    /** Open sockets and sockets opened, shared by every endpoint instance. */
+    private record Meters(AtomicInteger open, Counter opened) {
+        static Meters register(MeterRegistry registry) {
+            AtomicInteger open = new AtomicInteger();
+            Gauge.builder("gateway.websocket.connections", open, AtomicInteger::get)
+                    .description("open WebSocket connections on /ws").register(registry);
+            Counter opened = Counter.builder("gateway.websocket.connections.opened")
+                    .description("WebSocket connections accepted on /ws").register(registry);
+            return new Meters(open, opened);
+        }
+    }
+
+    GatewayWebSocket(GatewayApplication app, ObjectMapper json, Meters meters) {
         this.app = app;
         this.json = json;
+        this.meters = meters;
     }
 
     /** The endpoint config to add to the container's ServerContainer. */
     public static ServerEndpointConfig config(GatewayApplication app, ObjectMapper json) {
+        Meters meters = Meters.register(app.metrics().registry());
         return ServerEndpointConfig.Builder.create(GatewayWebSocket.class, PATH)
                 .configurator(new ServerEndpointConfig.Configurator() {
                     @Override
                     public <T> T getEndpointInstance(Class<T> endpointClass) {
-                        return endpointClass.cast(new GatewayWebSocket(app, json));
+                        return endpointClass.cast(new GatewayWebSocket(app, json, meters));
                     }
 
                     @Override
@@ -75,6 +94,8 @@ public final class GatewayWebSocket extends Endpoint {
 
     @Override
     public void onOpen(Session ws, EndpointConfig config) {
+        meters.open().incrementAndGet();
+        meters.opened().increment();
         ws.setMaxTextMessageBufferSize(app.config().limits().maxMessageBytes());
         ws.setMaxBinaryMessageBufferSize(1024);
         ws.setMaxIdleTimeout(app.config().session().idleTimeout().toMillis() + 10_000);
@@ -90,6 +111,7 @@ public final class GatewayWebSocket extends Endpoint {
 
     @Override
     public void onClose(Session ws, CloseReason reason) {
+        meters.open().decrementAndGet();
         if (connection != null) {
             connection.onClosed(reason);
         }

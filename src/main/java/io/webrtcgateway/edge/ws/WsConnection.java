@@ -234,6 +234,12 @@ final class WsConnection implements SessionEventSink {
         String resume = optionalText(msg, "session");
         Session s;
         boolean resumed;
+        if (resume != null && app.admission().isStopping()) {
+            // This instance has un-registered its DNs and is going away: resuming here would only delay the
+            // browser's move to a live instance (docs/protocol.md).
+            throw new GatewayException(ErrorCode.NOT_READY,
+                    "instance " + app.config().instanceId() + " is stopping; connect again");
+        }
         if (resume != null) {
             try {
                 s = app.sessions().find(resume);

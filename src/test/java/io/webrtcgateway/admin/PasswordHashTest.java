@@ -1,0 +1,61 @@
+package io.webrtcgateway.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.webrtcgateway.config.GatewayConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+
+class PasswordHashTest {
+    @Test
+    void roundTripsThroughItsStringForm() {
+        PasswordHash h = PasswordHash.create("s3cret".toCharArray(), 10_000);
+        PasswordHash parsed = PasswordHash.parse(h.toString());
+        assertTrue(parsed.matches("s3cret".toCharArray()));
+        assertFalse(parsed.matches("s3cret ".toCharArray()));
+        assertFalse(parsed.matches(new char[0]));
+        assertTrue(h.toString().startsWith("pbkdf2-sha256:10000:"));
+    }
+
+    @Test
+    void matchesAHashMadeByTheDocumentedPythonOneLiner() {
+        // python3 -c "import hashlib,base64; print(base64.b64encode(hashlib.pbkdf2_hmac('sha256', b's3cret', b'0123456789abcdef', 10000)).decode())"
+        String salt = Base64.getEncoder().encodeToString("0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+        PasswordHash h = PasswordHash.parse("pbkdf2-sha256:10000:" + salt + ":"
+                + "b4XXfGC7O1WoMand41NFNbqO+8Fl/JQFTwz/EK0qsqY=");
+        assertTrue(h.matches("s3cret".toCharArray()));
+    }
+
+    @Test
+    void malformedHashesAreRefusedWithoutEchoingThem() {
+        for (String bad : new String[] {"secret", "pbkdf2-sha256:600000:abc", "md5:1:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==",
+                "pbkdf2-sha256:x:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==", "pbkdf2-sha256:600000:%%%:AAAAAAAAAAAAAAAAAAAAAA=="}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PasswordHash.parse(bad));
+            assertFalse(e.getMessage().contains(bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void basicAuthenticationChecksUserAndPassword() {
+        String hash = PasswordHash.create("s3cret".toCharArray(), 10_000).toString();
+        AdminAuthenticator auth = new AdminAuthenticator(new GatewayConfig.Admin("ops", hash));
+        assertTrue(auth.enabled());
+        assertTrue(auth.authenticates(basic("ops:s3cret")));
+        assertTrue(auth.authenticates(basic("ops:s3cret")), "remembered");
+        assertFalse(auth.authenticates(basic("ops:wrong")));
+        assertFalse(auth.authenticates(basic("root:s3cret")));
+        assertFalse(auth.authenticates(basic("ops")));
+        assertFalse(auth.authenticates("Basic %%%"));
+        assertFalse(auth.authenticates("Bearer x"));
+        assertFalse(auth.authenticates(null));
+        assertEquals(false, new AdminAuthenticator(new GatewayConfig.Admin("", "")).enabled());
+    }
+
+    private static String basic(String userColonPassword) {
+        return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,95 @@
+package io.webrtcgateway.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * What a process holds, read from Linux's /proc, for leak checks: its thread count and the UDP ports of
+ * its sockets (a call's RTP and ICE ports). Sockets are matched by inode: the process's fd links
+ * ("socket:[inode]") against the socket tables of its network namespace ({@code /proc/<pid>/net/udp},
+ * {@code udp6}).
+ */
+public final class ProcessResources {
+
+    private ProcessResources() {}
+
+    /** "Threads:" of /proc/&lt;pid&gt;/status. */
+    public static int threads(long pid) {
+        for (String line : read(Path.of("/proc", String.valueOf(pid), "status"))) {
+            if (line.startsWith("Threads:")) {
+                return Integer.parseInt(line.substring("Threads:".length()).trim());
+            }
+        }
+        throw new IllegalStateException("no Threads: line for pid " + pid);
+    }
+
+    /** The local ports of the UDP sockets the process has open, sorted (a port bound twice, v4 and v6, once). */
+    public static Set<Integer> udpPorts(long pid) {
+        Set<String> inodes = socketInodes(pid);
+        Set<Integer> ports = new TreeSet<>();
+        for (String table : List.of("udp", "udp6")) {
+            List<String> lines = read(Path.of("/proc", String.valueOf(pid), "net", table));
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && inodes.contains(f[9])) {
+                    String local = f[1];
+                    ports.add(Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16));
+                }
+            }
+        }
+        return ports;
+    }
+
+    /** How many UDP sockets the process has open (each v4/v6 socket counted once). */
+    public static int udpSocketCount(long pid) {
+        Set<String> inodes = socketInodes(pid);
+        int count = 0;
+        for (String table : List.of("udp", "udp6")) {
+            List<String> lines = read(Path.of("/proc", String.valueOf(pid), "net", table));
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && inodes.contains(f[9])) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    private static Set<String> socketInodes(long pid) {
+        Set<String> inodes = new HashSet<>();
+        Path fds = Path.of("/proc", String.valueOf(pid), "fd");
+        try (Stream<Path> links = Files.list(fds)) {
+            for (Path link : (Iterable<Path>) links::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(link).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(target.substring("socket:[".length(), target.length() - 1));
+                    }
+                } catch (NoSuchFileException closedMeanwhile) {
+                    // the fd was closed while we listed
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + fds, e);
+        }
+        return inodes;
+    }
+
+    private static List<String> read(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+}
