@@ -159,7 +159,10 @@ class MediaRelayTest {
         assertEquals(SIP_SSRC, RtcpPacket.blockSource(atSip, RtcpPacket.RR_BLOCKS));
         assertEquals(atSip.length, RtcpPacket.next(atSip, RtcpPacket.next(atSip, 0)), "transport-cc removed");
 
-        MediaRelay.Stats stats = relay.stats();
+        // The loop thread counts a packet after handing it on: poll instead of reading the counters at once.
+        MediaRelay.Stats stats = io.webrtcgateway.testsupport.Poll.until(java.time.Duration.ofSeconds(5),
+                "relay counters to catch up", relay::stats, st -> st.sipToBrowser().rtcpPackets() >= 1
+                        && st.sipToBrowser().packets() >= 10 && st.browserToSip().rtcpPackets() >= 1);
         assertEquals(10, stats.sipToBrowser().packets());
         assertEquals(10, stats.browserToSip().packets());
         assertEquals(1, stats.sipToBrowser().rtcpPackets());
