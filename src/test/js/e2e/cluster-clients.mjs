@@ -16,18 +16,9 @@
 //   {"client":<index>,"failed":{"code":..,"message":..},"t":..}     connect() or register() failed
 //   {"harness":"fatal","message":"..","t":..}
 // stdin: "quit" (or end of input, SIGTERM) closes Chromium and exits.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { runHarness } from "./harness.mjs";
 
 const EVENTS = ["registered", "unregistered", "disconnected", "reconnecting", "reconnected", "error"];
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-const started = Date.now();
-const emit = (o) => process.stdout.write(JSON.stringify({ ...o, t: Date.now() - started }) + "\n");
 
 function parseArgs(argv) {
   const dns = [];
@@ -51,9 +42,15 @@ function parseArgs(argv) {
 function startClients({ moduleUrl, url, dns, reconnect, events }) {
   const plain = (v) => JSON.parse(JSON.stringify(v ?? null, (k, x) =>
     x instanceof Error ? { name: x.name, code: x.code, message: x.message } : x));
-  // One after the other: the first answer sets the affinity cookie, which pins the next ones.
-  return import(moduleUrl).then(async ({ Client }) => {
+  // One after the other: the first answer sets the affinity cookie, which pins the next ones. They
+  // start once the module is loaded and go on after "ready"; no commands besides quit.
+  return import(moduleUrl).then(({ Client }) => {
+    window.harnessRun = async (command) => ({ ok: false, error: { code: "HARNESS", message: `unknown command ${command}` } });
     window.clients = [];
+    startInOrder(Client);
+  });
+
+  async function startInOrder(Client) {
     for (const [index, dn] of dns.entries()) {
       const client = new Client({ url, reconnect });
       window.clients.push(client);
@@ -68,64 +65,17 @@ function startClients({ moduleUrl, url, dns, reconnect, events }) {
         window.harnessReport(JSON.stringify({ client: index, failed: plain(e) }));
       }
     }
-  });
-}
-
-async function main() {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ harness: "fatal", message: e.message });
-    process.exit(2);
-  }
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (npm install): ${e.message}` });
-    process.exit(1);
-  }
-  const userDataDir = await mkdtemp(join(tmpdir(), "gw-chromium-"));
-  let context = null;
-  let quitting = false;
-  const quit = async (code, message) => {
-    if (quitting) return;
-    quitting = true;
-    try {
-      await context?.close();
-    } catch (e) {
-      process.stderr.write(`closing chromium: ${e.message}\n`);
-    }
-    await rm(userDataDir, { recursive: true, force: true });
-    if (code !== 0) emit({ harness: "fatal", message });
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => quit(0));
-  process.on("SIGINT", () => quit(0));
-  createInterface({ input: process.stdin })
-    .on("line", (line) => line.trim() === "quit" && quit(0))
-    .on("close", () => quit(0));
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
-    page.on("crash", () => quit(1, "the page crashed"));
-    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
-    const health = await page.goto(`${args.url}/health/live`);
-    if (!health?.ok()) throw new Error(`${args.url}/health/live answered ${health?.status()}`);
-    emit({ harness: "ready" });
-    await page.evaluate(startClients, {
-      moduleUrl: `${args.url}/js/webrtc-gateway.js`, url: args.url, dns: args.dns, reconnect: args.reconnect, events: EVENTS,
-    });
-  } catch (e) {
-    await quit(1, e.message);
   }
 }
 
-main();
+runHarness({
+  name: "cluster-clients",
+  parseArgs,
+  loopbackOnly: () => false,
+  pageUrl: (args) => `${args.url}/health/live`,
+  install: startClients,
+  installArg: (args) => ({
+    moduleUrl: `${args.url}/js/webrtc-gateway.js`, url: args.url, dns: args.dns, reconnect: args.reconnect, events: EVENTS,
+  }),
+  ready: () => ({}),
+});

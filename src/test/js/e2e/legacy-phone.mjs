@@ -55,26 +55,7 @@
 //   {"event":"iceconnectionstatechange","state":".."}   also connectionstatechange, signalingstatechange
 //   {"harness":"exit"} | {"harness":"fatal","message":".."}
 // stats answers {"stats": {iceState, connectionState, dtlsState, inbound, outbound}} like webrtc-peer.mjs.
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
-import http from "node:http";
-import { networkInterfaces, tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-  "--autoplay-policy=no-user-gesture-required",
-];
-const started = Date.now();
-
-function emit(object) {
-  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
-}
+import { jsonCommand, runHarness } from "./harness.mjs";
 
 function parseArgs(argv) {
   const options = { gateway: null, port: 0, pollingTimeout: 30000, iceTimeout: 1000 };
@@ -94,35 +75,6 @@ function parseArgs(argv) {
     throw new Error("--gateway http://127.0.0.1:<port> is required (loopback only)");
   }
   return options;
-}
-
-function hasOtherInterface() {
-  return Object.values(networkInterfaces()).flat().some((a) => !a.internal && !/^fe80:/i.test(a.address));
-}
-
-/** The loopback-only.so shim of webrtc-peer.mjs, compiled (once per content) into the same cache. */
-async function loopbackShim() {
-  const source = fileURLToPath(new URL("./loopback-only.c", import.meta.url));
-  const hash = createHash("sha256").update(await readFile(source)).digest("hex").slice(0, 12);
-  const dir = process.env.WEBRTC_PEER_BUILD_DIR ?? fileURLToPath(new URL("../../../../target/webrtc-peer/", import.meta.url));
-  const library = join(dir, `loopback-only-${hash}.so`);
-  try {
-    await access(library);
-    return library;
-  } catch {
-    // not built yet
-  }
-  await mkdir(dir, { recursive: true });
-  const partial = `${library}.${process.pid}.tmp`;
-  const compiler = process.env.CC ?? "cc";
-  await new Promise((resolve, reject) =>
-    execFile(compiler, ["-shared", "-fPIC", "-O2", "-Wall", "-o", partial, source, "-ldl"], (error, stdout, stderr) => {
-      if (stderr) process.stderr.write(stderr);
-      if (error) reject(new Error(`compiling ${source} with ${compiler} failed: ${error.message}`));
-      else resolve();
-    }));
-  await rename(partial, library);
-  return library;
 }
 
 // Runs in the page: the grtc.js-style client. Everything it reports must survive JSON.
@@ -557,115 +509,14 @@ function installLegacyClient(options) {
   };
 }
 
-function parseCommand(line) {
-  const trimmed = line.trim();
-  const space = trimmed.search(/\s/);
-  const command = space < 0 ? trimmed : trimmed.slice(0, space);
-  const rest = space < 0 ? "" : trimmed.slice(space + 1).trim();
-  return [command, rest === "" ? null : JSON.parse(rest)];
-}
-
-async function main() {
-  let options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ harness: "fatal", message: e.message });
-    process.exit(2);
-  }
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
-    process.exit(1);
-  }
-
-  const userDataDir = await mkdtemp(join(tmpdir(), "gw-legacy-phone-"));
-  const server = http.createServer((request, response) => {
-    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    response.end("<!doctype html><meta charset=utf-8><title>legacy-phone</title>");
-  });
-  let context = null;
-  let quitting = false;
-  const quit = async (code, message) => {
-    if (quitting) return;
-    quitting = true;
-    try {
-      await context?.close();
-    } catch (e) {
-      process.stderr.write(`closing chromium: ${e.message}\n`);
-    }
-    server.close();
-    try {
-      await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    } catch (e) {
-      process.stderr.write(`removing ${userDataDir}: ${e.message}\n`);
-    }
-    emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => quit(0));
-  process.on("SIGINT", () => quit(0));
-
-  try {
-    const args = [...CHROMIUM_FLAGS];
-    const env = { ...process.env, LD_PRELOAD: [await loopbackShim(), process.env.LD_PRELOAD].filter(Boolean).join(":") };
-    if (!hasOtherInterface()) args.push("--allow-loopback-in-peer-connection");
-    await new Promise((resolve, reject) => server.listen(options.port, "127.0.0.1", resolve).once("error", reject));
-    const origin = `http://127.0.0.1:${server.address().port}`;
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args,
-      env,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
-    page.on("crash", () => quit(1, "the page crashed"));
-    context.on("close", () => quit(1, "chromium closed"));
-    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
-    await page.goto(`${origin}/`);
-    await page.evaluate(installLegacyClient, options);
-    emit({ harness: "ready", origin, chromium: context.browser()?.version() ?? null });
-
-    let queue = Promise.resolve();
-    let seq = 0;
-    const drainThenQuit = () =>
-      Promise.race([queue, new Promise((resolve) => setTimeout(resolve, 15000))]).finally(() => quit(0));
-    const lines = createInterface({ input: process.stdin });
-    lines.on("line", (line) => {
-      if (!line.trim()) return;
-      const number = ++seq;
-      let command;
-      let arg;
-      try {
-        [command, arg] = parseCommand(line);
-      } catch (e) {
-        const name = line.trim().split(/\s/)[0];
-        queue = queue.then(() => emit({ command: name, seq: number, ok: false, error: { name: "SyntaxError", message: `argument is not JSON: ${e.message}` } }));
-        return;
-      }
-      if (command === "quit") {
-        drainThenQuit();
-        return;
-      }
-      queue = queue.then(async () => {
-        let outcome;
-        try {
-          outcome = await page.evaluate(([c, a]) => window.harnessRun(c, a), [command, arg]);
-        } catch (e) {
-          if (quitting) return;
-          outcome = { ok: false, error: { name: "HarnessError", message: e.message } };
-        }
-        emit({ command, seq: number, ...outcome });
-      });
-    });
-    lines.on("close", drainThenQuit);
-  } catch (e) {
-    await quit(1, e.message);
-  }
-}
-
-main();
+runHarness({
+  name: "legacy-phone",
+  parseArgs,
+  // The page's own origin (cross-origin to the gateway, as grtc.js apps are).
+  servePort: (options) => options.port,
+  install: installLegacyClient,
+  ready: (options, origin, chromium) => ({ origin, chromium }),
+  parseCommand: jsonCommand,
+  sequential: true,
+  drainTimeout: () => 15000,
+});

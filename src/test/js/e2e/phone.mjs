@@ -34,20 +34,10 @@
 //   {"wire":"in","type":"event","name":"connected","call":"..","at":..}   (pings are left out)
 //   {"harness":"exit"} before exit 0; {"harness":"fatal","message":".."} before exit 1
 // Diagnostics (page console, errors) go to stderr.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { chromiumLaunch } from "./chromium.mjs";
+import { runHarness } from "./harness.mjs";
 
 const CLIENT_EVENTS = ["registered", "unregistered", "incoming", "disconnected", "reconnecting", "reconnected", "error"];
 const CALL_EVENTS = ["ringing", "early", "connected", "held", "resumed", "dtmf", "info", "remote-control", "track", "ended"];
-const started = Date.now();
-
-function emit(object) {
-  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
-}
-
 // Runs in the page. Everything it hands back must survive JSON.
 function installPhone({ moduleUrl, gatewayUrl, clientEvents, callEvents }) {
   const now = () => performance.timeOrigin + performance.now();
@@ -193,92 +183,20 @@ function installPhone({ moduleUrl, gatewayUrl, clientEvents, callEvents }) {
   });
 }
 
-async function main() {
-  const gatewayUrl = (process.argv[2] ?? "").replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(gatewayUrl) || process.argv.length > 3) {
-    emit({ harness: "fatal", message: "usage: phone.mjs <gatewayUrl>" });
-    process.exit(2);
-  }
-
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
-    process.exit(1);
-  }
-
-  const userDataDir = await mkdtemp(join(tmpdir(), "gw-phone-"));
-  let context = null;
-  let quitting = false;
-  const quit = async (code, message) => {
-    if (quitting) return;
-    quitting = true;
-    try {
-      await context?.close();
-    } catch (e) {
-      process.stderr.write(`closing chromium: ${e.message}\n`);
-    }
-    try {
-      // Chromium's last processes may still be writing to the profile when close() returns: retry.
-      await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    } catch (e) {
-      process.stderr.write(`removing ${userDataDir}: ${e.message}\n`);
-    }
-    emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => quit(0));
-  process.on("SIGINT", () => quit(0));
-
-  try {
-    const { args, env } = await chromiumLaunch({ loopbackOnly: true });
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args,
-      env,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
-    page.on("crash", () => quit(1, "the page crashed"));
-    context.on("close", () => quit(1, "chromium closed"));
-    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
-    const health = await page.goto(`${gatewayUrl}/health/live`);
-    if (!health?.ok()) throw new Error(`${gatewayUrl}/health/live answered ${health?.status()}`);
-    await page.evaluate(installPhone, {
-      moduleUrl: `${gatewayUrl}/js/webrtc-gateway.js`,
-      gatewayUrl,
-      clientEvents: CLIENT_EVENTS,
-      callEvents: CALL_EVENTS,
-    });
-    emit({ harness: "ready", chromium: context.browser()?.version() ?? null });
-
-    let seq = 0;
-    const run = async (number, command, commandArgs) => {
-      let outcome;
-      try {
-        outcome = await page.evaluate(([c, a]) => window.harnessRun(c, a), [command, commandArgs]);
-      } catch (e) {
-        if (quitting) return;
-        outcome = { ok: false, error: { code: "HARNESS", message: e.message } };
-      }
-      emit({ command, seq: number, ...outcome });
-    };
-
-    const lines = createInterface({ input: process.stdin });
-    lines.on("line", (line) => {
-      const [command, ...rest] = line.trim().split(/\s+/);
-      if (!command) return;
-      const number = ++seq;
-      if (command === "quit") quit(0);
-      else run(number, command, rest);
-    });
-    lines.on("close", () => quit(0));
-  } catch (e) {
-    await quit(1, e.message);
-  }
-}
-
-main();
+runHarness({
+  name: "phone",
+  parseArgs: (argv) => {
+    const gatewayUrl = (argv[0] ?? "").replace(/\/+$/, "");
+    if (!/^https?:\/\//.test(gatewayUrl) || argv.length > 1) throw new Error("usage: phone.mjs <gatewayUrl>");
+    return { gatewayUrl };
+  },
+  // The gateway's origin: http://127.0.0.1 counts as secure, so getUserMedia works.
+  pageUrl: ({ gatewayUrl }) => `${gatewayUrl}/health/live`,
+  install: installPhone,
+  installArg: ({ gatewayUrl }) => ({
+    moduleUrl: `${gatewayUrl}/js/webrtc-gateway.js`,
+    gatewayUrl,
+    clientEvents: CLIENT_EVENTS,
+    callEvents: CALL_EVENTS,
+  }),
+});

@@ -17,22 +17,9 @@
 // stdin: one command per line; commands run concurrently, each answers with one "command" line.
 //   connect | register <dn> [password] | unregister | disconnect | state | quit
 //   End of input and SIGTERM/SIGINT are `quit`. Diagnostics (page console, errors) go to stderr.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { runHarness } from "./harness.mjs";
 
 const EVENTS = ["registered", "unregistered", "incoming", "disconnected", "reconnecting", "reconnected", "error"];
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-];
-const started = Date.now();
-
-function emit(object) {
-  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
-}
 
 function parseArgs(argv) {
   const positional = [];
@@ -94,89 +81,21 @@ function installClient({ moduleUrl, options }) {
   });
 }
 
-async function main() {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ harness: "fatal", message: e.message });
-    process.exit(2);
-  }
-
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (npm install): ${e.message}` });
-    process.exit(1);
-  }
-
-  const userDataDir = await mkdtemp(join(tmpdir(), "gw-chromium-"));
-  let context = null;
-  let quitting = false;
-  const quit = async (code, message) => {
-    if (quitting) return;
-    quitting = true;
-    try {
-      await context?.close();
-    } catch (e) {
-      process.stderr.write(`closing chromium: ${e.message}\n`);
-    }
-    await rm(userDataDir, { recursive: true, force: true });
-    emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => quit(0));
-  process.on("SIGINT", () => quit(0));
-
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
-    page.on("crash", () => quit(1, "the page crashed"));
-    context.on("close", () => quit(1, "chromium closed"));
-    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
-    const health = await page.goto(`${args.gatewayUrl}/health/live`);
-    if (!health?.ok()) throw new Error(`${args.gatewayUrl}/health/live answered ${health?.status()}`);
-    await page.evaluate(installClient, {
-      moduleUrl: `${args.gatewayUrl}/js/webrtc-gateway.js`,
-      options: { url: args.gatewayUrl, reconnect: args.reconnect, keepalive: args.keepalive, events: EVENTS },
-    });
-    emit({ harness: "ready" });
-
-    const run = async (command, commandArgs) => {
-      let outcome;
-      try {
-        outcome = await page.evaluate(([c, a]) => window.harnessRun(c, a), [command, commandArgs]);
-      } catch (e) {
-        if (quitting) return null;
-        outcome = { ok: false, error: { code: "HARNESS", message: e.message } };
-      }
-      emit({ command, ...outcome });
-      return outcome;
-    };
-
-    const lines = createInterface({ input: process.stdin });
-    lines.on("line", (line) => {
-      const [command, ...rest] = line.trim().split(/\s+/);
-      if (!command) return;
-      if (command === "quit") quit(0);
-      else run(command, rest);
-    });
-    lines.on("close", () => quit(0));
-
-    if (args.dn) {
-      const connected = await run("connect", []);
-      if (connected?.ok) await run("register", [args.dn, args.password]);
-    }
-  } catch (e) {
-    await quit(1, e.message);
-  }
-}
-
-main();
+runHarness({
+  name: "register-failover",
+  parseArgs,
+  // No media: WebRTC is not used, so no loopback shim.
+  loopbackOnly: () => false,
+  pageUrl: ({ gatewayUrl }) => `${gatewayUrl}/health/live`,
+  install: installClient,
+  installArg: (args) => ({
+    moduleUrl: `${args.gatewayUrl}/js/webrtc-gateway.js`,
+    options: { url: args.gatewayUrl, reconnect: args.reconnect, keepalive: args.keepalive, events: EVENTS },
+  }),
+  ready: () => ({}),
+  afterReady: async (run, args) => {
+    if (!args.dn) return;
+    const connected = await run("connect", []);
+    if (connected?.ok) await run("register", [args.dn, args.password]);
+  },
+});

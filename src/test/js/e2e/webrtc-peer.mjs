@@ -79,18 +79,8 @@
 // it. (--disable-features=WebRtcHideLocalIpsWithMdns is not used: a second --disable-features would
 // replace the list playwright passes.)
 // ICE server URLs must name a loopback address unless --all-interfaces.
-import { mkdtemp, rm } from "node:fs/promises";
-import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { chromiumLaunch, isLoopback } from "./chromium.mjs";
-
-const started = Date.now();
-
-function emit(object) {
-  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
-}
+import { isLoopback } from "./chromium.mjs";
+import { jsonCommand, runHarness } from "./harness.mjs";
 
 function parseArgs(argv) {
   const options = {
@@ -377,117 +367,20 @@ function installPeer(options) {
 
 // "set-offer {..json..}" -> ["set-offer", parsed json]; "dtmf 12 100" -> ["dtmf", "12 100"].
 function parseCommand(line) {
-  const trimmed = line.trim();
-  const space = trimmed.search(/\s/);
-  const command = space < 0 ? trimmed : trimmed.slice(0, space);
-  const rest = space < 0 ? "" : trimmed.slice(space + 1).trim();
-  if (command === "dtmf" || rest === "") return [command, rest || null];
-  return [command, JSON.parse(rest)];
+  const [command] = line.trim().split(/\s/, 1);
+  if (command === "dtmf") return [command, line.trim().slice(command.length).trim() || null];
+  return jsonCommand(line);
 }
 
-async function main() {
-  let options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ harness: "fatal", message: e.message });
-    process.exit(2);
-  }
-
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
-    process.exit(1);
-  }
-
-  const userDataDir = await mkdtemp(join(tmpdir(), "gw-webrtc-peer-"));
-  const server = http.createServer((request, response) => {
-    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    response.end("<!doctype html><meta charset=utf-8><title>webrtc-peer</title>");
-  });
-  let context = null;
-  let quitting = false;
-  const quit = async (code, message) => {
-    if (quitting) return;
-    quitting = true;
-    try {
-      await context?.close();
-    } catch (e) {
-      process.stderr.write(`closing chromium: ${e.message}\n`);
-    }
-    server.close();
-    try {
-      // Chromium's last processes may still be writing to the profile when close() returns: retry.
-      await rm(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    } catch (e) {
-      process.stderr.write(`removing ${userDataDir}: ${e.message}\n`);
-    }
-    emit(code === 0 ? { harness: "exit" } : { harness: "fatal", message });
-    process.exit(code);
-  };
-  process.on("SIGTERM", () => quit(0));
-  process.on("SIGINT", () => quit(0));
-
-  try {
-    const { args, env } = await chromiumLaunch({ loopbackOnly: options.loopbackOnly });
-    await new Promise((resolve, reject) => server.listen(0, "127.0.0.1", resolve).once("error", reject));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args,
-      env,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
-    page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));
-    page.on("crash", () => quit(1, "the page crashed"));
-    context.on("close", () => quit(1, "chromium closed"));
-    await page.exposeFunction("harnessReport", (line) => emit(JSON.parse(line)));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.evaluate(installPeer, options);
-    emit({ harness: "ready", chromium: context.browser()?.version() ?? null, loopbackOnly: options.loopbackOnly });
-
-    // One command at a time, in order: offer/answer/candidates only make sense in sequence.
-    let queue = Promise.resolve();
-    let seq = 0;
-    // Commands read before quit still answer; one stuck (a gathering timeout at most) does not keep us.
-    const drainThenQuit = () =>
-      Promise.race([queue, new Promise((resolve) => setTimeout(resolve, options.gatherTimeout + 5000))])
-        .finally(() => quit(0));
-    const lines = createInterface({ input: process.stdin });
-    lines.on("line", (line) => {
-      if (!line.trim()) return;
-      const number = ++seq;
-      let command;
-      let arg;
-      try {
-        [command, arg] = parseCommand(line);
-      } catch (e) {
-        const name = line.trim().split(/\s/)[0];
-        queue = queue.then(() => emit({ command: name, seq: number, ok: false, error: { name: "SyntaxError", message: `argument is not JSON: ${e.message}` } }));
-        return;
-      }
-      if (command === "quit") {
-        drainThenQuit();
-        return;
-      }
-      queue = queue.then(async () => {
-        let outcome;
-        try {
-          outcome = await page.evaluate(([c, a]) => window.harnessRun(c, a), [command, arg]);
-        } catch (e) {
-          if (quitting) return;
-          outcome = { ok: false, error: { name: "HarnessError", message: e.message } };
-        }
-        emit({ command, seq: number, ...outcome });
-      });
-    });
-    lines.on("close", drainThenQuit);
-  } catch (e) {
-    await quit(1, e.message);
-  }
-}
-
-main();
+runHarness({
+  name: "webrtc-peer",
+  parseArgs,
+  loopbackOnly: (options) => options.loopbackOnly,
+  install: installPeer,
+  ready: (options, origin, chromium) => ({ chromium, loopbackOnly: options.loopbackOnly }),
+  parseCommand,
+  // Offer/answer/candidates only make sense in sequence.
+  sequential: true,
+  // Commands read before quit still answer; one stuck (a gathering timeout at most) does not keep us.
+  drainTimeout: (options) => options.gatherTimeout + 5000,
+});

@@ -1,24 +1,11 @@
 package io.webrtcgateway.testsupport;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -41,35 +28,16 @@ import java.util.stream.Collectors;
  * ({@code target/it-logs/<test>-<name>.log}, "&lt; " and "&gt; "), between the page's console output.
  * Closing stops the harness (SIGTERM: it closes Chromium) and kills whatever Chromium left running.
  */
-public final class ChromiumPeer extends PeerProcess {
+public final class ChromiumPeer extends JsonLineHarness {
 
     public static final Path SCRIPT = Path.of("src/test/js/e2e/webrtc-peer.mjs");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Duration startTimeout;
-    private final Object linesLock = new Object();
-    /** Guarded by linesLock: every stdout line of the current launch, parsed. */
-    private final List<JsonNode> lines = new ArrayList<>();
-    /** Guarded by linesLock: stdout reached its end. */
-    private boolean ended;
-    /** Guarded by linesLock: the message of the harness's "fatal" line, or null. */
-    private String fatal;
-    /** Guarded by linesLock: index of the line "ready", or -1. */
-    private int readyAt = -1;
+    /** Line count when the last SDP-producing command was sent: the candidates gathered for it follow. */
+    private volatile int lastDescriptionAt;
 
-    private final Object stdinLock = new Object();
-    /** Guarded by stdinLock. */
-    private Writer stdin;
-    /** Guarded by stdinLock: command lines written, the harness's "seq" of the last one. */
-    private int sent;
-    /** Guarded by stdinLock: line count when the last SDP-producing command was sent. */
-    private int lastDescriptionAt;
-
-    private ChromiumPeer(String name, List<String> command, Map<String, String> environment, Path workDir,
-            Path logFile, Duration startTimeout) {
-        super(name, command, environment, workDir, logFile);
-        this.startTimeout = startTimeout;
+    private ChromiumPeer(String name, Launch launch, Path logFile, Duration startTimeout) {
+        super(name, launch.command(), launch.environment(), launch.workDir(), logFile, startTimeout, COMMAND_TIMEOUT);
     }
 
     public static Builder builder() {
@@ -77,26 +45,8 @@ public final class ChromiumPeer extends PeerProcess {
     }
 
     @Override
-    protected boolean talksOverStdio() {
-        return true;
-    }
-
-    @Override
-    protected void launched(Process process) {
-        synchronized (linesLock) {
-            lines.clear();
-            ended = false;
-            fatal = null;
-            readyAt = -1;
-        }
-        synchronized (stdinLock) {
-            stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            sent = 0;
-            lastDescriptionAt = 0;
-        }
-        Thread reader = new Thread(() -> readStdout(process), name() + "-stdout");
-        reader.setDaemon(true);
-        reader.start();
+    protected void linesReset() {
+        lastDescriptionAt = 0;
     }
 
     // ---- commands -------------------------------------------------------------------------------
@@ -156,16 +106,11 @@ public final class ChromiumPeer extends PeerProcess {
      * candidates printed since it was asked for, in order.
      */
     public List<JsonNode> awaitCandidates(Duration timeout) {
-        int from;
-        synchronized (stdinLock) {
-            from = lastDescriptionAt;
-        }
+        int from = lastDescriptionAt;
         int done = awaitLine(from, line -> "icegatheringstatechange".equals(line.path("event").asText(null))
                 && "complete".equals(line.path("state").asText(null)), "ICE gathering complete", timeout);
-        synchronized (linesLock) {
-            return lines.subList(from, done).stream().filter(line -> line.has("candidate"))
-                    .map(line -> line.get("candidate")).collect(Collectors.toList());
-        }
+        return linesFrom(from, line -> true).subList(0, done - from).stream().filter(line -> line.has("candidate"))
+                .map(line -> line.get("candidate")).collect(Collectors.toList());
     }
 
     /** Waits until the last reported iceConnectionState is {@code state} ("connected", "disconnected", ...). */
@@ -188,185 +133,19 @@ public final class ChromiumPeer extends PeerProcess {
         return awaitLine(from, line -> name.equals(line.path("event").asText(null)), "event " + name, timeout);
     }
 
-    public int lineCount() {
-        synchronized (linesLock) {
-            return lines.size();
-        }
-    }
-
-    public JsonNode line(int index) {
-        synchronized (linesLock) {
-            return lines.get(index);
-        }
-    }
-
-    /** Waits for the harness's "ready" line (Chromium up); commands do it by themselves. */
-    public void awaitReady() {
-        synchronized (linesLock) {
-            if (readyAt >= 0) {
-                return;
-            }
-        }
-        int at = awaitLine(0, line -> "ready".equals(line.path("harness").asText(null)), "Chromium ready", startTimeout);
-        synchronized (linesLock) {
-            readyAt = at;
-        }
-    }
-
-    /** The stdout lines, for failure messages. */
-    public String transcript() {
-        synchronized (linesLock) {
-            return lines.stream().map(ChromiumPeer::shorten).collect(Collectors.joining("\n"));
-        }
-    }
-
-    // ---- plumbing -------------------------------------------------------------------------------
-
-    private static String json(String text) {
-        return JSON.getNodeFactory().textNode(text).toString();
-    }
-
     /**
-     * Sends "command argument" and waits for its answer (matched by the harness's seq).
-     * {@code description}: the command produces an SDP, candidates gathered for it follow.
+     * Sends "command argument" and waits for its answer. {@code description}: the command produces an
+     * SDP, candidates gathered for it follow.
      */
     private JsonNode request(String command, String argument, boolean description) {
-        awaitReady();
-        int seq;
-        int from;
         String text = argument == null ? command : command + " " + argument;
-        synchronized (stdinLock) {
-            from = lineCount();
-            try {
-                stdin.write(text + "\n");
-                stdin.flush();
-            } catch (IOException e) {
-                requireAlive("sending " + command);
-                throw new AssertionError(name() + ": cannot send " + command + ": " + e, e);
-            }
-            seq = ++sent;
+        JsonNode answer = send(text, from -> {
             if (description) {
                 lastDescriptionAt = from;
             }
-        }
-        appendToLog("> " + text);
-        int at = awaitLine(from, line -> line.path("seq").asInt(-1) == seq, command + " (seq " + seq + ")",
-                COMMAND_TIMEOUT);
-        JsonNode result = line(at);
-        if (!result.path("ok").asBoolean()) {
-            throw new AssertionError(name() + ": " + command + " failed: " + result.path("error") + "\n" + tail());
-        }
-        return result;
-    }
-
-    private void awaitState(String event, String state, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (linesLock) {
-            while (!state.equals(lastState(event))) {
-                long left = deadline - System.nanoTime();
-                failIfGone(event + " " + state);
-                if (left <= 0) {
-                    throw new AssertionError(name() + ": timed out after " + timeout + " waiting for " + event + " "
-                            + state + " (now " + lastState(event) + ")\n" + tail());
-                }
-                waitOn(left);
-            }
-        }
-    }
-
-    private String lastState(String event) {
-        synchronized (linesLock) {
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                JsonNode line = lines.get(i);
-                if (event.equals(line.path("event").asText(null))) {
-                    return line.path("state").asText();
-                }
-            }
-            return "new";
-        }
-    }
-
-    private int awaitLine(int from, Predicate<JsonNode> match, String what, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (linesLock) {
-            for (int next = from; ; ) {
-                for (; next < lines.size(); next++) {
-                    if (match.test(lines.get(next))) {
-                        return next;
-                    }
-                }
-                failIfGone(what);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError(name() + ": timed out after " + timeout + " waiting for " + what
-                            + "\n" + tail());
-                }
-                waitOn(left);
-            }
-        }
-    }
-
-    /** Under linesLock: fails when the harness said "fatal" or its stdout ended. */
-    private void failIfGone(String what) {
-        if (fatal != null) {
-            throw new AssertionError(name() + " failed while waiting for " + what + ": " + fatal + "\n" + tail());
-        }
-        if (ended) {
-            throw new AssertionError(name() + " ended while waiting for " + what + "\n" + tail());
-        }
-    }
-
-    private void waitOn(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.timedWait(linesLock, nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(name() + ": interrupted", e);
-        }
-    }
-
-    private void readStdout(Process process) {
-        try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String text;
-            while ((text = in.readLine()) != null) {
-                JsonNode line;
-                try {
-                    line = JSON.readTree(text);
-                } catch (JsonProcessingException notJson) {
-                    line = JsonNodeFactory.instance.objectNode().put("text", text);
-                }
-                appendToLog("< " + text);
-                synchronized (linesLock) {
-                    lines.add(line);
-                    if ("fatal".equals(line.path("harness").asText(null))) {
-                        fatal = line.path("message").asText();
-                    }
-                    linesLock.notifyAll();
-                }
-            }
-        } catch (IOException e) {
-            // the process went away; `ended` tells the waiters
-        } finally {
-            synchronized (linesLock) {
-                ended = true;
-                linesLock.notifyAll();
-            }
-        }
-    }
-
-    private String tail() {
-        String out;
-        synchronized (linesLock) {
-            out = lines.subList(Math.max(0, lines.size() - 30), lines.size()).stream()
-                    .map(ChromiumPeer::shorten).collect(Collectors.joining("\n"));
-        }
-        return "--- " + name() + " stdout (last 30) ---\n" + out + "\n--- log " + logFile() + " ---\n" + logTail(20);
-    }
-
-    private static String shorten(JsonNode line) {
-        String text = line.toString();
-        return text.length() > 400 ? text.substring(0, 400) + "..." : text;
+        });
+        requireOk(text, answer);
+        return answer;
     }
 
     /**
@@ -498,18 +277,7 @@ public final class ChromiumPeer extends PeerProcess {
          * Chromium or playwright-core is missing.
          */
         public ChromiumPeer start() {
-            Path script = SCRIPT.toAbsolutePath();
-            if (!Files.isRegularFile(script)) {
-                throw new IllegalStateException("harness not found: " + script + " (run from the project directory)");
-            }
-            Path projectDir = script.getParent().getParent().getParent().getParent().getParent();
-            if (!Files.isDirectory(projectDir.resolve("node_modules/playwright-core"))) {
-                throw new AssertionError("playwright-core not installed in " + projectDir.resolve("node_modules")
-                        + ": " + INSTALL_HINT);
-            }
-            String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-            executable(chromium, "chromium");
-            List<String> command = new ArrayList<>(List.of(executable("node", "nodejs").toString(), script.toString()));
+            List<String> command = new ArrayList<>();
             if (iceServers != null) {
                 command.addAll(List.of("--ice-servers", iceServers));
             }
@@ -531,12 +299,8 @@ public final class ChromiumPeer extends PeerProcess {
             if (allInterfaces) {
                 command.add("--all-interfaces");
             }
-            String buildDir = System.getProperty("it.buildDir");
-            Path shimDir = (buildDir == null || buildDir.isBlank() ? projectDir.resolve("target") : Path.of(buildDir))
-                    .resolve("webrtc-peer").toAbsolutePath();
-            ChromiumPeer peer = new ChromiumPeer(name, command,
-                    Map.of("CHROMIUM", chromium, "WEBRTC_PEER_BUILD_DIR", shimDir.toString()),
-                    projectDir, ItLogs.file(name, "log"), startTimeout);
+            ChromiumPeer peer = new ChromiumPeer(name, chromiumHarness(SCRIPT, command), ItLogs.file(name, "log"),
+                    startTimeout);
             peer.launch();
             return peer;
         }

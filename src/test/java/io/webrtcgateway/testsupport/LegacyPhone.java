@@ -1,27 +1,14 @@
 package io.webrtcgateway.testsupport;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 
 /**
  * A grtc.js-style legacy client in headless Chromium: its page speaks the hanging-GET protocol with fetch()
@@ -41,37 +28,18 @@ import java.util.stream.Collectors;
  * Events are consumed: {@link #awaitEvent} returns the oldest matching event not returned before, so a test
  * can wait for a second "bye" after the first. Logs go to {@code target/it-logs/<test>-<name>.log}.
  */
-public final class LegacyPhone extends PeerProcess {
+public final class LegacyPhone extends JsonLineHarness {
 
     public static final Path SCRIPT = Path.of("src/test/js/e2e/legacy-phone.mjs");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
     private final String origin;
-    private final Duration startTimeout;
-    private final Object linesLock = new Object();
-    /** Guarded by linesLock. */
-    private final List<JsonNode> lines = new ArrayList<>();
-    /** Guarded by linesLock: indexes of events already returned by awaitEvent. */
+    /** Guarded by the lines lock (touched only in await probes and linesReset): events already returned. */
     private final Set<Integer> consumed = new HashSet<>();
-    /** Guarded by linesLock. */
-    private boolean ended;
-    /** Guarded by linesLock. */
-    private String fatal;
-    /** Guarded by linesLock. */
-    private boolean ready;
 
-    private final Object stdinLock = new Object();
-    /** Guarded by stdinLock. */
-    private Writer stdin;
-    /** Guarded by stdinLock. */
-    private int sent;
-
-    private LegacyPhone(String name, List<String> command, Map<String, String> environment, Path workDir,
-            Path logFile, String origin, Duration startTimeout) {
-        super(name, command, environment, workDir, logFile);
+    private LegacyPhone(String name, Launch launch, Path logFile, String origin, Duration startTimeout) {
+        super(name, launch.command(), launch.environment(), launch.workDir(), logFile, startTimeout, COMMAND_TIMEOUT);
         this.origin = origin;
-        this.startTimeout = startTimeout;
     }
 
     public static Builder builder() {
@@ -84,26 +52,8 @@ public final class LegacyPhone extends PeerProcess {
     }
 
     @Override
-    protected boolean talksOverStdio() {
-        return true;
-    }
-
-    @Override
-    protected void launched(Process process) {
-        synchronized (linesLock) {
-            lines.clear();
-            consumed.clear();
-            ended = false;
-            fatal = null;
-            ready = false;
-        }
-        synchronized (stdinLock) {
-            stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            sent = 0;
-        }
-        Thread reader = new Thread(() -> readStdout(process), name() + "-stdout");
-        reader.setDaemon(true);
-        reader.start();
+    protected void linesReset() {
+        consumed.clear();
     }
 
     // ---- commands -------------------------------------------------------------------------------
@@ -173,186 +123,41 @@ public final class LegacyPhone extends PeerProcess {
     }
 
     public JsonNode awaitEvent(String name, Predicate<JsonNode> matching, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (linesLock) {
-            while (true) {
-                for (int i = 0; i < lines.size(); i++) {
-                    JsonNode line = lines.get(i);
-                    if (!consumed.contains(i) && name.equals(line.path("event").asText(null)) && matching.test(line)) {
-                        consumed.add(i);
-                        return line;
-                    }
+        return await(() -> {
+            List<JsonNode> lines = lines();
+            for (int i = 0; i < lines.size(); i++) {
+                JsonNode line = lines.get(i);
+                if (!consumed.contains(i) && name.equals(line.path("event").asText(null)) && matching.test(line)) {
+                    consumed.add(i);
+                    return line;
                 }
-                failIfGone("event " + name);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError(name() + ": no event " + name + " within " + timeout + "\n" + tail());
-                }
-                waitOn(left);
             }
-        }
+            return null;
+        }, "event " + name, timeout);
     }
 
     /** Marks every event so far as consumed: later awaits see only what comes after (between tests). */
     public void discardEvents() {
-        synchronized (linesLock) {
-            for (int i = 0; i < lines.size(); i++) {
+        await(() -> {
+            for (int i = 0; i < lines().size(); i++) {
                 consumed.add(i);
             }
-        }
+            return Boolean.TRUE;
+        }, "discarding events", Duration.ZERO);
     }
 
     /** Every event {@code name} seen so far (consumed or not). */
     public List<JsonNode> events(String name) {
-        synchronized (linesLock) {
-            return lines.stream().filter(l -> name.equals(l.path("event").asText(null))).toList();
-        }
+        return linesFrom(0, l -> name.equals(l.path("event").asText(null)));
     }
 
     /** Waits until the last iceconnectionstatechange reported is {@code state}. */
     public void awaitIceState(String state, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (linesLock) {
-            while (!state.equals(lastState("iceconnectionstatechange"))) {
-                failIfGone("ICE " + state);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError(name() + ": ICE not " + state + " within " + timeout + "\n" + tail());
-                }
-                waitOn(left);
-            }
-        }
+        awaitState("iceconnectionstatechange", state, timeout);
     }
-
-    private String lastState(String event) {
-        for (int i = lines.size() - 1; i >= 0; i--) {
-            if (event.equals(lines.get(i).path("event").asText(null))) {
-                return lines.get(i).path("state").asText();
-            }
-        }
-        return "new";
-    }
-
-    // ---- plumbing -------------------------------------------------------------------------------
 
     private JsonNode request(String command, JsonNode argument) {
-        awaitReady();
-        String text = argument == null ? command : command + " " + argument;
-        int seq;
-        int from;
-        synchronized (stdinLock) {
-            synchronized (linesLock) {
-                from = lines.size();
-            }
-            try {
-                stdin.write(text + "\n");
-                stdin.flush();
-            } catch (IOException e) {
-                requireAlive("sending " + command);
-                throw new AssertionError(name() + ": cannot send " + command + ": " + e, e);
-            }
-            seq = ++sent;
-        }
-        appendToLog("> " + text);
-        JsonNode result = awaitLine(from, l -> l.path("seq").asInt(-1) == seq, command + " (seq " + seq + ")",
-                COMMAND_TIMEOUT);
-        if (!result.path("ok").asBoolean()) {
-            throw new AssertionError(name() + ": " + command + " failed: " + result.path("error") + "\n" + tail());
-        }
-        return result;
-    }
-
-    private void awaitReady() {
-        synchronized (linesLock) {
-            if (ready) {
-                return;
-            }
-        }
-        awaitLine(0, l -> "ready".equals(l.path("harness").asText(null)), "Chromium ready", startTimeout);
-        synchronized (linesLock) {
-            ready = true;
-        }
-    }
-
-    private JsonNode awaitLine(int from, Predicate<JsonNode> match, String what, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (linesLock) {
-            for (int next = from; ; ) {
-                for (; next < lines.size(); next++) {
-                    if (match.test(lines.get(next))) {
-                        return lines.get(next);
-                    }
-                }
-                failIfGone(what);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new AssertionError(name() + ": timed out after " + timeout + " waiting for " + what
-                            + "\n" + tail());
-                }
-                waitOn(left);
-            }
-        }
-    }
-
-    /** Under linesLock. */
-    private void failIfGone(String what) {
-        if (fatal != null) {
-            throw new AssertionError(name() + " failed while waiting for " + what + ": " + fatal + "\n" + tail());
-        }
-        if (ended) {
-            throw new AssertionError(name() + " ended while waiting for " + what + "\n" + tail());
-        }
-    }
-
-    private void waitOn(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.timedWait(linesLock, nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(name() + ": interrupted", e);
-        }
-    }
-
-    private void readStdout(Process process) {
-        try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String text;
-            while ((text = in.readLine()) != null) {
-                JsonNode line;
-                try {
-                    line = JSON.readTree(text);
-                } catch (JsonProcessingException notJson) {
-                    line = JsonNodeFactory.instance.objectNode().put("text", text);
-                }
-                appendToLog("< " + text);
-                synchronized (linesLock) {
-                    lines.add(line);
-                    if ("fatal".equals(line.path("harness").asText(null))) {
-                        fatal = line.path("message").asText();
-                    }
-                    linesLock.notifyAll();
-                }
-            }
-        } catch (IOException e) {
-            // the process went away; `ended` tells the waiters
-        } finally {
-            synchronized (linesLock) {
-                ended = true;
-                linesLock.notifyAll();
-            }
-        }
-    }
-
-    private String tail() {
-        String out;
-        synchronized (linesLock) {
-            out = lines.subList(Math.max(0, lines.size() - 30), lines.size()).stream()
-                    .map(l -> {
-                        String s = l.toString();
-                        return s.length() > 500 ? s.substring(0, 500) + "..." : s;
-                    }).collect(Collectors.joining("\n"));
-        }
-        return "--- " + name() + " stdout (last 30) ---\n" + out + "\n--- log " + logFile() + " ---\n" + logTail(20);
+        return sendOk(argument == null ? command : command + " " + argument);
     }
 
     public static final class Builder {
@@ -390,26 +195,10 @@ public final class LegacyPhone extends PeerProcess {
             if (gateway == null) {
                 throw new IllegalStateException("gateway(url) is required");
             }
-            Path script = SCRIPT.toAbsolutePath();
-            if (!Files.isRegularFile(script)) {
-                throw new IllegalStateException("harness not found: " + script + " (run from the project directory)");
-            }
-            Path projectDir = script.getParent().getParent().getParent().getParent().getParent();
-            if (!Files.isDirectory(projectDir.resolve("node_modules/playwright-core"))) {
-                throw new AssertionError("playwright-core not installed in " + projectDir.resolve("node_modules")
-                        + ": " + INSTALL_HINT);
-            }
-            String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
-            executable(chromium, "chromium");
             int port = pagePort != 0 ? pagePort : FreePorts.tcp();
-            List<String> command = List.of(executable("node", "nodejs").toString(), script.toString(),
-                    "--gateway", gateway, "--port", String.valueOf(port));
-            String buildDir = System.getProperty("it.buildDir");
-            Path shimDir = (buildDir == null || buildDir.isBlank() ? projectDir.resolve("target") : Path.of(buildDir))
-                    .resolve("webrtc-peer").toAbsolutePath();
-            LegacyPhone phone = new LegacyPhone(name, command,
-                    Map.of("CHROMIUM", chromium, "WEBRTC_PEER_BUILD_DIR", shimDir.toString()),
-                    projectDir, ItLogs.file(name, "log"), "http://127.0.0.1:" + port, startTimeout);
+            Launch launch = chromiumHarness(SCRIPT, List.of("--gateway", gateway, "--port", String.valueOf(port)));
+            LegacyPhone phone = new LegacyPhone(name, launch, ItLogs.file(name, "log"), "http://127.0.0.1:" + port,
+                    startTimeout);
             phone.launch();
             return phone;
         }
