@@ -2,6 +2,7 @@ package io.webrtcgateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.webrtcgateway.admin.AdminApiServlet;
+import io.webrtcgateway.admin.AdminListenerFilter;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.ConfigLoader;
 import io.webrtcgateway.config.GatewayConfig;
@@ -54,6 +55,13 @@ public final class GatewayContextListener implements ServletContextListener {
         ctx.setAttribute(APP_ATTRIBUTE, app);
         ObjectMapper json = new ObjectMapper();
 
+        if (config.admin().port() != 0) {
+            FilterRegistration.Dynamic adminListener = ctx.addFilter("admin-listener",
+                    new AdminListenerFilter(config.admin().port()));
+            adminListener.setAsyncSupported(true);
+            adminListener.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+        }
+
         FilterRegistration.Dynamic origin = ctx.addFilter("origin", new OriginFilter(config.cors()));
         origin.setAsyncSupported(true);
         // isMatchAfter=false: ahead of the container's WebSocket upgrade filter, so foreign origins are refused.
@@ -65,6 +73,8 @@ public final class GatewayContextListener implements ServletContextListener {
         ServletRegistration.Dynamic metrics = ctx.addServlet("metrics", new MetricsServlet(app.metrics()));
         metrics.addMapping("/metrics");
 
+        // /admin/ itself (the console: index.html, admin.js, admin.css) is static content of the WAR, served
+        // by the container's default servlet with index.html as welcome file.
         ServletRegistration.Dynamic admin = ctx.addServlet("admin-api", new AdminApiServlet(app, json));
         admin.addMapping("/admin/api/*");
 

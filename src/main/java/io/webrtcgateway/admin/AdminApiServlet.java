@@ -1,40 +1,75 @@
 package io.webrtcgateway.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.cluster.AffinityCookie;
+import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.edge.http.OriginFilter;
+import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The admin API under {@code /admin/api/} (docs/admin.md); for now the drain switch (SPEC §7).
+ * The admin API under {@code /admin/api/} (docs/admin.md, OpenAPI in /api/openapi.yaml).
  *
- * <p>Checks, in order: the API is configured (else 404, as if it did not exist); HTTP Basic credentials
- * (else 401 with a challenge); for requests that change something, a CSRF defence (else 403): the
- * custom header {@code X-Requested-With} must be present — a cross-site form or image cannot send one,
- * and a cross-site script could only after a CORS preflight, which {@link OriginFilter} never grants on
- * admin paths — and an {@code Origin}, if sent, must be this gateway's own. Basic credentials are
- * replayed by browsers automatically, which is exactly why the second check is needed.
+ * <p>Every request goes through, in order: the API is configured (else 404, as if it did not exist);
+ * authentication, by one of: a request signed by a peer instance ({@link ClusterSignature}), the console's
+ * login cookie ({@link ConsoleLogins}) or HTTP Basic (scripts) — else 401; CSRF defence for requests that
+ * change something: with the cookie the login's CSRF token in {@code X-CSRF-Token}, with Basic the header
+ * {@code X-Requested-With} (browsers replay Basic credentials and cookies on their own; a foreign page can
+ * send neither header without a CORS preflight, which {@link OriginFilter} never grants on admin paths);
+ * an {@code Origin}, if sent, must be this gateway's own. Then {@link AdminResources} does the work.
  */
 public final class AdminApiServlet extends HttpServlet {
-    private static final Logger LOG = LoggerFactory.getLogger(AdminApiServlet.class);
     public static final String CSRF_HEADER = "X-Requested-With";
+    public static final String CSRF_TOKEN_HEADER = "X-CSRF-Token";
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+    private static final int MAX_LOGIN_BODY = 4096;
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
     private final transient AdminAuthenticator auth;
+    private final transient ConsoleLogins logins;
+    private final transient ClusterSignature signature;
+    private final transient PeerClient peers;
+    private final transient AdminAudit audit = new AdminAudit();
+    private final transient AdminResources resources;
 
     public AdminApiServlet(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;
-        this.auth = new AdminAuthenticator(app.config().admin());
+        GatewayConfig.Admin config = app.config().admin();
+        this.auth = new AdminAuthenticator(config);
+        this.logins = new ConsoleLogins(config.sessionTimeout());
+        this.signature = config.clusterSecret().isEmpty() ? null : new ClusterSignature(config.clusterSecret());
+        this.peers = signature == null || config.peers().isEmpty() ? null
+                : new PeerClient(config.peers(), signature, app.config().instanceId(), config.peerTimeout(), json);
+        ActivityHistory history = new ActivityHistory();
+        if (app.calls() != null) {
+            app.calls().onStarted(c -> history.callStarted(Instant.now()));
+            app.calls().onEnded(c -> history.callEnded(c, Instant.now()));
+        }
+        app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
+                error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));
+        this.resources = new AdminResources(app, json, history, peers, audit);
+    }
+
+    @Override
+    public void destroy() {
+        if (peers != null) {
+            peers.close();
+        }
     }
 
     @Override
@@ -44,62 +79,258 @@ public final class AdminApiServlet extends HttpServlet {
             resp.sendError(404);
             return;
         }
-        if (!auth.authenticates(req.getHeader("Authorization"))) {
-            resp.setHeader("WWW-Authenticate", "Basic realm=\"webrtc-gateway admin\", charset=\"UTF-8\"");
-            error(resp, 401, "UNAUTHORIZED", "admin credentials required (HTTP Basic)");
-            return;
-        }
-        if (!SAFE_METHODS.contains(req.getMethod())) {
-            String csrf = req.getHeader(CSRF_HEADER);
-            if (csrf == null || csrf.isBlank()) {
-                error(resp, 403, "CSRF_HEADER_MISSING", "state-changing admin requests need the header "
-                        + CSRF_HEADER + " (any value), e.g. curl -H '" + CSRF_HEADER + ": curl'");
-                return;
-            }
-            String origin = req.getHeader("Origin");
-            if (origin != null && !OriginFilter.isSameOrigin(origin, req)) {
-                error(resp, 403, "FORBIDDEN_ORIGIN", "admin requests from another origin are refused: " + origin);
-                return;
-            }
-        }
         String path = req.getPathInfo() == null ? "" : req.getPathInfo();
-        if (path.equals("/drain")) {
-            drain(req, resp);
-        } else {
-            error(resp, 404, "NOT_FOUND", "no admin resource " + path);
+        try {
+            switch (path) {
+                case "/login" -> login(req, resp);
+                case "/logout" -> logout(req, resp);
+                case "/me" -> me(req, resp);
+                default -> route(req, resp, path, authorize(req));
+            }
+        } catch (AdminException e) {
+            if (e.status() == 401 && wantsBasicChallenge(req, path)) {
+                resp.setHeader("WWW-Authenticate", "Basic realm=\"webrtc-gateway admin\", charset=\"UTF-8\"");
+            }
+            error(resp, e.status(), e.code(), e.getMessage());
         }
     }
 
-    private void drain(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        switch (req.getMethod()) {
-            case "GET" -> { }
-            case "POST" -> {
-                if (!app.admission().isDraining()) {
-                    LOG.warn("instance {} draining: no new sessions (admin request from {})",
-                            app.config().instanceId(), req.getRemoteAddr());
-                }
-                app.admission().drain(true);
+    // ---- authentication -----------------------------------------------------------------------------
+
+    /**
+     * Who makes this request, after the CSRF and Origin checks; throws 401/403. A signed peer request
+     * needs neither check: no browser can sign one.
+     */
+    private AdminAudit.Actor authorize(HttpServletRequest req) {
+        String address = req.getRemoteAddr();
+        if (req.getHeader(ClusterSignature.PEER_HEADER) != null) {
+            return peer(req, address);
+        }
+        boolean unsafe = !SAFE_METHODS.contains(req.getMethod());
+        AdminAudit.Actor who;
+        ConsoleLogins.Login login = logins.find(cookie(req), System.nanoTime());
+        if (login != null) {
+            who = new AdminAudit.Actor(login.username(), "cookie", address);
+            if (unsafe && !ConsoleLogins.csrfMatches(login, req.getHeader(CSRF_TOKEN_HEADER))) {
+                throw new AdminException(403, "CSRF_TOKEN_INVALID", "requests that change something need the header "
+                        + CSRF_TOKEN_HEADER + " with the csrfToken of the login (POST /admin/api/login, GET /admin/api/me)");
             }
-            case "DELETE" -> {
-                if (app.admission().isDraining()) {
-                    LOG.warn("instance {} no longer draining: taking new sessions again (admin request from {})",
-                            app.config().instanceId(), req.getRemoteAddr());
-                }
-                app.admission().drain(false);
+        } else if (auth.authenticates(req.getHeader("Authorization"))) {
+            who = new AdminAudit.Actor(auth.username(), "basic", address);
+            String csrf = req.getHeader(CSRF_HEADER);
+            if (unsafe && (csrf == null || csrf.isBlank())) {
+                throw new AdminException(403, "CSRF_HEADER_MISSING", "state-changing admin requests need the header "
+                        + CSRF_HEADER + " (any value), e.g. curl -H '" + CSRF_HEADER + ": curl'");
             }
-            default -> {
-                resp.setHeader("Allow", "GET, POST, DELETE");
-                error(resp, 405, "METHOD_NOT_ALLOWED", "use GET, POST (drain) or DELETE (undrain)");
+        } else {
+            throw new AdminException(401, "UNAUTHORIZED",
+                    "admin credentials required: log in (POST /admin/api/login) or use HTTP Basic");
+        }
+        checkOrigin(req);
+        return who;
+    }
+
+    private AdminAudit.Actor peer(HttpServletRequest req, String address) {
+        String target = req.getRequestURI() + (req.getQueryString() == null ? "" : "?" + req.getQueryString());
+        String peer = req.getHeader(ClusterSignature.PEER_HEADER);
+        String user = req.getHeader(ClusterSignature.USER_HEADER);
+        boolean valid = signature != null && signature.verify(req.getMethod(), target, peer, user,
+                req.getHeader(ClusterSignature.TIME_HEADER), req.getHeader(ClusterSignature.NONCE_HEADER),
+                req.getHeader(ClusterSignature.SIGNATURE_HEADER), System.currentTimeMillis() / 1000);
+        if (!valid) {
+            throw new AdminException(401, "UNAUTHORIZED", "the peer request's signature is missing, wrong, stale or"
+                    + " replayed (gateway.admin.cluster-secret must be the same on every instance, clocks in sync)");
+        }
+        String operator;
+        try {
+            operator = URLDecoder.decode(user, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            operator = user;
+        }
+        return new AdminAudit.Actor(operator, "peer:" + peer, address);
+    }
+
+    private static void checkOrigin(HttpServletRequest req) {
+        String origin = req.getHeader("Origin");
+        if (origin != null && !OriginFilter.isSameOrigin(origin, req)) {
+            throw new AdminException(403, "FORBIDDEN_ORIGIN", "admin requests from another origin are refused: " + origin);
+        }
+    }
+
+    /**
+     * A Basic challenge makes a browser pop up its own password dialog, which the console must not get:
+     * none on the console's own endpoints and none for a request that carries the console's cookie.
+     */
+    private static boolean wantsBasicChallenge(HttpServletRequest req, String path) {
+        return !path.equals("/me") && !path.equals("/login") && !path.equals("/logout")
+                && cookie(req) == null && req.getHeader(CSRF_TOKEN_HEADER) == null
+                && req.getHeader(ClusterSignature.PEER_HEADER) == null;
+    }
+
+    private static String cookie(HttpServletRequest req) {
+        Cookie[] cookies = req.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        return Arrays.stream(cookies).filter(c -> ConsoleLogins.COOKIE.equals(c.getName())).map(Cookie::getValue)
+                .findFirst().orElse(null);
+    }
+
+    // ---- console login ------------------------------------------------------------------------------
+
+    private void login(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        requireMethod(req, resp, "POST");
+        String contentType = req.getContentType();
+        // A cross-site HTML form can only send form or text types; JSON needs a preflight, never granted.
+        if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw AdminException.badRequest("log in with Content-Type: application/json");
+        }
+        checkOrigin(req);
+        JsonNode body;
+        try (InputStream in = req.getInputStream()) {
+            byte[] bytes = in.readNBytes(MAX_LOGIN_BODY + 1);
+            if (bytes.length > MAX_LOGIN_BODY) {
+                throw AdminException.badRequest("the login body is larger than " + MAX_LOGIN_BODY + " bytes");
+            }
+            body = json.readTree(bytes);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw AdminException.badRequest("the login body is not JSON: {\"username\": ..., \"password\": ...}");
+        }
+        if (body == null || !body.path("username").isTextual() || !body.path("password").isTextual()) {
+            throw AdminException.badRequest("the login body must be {\"username\": \"...\", \"password\": \"...\"}");
+        }
+        String user = body.path("username").asText();
+        AdminAudit.Actor who = new AdminAudit.Actor(user, "login", req.getRemoteAddr());
+        if (!auth.verifies(user, body.path("password").asText().toCharArray())) {
+            audit.log(who, "login", "-", "refused");
+            throw new AdminException(401, "UNAUTHORIZED", "wrong user name or password");
+        }
+        ConsoleLogins.Created created = logins.create(user, System.nanoTime());
+        audit.log(who, "login", "-", "ok");
+        resp.addHeader("Set-Cookie", ConsoleLogins.COOKIE + "=" + created.cookie() + "; Path=/admin; HttpOnly; SameSite=Strict"
+                + (secure(req) ? "; Secure" : ""));
+        ObjectNode out = json.createObjectNode();
+        out.put("username", user);
+        out.put("csrfToken", created.login().csrfToken());
+        out.put("expiresInSeconds", logins.timeout().toSeconds());
+        write(resp, 200, out);
+    }
+
+    private void logout(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        requireMethod(req, resp, "POST");
+        String cookie = cookie(req);
+        ConsoleLogins.Login login = logins.find(cookie, System.nanoTime());
+        if (login != null) {
+            if (!ConsoleLogins.csrfMatches(login, req.getHeader(CSRF_TOKEN_HEADER))) {
+                throw new AdminException(403, "CSRF_TOKEN_INVALID", "log out with the header " + CSRF_TOKEN_HEADER);
+            }
+            logins.remove(cookie);
+            audit.log(new AdminAudit.Actor(login.username(), "cookie", req.getRemoteAddr()), "logout", "-", "ok");
+        }
+        resp.addHeader("Set-Cookie", ConsoleLogins.COOKIE + "=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict"
+                + (secure(req) ? "; Secure" : ""));
+        resp.setStatus(204);
+    }
+
+    private void me(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        requireMethod(req, resp, "GET");
+        long now = System.nanoTime();
+        ConsoleLogins.Login login = logins.find(cookie(req), now);
+        if (login == null) {
+            throw new AdminException(401, "UNAUTHORIZED", "not logged in");
+        }
+        checkOrigin(req);
+        ObjectNode out = json.createObjectNode();
+        out.put("username", login.username());
+        out.put("csrfToken", login.csrfToken());
+        out.put("expiresInSeconds", Math.max(0, (login.expiresAtNanos() - now) / 1_000_000_000L));
+        write(resp, 200, out);
+    }
+
+    private static boolean secure(HttpServletRequest req) {
+        return AffinityCookie.isSecure(req.isSecure(), req.getHeader("X-Forwarded-Proto"));
+    }
+
+    // ---- routing ------------------------------------------------------------------------------------
+
+    private void route(HttpServletRequest req, HttpServletResponse resp, String path, AdminAudit.Actor who)
+            throws IOException {
+        List<String> p = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
+        String method = req.getMethod();
+        boolean peerRequest = who.via().startsWith("peer:");
+        if (p.size() == 1) {
+            switch (p.get(0)) {
+                case "instance" -> {
+                    requireMethod(req, resp, "GET");
+                    write(resp, 200, resources.instance());
+                }
+                case "cluster" -> {
+                    requireMethod(req, resp, "GET");
+                    write(resp, 200, resources.cluster(who));
+                }
+                case "drain" -> {
+                    requireMethod(req, resp, "GET", "POST", "DELETE");
+                    write(resp, 200, resources.drain(method, who));
+                }
+                case "sessions", "registrations", "calls", "failures" -> {
+                    requireMethod(req, resp, "GET");
+                    AdminResources.ListKind kind = AdminResources.ListKind.valueOf(p.get(0).toUpperCase(java.util.Locale.ROOT));
+                    write(resp, 200, resources.list(kind, ListQuery.parse(req.getParameterMap(), peerRequest), who));
+                }
+                default -> throw notFound(path);
+            }
+            return;
+        }
+        if (p.size() < 2 || !p.get(1).matches("[A-Za-z0-9_.\\-]{1,160}")) {
+            throw notFound(path);
+        }
+        String id = p.get(1);
+        String route = p.get(0) + (p.size() == 3 ? "/{id}/" + p.get(2) : p.size() == 2 ? "/{id}" : "/?");
+        switch (route) {
+            case "calls/{id}" -> {
+                requireMethod(req, resp, "GET");
+                answer(resp, resources.callDetail(id, who));
+            }
+            case "calls/{id}/hangup" -> {
+                requireMethod(req, resp, "POST");
+                answer(resp, resources.hangup(id, who));
+            }
+            case "sessions/{id}/sign-out" -> {
+                requireMethod(req, resp, "POST");
+                answer(resp, resources.signOut(id, who));
+            }
+            case "instances/{id}/drain" -> {
+                requireMethod(req, resp, "GET", "POST", "DELETE");
+                answer(resp, resources.drain(id, method, who));
+            }
+            default -> throw notFound(path);
+        }
+    }
+
+    private static AdminException notFound(String path) {
+        return AdminException.notFound("no admin resource " + path);
+    }
+
+    private static void requireMethod(HttpServletRequest req, HttpServletResponse resp, String... allowed) {
+        for (String m : allowed) {
+            if (m.equals(req.getMethod())) {
                 return;
             }
         }
-        ObjectNode body = json.createObjectNode();
-        body.put("instance", app.config().instanceId());
-        body.put("draining", app.admission().isDraining());
-        body.put("state", app.admission().stateName());
-        body.put("sessions", app.sessions().count());
-        body.put("registrations", app.registrations().count());
-        write(resp, 200, body);
+        resp.setHeader("Allow", String.join(", ", allowed));
+        throw new AdminException(405, "METHOD_NOT_ALLOWED", "use " + String.join(" or ", allowed));
+    }
+
+    // ---- writing ------------------------------------------------------------------------------------
+
+    private void answer(HttpServletResponse resp, AdminResources.Answer a) throws IOException {
+        if (a.raw() != null) {
+            resp.setStatus(a.status());
+            resp.setContentType("application/json");
+            resp.getOutputStream().write(a.raw());
+        } else {
+            write(resp, a.status(), a.json());
+        }
     }
 
     private void error(HttpServletResponse resp, int status, String code, String message) throws IOException {
@@ -109,7 +340,7 @@ public final class AdminApiServlet extends HttpServlet {
         write(resp, status, body);
     }
 
-    private void write(HttpServletResponse resp, int status, ObjectNode body) throws IOException {
+    private void write(HttpServletResponse resp, int status, JsonNode body) throws IOException {
         resp.setStatus(status);
         resp.setContentType("application/json");
         json.writeValue(resp.getOutputStream(), body);

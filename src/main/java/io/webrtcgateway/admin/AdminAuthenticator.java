@@ -55,15 +55,27 @@ public final class AdminAuthenticator {
         if (colon < 0) {
             return false;
         }
-        boolean userOk = MessageDigest.isEqual(decoded.substring(0, colon).getBytes(StandardCharsets.UTF_8),
-                username.getBytes(StandardCharsets.UTF_8));
-        // Hash even for a wrong user name, so the answer time does not tell which part was wrong.
-        boolean passwordOk = hash.matches(decoded.substring(colon + 1).toCharArray());
-        if (userOk && passwordOk) {
+        if (verifies(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray())) {
             passed.put(digest, Boolean.TRUE);
             return true;
         }
         return false;
+    }
+
+    /** Whether these are the admin credentials (console login); one PBKDF2 computation. */
+    public synchronized boolean verifies(String user, char[] password) {
+        if (hash == null || user == null || password == null) {
+            return false;
+        }
+        boolean userOk = MessageDigest.isEqual(user.getBytes(StandardCharsets.UTF_8),
+                username.getBytes(StandardCharsets.UTF_8));
+        // Hash even for a wrong user name, so the answer time does not tell which part was wrong.
+        boolean passwordOk = hash.matches(password);
+        return userOk && passwordOk;
+    }
+
+    public String username() {
+        return username;
     }
 
     private static String sha256(String text) {

@@ -32,6 +32,8 @@ public final class Call implements SipLeg.Listener {
     private final Session session;
     private final Direction direction;
     private final String remote;
+    /** Incoming calls: the caller (From user), known once the INVITE is read. */
+    private volatile String caller;
     private final Instant createdAt = Instant.now();
     private final SerialExecutor executor;
     private final CallService service;
@@ -48,6 +50,8 @@ public final class Call implements SipLeg.Listener {
     private boolean pendingHoldTarget;
     private ScheduledFuture<?> noAnswerTimer;
     private volatile String endReason;
+    private volatile Integer endSipStatus;
+    private volatile String endSipReason;
 
     Call(String id, Session session, Direction direction, String remote, Executor pool, CallService service,
          CallMedia media) {
@@ -76,8 +80,9 @@ public final class Call implements SipLeg.Listener {
         return direction;
     }
 
+    /** The other party: the DN called (outgoing) or the caller (incoming, null until known). */
     public String remote() {
-        return remote;
+        return remote != null ? remote : caller;
     }
 
     public CallState state() {
@@ -94,6 +99,25 @@ public final class Call implements SipLeg.Listener {
 
     public String endReason() {
         return endReason;
+    }
+
+    /** The SIP status that ended the call (a rejection, 487...), or null. */
+    public Integer endSipStatus() {
+        return endSipStatus;
+    }
+
+    public String endSipReason() {
+        return endSipReason;
+    }
+
+    /** The negotiated audio codec ("PCMU", "opus"...), or null before the answer. */
+    public String codec() {
+        return media.codec();
+    }
+
+    /** The call never got going (its INVITE was not sent): recorded for admin, the call is dropped. */
+    void failedToStart(String reason) {
+        endReason = reason;
     }
 
     Executor executor() {
@@ -212,6 +236,7 @@ public final class Call implements SipLeg.Listener {
 
     /** On the executor: offer SIP Server's INVITE to the browser (ringing back to SIP). */
     void offerToBrowser(String sipOffer, String from, String fromName, String to, Map<String, String> data) {
+        caller = from;
         String browserOffer = media.browserOfferFor(sipOffer);
         pendingBrowserOffer = browserOffer;
         try {
@@ -275,12 +300,32 @@ public final class Call implements SipLeg.Listener {
     // ---- in call ------------------------------------------------------------------------------------
 
     CompletableFuture<Void> hangup() {
+        return hangup("local-hangup");
+    }
+
+    /** Hangs up toward SIP (BYE, CANCEL or 480 as the state needs) and tells the browser {@code reason}. */
+    CompletableFuture<Void> hangup(String reason) {
         return submit(() -> {
             if (state != CallState.ENDED) {
                 sip.hangUp();
-                end("local-hangup", null, null);
+                end(reason, null, null);
             }
             return null;
+        });
+    }
+
+    /**
+     * For the admin API: media counters and transport state ({@link CallMedia#stats()}) plus the SIP
+     * dialog's identifiers, read on the call's executor like everything else here.
+     */
+    CompletableFuture<Map<String, Object>> adminDetail() {
+        return submit(() -> {
+            Map<String, Object> d = new LinkedHashMap<>(media.stats());
+            d.put("state", state.wireName());
+            d.put("sipCallId", sip.callId());
+            d.put("sipLocalTag", sip.localTag());
+            d.put("sipRemoteTag", sip.remoteTag());
+            return d;
         });
     }
 
@@ -505,6 +550,8 @@ public final class Call implements SipLeg.Listener {
         }
         cancelNoAnswer();
         endReason = reason;
+        endSipStatus = sipStatus;
+        endSipReason = sipReason;
         transitionTo(CallState.ENDED);
         sip.end();
         media.close();

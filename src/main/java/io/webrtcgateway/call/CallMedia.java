@@ -52,6 +52,11 @@ public interface CallMedia extends AutoCloseable {
     /** DTMF digits received from the SIP side (RFC 4733). */
     void onDtmf(Consumer<Character> listener);
 
+    /** The negotiated audio codec's encoding name, or null while none is; any thread. */
+    default String codec() {
+        return null;
+    }
+
     /** Per-direction counters and transport state, for stats requests, admin and metrics. */
     Map<String, Object> stats();
 

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import javax.sip.RequestEvent;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
@@ -43,6 +45,8 @@ public final class CallService {
     private final ExecutorService workers;
     private final ScheduledExecutorService timers;
     private final Map<String, Call> calls = new ConcurrentHashMap<>();
+    private final List<Consumer<Call>> startListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Call>> endListeners = new CopyOnWriteArrayList<>();
 
     public CallService(GatewayConfig config, CallSignaling signaling, RegistrationClient registrations,
                        SessionService sessions, CallMediaFactory mediaFactory, ExecutorService workers,
@@ -55,6 +59,26 @@ public final class CallService {
         this.timers = timers;
         signaling.onInvite(this::onInvite);
         sessions.onEnded(session -> forSession(session).forEach(c -> c.terminate("session-ended")));
+    }
+
+    /** Told when a call is placed or offered (admin history); on the caller's thread, must not block. */
+    public void onStarted(Consumer<Call> listener) {
+        startListeners.add(listener);
+    }
+
+    /** Told once when a call ended (also one whose INVITE never went out); must not block. */
+    public void onEnded(Consumer<Call> listener) {
+        endListeners.add(listener);
+    }
+
+    private void notify(List<Consumer<Call>> listeners, Call call) {
+        for (Consumer<Call> l : listeners) {
+            try {
+                l.accept(call);
+            } catch (RuntimeException e) {
+                LOG.error("call listener failed", e);
+            }
+        }
     }
 
     GatewayConfig.Calls config() {
@@ -103,12 +127,13 @@ public final class CallService {
         Call call = new Call(id, session, Call.Direction.OUTGOING, to, workers, this, media);
         call.attach(SipLeg.outgoing(signaling, call.executor(), call));
         calls.put(id, call);
+        notify(startListeners, call);
         return call.submit(() -> {
             try {
                 call.start(browserOffer, from, to, headers);
             } catch (RuntimeException e) {
                 media.close();
-                calls.remove(id, call);
+                dropUnstarted(call, e instanceof GatewayException g ? g.code().name() : "internal-error");
                 throw e;
             }
             return call;
@@ -154,6 +179,7 @@ public final class CallService {
             SipLeg leg = SipLeg.incoming(signaling, event, call.executor(), call);
             call.attach(leg);
             calls.put(id, call);
+            notify(startListeners, call);
             Map<String, String> data = incomingData(leg);
             String from = leg.remoteUser();
             String fromName = leg.remoteDisplayName();
@@ -165,7 +191,7 @@ public final class CallService {
                         // Delayed offer (RFC 3261 §13.2.1): not served yet.
                         leg.reject(Response.NOT_ACCEPTABLE_HERE);
                         media.close();
-                        calls.remove(id, call);
+                        dropUnstarted(call, "delayed-offer");
                         return;
                     }
                     call.offerToBrowser(offer, from, fromName, to, data);
@@ -173,12 +199,12 @@ public final class CallService {
                     LOG.info("incoming call to {} refused (488): {}", to, e.getMessage());
                     leg.reject(Response.NOT_ACCEPTABLE_HERE);
                     media.close();
-                    calls.remove(id, call);
+                    dropUnstarted(call, "bad-sdp");
                 } catch (RuntimeException e) {
                     LOG.error("incoming call to {} failed", to, e);
                     leg.reject(Response.SERVER_INTERNAL_ERROR);
                     media.close();
-                    calls.remove(id, call);
+                    dropUnstarted(call, "internal-error");
                 }
             });
         } catch (Exception e) {
@@ -220,7 +246,31 @@ public final class CallService {
     }
 
     void ended(Call call) {
-        calls.remove(call.id(), call);
+        if (calls.remove(call.id(), call)) {
+            notify(endListeners, call);
+        }
+    }
+
+    private void dropUnstarted(Call call, String reason) {
+        if (calls.remove(call.id(), call)) {
+            call.failedToStart(reason);
+            notify(endListeners, call);
+        }
+    }
+
+    /** Any call of this instance by id (admin), or null. */
+    public Call lookup(String id) {
+        return id == null ? null : calls.get(id);
+    }
+
+    /** Admin hang-up: the SIP side gets BYE/CANCEL/480 as the state needs, the browser "ended" with reason "admin". */
+    public CompletableFuture<Void> hangupByAdmin(Call call) {
+        return call.hangup("admin");
+    }
+
+    /** Media counters and the SIP dialog's ids of a call (admin). */
+    public CompletableFuture<Map<String, Object>> adminDetail(Call call) {
+        return call.adminDetail();
     }
 
     /** Instance stopping: hang up every call. */

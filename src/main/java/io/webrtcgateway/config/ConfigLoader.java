@@ -240,7 +240,38 @@ public final class ConfigLoader {
         if (!adminHash.isEmpty()) {
             parse("gateway.admin.password-hash", adminHash, PasswordHash::parse);
         }
-        var admin = new GatewayConfig.Admin(adminUser, adminHash);
+        int adminPort = port(c, "gateway.admin.port", true);
+        String adminBind = get("gateway.admin.bind-address", () -> c.getString("gateway.admin.bind-address")).trim();
+        if (!adminBind.matches("[0-9A-Fa-f.:]+")) {
+            throw invalid("gateway.admin.bind-address", "\"" + adminBind + "\" is not an IP address literal");
+        }
+        if (adminPort != 0 && adminPort == http.port()) {
+            throw invalid("gateway.admin.port", adminPort + " is also gateway.http.port; use another port or 0");
+        }
+        List<String> peers = new ArrayList<>();
+        for (String p : get("gateway.admin.peers", () -> c.getStringList("gateway.admin.peers"))) {
+            String url = p.trim().replaceAll("/+$", "");
+            if (!url.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
+                throw invalid("gateway.admin.peers", "\"" + p + "\" is not an http:// or https:// base URL"
+                        + " (scheme://host[:port], no path)");
+            }
+            peers.add(url);
+        }
+        String clusterSecret = get("gateway.admin.cluster-secret", () -> c.getString("gateway.admin.cluster-secret"));
+        if (!peers.isEmpty() && clusterSecret.length() < 16) {
+            throw invalid("gateway.admin.cluster-secret", "must be at least 16 characters when gateway.admin.peers "
+                    + "is set (the same secret on every instance)");
+        }
+        if (!clusterSecret.isEmpty() && clusterSecret.length() < 16) {
+            throw invalid("gateway.admin.cluster-secret", "must be at least 16 characters (or empty)");
+        }
+        if (!peers.isEmpty() && adminUser.isEmpty()) {
+            throw invalid("gateway.admin.peers", "needs the admin API on (gateway.admin.username and password-hash)");
+        }
+        var admin = new GatewayConfig.Admin(adminUser, adminHash,
+                duration(c, "gateway.admin.session-timeout", Duration.ofMinutes(1), Duration.ofDays(7)),
+                adminPort, adminBind, List.copyOf(peers), clusterSecret,
+                duration(c, "gateway.admin.peer-timeout", Duration.ofMillis(100), Duration.ofSeconds(10)));
 
         String prefix = get("gateway.calls.attached-data.header-prefix",
                 () -> c.getString("gateway.calls.attached-data.header-prefix")).trim();

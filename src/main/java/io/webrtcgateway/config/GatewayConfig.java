@@ -73,8 +73,21 @@ public record GatewayConfig(
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
                         java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
 
-    /** Credentials of the admin API; {@code passwordHash} is the string form of admin.PasswordHash. */
-    public record Admin(String username, String passwordHash) {
+    /**
+     * The admin API and console; {@code passwordHash} is the string form of admin.PasswordHash.
+     *
+     * @param port          separate admin listener port, 0 for none (the main listener serves /admin/**)
+     * @param peers         base URLs of the other instances' admin listeners
+     * @param clusterSecret HMAC key of requests between instances; empty: none accepted or sent
+     */
+    public record Admin(String username, String passwordHash, Duration sessionTimeout, int port,
+                        String bindAddress, List<String> peers, String clusterSecret, Duration peerTimeout) {
+
+        /** Credentials only, the rest at its defaults (tests and tools). */
+        public Admin(String username, String passwordHash) {
+            this(username, passwordHash, Duration.ofHours(8), 0, "127.0.0.1", List.of(), "", Duration.ofSeconds(2));
+        }
+
         /** The admin API exists only when both are set. */
         public boolean enabled() {
             return !username.isEmpty() && !passwordHash.isEmpty();

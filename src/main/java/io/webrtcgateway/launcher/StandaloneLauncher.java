@@ -49,6 +49,16 @@ public final class StandaloneLauncher {
         http.setHost(config.http().host());
         http.setPort(config.http().port());
         server.addConnector(http);
+        ServerConnector admin = null;
+        if (config.admin().port() != 0) {
+            // The admin console and API on their own address (docs/admin.md); the webapp's
+            // AdminListenerFilter answers /admin/** on this port only, and nothing else here.
+            admin = new ServerConnector(server);
+            admin.setName("admin");
+            admin.setHost(config.admin().bindAddress());
+            admin.setPort(config.admin().port());
+            server.addConnector(admin);
+        }
 
         WebAppContext webapp = new WebAppContext();
         webapp.setContextPath("/");
@@ -71,7 +81,9 @@ public final class StandaloneLauncher {
             return;
         }
         System.out.println("WebRTC Gateway " + config.instanceId() + " listening on http://"
-                + config.http().host() + ":" + http.getLocalPort() + "/ (demo: /demo/, health: /health/ready)");
+                + config.http().host() + ":" + http.getLocalPort() + "/ (demo: /demo/, health: /health/ready)"
+                + (admin == null ? "" : "; admin console on http://" + config.admin().bindAddress() + ":"
+                        + admin.getLocalPort() + "/admin/"));
         server.join();
     }
 

@@ -74,6 +74,8 @@ final class BridgedCallMedia implements CallMedia {
     private volatile SrtpSession srtp;
     private volatile Consumer<State> stateListener = s -> { };
     private volatile State state = State.CONNECTING;
+    /** Encoding name of the first negotiated audio codec; written on the call's executor. */
+    private volatile String audioCodec;
 
     // Confined to the call's executor (and set before the transports that read them start).
     private IceTransport ice;
@@ -273,6 +275,11 @@ final class BridgedCallMedia implements CallMedia {
     }
 
     @Override
+    public String codec() {
+        return audioCodec;
+    }
+
+    @Override
     public Map<String, Object> stats() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("media", state.name().toLowerCase());
@@ -414,9 +421,14 @@ final class BridgedCallMedia implements CallMedia {
         List<MediaRelay> current = new ArrayList<>(relays);
         MediaRelay[] byPt = new MediaRelay[128];
         int endpointIndex = 0;
+        String codec = null;
         for (NegotiatedMedia m : negotiation.media()) {
             if (m.sipLocalRtpPort() == 0) {
                 continue; // not bridged: no endpoint was opened for it
+            }
+            if (codec == null && m.active() && m.media().equals("audio")) {
+                codec = m.codecs().stream().filter(c -> !c.isTelephoneEvent()).map(NegotiatedCodec::encodingName)
+                        .findFirst().orElse(null);
             }
             int ei = endpointIndex++;
             if (!m.active() || ei >= endpoints.size()) {
@@ -463,6 +475,9 @@ final class BridgedCallMedia implements CallMedia {
         }
         relays = List.copyOf(current);
         relayByPayloadType = byPt;
+        if (codec != null) {
+            audioCodec = codec;
+        }
     }
 
     /** ICE receive thread: one datagram from the browser. */

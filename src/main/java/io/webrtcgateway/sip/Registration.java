@@ -68,6 +68,8 @@ public final class Registration {
     private volatile int publishedExpires;
     private volatile String publishedServer = "";
     private volatile String lastResult = "";
+    private volatile java.time.Instant lastResultAt;
+    private volatile long publishedExpiresAtMillis;
 
     Registration(RegistrationClient client, String dn) {
         this.client = client;
@@ -98,6 +100,17 @@ public final class Registration {
     /** Last outcome in words, e.g. "200 OK" or "408 timeout", for admin and status. */
     public String lastResult() {
         return lastResult;
+    }
+
+    /** When {@link #lastResult()} came, or null before any. */
+    public java.time.Instant lastResultAt() {
+        return lastResultAt;
+    }
+
+    /** When the binding SIP Server granted runs out, or null while there is none. */
+    public java.time.Instant expiresAt() {
+        long at = publishedExpiresAtMillis;
+        return at == 0 || publishedState != State.REGISTERED ? null : java.time.Instant.ofEpochMilli(at);
     }
 
     /** Who holds this registration (a session); opaque here. */
@@ -322,6 +335,7 @@ public final class Registration {
         cancelTimeout(attempt);
         pending = null;
         lastResult = status + " " + reason;
+        lastResultAt = java.time.Instant.now();
         if (status >= 200 && status < 300) {
             server = attempt.target;
             publishedServer = server.toString();
@@ -338,6 +352,7 @@ public final class Registration {
                 grantedSeconds = granted;
                 publishedExpires = granted;
                 expiresAtMillis = System.currentTimeMillis() + granted * 1000L;
+                publishedExpiresAtMillis = expiresAtMillis;
                 if (attempt.onSuccess != null) {
                     attempt.onSuccess.run();
                 }
@@ -369,6 +384,7 @@ public final class Registration {
         terminate(ct);
         pending = null;
         lastResult = "408 " + why;
+        lastResultAt = java.time.Instant.now();
         LOG.info("{}: REGISTER to {}: {}", dn, attempt.target, why);
         if (attempt.target != null) {
             client.servers().reportNoAnswer(attempt.target);
@@ -403,6 +419,7 @@ public final class Registration {
     private void finishFailed(Attempt attempt, GatewayException error, String lostReason) {
         pending = null;
         client.countFailure(purposeName(attempt.purpose), error.code(), error.sipStatus());
+        client.failed(this, purposeName(attempt.purpose), error);
         switch (attempt.purpose) {
             case INITIAL -> {
                 end();

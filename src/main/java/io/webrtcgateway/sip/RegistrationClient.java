@@ -47,6 +47,12 @@ public final class RegistrationClient {
     private final SipAddressing addressing;
     private final Map<String, Registration> byDn = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
+    private final List<FailureListener> failureListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** A REGISTER (initial, refresh, hand-over) failed for good; for the admin failure log. */
+    public interface FailureListener {
+        void onFailure(String dn, String purpose, io.webrtcgateway.error.GatewayException error);
+    }
 
     public RegistrationClient(SipEndpoint sip, SipServerPool servers, GatewayConfig.Sip config,
                               ScheduledExecutorService timers, ExecutorService workers, MeterRegistry meters) {
@@ -111,6 +117,20 @@ public final class RegistrationClient {
             }
         }
         return n;
+    }
+
+    public void onFailure(FailureListener listener) {
+        failureListeners.add(listener);
+    }
+
+    void failed(Registration r, String purpose, io.webrtcgateway.error.GatewayException error) {
+        for (FailureListener l : failureListeners) {
+            try {
+                l.onFailure(r.dn(), purpose, error);
+            } catch (RuntimeException e) {
+                LOG.error("registration failure listener failed", e);
+            }
+        }
     }
 
     void countAttempt(String purpose) {

@@ -150,6 +150,16 @@ public final class SipLeg implements SipRequestHandler {
         return callId;
     }
 
+    /** Our tag in the dialog (From of our INVITE, To of our answers). */
+    public String localTag() {
+        return localTag;
+    }
+
+    /** The far end's tag, or null before it answered with one. On the leg's executor. */
+    public String remoteTag() {
+        return dialog == null ? null : dialog.getRemoteTag();
+    }
+
     /** The caller's user part (incoming) or the callee's (outgoing). */
     public String remoteUser() {
         return remoteUser;
