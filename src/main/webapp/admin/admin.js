@@ -14,6 +14,8 @@ const num = new Intl.NumberFormat();
 const state = {
   csrfToken: null,
   username: null,
+  /** The instance serving this console (GET /instance), marked on its card. */
+  self: null,
   tab: "calls",
   offset: 0,
   dn: "",
@@ -39,7 +41,9 @@ class ApiError extends Error {
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && state.csrfToken) headers["X-CSRF-Token"] = state.csrfToken;
+  // Required on state-changing requests; sent on all of them, as it also tells the API this is the
+  // console (no HTTP Basic challenge, so no browser password pop-up once the session has ended).
+  if (state.csrfToken) headers["X-CSRF-Token"] = state.csrfToken;
   let response;
   try {
     response = await fetch(API + path, {
@@ -124,7 +128,7 @@ function relative(iso) {
 }
 
 const STATE_CLASS = {
-  ready: "ok", connected: "ok", registered: "ok", draining: "warn", "not-ready": "warn", ringing: "warn",
+  ready: "ok", connected: "ok", completed: "ok", registered: "ok", offered: "warn", checking: "warn", draining: "warn", "not-ready": "warn", ringing: "warn",
   calling: "warn", early: "warn", held: "warn", registering: "warn", stopping: "bad", unreachable: "bad",
   failed: "bad", ended: "bad",
 };
@@ -196,7 +200,7 @@ function signedIn(me) {
   $("app").hidden = false;
   $("account").hidden = false;
   selectTab(state.tab, false);
-  refresh();
+  api("GET", "/instance").then((i) => { state.self = i.instance; }, () => {}).finally(refresh);
   clearInterval(state.ticker);
   state.ticker = setInterval(() => { if (!document.hidden) refresh(); }, OVERVIEW_EVERY_MS);
 }
@@ -264,7 +268,9 @@ async function refreshOverview() {
     if (e.status !== 401) $("instance-cards").replaceChildren(h("p", { class: "error", role: "alert" }, `Cluster status unavailable: ${describe(e)}`));
     return;
   }
-  const instances = cluster.instances ?? [];
+  // Stable order whoever answers first: by id, unreachable peers last.
+  const instances = [...(cluster.instances ?? [])].sort((a, b) =>
+    (a.instance ? 0 : 1) - (b.instance ? 0 : 1) || String(a.instance ?? a.url).localeCompare(String(b.instance ?? b.url)));
   const up = instances.filter((i) => i.instance);
   const sum = (key) => up.reduce((total, i) => total + (i.load?.[key] ?? 0), 0);
   $("total-ready").textContent = `${up.filter((i) => i.ready).length} / ${instances.length}`;
@@ -299,8 +305,9 @@ function instanceCard(i) {
     ? h("button", { type: "button", class: "small", dataset: { action: "undrain", instance: i.instance } }, "Undrain")
     : h("button", { type: "button", class: "amber small", dataset: { action: "drain", instance: i.instance } }, "Drain");
   return h("article", { class: "card instance-card", id: `instance-${i.instance}`, dataset: { instance: i.instance, state: i.state } },
-    h("header", {}, h("h3", {}, i.instance), h("span", { class: "instance-state" }, badge(i.state))),
-    h("div", { class: "meta" }, `up ${duration(i.uptimeSeconds)} · v${i.version ?? "?"} · started `, when(i.startedAt)),
+    h("header", {}, h("h3", {}, i.instance, i.instance === state.self ? h("span", { class: "muted self" }, " · this console") : null),
+      h("span", { class: "instance-state" }, badge(i.state))),
+    h("div", { class: "meta" }, `up ${duration(i.uptimeSeconds)} · version ${i.version ?? "?"} · started `, when(i.startedAt)),
     (i.readyReasons ?? []).length ? h("div", { class: "reasons" }, `Not ready: ${i.readyReasons.join(", ")}`) : null,
     h("div", { class: "meters" },
       meter("Sessions", load.sessions, load.maxSessions, `${count(load.sessions)} / ${count(load.maxSessions)}`),
