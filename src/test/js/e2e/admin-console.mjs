@@ -19,6 +19,7 @@
 //   {"op":"attr","selector":"#b2s-packets","name":"data-value"}
 //   {"op":"count","selector":"#calls-table tbody tr"}
 //   {"op":"screenshot","name":"overview"}          <screenshotDir>/<name>.png, full page; value: the path
+//   {"op":"viewport","width":820,"height":1180}   resizes the page (a tablet in portrait)
 //   {"op":"api"}                                   value: [{method, path, status}] of every /admin/api/ request since goto/reset
 //   {"op":"quit"}
 // stdout: one JSON object per line, "t" ms since start:
@@ -159,6 +160,9 @@ async function run(command) {
       await p.screenshot({ path, fullPage: true });
       return path;
     }
+    case "viewport":
+      await p.setViewportSize({ width: command.width, height: command.height });
+      return null;
     case "api":
       return apiCalls;
     case "quit":

@@ -154,6 +154,10 @@ final class AdminConsoleBrowser extends PeerProcess {
         return Path.of(step(op("screenshot").put("name", name)).asText());
     }
 
+    void viewport(int width, int height) {
+        step(op("viewport").put("width", width).put("height", height));
+    }
+
     /** The page's /admin/api/ requests since the last {@link #open}: [{method, path, status}]. */
     JsonNode apiRequests() {
         return step(op("api"));

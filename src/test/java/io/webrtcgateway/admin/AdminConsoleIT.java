@@ -166,6 +166,9 @@ class AdminConsoleIT {
             awaitPackets("#s2b-packets", toBrowser);
             console.awaitText("#detail-codec", "PCMU", STEP);
             console.screenshot("05-call-detail");
+            console.viewport(820, 1180);
+            console.screenshot("05-call-detail-tablet");
+            console.viewport(1280, 860);
 
             console.click("#detail-hangup");
             console.awaitVisible("#confirm-dialog");
