@@ -34,7 +34,7 @@ import java.util.Set;
 public final class AdminApiServlet extends HttpServlet {
     public static final String CSRF_HEADER = "X-Requested-With";
     public static final String CSRF_TOKEN_HEADER = "X-CSRF-Token";
-    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
+    static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
     private static final int MAX_LOGIN_BODY = 4096;
 
     private final transient GatewayApplication app;
@@ -45,6 +45,7 @@ public final class AdminApiServlet extends HttpServlet {
     private final transient PeerClient peers;
     private final transient AdminAudit audit = new AdminAudit();
     private final transient AdminResources resources;
+    private final transient AdminAccess access;
 
     public AdminApiServlet(GatewayApplication app, ObjectMapper json) {
         this.app = app;
@@ -63,6 +64,7 @@ public final class AdminApiServlet extends HttpServlet {
         app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
                 error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));
         this.resources = new AdminResources(app, json, history, peers, audit);
+        this.access = new AdminAccess(auth, logins, signature);
     }
 
     @Override
@@ -85,95 +87,14 @@ public final class AdminApiServlet extends HttpServlet {
                 case "/login" -> login(req, resp);
                 case "/logout" -> logout(req, resp);
                 case "/me" -> me(req, resp);
-                default -> route(req, resp, path, authorize(req));
+                default -> route(req, resp, path, access.authorize(req));
             }
         } catch (AdminException e) {
-            if (e.status() == 401 && wantsBasicChallenge(req, path)) {
+            if (e.status() == 401 && AdminAccess.wantsBasicChallenge(req, path)) {
                 resp.setHeader("WWW-Authenticate", "Basic realm=\"webrtc-gateway admin\", charset=\"UTF-8\"");
             }
             error(resp, e.status(), e.code(), e.getMessage());
         }
-    }
-
-    // ---- authentication -----------------------------------------------------------------------------
-
-    /**
-     * Who makes this request, after the CSRF and Origin checks; throws 401/403. A signed peer request
-     * needs neither check: no browser can sign one.
-     */
-    private AdminAudit.Actor authorize(HttpServletRequest req) {
-        String address = req.getRemoteAddr();
-        if (req.getHeader(ClusterSignature.PEER_HEADER) != null) {
-            return peer(req, address);
-        }
-        boolean unsafe = !SAFE_METHODS.contains(req.getMethod());
-        AdminAudit.Actor who;
-        ConsoleLogins.Login login = logins.find(cookie(req), System.nanoTime());
-        if (login != null) {
-            who = new AdminAudit.Actor(login.username(), "cookie", address);
-            if (unsafe && !ConsoleLogins.csrfMatches(login, req.getHeader(CSRF_TOKEN_HEADER))) {
-                throw new AdminException(403, "CSRF_TOKEN_INVALID", "requests that change something need the header "
-                        + CSRF_TOKEN_HEADER + " with the csrfToken of the login (POST /admin/api/login, GET /admin/api/me)");
-            }
-        } else if (auth.authenticates(req.getHeader("Authorization"))) {
-            who = new AdminAudit.Actor(auth.username(), "basic", address);
-            String csrf = req.getHeader(CSRF_HEADER);
-            if (unsafe && (csrf == null || csrf.isBlank())) {
-                throw new AdminException(403, "CSRF_HEADER_MISSING", "state-changing admin requests need the header "
-                        + CSRF_HEADER + " (any value), e.g. curl -H '" + CSRF_HEADER + ": curl'");
-            }
-        } else {
-            throw new AdminException(401, "UNAUTHORIZED",
-                    "admin credentials required: log in (POST /admin/api/login) or use HTTP Basic");
-        }
-        checkOrigin(req);
-        return who;
-    }
-
-    private AdminAudit.Actor peer(HttpServletRequest req, String address) {
-        String target = req.getRequestURI() + (req.getQueryString() == null ? "" : "?" + req.getQueryString());
-        String peer = req.getHeader(ClusterSignature.PEER_HEADER);
-        String user = req.getHeader(ClusterSignature.USER_HEADER);
-        boolean valid = signature != null && signature.verify(req.getMethod(), target, peer, user,
-                req.getHeader(ClusterSignature.TIME_HEADER), req.getHeader(ClusterSignature.NONCE_HEADER),
-                req.getHeader(ClusterSignature.SIGNATURE_HEADER), System.currentTimeMillis() / 1000);
-        if (!valid) {
-            throw new AdminException(401, "UNAUTHORIZED", "the peer request's signature is missing, wrong, stale or"
-                    + " replayed (gateway.admin.cluster-secret must be the same on every instance, clocks in sync)");
-        }
-        String operator;
-        try {
-            operator = URLDecoder.decode(user, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            operator = user;
-        }
-        return new AdminAudit.Actor(operator, "peer:" + peer, address);
-    }
-
-    private static void checkOrigin(HttpServletRequest req) {
-        String origin = req.getHeader("Origin");
-        if (origin != null && !OriginFilter.isSameOrigin(origin, req)) {
-            throw new AdminException(403, "FORBIDDEN_ORIGIN", "admin requests from another origin are refused: " + origin);
-        }
-    }
-
-    /**
-     * A Basic challenge makes a browser pop up its own password dialog, which the console must not get:
-     * none on the console's own endpoints and none for a request that carries the console's cookie.
-     */
-    private static boolean wantsBasicChallenge(HttpServletRequest req, String path) {
-        return !path.equals("/me") && !path.equals("/login") && !path.equals("/logout")
-                && cookie(req) == null && req.getHeader(CSRF_TOKEN_HEADER) == null
-                && req.getHeader(ClusterSignature.PEER_HEADER) == null;
-    }
-
-    private static String cookie(HttpServletRequest req) {
-        Cookie[] cookies = req.getCookies();
-        if (cookies == null) {
-            return null;
-        }
-        return Arrays.stream(cookies).filter(c -> ConsoleLogins.COOKIE.equals(c.getName())).map(Cookie::getValue)
-                .findFirst().orElse(null);
     }
 
     // ---- console login ------------------------------------------------------------------------------
@@ -185,7 +106,7 @@ public final class AdminApiServlet extends HttpServlet {
         if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
             throw AdminException.badRequest("log in with Content-Type: application/json");
         }
-        checkOrigin(req);
+        AdminAccess.checkOrigin(req);
         JsonNode body;
         try (InputStream in = req.getInputStream()) {
             byte[] bytes = in.readNBytes(MAX_LOGIN_BODY + 1);
@@ -218,7 +139,7 @@ public final class AdminApiServlet extends HttpServlet {
 
     private void logout(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         requireMethod(req, resp, "POST");
-        String cookie = cookie(req);
+        String cookie = AdminAccess.cookie(req);
         ConsoleLogins.Login login = logins.find(cookie, System.nanoTime());
         if (login != null) {
             if (!ConsoleLogins.csrfMatches(login, req.getHeader(CSRF_TOKEN_HEADER))) {
@@ -235,11 +156,11 @@ public final class AdminApiServlet extends HttpServlet {
     private void me(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         requireMethod(req, resp, "GET");
         long now = System.nanoTime();
-        ConsoleLogins.Login login = logins.find(cookie(req), now);
+        ConsoleLogins.Login login = logins.find(AdminAccess.cookie(req), now);
         if (login == null) {
             throw new AdminException(401, "UNAUTHORIZED", "not logged in");
         }
-        checkOrigin(req);
+        AdminAccess.checkOrigin(req);
         ObjectNode out = json.createObjectNode();
         out.put("username", login.username());
         out.put("csrfToken", login.csrfToken());
