@@ -1,6 +1,7 @@
 package io.webrtcgateway.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -170,6 +171,9 @@ class AdminConsoleIT {
             console.screenshot("05-call-detail-tablet");
             console.viewport(1280, 860);
 
+            // A call that ended by itself (e.g. ice-failed) would make the hang-up below a 404: say so plainly.
+            assertFalse(agent.callEvents(call).contains("ended"), () -> "the call ended before the operator hung it up: "
+                    + agent.linesFrom(0, l -> "ended".equals(l.path("event").asText(null))) + "; see " + gw1.logFile());
             console.click("#detail-hangup");
             console.awaitVisible("#confirm-dialog");
             console.screenshot("06-confirm-hangup");
@@ -185,6 +189,12 @@ class AdminConsoleIT {
         }
 
         // Drain gw1 from the overview (the console runs on gw2): its readiness probe turns 503.
+        // Escape (the keyboard's way out of the dialog) changes nothing.
+        console.click(card(GW1) + " button[data-action=\"drain\"]");
+        console.awaitVisible("#confirm-dialog");
+        console.press("#confirm-dialog", "Escape");
+        console.awaitHidden("#confirm-dialog");
+        assertEquals(200, gw1.httpStatus("/health/ready"));
         console.click(card(GW1) + " button[data-action=\"drain\"]");
         console.awaitVisible("#confirm-dialog");
         console.click("#confirm-ok");
