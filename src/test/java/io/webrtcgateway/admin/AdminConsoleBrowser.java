@@ -171,6 +171,19 @@ final class AdminConsoleBrowser extends PeerProcess {
         }
     }
 
+    /**
+     * The page's console errors and warnings (CSP violations among them), without the browser's
+     * "Failed to load resource" for answers the console expects (401 before login, 404 of an ended call).
+     */
+    List<String> consoleProblems() {
+        synchronized (linesLock) {
+            return lines.stream().filter(l -> "console".equals(l.path("event").asText(null)))
+                    .map(l -> l.path("text").asText())
+                    .filter(text -> !text.startsWith("Failed to load resource"))
+                    .collect(Collectors.toList());
+        }
+    }
+
     // ---- plumbing -------------------------------------------------------------------------------
 
     private static ObjectNode op(String name) {

@@ -114,6 +114,7 @@ class AdminConsoleIT {
             assertEquals(401, request.path("status").asInt(), request.toString());
         }
         assertEquals(List.of(), console.pageErrors());
+        assertEquals(List.of(), console.consoleProblems());
     }
 
     @Test
@@ -227,6 +228,7 @@ class AdminConsoleIT {
         console.awaitVisible("#login-form");
         assertEquals(0, console.count("#instance-cards > *"));
         assertEquals(List.of(), console.pageErrors());
+        assertEquals(List.of(), console.consoleProblems());
     }
 
     private static void signIn() {
