@@ -189,6 +189,23 @@ class AdminConsoleIT {
             console.screenshot("07-hung-up");
         }
 
+        // A refused call (the agent answers 486) is listed under Failures and counted in the chart.
+        int mark = agent.lineCount();
+        try (Sipp refused = Sipp.scenario("uac-rejected.xml").name("refused").remote("127.0.0.1:" + gw1.sipPort())
+                .args("-s", AGENT_DN).maxCalls(1).start()) {
+            String rejected = agent.awaitEvent("incoming", mark, STEP).path("call").asText();
+            agent.reject(486);
+            agent.awaitCallEvent(rejected, "ended", STEP);
+            assertEquals(0, refused.waitForExit(STEP), () -> "SIPp's call failed: " + refused.errors());
+        }
+        console.click("#tab-failures");
+        String failure = "#failures-table tbody tr[data-dn=\"" + AGENT_DN + "\"][data-instance=\"" + GW1 + "\"]";
+        console.awaitVisible(failure);
+        console.awaitText(failure, "486", STEP);
+        Poll.until(STEP, "the chart counting the failure", () -> console.attribute("#history-svg", "data-failures"),
+                failures -> failures != null && Integer.parseInt(failures) >= 1);
+        console.screenshot("08-failures");
+
         // Drain gw1 from the overview (the console runs on gw2): its readiness probe turns 503.
         // Escape (the keyboard's way out of the dialog) changes nothing.
         console.click(card(GW1) + " button[data-action=\"drain\"]");
@@ -203,7 +220,7 @@ class AdminConsoleIT {
         assertEquals(200, gw2.httpStatus("/health/ready"));
         console.awaitText(card(GW1) + " .instance-state", "draining", STEP);
         console.awaitText("#notice-text", "draining", STEP);
-        console.screenshot("08-drained");
+        console.screenshot("09-drained");
 
         console.click(card(GW1) + " button[data-action=\"undrain\"]");
         console.awaitVisible("#confirm-dialog");
@@ -222,7 +239,7 @@ class AdminConsoleIT {
         registrar.awaitUnregister(OTHER_DN, STEP);
         console.awaitText("#notice-text", "signed out", STEP);
         console.awaitHidden(session);
-        console.screenshot("09-signed-out");
+        console.screenshot("10-signed-out");
 
         console.click("#logout");
         console.awaitVisible("#login-form");
