@@ -238,8 +238,9 @@ final class AdminResources {
             audit.log(who, "sign-out", id, "not-found");
             throw AdminException.notFound("no session " + id + " on instance " + self() + " (it may have ended)");
         }
+        String dn = AdminViews.dnOf(s); // before end() forgets the registration
         app.sessions().end(s, "admin");
-        audit.log(who, "sign-out", id + (AdminViews.dnOf(s) == null ? "" : " dn " + AdminViews.dnOf(s)), "ok");
+        audit.log(who, "sign-out", id + (dn == null ? "" : " dn " + dn), "ok");
         ObjectNode out = json.createObjectNode();
         out.put("session", id);
         out.put("instance", self());
