@@ -120,6 +120,23 @@ class AdminConsoleIT {
     @Test
     @Order(2)
     void operatorWatchesACallLiveHangsItUpAndDrainsAnInstance() {
+        // The operator is signed in before the call comes (steps with a live call are kept few: see the
+        // note on ice-failed below).
+        signIn();
+        console.awaitVisible(card(GW1));
+        console.awaitVisible(card(GW2));
+        console.awaitText(card(GW1) + " .instance-state", "ready", STEP);
+
+        // The session of the other DN, found on the other instance.
+        console.click("#tab-sessions");
+        console.fill("#dn-filter", OTHER_DN);
+        console.press("#dn-filter", "Enter");
+        console.awaitVisible("#sessions-table tbody tr[data-dn=\"" + OTHER_DN + "\"][data-instance=\"" + GW2 + "\"]");
+        console.screenshot("02-sessions");
+        console.click("#tab-calls");
+        console.fill("#dn-filter", AGENT_DN);
+        console.press("#dn-filter", "Enter");
+
         int from = agent.lineCount();
         try (Sipp customer = Sipp.scenario("uac-echo.xml").name("customer")
                 .remote("127.0.0.1:" + gw1.sipPort())
@@ -130,32 +147,15 @@ class AdminConsoleIT {
             agent.answer();
             agent.awaitCallEvent(call, "connected", STEP);
 
-            signIn();
+            // The overview and the calls list refresh by themselves every 5 s; the operator does not wait.
+            // The calls tab with cluster scope: the call lives on gw1, the console on gw2.
+            console.click("#refresh");
             console.awaitText("#total-calls", "^[1-9]", STEP);
-            console.awaitVisible(card(GW1));
-            console.awaitVisible(card(GW2));
-            console.awaitText(card(GW1) + " .instance-state", "ready", STEP);
-            console.screenshot("02-overview");
-
-            // The calls tab (the default) with cluster scope: the call lives on gw1, the console on gw2.
-            console.fill("#dn-filter", AGENT_DN);
-            console.press("#dn-filter", "Enter");
             String row = "#calls-table tbody tr[data-dn=\"" + AGENT_DN + "\"]";
             console.awaitVisible(row);
             assertEquals(1, console.count("#calls-table tbody tr"));
             assertEquals(GW1, console.attribute(row, "data-instance"));
-            console.screenshot("03-calls-search");
-
-            // The session of the other DN, found on the other instance.
-            console.click("#tab-sessions");
-            console.fill("#dn-filter", OTHER_DN);
-            console.press("#dn-filter", "Enter");
-            console.awaitVisible("#sessions-table tbody tr[data-dn=\"" + OTHER_DN + "\"][data-instance=\"" + GW2 + "\"]");
-            console.screenshot("04-sessions");
-            console.click("#tab-calls");
-            console.fill("#dn-filter", AGENT_DN);
-            console.press("#dn-filter", "Enter");
-            console.awaitVisible(row);
+            console.screenshot("03-overview-and-call");
 
             // Live view: counters climb in both directions while SIPp echoes the agent's audio.
             console.click(row + " button[data-action=\"details\"]");
@@ -167,12 +167,14 @@ class AdminConsoleIT {
             awaitPackets("#b2s-packets", toSip);
             awaitPackets("#s2b-packets", toBrowser);
             console.awaitText("#detail-codec", "PCMU", STEP);
-            console.screenshot("05-call-detail");
+            console.screenshot("04-call-detail");
             console.viewport(820, 1180);
             console.screenshot("05-call-detail-tablet");
             console.viewport(1280, 860);
 
-            // A call that ended by itself (e.g. ice-failed) would make the hang-up below a 404: say so plainly.
+            // A call that ended by itself would make the hang-up below a 404: say so plainly. Seen on this
+            // loaded machine: ICE consent lost (ended: ice-failed) some 7 s after connect, also in tests
+            // without the admin API; a gateway media issue, not the console's.
             assertFalse(agent.callEvents(call).contains("ended"), () -> "the call ended before the operator hung it up: "
                     + agent.linesFrom(0, l -> "ended".equals(l.path("event").asText(null))) + "; see " + gw1.logFile());
             console.click("#detail-hangup");
