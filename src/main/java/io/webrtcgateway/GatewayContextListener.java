@@ -55,12 +55,10 @@ public final class GatewayContextListener implements ServletContextListener {
         ctx.setAttribute(APP_ATTRIBUTE, app);
         ObjectMapper json = new ObjectMapper();
 
-        if (config.admin().port() != 0) {
-            FilterRegistration.Dynamic adminListener = ctx.addFilter("admin-listener",
-                    new AdminListenerFilter(config.admin().port()));
-            adminListener.setAsyncSupported(true);
-            adminListener.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
-        }
+        FilterRegistration.Dynamic adminListener = ctx.addFilter("admin-listener",
+                new AdminListenerFilter(config.admin().port()));
+        adminListener.setAsyncSupported(true);
+        adminListener.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
 
         FilterRegistration.Dynamic origin = ctx.addFilter("origin", new OriginFilter(config.cors()));
         origin.setAsyncSupported(true);

@@ -206,6 +206,21 @@ class AdminClusterIT {
         assertEquals(200, gw2.httpStatus("/health/ready"));
     }
 
+    @Test
+    @Order(4)
+    void theConsoleAndApiCannotBeFramedByAnotherPage() throws Exception {
+        for (String url : List.of(admin1 + "/admin/", admin2 + "/admin/", admin1 + "/admin/api/me")) {
+            HttpResponse<String> response = send(request("GET", url));
+            assertEquals("DENY", response.headers().firstValue("X-Frame-Options").orElse(null), url);
+            assertEquals("frame-ancestors 'none'",
+                    response.headers().firstValue("Content-Security-Policy").orElse(null), url);
+            assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElse(null), url);
+        }
+        // The browser-facing paths stay frameable by the apps that embed a phone.
+        assertFalse(send(request("GET", gw1.httpUrl() + "/health/live")).headers().firstValue("X-Frame-Options")
+                .isPresent());
+    }
+
     // ---- cluster and lists ----------------------------------------------------------------------------
 
     @Test
