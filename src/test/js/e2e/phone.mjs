@@ -1,8 +1,10 @@
 // A phone made of OUR client library (/js/webrtc-gateway.js) in headless Chromium, for integration
 // tests and benchmarks (BrowserPhone.java is the Java driver).
 //
-//   node src/test/js/e2e/phone.mjs <gatewayUrl>
+//   node src/test/js/e2e/phone.mjs <gatewayUrl> [<cookie name>=<value>]
 //
+// The cookie, if given, is in the browser's jar for <gatewayUrl> before the page loads: a browser that
+// a load balancer already pinned to an instance (e.g. GWINSTANCE=gw2, docs/deployment.md).
 // The page is <gatewayUrl>/health/live (so it has the gateway's origin; http://127.0.0.1 counts as
 // secure, so getUserMedia works), which imports <gatewayUrl>/js/webrtc-gateway.js and creates one
 // Client for <gatewayUrl>. Microphone: Chromium's fake device (a beep). Every call's remote stream
@@ -195,8 +197,9 @@ function installPhone({ moduleUrl, gatewayUrl, clientEvents, callEvents }) {
 
 async function main() {
   const gatewayUrl = (process.argv[2] ?? "").replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(gatewayUrl) || process.argv.length > 3) {
-    emit({ harness: "fatal", message: "usage: phone.mjs <gatewayUrl>" });
+  const cookie = process.argv[3]?.match(/^([^=;\s]+)=([^;\s]*)$/);
+  if (!/^https?:\/\//.test(gatewayUrl) || process.argv.length > 4 || (process.argv[3] !== undefined && !cookie)) {
+    emit({ harness: "fatal", message: "usage: phone.mjs <gatewayUrl> [<cookie name>=<value>]" });
     process.exit(2);
   }
 
@@ -239,6 +242,7 @@ async function main() {
       args,
       env,
     });
+    if (cookie) await context.addCookies([{ name: cookie[1], value: cookie[2], url: gatewayUrl }]);
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
     page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));

@@ -75,6 +75,14 @@ public final class BrowserPhone extends PeerProcess {
      * playwright-core is missing.
      */
     public static BrowserPhone start(String gatewayUrl, String name) {
+        return start(gatewayUrl, name, null);
+    }
+
+    /**
+     * As {@link #start(String, String)}, with {@code cookie} ("name=value") already in the browser's jar for
+     * the gateway's URL: a browser the load balancer has pinned (e.g. "GWINSTANCE=gw2").
+     */
+    public static BrowserPhone start(String gatewayUrl, String name, String cookie) {
         Path script = SCRIPT.toAbsolutePath();
         if (!Files.isRegularFile(script)) {
             throw new IllegalStateException("harness not found: " + script + " (run from the project directory)");
@@ -86,7 +94,11 @@ public final class BrowserPhone extends PeerProcess {
         }
         String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
         executable(chromium, "chromium");
-        List<String> command = List.of(executable("node", "nodejs").toString(), script.toString(), gatewayUrl);
+        List<String> command = new ArrayList<>(List.of(executable("node", "nodejs").toString(), script.toString(),
+                gatewayUrl));
+        if (cookie != null) {
+            command.add(cookie);
+        }
         String buildDir = System.getProperty("it.buildDir");
         Path shimDir = (buildDir == null || buildDir.isBlank() ? projectDir.resolve("target") : Path.of(buildDir))
                 .resolve("webrtc-peer").toAbsolutePath();
