@@ -118,6 +118,8 @@ export async function runHarness(spec) {
       args,
       env,
     });
+    const cookies = spec.cookies ? spec.cookies(options) : [];
+    if (cookies.length > 0) await context.addCookies(cookies);
     const page = context.pages()[0] ?? (await context.newPage());
     page.on("console", (m) => process.stderr.write(`[page ${m.type()}] ${m.text()}\n`));
     page.on("pageerror", (e) => process.stderr.write(`[page error] ${e.stack ?? e}\n`));

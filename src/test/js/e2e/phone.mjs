@@ -1,8 +1,10 @@
 // A phone made of OUR client library (/js/webrtc-gateway.js) in headless Chromium, for integration
 // tests and benchmarks (BrowserPhone.java is the Java driver).
 //
-//   node src/test/js/e2e/phone.mjs <gatewayUrl>
+//   node src/test/js/e2e/phone.mjs <gatewayUrl> [<cookie name>=<value>]
 //
+// The cookie, if given, is in the browser's jar for <gatewayUrl> before the page loads: a browser that
+// a load balancer already pinned to an instance (e.g. GWINSTANCE=gw2, docs/deployment.md).
 // The page is <gatewayUrl>/health/live (so it has the gateway's origin; http://127.0.0.1 counts as
 // secure, so getUserMedia works), which imports <gatewayUrl>/js/webrtc-gateway.js and creates one
 // Client for <gatewayUrl>. Microphone: Chromium's fake device (a beep). Every call's remote stream
@@ -187,9 +189,13 @@ runHarness({
   name: "phone",
   parseArgs: (argv) => {
     const gatewayUrl = (argv[0] ?? "").replace(/\/+$/, "");
-    if (!/^https?:\/\//.test(gatewayUrl) || argv.length > 1) throw new Error("usage: phone.mjs <gatewayUrl>");
-    return { gatewayUrl };
+    const cookie = argv[1]?.match(/^([^=;\s]+)=([^;\s]*)$/);
+    if (!/^https?:\/\//.test(gatewayUrl) || argv.length > 2 || (argv[1] !== undefined && !cookie)) {
+      throw new Error("usage: phone.mjs <gatewayUrl> [<cookie name>=<value>]");
+    }
+    return { gatewayUrl, cookie };
   },
+  cookies: ({ gatewayUrl, cookie }) => (cookie ? [{ name: cookie[1], value: cookie[2], url: gatewayUrl }] : []),
   // The gateway's origin: http://127.0.0.1 counts as secure, so getUserMedia works.
   pageUrl: ({ gatewayUrl }) => `${gatewayUrl}/health/live`,
   install: installPhone,

@@ -7,15 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.webrtcgateway.admin.PasswordHash;
+import io.webrtcgateway.testsupport.BrowserPhone;
+import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Haproxy;
+import io.webrtcgateway.testsupport.ItLogs;
+import io.webrtcgateway.testsupport.JsonLineHarness;
 import io.webrtcgateway.testsupport.Kamailio;
 import io.webrtcgateway.testsupport.Poll;
 import io.webrtcgateway.testsupport.PrometheusText;
+import io.webrtcgateway.testsupport.SipMessage;
+import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
@@ -25,7 +29,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,6 +46,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -60,11 +64,18 @@ import org.junit.jupiter.api.Test;
  *       stale contact is replaced at once, +sip.instance); the Chromium clients emit reconnected; the
  *       legacy client's long poll fails (non-200), its next poll gets 404 and it signs in again.
  *       Printed: time from the kill to the last re-registration.</li>
- *   <li>Drain of a survivor: HAProxy stops sending it new sessions but keeps its pinned browsers there,
- *       which keep working; /health/ready is 503.</li>
+ *   <li>A call after the failover: an agent page (our JS library in its own Chromium, {@link BrowserPhone}),
+ *       pinned to the killed instance too, reconnects and registers its DN on a survivor; SIPp
+ *       ({@code uac-echo.xml}, echoing RTP) calls the DN through Kamailio, which routes by the binding the
+ *       survivor made: the page gets {@code incoming} from the survivor, answers, hears its own audio back,
+ *       and the SIP side hangs up. Printed: time from the kill to the page's {@code incoming}.</li>
+ *   <li>Drain of the survivor serving the agent while the agent is in a call (SIPp through Kamailio again):
+ *       /health/ready is 503, the call's media keeps flowing, HAProxy sends new sessions elsewhere but keeps
+ *       the pinned browsers there, which keep working; the page hangs up (SIPp gets the BYE) and is still
+ *       registered there.</li>
  * </ol>
- * {@code -Dit.failoverRuns=5} repeats step 2 (restarting the killed instance, 60 fresh sessions each run)
- * and prints p50/max over the runs.
+ * {@code -Dit.failoverRuns=5} repeats steps 2 and 3 (restarting the killed instance, 60 fresh sessions each
+ * run; each later run kills the instance the agent moved to) and prints p50/max over the runs.
  */
 class ClusterFailoverIT {
     private static final int SESSIONS = Integer.getInteger("it.clusterSessions", 60);
@@ -74,6 +85,9 @@ class ClusterFailoverIT {
     private static final String ADMIN_PASSWORD = "cluster-admin-pw";
     private static final List<String> CHROMIUM_DNS = List.of("6001", "6002", "6003");
     private static final String LEGACY_DN = "6100";
+    /** The agent page's DN (its own Chromium, pinned to the instance that is killed in run 1). */
+    private static final String AGENT_DN = "6200";
+    private static final Duration STEP = Duration.ofSeconds(20);
     /** The grtc.js app's page origin: the legacy client calls the gateway cross-origin, with credentials. */
     private static final String APP_ORIGIN = "http://agent.example.test";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -91,21 +105,36 @@ class ClusterFailoverIT {
                 Poll.until(Duration.ofSeconds(20), "HAProxy sees every instance UP",
                         () -> lb.serverStates().values().stream().allMatch(s -> s.startsWith("UP")));
                 List<Long> failoverMs = new ArrayList<>();
-                try (ChromiumClients chromium = ChromiumClients.start(lb.httpUrl(), CHROMIUM_DNS)) {
-                    String pinned = chromium.awaitAllRegistered(Duration.ofSeconds(60));
-                    LegacyBrowser legacy = new LegacyBrowser(lb.httpUrl(), pinned);
-                    String ssid = legacy.signIn(LEGACY_DN);
-                    assertTrue(ssid.endsWith("." + pinned), ssid);
-                    failoverMs.add(failoverRun(1, lb, kamailio, pinned, chromium, legacy));
+                List<Long> deliveredMs = new ArrayList<>();
+                BrowserPhone agent = null;
+                try {
+                    try (ChromiumClients chromium = ChromiumClients.open(lb.httpUrl(), CHROMIUM_DNS)) {
+                        String pinned = chromium.awaitAllRegistered(Duration.ofSeconds(60));
+                        agent = startAgent(lb, kamailio, pinned);
+                        LegacyBrowser legacy = new LegacyBrowser(lb.httpUrl(), pinned);
+                        String ssid = legacy.signIn(LEGACY_DN);
+                        assertTrue(ssid.endsWith("." + pinned), ssid);
+                        failoverMs.add(failoverRun(1, lb, kamailio, pinned, chromium, legacy, agent, deliveredMs));
+                    }
+                    for (int run = 2; run <= RUNS; run++) {
+                        // The agent moved to a survivor: kill that one (the victim rotates with the agent).
+                        failoverMs.add(failoverRun(run, lb, kamailio, agentInstance(agent), null, null, agent,
+                                deliveredMs));
+                    }
+                    Collections.sort(failoverMs);
+                    Collections.sort(deliveredMs);
+                    System.out.printf("%nfailover, kill -9 -> last re-registration, %d sessions, %d run(s): p50 %d ms, "
+                            + "max %d ms (all: %s)%n", SESSIONS, RUNS, failoverMs.get((failoverMs.size() - 1) / 2),
+                            failoverMs.get(failoverMs.size() - 1), failoverMs);
+                    System.out.printf("failover, kill -9 -> call to the moved agent delivered (incoming), %d run(s): "
+                            + "p50 %d ms, max %d ms (all: %s)%n", RUNS, deliveredMs.get((deliveredMs.size() - 1) / 2),
+                            deliveredMs.get(deliveredMs.size() - 1), deliveredMs);
+                    drainOneInstance(lb, kamailio, agent);
+                } finally {
+                    if (agent != null) {
+                        agent.close();
+                    }
                 }
-                for (int run = 2; run <= RUNS; run++) {
-                    failoverMs.add(failoverRun(run, lb, kamailio, IDS.get((run - 1) % IDS.size()), null, null));
-                }
-                Collections.sort(failoverMs);
-                System.out.printf("%nfailover, kill -9 -> last re-registration, %d sessions, %d run(s): p50 %d ms, "
-                        + "max %d ms (all: %s)%n", SESSIONS, RUNS, failoverMs.get((failoverMs.size() - 1) / 2),
-                        failoverMs.get(failoverMs.size() - 1), failoverMs);
-                drainOneInstance(lb);
             }
         } finally {
             pool.shutdownNow();
@@ -123,6 +152,8 @@ class ClusterFailoverIT {
                 GatewayProcess gw = GatewayProcess.builder().instanceId(id).sipServers(kamailio.serverEntry())
                         .set("gateway.admin.username", ADMIN).set("gateway.admin.password-hash", adminHash)
                         .set("gateway.cors.allowed-origins", List.of(APP_ORIGIN))
+                        // the agent page's Chromium offers only loopback ICE candidates
+                        .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                         .startTimeout(Duration.ofSeconds(120)).start();
                 gw.awaitHttpStatus("/health/ready", 200, Duration.ofSeconds(60));
                 readyMs.put(id, (System.nanoTime() - t0) / 1_000_000);
@@ -143,9 +174,32 @@ class ClusterFailoverIT {
         System.out.printf("start-to-ready, %d instances started in parallel: %s ms%n", IDS.size(), new TreeMap<>(readyMs));
     }
 
-    /** One kill -9 of {@code victim}; returns kill -> last re-registration in ms. */
+    /**
+     * The agent: our JS library in its own Chromium, with the affinity cookie of {@code pinned} (as if the
+     * agent's other tab had set it), registered there through HAProxy.
+     */
+    private BrowserPhone startAgent(Haproxy lb, Kamailio kamailio, String pinned) {
+        BrowserPhone agent = BrowserPhone.start(lb.httpUrl(), "agent", "GWINSTANCE=" + pinned);
+        try {
+            JsonNode hello = agent.connect();
+            assertEquals(pinned, hello.path("instance").asText(), "the agent's cookie pins it: " + hello);
+            agent.register(AGENT_DN);
+            Poll.until(Duration.ofSeconds(15), "the agent's DN bound to " + pinned,
+                    () -> kamailio.contacts(AGENT_DN).equals(List.of(contact(AGENT_DN, pinned))));
+            return agent;
+        } catch (RuntimeException | Error e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    /**
+     * One kill -9 of {@code victim} (where {@code agent} lives); returns kill -> last re-registration in ms and
+     * adds kill -> the agent's call delivered to {@code deliveredMs}.
+     */
     private long failoverRun(int run, Haproxy lb, Kamailio kamailio, String victim, ChromiumClients chromium,
-                             LegacyBrowser legacy) throws Exception {
+                             LegacyBrowser legacy, BrowserPhone agent, List<Long> deliveredMs) throws Exception {
+        assertEquals(victim, agentInstance(agent), "the agent lives on the instance to kill");
         List<Browser> browsers = signInAll(lb);
         try {
             Map<String, List<Browser>> byInstance = browsers.stream().collect(Collectors.groupingBy(b -> b.instance,
@@ -174,12 +228,18 @@ class ClusterFailoverIT {
             }
             int chromiumMark = chromium == null ? 0 : chromium.lineCount();
 
+            int agentMark = agent.lineCount();
+
             long killedAt = System.nanoTime();
             List<CompletableFuture<Long>> failovers = new ArrayList<>();
             for (Browser b : affected) {
                 failovers.add(b.failoverWhenClosed(lb.wsUrl(), killed, backoff, pool));
             }
+            long killedAtMs = System.currentTimeMillis();
             gateways.get(killed).kill9();
+            // The agent's call goes on beside the checks below, so its delivery time is not theirs.
+            CompletableFuture<Long> agentCall = CompletableFuture.supplyAsync(() -> callAfterFailover(run, agent,
+                    agentMark, kamailio, killed, killedAtMs), pool);
             long markedDown = Poll.until(Duration.ofSeconds(10), "HAProxy marks " + killed + " down", () -> {
                 String state = lb.serverStates().get(killed);
                 return state != null && state.startsWith("DOWN") ? System.nanoTime() : null;
@@ -236,6 +296,7 @@ class ClusterFailoverIT {
                         () -> kamailio.contacts(LEGACY_DN).equals(List.of(contact(LEGACY_DN, ssidInstance(ssid)))));
                 legacy.signOut();
             }
+            deliveredMs.add(agentCall.get(120, TimeUnit.SECONDS));
 
             gateways.get(killed).startAgain();
             gateways.get(killed).awaitHttpStatus("/health/ready", 200, Duration.ofSeconds(60));
@@ -251,19 +312,30 @@ class ClusterFailoverIT {
         }
     }
 
-    private void drainOneInstance(Haproxy lb) throws Exception {
+    /**
+     * A call between the agent and SIPp (through Kamailio), echoing RTP, is in progress on the agent's
+     * instance when that instance is drained.
+     */
+    private void drainOneInstance(Haproxy lb, Kamailio kamailio, BrowserPhone agent) throws Exception {
         List<Browser> browsers = signInAll(lb);
-        try {
-            String drained = browsers.get(0).instance;
+        int mark = agent.lineCount();
+        try (Sipp caller = echoCaller(kamailio, "caller-drain")) {
+            String drained = agentInstance(agent);
             List<Browser> pinned = browsers.stream().filter(b -> b.instance.equals(drained)).toList();
             GatewayProcess gw = gateways.get(drained);
+            String call = answerAndHearEcho(agent, mark, caller, drained).id();
+
             HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create(gw.httpUrl() + "/admin/api/drain")).POST(HttpRequest.BodyPublishers.noBody())
                     .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                             (ADMIN + ":" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
                     .header("X-Requested-With", "ClusterFailoverIT").build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, answer.statusCode(), answer.body());
-            assertEquals(503, gw.httpStatus("/health/ready"));
+            long inboundAtDrain = agent.stats().at("/inbound/packets").asLong();
+            HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(gw.httpUrl() + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, ready.statusCode(), ready.body());
+            assertTrue(ready.body().contains("draining"), ready.body());
             Poll.until(Duration.ofSeconds(10), "HAProxy stops balancing new sessions to " + drained,
                     () -> lb.serverStates().getOrDefault(drained, "").startsWith("NOLB"));
             List<Browser> fresh = new ArrayList<>();
@@ -280,9 +352,105 @@ class ClusterFailoverIT {
             System.out.printf("drain: %s keeps its %d sessions; %d new sessions went to %s%n", drained, pinned.size(),
                     fresh.size(), fresh.stream().map(b -> b.instance).collect(Collectors.toCollection(java.util.TreeSet::new)));
             fresh.forEach(Browser::signOut);
+
+            // The call goes on: the echo keeps arriving (50 packets/s) well after the drain, still connected.
+            JsonNode during = Poll.until(Duration.ofSeconds(20), "the agent's call still carrying audio after the drain",
+                    agent::stats, st -> st.at("/inbound/packets").asLong() > inboundAtDrain + 100);
+            assertEquals("connected", during.at("/gateway/state").asText(), during.toString());
+            assertEquals(503, gw.httpStatus("/health/ready"), "still draining during the call");
+
+            agent.hangup();
+            JsonNode ended = agent.awaitCallEvent(call, "ended", STEP);
+            assertEquals("local-hangup", ended.at("/detail/reason").asText(), ended.toString());
+            caller.awaitRequests("BYE", 1, STEP);
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            System.out.printf("drain: the agent's call on %s went on through the drain (%d -> %d packets received), "
+                    + "hung up by the page%n", drained, inboundAtDrain, during.at("/inbound/packets").asLong());
+
+            JsonNode state = agent.command("state");
+            assertEquals("connected", state.path("client").asText(), state.toString());
+            assertEquals(AGENT_DN, state.at("/registration/dn").asText(), "still registered: " + state);
+            assertTrue(state.path("session").asText().endsWith("." + drained), state.toString());
+            assertEquals(List.of(contact(AGENT_DN, drained)), kamailio.contacts(AGENT_DN));
         } finally {
             browsers.forEach(Browser::signOut);
         }
+    }
+
+    /**
+     * Run on its own thread after the kill: the agent page reconnects and registers on a survivor, then a
+     * SIPp caller reaches it through Kamailio there, with audio both ways, and hangs up. Returns kill ->
+     * the page's {@code incoming} in ms. (Times in epoch ms: the page's clock and SIPp's log are this machine's.)
+     */
+    private long callAfterFailover(int run, BrowserPhone agent, int mark, Kamailio kamailio, String killed,
+                                   long killedAtMs) {
+        agent.awaitEvent("reconnecting", mark, STEP);
+        JsonNode reconnected = agent.awaitEvent("reconnected", mark, Duration.ofSeconds(60));
+        JsonNode d = reconnected.path("detail");
+        String survivor = d.path("instance").asText();
+        assertTrue(d.path("registered").asBoolean() && !d.path("resumed").asBoolean()
+                && !survivor.equals(killed) && gateways.containsKey(survivor), "agent reconnected: " + reconnected);
+        Poll.until(STEP, "the agent's DN bound to " + survivor + " only",
+                () -> kamailio.contacts(AGENT_DN).equals(List.of(contact(AGENT_DN, survivor))));
+        long boundAtMs = System.currentTimeMillis();
+        int beforeCall = agent.lineCount();
+        try (Sipp caller = echoCaller(kamailio, "caller-run" + run)) {
+            AgentCall answered = answerAndHearEcho(agent, beforeCall, caller, survivor);
+            long inviteAtMs = caller.messageEntries().stream()
+                    .filter(e -> !e.received() && e.message().isRequest() && e.message().method().equals("INVITE"))
+                    .findFirst().orElseThrow().instant().toEpochMilli();
+            // uac-echo.xml's cue to hang up: the SIP side sends BYE.
+            agent.info("text/plain", "please-hang-up");
+            JsonNode ended = agent.awaitCallEvent(answered.id(), "ended", STEP);
+            assertEquals("remote-hangup", ended.at("/detail/reason").asText(), ended.toString());
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            long delivered = Math.round(answered.incomingAtMs()) - killedAtMs;
+            System.out.printf("run %d: agent page: kill -> reconnected on %s %d ms, -> DN bound there %d ms, -> SIPp's "
+                            + "INVITE sent %d ms, -> call delivered (incoming) %d ms (INVITE -> incoming %d ms); "
+                            + "answered, echo heard, SIP side hung up%n", run, survivor,
+                    Math.round(reconnected.path("at").asDouble()) - killedAtMs, boundAtMs - killedAtMs,
+                    inviteAtMs - killedAtMs, delivered, Math.round(answered.incomingAtMs()) - inviteAtMs);
+            return delivered;
+        }
+    }
+
+    /** A call the agent answered: its id and when the page saw {@code incoming} (epoch ms, the page's clock). */
+    private record AgentCall(String id, double incomingAtMs) {}
+
+    /**
+     * The agent's call from {@code caller} (announced at or after line {@code mark}): it must come from
+     * {@code instance} (the call id's suffix, and the Contact of the 200 that reached SIPp through Kamailio);
+     * the page answers and hears its own audio back from SIPp's RTP echo.
+     */
+    private AgentCall answerAndHearEcho(BrowserPhone agent, int mark, Sipp caller, String instance) {
+        JsonNode incoming = agent.awaitEvent("incoming", mark, STEP);
+        String call = incoming.path("call").asText();
+        assertTrue(call.endsWith("." + instance), "the call is on " + instance + ": " + incoming);
+        assertEquals("5000", incoming.at("/detail/remote").asText(), incoming.toString());
+        agent.answer();
+        agent.awaitCallEvent(call, "connected", STEP);
+        SipMessage ok = caller.awaitReceived(m -> !m.isRequest() && m.status() == 200
+                && m.header("CSeq").orElse("").contains("INVITE"), 1, STEP, "200 OK to the INVITE").get(0);
+        String contact = ok.header("Contact").orElse("");
+        assertTrue(contact.contains("@127.0.0.1:" + gateways.get(instance).sipPort()),
+                "answered by " + instance + ": " + ok);
+        JsonNode stats = Poll.until(STEP, "the agent's audio echoed back by SIPp", agent::stats,
+                st -> st.at("/inbound/packets").asLong() > 50 && st.at("/inbound/totalAudioEnergy").asDouble() > 0);
+        assertTrue(stats.at("/outbound/packets").asLong() > 50, stats.toString());
+        return new AgentCall(call, incoming.path("at").asDouble());
+    }
+
+    /** SIPp calling the agent's DN once through Kamailio (which looks up the binding), echoing RTP. */
+    private static Sipp echoCaller(Kamailio kamailio, String name) {
+        return Sipp.scenario("uac-echo.xml").name(name).remote(kamailio.address())
+                .args("-s", AGENT_DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .maxCalls(1).start();
+    }
+
+    /** The instance serving the agent's session (the session id's suffix). */
+    private static String agentInstance(BrowserPhone agent) {
+        String session = agent.command("state").path("session").asText();
+        return session.substring(session.lastIndexOf('.') + 1);
     }
 
     private List<Browser> signInAll(Haproxy lb) throws Exception {
@@ -492,59 +660,26 @@ class ClusterFailoverIT {
     }
 
     /** src/test/js/e2e/cluster-clients.mjs: JS library clients in one Chromium page. */
-    static final class ChromiumClients implements AutoCloseable {
-        private final Process process;
-        private final Path stderr;
-        /** Guarded by this. */
-        private final List<JsonNode> lines = new ArrayList<>();
+    static final class ChromiumClients extends JsonLineHarness {
 
-        private ChromiumClients(Process process, Path stderr) {
-            this.process = process;
-            this.stderr = stderr;
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String text;
-                    while ((text = in.readLine()) != null) {
-                        JsonNode line;
-                        try {
-                            line = JSON.readTree(text);
-                        } catch (IOException e) {
-                            line = JSON.createObjectNode().put("text", text);
-                        }
-                        synchronized (this) {
-                            lines.add(line);
-                            notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-            }, "chromium-clients-stdout");
-            reader.setDaemon(true);
-            reader.start();
+        private ChromiumClients(Launch launch) {
+            super("cluster-clients", launch.command(), launch.environment(), launch.workDir(),
+                    ItLogs.file("cluster-clients", "log"), Duration.ofSeconds(60), Duration.ofSeconds(30));
         }
 
-        static ChromiumClients start(String url, List<String> dns) throws IOException {
-            Path script = Path.of("src/test/js/e2e/cluster-clients.mjs").toAbsolutePath();
-            Path logs = Path.of(System.getProperty("it.buildDir", "target"), "browser-it");
-            Files.createDirectories(logs);
-            Path stderr = Files.createTempFile(logs, "cluster-clients-", ".stderr");
-            List<String> command = new ArrayList<>(List.of("node", script.toString(), url));
-            command.addAll(dns);
-            Process p = new ProcessBuilder(command).directory(script.getParent().toFile())
-                    .redirectError(stderr.toFile()).start();
-            return new ChromiumClients(p, stderr);
-        }
-
-        synchronized int lineCount() {
-            return lines.size();
+        static ChromiumClients open(String url, List<String> dns) {
+            List<String> arguments = new ArrayList<>(List.of(url));
+            arguments.addAll(dns);
+            ChromiumClients clients = new ChromiumClients(chromiumHarness(Path.of("src/test/js/e2e/cluster-clients.mjs"),
+                    arguments));
+            clients.launch();
+            return clients;
         }
 
         /** Waits until every client registered; returns the one instance they are all pinned to. */
-        String awaitAllRegistered(Duration timeout) throws InterruptedException {
+        String awaitAllRegistered(Duration timeout) {
             Map<Integer, String> instances = new HashMap<>();
-            await(timeout, "every Chromium client connected and registered", from -> {
+            awaitAll(0, timeout, "every Chromium client connected and registered", from -> {
                 int registered = 0;
                 for (JsonNode l : from) {
                     if (l.has("connected")) {
@@ -553,20 +688,20 @@ class ClusterFailoverIT {
                     if ("registered".equals(l.path("event").asText())) {
                         registered++;
                     }
-                    if (l.has("failed") || "fatal".equals(l.path("harness").asText())) {
+                    if (l.has("failed")) {
                         throw new AssertionError("Chromium client failed: " + l + "\n" + transcript());
                     }
                 }
                 return registered >= CHROMIUM_DNS.size();
-            }, 0);
+            });
             assertEquals(1, new java.util.HashSet<>(instances.values()).size(),
                     "one page's clients share the cookie, so one instance: " + instances);
             return instances.values().iterator().next();
         }
 
         /** Waits until every client emitted reconnected (not resumed, registered, on another instance). */
-        void awaitAllReconnected(int from, String dead, Duration timeout) throws InterruptedException {
-            await(timeout, "every Chromium client reconnected and registered", after -> {
+        void awaitAllReconnected(int from, String dead, Duration timeout) {
+            awaitAll(from, timeout, "every Chromium client reconnected and registered", after -> {
                 int reconnected = 0;
                 for (JsonNode l : after) {
                     if ("reconnected".equals(l.path("event").asText())) {
@@ -577,48 +712,11 @@ class ClusterFailoverIT {
                     }
                 }
                 return reconnected >= CHROMIUM_DNS.size();
-            }, from);
+            });
         }
 
-        private synchronized void await(Duration timeout, String what,
-                                        java.util.function.Function<List<JsonNode>, Boolean> done, int from)
-                throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!done.apply(List.copyOf(lines.subList(from, lines.size())))) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || !process.isAlive()) {
-                    throw new AssertionError("timed out waiting for " + what + "\n" + transcript());
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.SECONDS.toNanos(1)));
-            }
-        }
-
-        synchronized String transcript() {
-            String err;
-            try {
-                List<String> all = Files.readAllLines(stderr);
-                err = String.join("\n", all.subList(Math.max(0, all.size() - 30), all.size()));
-            } catch (IOException e) {
-                err = e.toString();
-            }
-            return lines.stream().map(JsonNode::toString).collect(Collectors.joining("\n")) + "\n--- stderr ---\n" + err;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            List<ProcessHandle> descendants = process.descendants().toList();
-            if (process.isAlive()) {
-                try {
-                    process.getOutputStream().write("quit\n".getBytes(StandardCharsets.UTF_8));
-                    process.getOutputStream().flush();
-                } catch (IOException gone) {
-                    // exiting anyway
-                }
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            }
-            descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        private void awaitAll(int from, Duration timeout, String what, Predicate<List<JsonNode>> done) {
+            await(() -> done.test(lines().subList(from, lines().size())) ? Boolean.TRUE : null, what, timeout);
         }
     }
 }

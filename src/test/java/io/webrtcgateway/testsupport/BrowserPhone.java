@@ -43,7 +43,16 @@ public final class BrowserPhone extends JsonLineHarness {
      * playwright-core is missing.
      */
     public static BrowserPhone start(String gatewayUrl, String name) {
-        BrowserPhone phone = new BrowserPhone(name, chromiumHarness(SCRIPT, List.of(gatewayUrl)), ItLogs.file(name, "log"));
+        return start(gatewayUrl, name, null);
+    }
+
+    /**
+     * As {@link #start(String, String)}, with {@code cookie} ("name=value") already in the browser's jar for
+     * the gateway's URL: a browser the load balancer has pinned (e.g. "GWINSTANCE=gw2").
+     */
+    public static BrowserPhone start(String gatewayUrl, String name, String cookie) {
+        List<String> arguments = cookie == null ? List.of(gatewayUrl) : List.of(gatewayUrl, cookie);
+        BrowserPhone phone = new BrowserPhone(name, chromiumHarness(SCRIPT, arguments), ItLogs.file(name, "log"));
         phone.launch();
         return phone;
     }
