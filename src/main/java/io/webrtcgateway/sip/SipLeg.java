@@ -23,6 +23,7 @@ import javax.sip.header.CallIdHeader;
 import javax.sip.header.ContentTypeHeader;
 import javax.sip.header.EventHeader;
 import javax.sip.header.FromHeader;
+import javax.sip.header.Header;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
@@ -65,6 +66,13 @@ public final class SipLeg implements SipRequestHandler {
         void onInfo(String contentType, String body);
 
         void onNotify(String event, String contentType, String body);
+
+        /**
+         * The leg ended the dialog on its own (BYE already sent where one is due): {@code reason}
+         * {@code session-expired} (nobody refreshed it in time, RFC 4028 §10) or {@code dialog-lost} (an
+         * in-dialog request got 481/408 or no answer, RFC 3261 §12.2.1.2); {@code sipStatus} may be null.
+         */
+        void onDialogGone(String reason, Integer sipStatus, String sipReason);
     }
 
     /** How the call answers a re-INVITE. */
@@ -98,11 +106,20 @@ public final class SipLeg implements SipRequestHandler {
     private ServerTransaction pendingReinvite;
     private String remoteUser;
     private String remoteDisplayName;
+    private final SessionTimer timer;
+    /** The session refresh in flight (UPDATE or re-INVITE, RFC 4028 §10), or null. */
+    private ClientTransaction refreshTransaction;
+    /** The peer's Allow names UPDATE (and it did not refuse one): refreshes need no SDP then. */
+    private boolean refreshByUpdate;
+    /** The last SDP we sent (offer or answer): a re-INVITE refresh repeats it unchanged (RFC 3264 §8). */
+    private String localSdp;
+    private boolean retriedTooBrief;
     /** Our client transactions; their application data is cleared when the leg ends. */
     private final List<ClientTransaction> transactions = new ArrayList<>();
 
     private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
-                   Listener listener, boolean outgoing) {
+                   Listener listener, boolean outgoing, SessionTimer.Settings sessionTimers) {
+        this.timer = new SessionTimer(sessionTimers);
         this.sip = sip;
         this.addressing = addressing;
         this.executor = executor;
@@ -113,7 +130,8 @@ public final class SipLeg implements SipRequestHandler {
 
     /** A leg for a call we place; send it with {@link #invite}. */
     public static SipLeg outgoing(CallSignaling signaling, Executor executor, Listener listener) {
-        return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true);
+        return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true,
+                signaling.sessionTimers());
     }
 
     /**
@@ -122,7 +140,8 @@ public final class SipLeg implements SipRequestHandler {
      */
     public static SipLeg incoming(CallSignaling signaling, RequestEvent event, Executor executor, Listener listener)
             throws Exception {
-        SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false);
+        SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false,
+                signaling.sessionTimers());
         leg.accept(event);
         return leg;
     }
@@ -143,6 +162,7 @@ public final class SipLeg implements SipRequestHandler {
         remoteDisplayName = from.getAddress().getDisplayName();
         URI target = invite.getRequestURI();
         localUser = userOf(target);
+        refreshByUpdate = allowsUpdate(invite);
         st.sendResponse(response(invite, Response.TRYING, null));
     }
 
@@ -203,9 +223,15 @@ public final class SipLeg implements SipRequestHandler {
         for (Map.Entry<String, String> h : headers.entrySet()) {
             invite.addHeader(sip.headers().createHeader(h.getKey(), h.getValue()));
         }
+        timer.addRequestHeaders(invite, sip.headers());
         if (sdp != null) {
             invite.setContent(sdp, sdpType());
+            localSdp = sdp;
         }
+        sendInvite(invite);
+    }
+
+    private void sendInvite(Request invite) throws Exception {
         SipProvider provider = sip.provider(transport);
         ClientTransaction ct = provider.getNewClientTransaction(invite);
         dialog = provider.getNewDialog(ct);
@@ -222,6 +248,14 @@ public final class SipLeg implements SipRequestHandler {
      * (100 Trying included); it still goes when that arrives after the call ended here.
      */
     public void hangUp() {
+        hangUp(0, null);
+    }
+
+    /**
+     * {@link #hangUp()} whose BYE carries {@code Reason: SIP ;cause=<cause>;text="<text>"} (RFC 3326), telling
+     * SIP Server why the gateway ended the call; {@code text} null: no Reason header.
+     */
+    public void hangUp(int cause, String text) {
         if (ended) {
             return;
         }
@@ -234,13 +268,22 @@ public final class SipLeg implements SipRequestHandler {
             } else if (!outgoing && !answered) {
                 reject(Response.TEMPORARILY_UNAVAILABLE);
             } else {
-                sendInDialog(Request.BYE, null, null);
+                sendBye(cause, text);
                 end();
             }
         } catch (Exception e) {
             LOG.info("call {}: hang-up not sent cleanly: {}", callId, e.toString());
             end();
         }
+    }
+
+    private void sendBye(int cause, String text) throws Exception {
+        Header reason = null;
+        if (text != null) {
+            // RFC 3326 §2: the text is a quoted-string; keep it to one line without quotes.
+            reason = sip.headers().createReasonHeader("SIP", cause, text.replaceAll("[\\r\\n\"\\\\]", " "));
+        }
+        sendInDialog(Request.BYE, null, null, reason);
     }
 
     private void sendCancelOnce() throws Exception {
@@ -307,9 +350,19 @@ public final class SipLeg implements SipRequestHandler {
             release();
             return;
         }
+        if (status == SessionTimer.SESSION_INTERVAL_TOO_SMALL && timer.enabled() && !retriedTooBrief && !cancelWanted) {
+            try {
+                retryTooBrief(ct, response);
+                return;
+            } catch (Exception e) {
+                LOG.info("call {}: INVITE not retried after 422: {}", callId, e.toString());
+            }
+        }
         if (status < 300) {
             answered = true;
             sendAck(response);
+            refreshByUpdate = allowsUpdate(response);
+            startSessionTimer(timer.negotiateAsUac(response));
             if (cancelWanted) {
                 try {
                     sendInDialog(Request.BYE, null, null);
@@ -324,6 +377,37 @@ public final class SipLeg implements SipRequestHandler {
             end();
             listener.onRejected(status, response.getReasonPhrase());
         }
+    }
+
+    /**
+     * RFC 4028 §7.3: a 422 names the Min-SE the peer wants; the INVITE goes again once, with that as its
+     * Min-SE and at least that Session-Expires, as a new transaction (CSeq up, new branch, same Call-ID and
+     * From tag, RFC 3261 §8.1.3.5).
+     */
+    private void retryTooBrief(ClientTransaction failed, Response response) throws Exception {
+        retriedTooBrief = true;
+        timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
+        Request retry = (Request) failed.getRequest().clone();
+        CSeqHeader cseq = (CSeqHeader) retry.getHeader(CSeqHeader.NAME);
+        cseq.setSeqNumber(cseq.getSeqNumber() + 1);
+        ((ViaHeader) retry.getHeader(ViaHeader.NAME)).setBranch("z9hG4bK" + SipEndpoint.randomHex(8));
+        retry.removeHeader(SessionTimer.SESSION_EXPIRES);
+        retry.removeHeader(SessionTimer.MIN_SE);
+        retry.removeHeader("Supported");
+        timer.addRequestHeaders(retry, sip.headers());
+        LOG.info("call {}: 422 Session Interval Too Small; INVITE again with Session-Expires {}", callId,
+                timer.requestedInterval());
+        if (dialog != null) {
+            dialog.setApplicationData(null);
+            try {
+                dialog.delete();
+            } catch (RuntimeException e) {
+                LOG.debug("call {}: dialog delete: {}", callId, e.toString());
+            }
+        }
+        provisionalSeen = false;
+        inviteFinal = false;
+        sendInvite(retry);
     }
 
     private void onInviteFailure(ClientTransaction ct, String why) {
@@ -382,7 +466,12 @@ public final class SipLeg implements SipRequestHandler {
             throw new IllegalStateException("the INVITE is already answered or gone");
         }
         answered = true;
-        incomingInvite.sendResponse(response(incomingInvite.getRequest(), Response.OK, sdp));
+        Request invite = incomingInvite.getRequest();
+        Response ok = response(invite, Response.OK, sdp);
+        boolean timed = addSessionTimerAnswer(invite, ok);
+        incomingInvite.sendResponse(ok);
+        localSdp = sdp;
+        startSessionTimer(timed);
     }
 
     public void reject(int status) {
@@ -416,10 +505,23 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private ClientTransaction sendInDialog(String method, String body, String contentType) throws Exception {
+        return sendInDialog(method, body, contentType, null);
+    }
+
+    private ClientTransaction sendInDialog(String method, String body, String contentType, Header extra)
+            throws Exception {
         Request request = dialog.createRequest(method);
         request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
-        if (method.equals(Request.INVITE)) {
+        if (method.equals(Request.INVITE) || method.equals(Request.UPDATE)) {
             request.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+            // Every re-INVITE and UPDATE refreshes the session (RFC 4028 §10), so all carry the timer headers.
+            timer.addRequestHeaders(request, sip.headers());
+        }
+        if (extra != null) {
+            request.addHeader(extra);
+        }
+        if (body != null && "application/sdp".equals(contentType)) {
+            localSdp = body;
         }
         if (body != null) {
             int slash = contentType.indexOf('/');
@@ -446,27 +548,157 @@ public final class SipLeg implements SipRequestHandler {
 
     private void onInDialogResponse(ClientTransaction ct, String method, Response response) {
         int status = response.getStatusCode();
-        if (status < 200 || !method.equals(Request.INVITE) || ct != reinviteTransaction) {
-            if (method.equals(Request.BYE) || status < 200) {
-                return;
-            }
-            if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
-                LOG.info("call {}: {} answered {}: the dialog is gone", callId, method, status);
-            }
+        if (status < 200 || method.equals(Request.BYE)) {
             return;
         }
-        reinviteTransaction = null;
-        if (status < 300) {
-            sendAck(response);
+        if (ct == refreshTransaction) {
+            onRefreshResponse(method, response);
+            return;
         }
-        listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
+        boolean lost = status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT;
+        if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
+            reinviteTransaction = null;
+            if (status < 300) {
+                sendAck(response);
+                startSessionTimer(timer.negotiateAsUac(response));
+            }
+            listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
+        }
+        if (lost) {
+            dialogLost(method, status, response.getReasonPhrase());
+        }
     }
 
     private void onInDialogFailure(ClientTransaction ct, String method) {
+        if (method.equals(Request.BYE) || method.equals(Request.CANCEL)) {
+            return;
+        }
+        if (ct == refreshTransaction) {
+            refreshTransaction = null;
+        }
         if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
             reinviteTransaction = null;
             listener.onReinviteResult(Response.REQUEST_TIMEOUT, "Request Timeout", null);
         }
+        dialogLost(method, Response.REQUEST_TIMEOUT, "Request Timeout (no answer)");
+    }
+
+    /**
+     * RFC 3261 §12.2.1.2: a 481 or 408 (or no answer) to an in-dialog request means the dialog is gone. RFC
+     * 4028 §10 sends a BYE after a failed refresh; after a 481 the peer has no dialog to end, so none is sent.
+     */
+    private void dialogLost(String method, int status, String reason) {
+        if (ended) {
+            return;
+        }
+        LOG.info("call {}: {} answered {} {}: the dialog is gone", callId, method, status, reason);
+        if (status != Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST) {
+            try {
+                sendBye(status, method + " got " + status + ": dialog lost");
+            } catch (Exception e) {
+                LOG.debug("BYE failed: {}", e.toString());
+            }
+        }
+        end();
+        listener.onDialogGone("dialog-lost", status, reason);
+    }
+
+    // ---- session timer (RFC 4028) ---------------------------------------------------------------------
+
+    /** After a 2xx was sent or received: (re)start the timers, or stop them when none was negotiated. */
+    private void startSessionTimer(boolean running) {
+        if (!running || ended) {
+            timer.cancel();
+            return;
+        }
+        var refresh = timer.weRefresh() ? timers.schedule(() -> executor.execute(this::refresh),
+                timer.refreshMillis(), TimeUnit.MILLISECONDS) : null;
+        var expiry = timers.schedule(() -> executor.execute(this::sessionExpired), timer.expiryMillis(),
+                TimeUnit.MILLISECONDS);
+        timer.started(refresh, expiry);
+        LOG.debug("call {}: session timer {} s, refresher {}", callId, timer.interval(), timer.weRefresh() ? "us" : "peer");
+    }
+
+    /** RFC 4028 §10: at half the interval the refresher sends UPDATE (no SDP) if allowed, else a re-INVITE. */
+    private void refresh() {
+        if (ended || timer.interval() == 0 || refreshTransaction != null) {
+            return;
+        }
+        if (reinviteTransaction != null || pendingReinvite != null) {
+            // A re-INVITE in flight refreshes the session when it succeeds; look again shortly.
+            schedule(this::refresh, 2000);
+            return;
+        }
+        try {
+            refreshTransaction = refreshByUpdate ? sendInDialog(Request.UPDATE, null, null)
+                    : sendInDialog(Request.INVITE, localSdp, "application/sdp");
+        } catch (Exception e) {
+            LOG.info("call {}: session refresh not sent: {}", callId, e.toString());
+        }
+    }
+
+    private void onRefreshResponse(String method, Response response) {
+        refreshTransaction = null;
+        int status = response.getStatusCode();
+        if (status < 300) {
+            if (method.equals(Request.INVITE)) {
+                sendAck(response);
+            }
+            startSessionTimer(timer.negotiateAsUac(response));
+            return;
+        }
+        if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
+            dialogLost(method, status, response.getReasonPhrase());
+        } else if (method.equals(Request.UPDATE)
+                && (status == Response.NOT_IMPLEMENTED || status == Response.METHOD_NOT_ALLOWED)) {
+            refreshByUpdate = false; // it said UPDATE but does not take it: re-INVITE instead
+            refresh();
+        } else if (status == Response.REQUEST_PENDING) {
+            schedule(this::refresh, glareRetryDelayMillis()); // RFC 3261 §14.1
+        } else if (status == SessionTimer.SESSION_INTERVAL_TOO_SMALL) {
+            timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
+            refresh();
+        } else {
+            // Other refusals leave the session as it was (RFC 4028 §10); the expiry ends it unless a later
+            // request refreshes it.
+            LOG.info("call {}: session refresh ({}) refused: {} {}", callId, method, status, response.getReasonPhrase());
+        }
+    }
+
+    /** RFC 4028 §10: nobody refreshed the session in time: BYE, and the call ends as session-expired. */
+    private void sessionExpired() {
+        if (ended) {
+            return;
+        }
+        LOG.info("call {}: session expired ({} s without a refresh)", callId, timer.interval());
+        try {
+            sendBye(Response.REQUEST_TIMEOUT, "Session expired (RFC 4028)");
+        } catch (Exception e) {
+            LOG.debug("BYE failed: {}", e.toString());
+        }
+        end();
+        listener.onDialogGone("session-expired", null, null);
+    }
+
+    /**
+     * As UAS, a 2xx about to go out for an INVITE, re-INVITE or UPDATE: Session-Expires, Require and Supported
+     * as RFC 4028 §9 has them. Returns whether a session timer runs after it.
+     */
+    private boolean addSessionTimerAnswer(Request request, Response ok) throws Exception {
+        String expires = timer.negotiateAsUas(request);
+        if (expires == null) {
+            return false;
+        }
+        ok.addHeader(sip.headers().createSupportedHeader(SessionTimer.TIMER));
+        ok.addHeader(sip.headers().createHeader(SessionTimer.SESSION_EXPIRES, expires));
+        if (SessionTimer.requireInAnswer(request)) {
+            ok.addHeader(sip.headers().createRequireHeader(SessionTimer.TIMER));
+        }
+        return true;
+    }
+
+    private static boolean allowsUpdate(javax.sip.message.Message m) {
+        return SessionTimer.listHeaderContains(m, "Allow", null, Request.UPDATE);
     }
 
     /**
@@ -506,6 +738,7 @@ public final class SipLeg implements SipRequestHandler {
                     }
                 }
                 case Request.INVITE -> onReinvite(event);
+                case Request.UPDATE -> onUpdate(event);
                 case Request.INFO -> {
                     respond(event, Response.OK, null);
                     ContentTypeHeader ct = (ContentTypeHeader) request.getHeader(ContentTypeHeader.NAME);
@@ -560,13 +793,41 @@ public final class SipLeg implements SipRequestHandler {
         });
     }
 
+    /**
+     * UPDATE (RFC 3311): without SDP it is a session refresh (RFC 4028 §10), answered here; with SDP it is an
+     * offer, answered like a re-INVITE's.
+     */
+    private void onUpdate(RequestEvent event) throws Exception {
+        if (ended) {
+            respond(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null);
+            return;
+        }
+        if (body(event.getRequest()) != null) {
+            onReinvite(event);
+            return;
+        }
+        ServerTransaction st = serverTransaction(event);
+        Response ok = response(event.getRequest(), Response.OK, null);
+        boolean timed = addSessionTimerAnswer(event.getRequest(), ok);
+        st.sendResponse(ok);
+        startSessionTimer(timed);
+    }
+
     private void replyReinvite(ServerTransaction st, int status, String sdp) {
         if (pendingReinvite != st) {
             return;
         }
         pendingReinvite = null;
         try {
-            st.sendResponse(response(st.getRequest(), status, sdp));
+            Response r = response(st.getRequest(), status, sdp);
+            boolean timed = status < 300 && addSessionTimerAnswer(st.getRequest(), r);
+            st.sendResponse(r);
+            if (status < 300) {
+                if (sdp != null) {
+                    localSdp = sdp;
+                }
+                startSessionTimer(timed);
+            }
         } catch (Exception e) {
             LOG.warn("call {}: re-INVITE answer not sent: {}", callId, e.toString());
         }
@@ -587,7 +848,8 @@ public final class SipLeg implements SipRequestHandler {
         if (to.getTag() == null && status > 100) {
             to.setTag(localTag);
         }
-        if (status >= 180 && status < 300 && request.getMethod().equals(Request.INVITE)) {
+        if (status >= 180 && status < 300
+                && (request.getMethod().equals(Request.INVITE) || request.getMethod().equals(Request.UPDATE))) {
             r.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
             r.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
         }
@@ -608,6 +870,7 @@ public final class SipLeg implements SipRequestHandler {
             return;
         }
         ended = true;
+        timer.cancel();
         if (callId != null) {
             sip.forgetOwner(callId, this);
         }
