@@ -69,6 +69,11 @@ final class SessionTimer {
         return minSe;
     }
 
+    /** Our own Min-SE (gateway.calls.min-se), what a 422 from us names. */
+    int configuredMinSe() {
+        return settings.minSe();
+    }
+
     /** After a 422: ask again with the peer's Min-SE if it is larger (RFC 4028 §7.3). */
     void raiseMinSe(int peerMinSe) {
         minSe = Math.max(minSe, peerMinSe);

@@ -697,6 +697,18 @@ public final class SipLeg implements SipRequestHandler {
         return true;
     }
 
+    /** RFC 4028 §8.1: a refresh asking for less than our Min-SE gets 422 with it; the session stays as it is. */
+    private boolean refusedAsTooBrief(RequestEvent event) throws Exception {
+        if (!timer.tooBrief(event.getRequest())) {
+            return false;
+        }
+        Response r = response(event.getRequest(), SessionTimer.SESSION_INTERVAL_TOO_SMALL, null);
+        r.setReasonPhrase("Session Interval Too Small");
+        r.addHeader(sip.headers().createHeader(SessionTimer.MIN_SE, Integer.toString(timer.configuredMinSe())));
+        serverTransaction(event).sendResponse(r);
+        return true;
+    }
+
     private static boolean allowsUpdate(javax.sip.message.Message m) {
         return SessionTimer.listHeaderContains(m, "Allow", null, Request.UPDATE);
     }
@@ -778,6 +790,9 @@ public final class SipLeg implements SipRequestHandler {
             respond(event, Response.REQUEST_PENDING, null); // 491: glare (RFC 3261 §14.2)
             return;
         }
+        if (refusedAsTooBrief(event)) {
+            return;
+        }
         ServerTransaction st = serverTransaction(event);
         pendingReinvite = st;
         listener.onRemoteReinvite(body(event.getRequest()), new ReinviteReply() {
@@ -804,6 +819,9 @@ public final class SipLeg implements SipRequestHandler {
         }
         if (body(event.getRequest()) != null) {
             onReinvite(event);
+            return;
+        }
+        if (refusedAsTooBrief(event)) {
             return;
         }
         ServerTransaction st = serverTransaction(event);
