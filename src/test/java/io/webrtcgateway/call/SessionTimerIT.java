@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  *   <li>the gateway places the call ({@code uas-session-timer.xml}): 422 is retried once with the larger
  *       Min-SE, the gateway refreshes as refresher=uac with a re-INVITE carrying the same SDP at half the
  *       interval, and a refresh answered 481 ends the call as {@code dialog-lost} without a BYE;</li>
+ *   <li>the same with UPDATE in SIPp's Allow: the refreshes are UPDATEs without SDP, and one answered 408
+ *       ends the call as {@code dialog-lost} with a BYE;</li>
  *   <li>SIPp calls and refreshes once with UPDATE, then stops ({@code uac-session-timer.xml}): the gateway
  *       sends BYE before the interval runs out and the call ends as {@code session-expired}.</li>
  * </ul>
@@ -92,8 +94,30 @@ class SessionTimerIT {
         JsonNode ended = phone.awaitCallEvent(call.id(), "ended", Duration.ofSeconds(30));
         assertEquals("dialog-lost", ended.at("/detail/reason").asText(), ended.toString());
         assertEquals(481, ended.at("/detail/sipStatus").asInt(), ended.toString());
-        assertEquals(4, server.receivedRequests("INVITE").size(), "two INVITEs, two refreshes");
-        assertTrue(server.receivedRequests("BYE").isEmpty(), "no BYE into a dialog the peer does not know");
+        List<SipMessage> ofThisCall = server.received().stream()
+                .filter(m -> m.isRequest() && m.callId().equals(first.callId())).toList();
+        assertEquals(4, ofThisCall.stream().filter(m -> m.method().equals("INVITE")).count(),
+                "two INVITEs, two refreshes: " + ofThisCall);
+        assertTrue(ofThisCall.stream().noneMatch(m -> m.method().equals("BYE")),
+                "no BYE into a dialog the peer does not know");
+    }
+
+    @Test
+    void gatewayRefreshesWithUpdateWhenThePeerAllowsItAndA408EndsTheCallWithABye() {
+        int before = server.receivedRequests("UPDATE").size();
+        BrowserPhone.Placed call = phone.call("update");
+        phone.awaitCallEvent(call.id(), "connected", STEP);
+        SipMessage update = server.awaitRequests("UPDATE", before + 1, STEP).get(before);
+        assertEquals("4;refresher=uac", update.header("Session-Expires").orElse(""), update.toString());
+        assertEquals("", update.body(), "an UPDATE refresh carries no SDP");
+
+        // The second refresh gets 408: dialog lost, and a BYE (RFC 4028 §10) that SIPp answers.
+        JsonNode ended = phone.awaitCallEvent(call.id(), "ended", Duration.ofSeconds(30));
+        assertEquals("dialog-lost", ended.at("/detail/reason").asText(), ended.toString());
+        assertEquals(408, ended.at("/detail/sipStatus").asInt(), ended.toString());
+        SipMessage bye = server.awaitReceived(m -> m.isRequest() && m.method().equals("BYE")
+                && m.callId().equals(update.callId()), 1, STEP, "BYE after the refresh got 408").get(0);
+        assertTrue(bye.header("Reason").orElse("").contains("cause=408"), bye.toString());
     }
 
     @Test
