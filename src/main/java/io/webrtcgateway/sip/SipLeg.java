@@ -490,14 +490,19 @@ public final class SipLeg implements SipRequestHandler {
 
     /** Sends a re-INVITE with {@code sdp}; the outcome arrives as {@link Listener#onReinviteResult}. */
     public void reinvite(String sdp) throws Exception {
-        if (reinviteTransaction != null) {
+        if (reinviteTransaction != null || refreshingByInvite()) {
             throw new IllegalStateException("a re-INVITE is already in progress");
         }
         reinviteTransaction = sendInDialog(Request.INVITE, sdp, "application/sdp");
     }
 
     public boolean reinviteInProgress() {
-        return reinviteTransaction != null || pendingReinvite != null;
+        return reinviteTransaction != null || pendingReinvite != null || refreshingByInvite();
+    }
+
+    /** A session refresh by re-INVITE is in flight: no other INVITE may start (RFC 3261 §14.1). */
+    private boolean refreshingByInvite() {
+        return refreshTransaction != null && Request.INVITE.equals(refreshTransaction.getRequest().getMethod());
     }
 
     public void info(String contentType, String body) throws Exception {
@@ -786,7 +791,7 @@ public final class SipLeg implements SipRequestHandler {
             respond(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null);
             return;
         }
-        if (reinviteTransaction != null || pendingReinvite != null) {
+        if (reinviteTransaction != null || pendingReinvite != null || refreshingByInvite()) {
             respond(event, Response.REQUEST_PENDING, null); // 491: glare (RFC 3261 §14.2)
             return;
         }
