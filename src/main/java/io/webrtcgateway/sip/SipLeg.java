@@ -324,6 +324,9 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void onInviteResponse(ClientTransaction ct, Response response) {
+        if (ct != inviteTransaction) {
+            return; // the INVITE a 422 made us send again (RFC 4028 §7.3): that transaction is over
+        }
         int status = response.getStatusCode();
         if (status < 200) {
             provisionalSeen = true;
@@ -411,6 +414,9 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void onInviteFailure(ClientTransaction ct, String why) {
+        if (ct != inviteTransaction) {
+            return;
+        }
         inviteFinal = true;
         if (ended) {
             release();
@@ -664,9 +670,10 @@ public final class SipLeg implements SipRequestHandler {
             timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
             refresh();
         } else {
-            // Other refusals leave the session as it was (RFC 4028 §10); the expiry ends it unless a later
-            // request refreshes it.
+            // Other refusals leave the session as it was (RFC 4028 §10): try again in a quarter interval; the
+            // expiry ends it if no refresh gets through before the interval is over.
             LOG.info("call {}: session refresh ({}) refused: {} {}", callId, method, status, response.getReasonPhrase());
+            schedule(this::refresh, Math.max(2000, timer.refreshMillis() / 2));
         }
     }
 
