@@ -44,7 +44,7 @@ public final class CallSignaling {
      * Min-SE (the caller may retry with a larger one). Returns whether it was.
      */
     public boolean refusedAsTooBrief(RequestEvent event) {
-        if (!new SessionTimer(sessionTimers).tooBrief(event.getRequest())) {
+        if (!SessionTimer.tooBrief(sessionTimers, event.getRequest())) {
             return false;
         }
         try {

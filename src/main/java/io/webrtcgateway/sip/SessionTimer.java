@@ -3,18 +3,24 @@ package io.webrtcgateway.sip;
 import java.util.Locale;
 import java.util.ListIterator;
 import java.util.concurrent.ScheduledFuture;
+import javax.sip.ClientTransaction;
 import javax.sip.header.Header;
 import javax.sip.header.HeaderFactory;
 import javax.sip.message.Message;
 import javax.sip.message.Request;
+import javax.sip.message.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The RFC 4028 session timer of one INVITE dialog: the negotiated interval, who refreshes, and the two
- * timers (our refresh at half the interval; the expiry that ends a dialog nobody refreshed). Header
- * reading and writing lives here; sending and ending are the {@link SipLeg}'s. Confined to the call's
- * executor, like the leg.
+ * The RFC 4028 session timer of one INVITE dialog: the negotiated interval, who refreshes, the two
+ * timers (our refresh at half the interval; the expiry that ends a dialog nobody refreshed), and what a
+ * refresh's answer means. Sending, acknowledging and ending are the dialog's ({@link SipLeg}, through
+ * {@link Dialog}). Confined to the call's executor, like the leg.
  */
 final class SessionTimer {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionTimer.class);
+
     /** RFC 4028 §4: "x" and "k" are the compact forms of Session-Expires and Supported. */
     static final String SESSION_EXPIRES = "Session-Expires";
     static final String MIN_SE = "Min-SE";
@@ -34,7 +40,37 @@ final class SessionTimer {
     /** What a Session-Expires header says: the interval and the refresher role, null when absent. */
     record Expires(int seconds, String refresher) {}
 
+    /** What the timer needs from its dialog; all called on the call's executor. */
+    interface Dialog {
+        String callId();
+
+        /** A re-INVITE (ours or the peer's) is in flight: a refresh waits, as that one refreshes too. */
+        boolean offerAnswerInProgress();
+
+        /** Sends the refresh request (UPDATE or INVITE); its answer comes to {@link #onRefreshResponse}. */
+        ClientTransaction sendRefresh(String method) throws Exception;
+
+        /** ACKs a 2xx to a re-INVITE refresh. */
+        void acknowledge(Response ok);
+
+        /** 481/408 to a refresh: the dialog is gone (BYE where due, end, tell the call). */
+        void lost(String method, int status, String reason);
+
+        /** Nobody refreshed in time: BYE, end, tell the call (RFC 4028 §10). */
+        void expired();
+
+        /** Runs {@code task} on the call's executor later, unless the dialog has ended. */
+        ScheduledFuture<?> schedule(Runnable task, long delayMs);
+
+        long glareRetryDelayMillis();
+    }
+
     private final Settings settings;
+    private final Dialog dialog;
+    /** The refresh in flight (UPDATE or re-INVITE), or null. */
+    private ClientTransaction refreshTransaction;
+    /** The peer's Allow names UPDATE (and it did not refuse one): refreshes need no SDP then. */
+    private boolean refreshByUpdate;
     /** Negotiated interval in seconds; 0 while no timer runs. */
     private int interval;
     private boolean weRefresh;
@@ -43,8 +79,9 @@ final class SessionTimer {
     private ScheduledFuture<?> refreshTask;
     private ScheduledFuture<?> expiryTask;
 
-    SessionTimer(Settings settings) {
+    SessionTimer(Settings settings, Dialog dialog) {
         this.settings = settings;
+        this.dialog = dialog;
         this.minSe = settings.minSe();
     }
 
@@ -98,8 +135,12 @@ final class SessionTimer {
      * and our Min-SE. Only when we support the extension at all.
      */
     boolean tooBrief(Request request) {
+        return tooBrief(settings, request);
+    }
+
+    static boolean tooBrief(Settings settings, Request request) {
         Expires asked = expiresOf(request);
-        return enabled() && asked != null && asked.seconds() < settings.minSe();
+        return settings.enabled() && asked != null && asked.seconds() < settings.minSe();
     }
 
     /**
@@ -192,6 +233,104 @@ final class SessionTimer {
             expiryTask.cancel(false);
             expiryTask = null;
         }
+    }
+
+    // ---- running ---------------------------------------------------------------------------------------
+
+    /** Reads the peer's Allow (its INVITE, or its 2xx to ours): UPDATE there means refresh by UPDATE. */
+    void peerAllows(Message m) {
+        refreshByUpdate = listHeaderContains(m, "Allow", null, Request.UPDATE);
+    }
+
+    /** After a 2xx was sent or received: (re)start the timers, or stop them when none was negotiated. */
+    void start(boolean running) {
+        if (!running) {
+            cancel();
+            return;
+        }
+        started(weRefresh ? dialog.schedule(this::refresh, refreshMillis()) : null,
+                dialog.schedule(this::expire, expiryMillis()));
+        LOG.debug("call {}: session timer {} s, refresher {}", dialog.callId(), interval, weRefresh ? "us" : "peer");
+    }
+
+    boolean owns(ClientTransaction ct) {
+        return ct != null && ct == refreshTransaction;
+    }
+
+    /** A refresh by re-INVITE is in flight: no other INVITE may start (RFC 3261 §14.1). */
+    boolean refreshingByInvite() {
+        return refreshTransaction != null && Request.INVITE.equals(refreshTransaction.getRequest().getMethod());
+    }
+
+    /** RFC 4028 §10: at half the interval the refresher sends UPDATE (no SDP) if allowed, else a re-INVITE. */
+    private void refresh() {
+        if (interval == 0 || refreshTransaction != null) {
+            return;
+        }
+        if (dialog.offerAnswerInProgress()) {
+            dialog.schedule(this::refresh, 2000); // that re-INVITE refreshes the session if it succeeds
+            return;
+        }
+        try {
+            refreshTransaction = dialog.sendRefresh(refreshByUpdate ? Request.UPDATE : Request.INVITE);
+        } catch (Exception e) {
+            LOG.info("call {}: session refresh not sent: {}", dialog.callId(), e.toString());
+        }
+    }
+
+    void onRefreshResponse(String method, Response response) {
+        refreshTransaction = null;
+        int status = response.getStatusCode();
+        if (status < 300) {
+            if (method.equals(Request.INVITE)) {
+                dialog.acknowledge(response);
+            }
+            start(negotiateAsUac(response));
+        } else if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
+            dialog.lost(method, status, response.getReasonPhrase());
+        } else if (method.equals(Request.UPDATE)
+                && (status == Response.NOT_IMPLEMENTED || status == Response.METHOD_NOT_ALLOWED)) {
+            refreshByUpdate = false; // it said UPDATE but does not take it: re-INVITE instead
+            refresh();
+        } else if (status == Response.REQUEST_PENDING) {
+            dialog.schedule(this::refresh, dialog.glareRetryDelayMillis()); // RFC 3261 §14.1
+        } else if (status == SESSION_INTERVAL_TOO_SMALL) {
+            raiseMinSe(intHeader(response, MIN_SE));
+            refresh();
+        } else {
+            // Other refusals leave the session as it was (RFC 4028 §10): try again in a quarter interval; the
+            // expiry ends it if no refresh gets through before the interval is over.
+            LOG.info("call {}: session refresh ({}) refused: {} {}", dialog.callId(), method, status,
+                    response.getReasonPhrase());
+            dialog.schedule(this::refresh, Math.max(2000, refreshMillis() / 2));
+        }
+    }
+
+    /** No answer to the refresh; the dialog treats it as lost. */
+    void onRefreshFailed() {
+        refreshTransaction = null;
+    }
+
+    private void expire() {
+        LOG.info("call {}: session expired ({} s without a refresh)", dialog.callId(), interval);
+        dialog.expired();
+    }
+
+    /**
+     * As UAS, a 2xx about to go out for an INVITE, re-INVITE or UPDATE: Session-Expires, Require and Supported
+     * as RFC 4028 §9 has them. Returns whether a session timer runs after it.
+     */
+    boolean addAnswerHeaders(Request request, Response ok, HeaderFactory headers) throws Exception {
+        String expires = negotiateAsUas(request);
+        if (expires == null) {
+            return false;
+        }
+        ok.addHeader(headers.createSupportedHeader(TIMER));
+        ok.addHeader(headers.createHeader(SESSION_EXPIRES, expires));
+        if (requireInAnswer(request)) {
+            ok.addHeader(headers.createRequireHeader(TIMER));
+        }
+        return true;
     }
 
     // ---- header reading ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.sip.ClientTransaction;
@@ -107,10 +108,6 @@ public final class SipLeg implements SipRequestHandler {
     private String remoteUser;
     private String remoteDisplayName;
     private final SessionTimer timer;
-    /** The session refresh in flight (UPDATE or re-INVITE, RFC 4028 §10), or null. */
-    private ClientTransaction refreshTransaction;
-    /** The peer's Allow names UPDATE (and it did not refuse one): refreshes need no SDP then. */
-    private boolean refreshByUpdate;
     /** The last SDP we sent (offer or answer): a re-INVITE refresh repeats it unchanged (RFC 3264 §8). */
     private String localSdp;
     private boolean retriedTooBrief;
@@ -119,7 +116,7 @@ public final class SipLeg implements SipRequestHandler {
 
     private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
                    Listener listener, boolean outgoing, SessionTimer.Settings sessionTimers) {
-        this.timer = new SessionTimer(sessionTimers);
+        this.timer = new SessionTimer(sessionTimers, new TimedDialog());
         this.sip = sip;
         this.addressing = addressing;
         this.executor = executor;
@@ -162,7 +159,7 @@ public final class SipLeg implements SipRequestHandler {
         remoteDisplayName = from.getAddress().getDisplayName();
         URI target = invite.getRequestURI();
         localUser = userOf(target);
-        refreshByUpdate = allowsUpdate(invite);
+        timer.peerAllows(invite);
         st.sendResponse(response(invite, Response.TRYING, null));
     }
 
@@ -364,8 +361,8 @@ public final class SipLeg implements SipRequestHandler {
         if (status < 300) {
             answered = true;
             sendAck(response);
-            refreshByUpdate = allowsUpdate(response);
-            startSessionTimer(timer.negotiateAsUac(response));
+            timer.peerAllows(response);
+            timer.start(timer.negotiateAsUac(response));
             if (cancelWanted) {
                 try {
                     sendInDialog(Request.BYE, null, null);
@@ -474,10 +471,10 @@ public final class SipLeg implements SipRequestHandler {
         answered = true;
         Request invite = incomingInvite.getRequest();
         Response ok = response(invite, Response.OK, sdp);
-        boolean timed = addSessionTimerAnswer(invite, ok);
+        boolean timed = timer.addAnswerHeaders(invite, ok, sip.headers());
         incomingInvite.sendResponse(ok);
         localSdp = sdp;
-        startSessionTimer(timed);
+        timer.start(timed);
     }
 
     public void reject(int status) {
@@ -508,7 +505,7 @@ public final class SipLeg implements SipRequestHandler {
 
     /** A session refresh by re-INVITE is in flight: no other INVITE may start (RFC 3261 §14.1). */
     private boolean refreshingByInvite() {
-        return refreshTransaction != null && Request.INVITE.equals(refreshTransaction.getRequest().getMethod());
+        return timer.refreshingByInvite();
     }
 
     public void info(String contentType, String body) throws Exception {
@@ -562,8 +559,8 @@ public final class SipLeg implements SipRequestHandler {
         if (status < 200 || method.equals(Request.BYE)) {
             return;
         }
-        if (ct == refreshTransaction) {
-            onRefreshResponse(method, response);
+        if (timer.owns(ct)) {
+            timer.onRefreshResponse(method, response);
             return;
         }
         boolean lost = status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT;
@@ -571,7 +568,7 @@ public final class SipLeg implements SipRequestHandler {
             reinviteTransaction = null;
             if (status < 300) {
                 sendAck(response);
-                startSessionTimer(timer.negotiateAsUac(response));
+                timer.start(timer.negotiateAsUac(response));
             }
             listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
         }
@@ -584,8 +581,8 @@ public final class SipLeg implements SipRequestHandler {
         if (method.equals(Request.BYE) || method.equals(Request.CANCEL)) {
             return;
         }
-        if (ct == refreshTransaction) {
-            refreshTransaction = null;
+        if (timer.owns(ct)) {
+            timer.onRefreshFailed();
         }
         if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
             reinviteTransaction = null;
@@ -616,99 +613,6 @@ public final class SipLeg implements SipRequestHandler {
 
     // ---- session timer (RFC 4028) ---------------------------------------------------------------------
 
-    /** After a 2xx was sent or received: (re)start the timers, or stop them when none was negotiated. */
-    private void startSessionTimer(boolean running) {
-        if (!running || ended) {
-            timer.cancel();
-            return;
-        }
-        var refresh = timer.weRefresh() ? timers.schedule(() -> executor.execute(this::refresh),
-                timer.refreshMillis(), TimeUnit.MILLISECONDS) : null;
-        var expiry = timers.schedule(() -> executor.execute(this::sessionExpired), timer.expiryMillis(),
-                TimeUnit.MILLISECONDS);
-        timer.started(refresh, expiry);
-        LOG.debug("call {}: session timer {} s, refresher {}", callId, timer.interval(), timer.weRefresh() ? "us" : "peer");
-    }
-
-    /** RFC 4028 §10: at half the interval the refresher sends UPDATE (no SDP) if allowed, else a re-INVITE. */
-    private void refresh() {
-        if (ended || timer.interval() == 0 || refreshTransaction != null) {
-            return;
-        }
-        if (reinviteTransaction != null || pendingReinvite != null) {
-            // A re-INVITE in flight refreshes the session when it succeeds; look again shortly.
-            schedule(this::refresh, 2000);
-            return;
-        }
-        try {
-            refreshTransaction = refreshByUpdate ? sendInDialog(Request.UPDATE, null, null)
-                    : sendInDialog(Request.INVITE, localSdp, "application/sdp");
-        } catch (Exception e) {
-            LOG.info("call {}: session refresh not sent: {}", callId, e.toString());
-        }
-    }
-
-    private void onRefreshResponse(String method, Response response) {
-        refreshTransaction = null;
-        int status = response.getStatusCode();
-        if (status < 300) {
-            if (method.equals(Request.INVITE)) {
-                sendAck(response);
-            }
-            startSessionTimer(timer.negotiateAsUac(response));
-            return;
-        }
-        if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
-            dialogLost(method, status, response.getReasonPhrase());
-        } else if (method.equals(Request.UPDATE)
-                && (status == Response.NOT_IMPLEMENTED || status == Response.METHOD_NOT_ALLOWED)) {
-            refreshByUpdate = false; // it said UPDATE but does not take it: re-INVITE instead
-            refresh();
-        } else if (status == Response.REQUEST_PENDING) {
-            schedule(this::refresh, glareRetryDelayMillis()); // RFC 3261 §14.1
-        } else if (status == SessionTimer.SESSION_INTERVAL_TOO_SMALL) {
-            timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
-            refresh();
-        } else {
-            // Other refusals leave the session as it was (RFC 4028 §10): try again in a quarter interval; the
-            // expiry ends it if no refresh gets through before the interval is over.
-            LOG.info("call {}: session refresh ({}) refused: {} {}", callId, method, status, response.getReasonPhrase());
-            schedule(this::refresh, Math.max(2000, timer.refreshMillis() / 2));
-        }
-    }
-
-    /** RFC 4028 §10: nobody refreshed the session in time: BYE, and the call ends as session-expired. */
-    private void sessionExpired() {
-        if (ended) {
-            return;
-        }
-        LOG.info("call {}: session expired ({} s without a refresh)", callId, timer.interval());
-        try {
-            sendBye(Response.REQUEST_TIMEOUT, "Session expired (RFC 4028)");
-        } catch (Exception e) {
-            LOG.debug("BYE failed: {}", e.toString());
-        }
-        end();
-        listener.onDialogGone("session-expired", null, null);
-    }
-
-    /**
-     * As UAS, a 2xx about to go out for an INVITE, re-INVITE or UPDATE: Session-Expires, Require and Supported
-     * as RFC 4028 §9 has them. Returns whether a session timer runs after it.
-     */
-    private boolean addSessionTimerAnswer(Request request, Response ok) throws Exception {
-        String expires = timer.negotiateAsUas(request);
-        if (expires == null) {
-            return false;
-        }
-        ok.addHeader(sip.headers().createSupportedHeader(SessionTimer.TIMER));
-        ok.addHeader(sip.headers().createHeader(SessionTimer.SESSION_EXPIRES, expires));
-        if (SessionTimer.requireInAnswer(request)) {
-            ok.addHeader(sip.headers().createRequireHeader(SessionTimer.TIMER));
-        }
-        return true;
-    }
-
     /** RFC 4028 §8.1: a refresh asking for less than our Min-SE gets 422 with it; the session stays as it is. */
     private boolean refusedAsTooBrief(RequestEvent event) throws Exception {
         if (!timer.tooBrief(event.getRequest())) {
@@ -719,10 +623,6 @@ public final class SipLeg implements SipRequestHandler {
         r.addHeader(sip.headers().createHeader(SessionTimer.MIN_SE, Integer.toString(timer.configuredMinSe())));
         serverTransaction(event).sendResponse(r);
         return true;
-    }
-
-    private static boolean allowsUpdate(javax.sip.message.Message m) {
-        return SessionTimer.listHeaderContains(m, "Allow", null, Request.UPDATE);
     }
 
     /**
@@ -838,9 +738,9 @@ public final class SipLeg implements SipRequestHandler {
         }
         ServerTransaction st = serverTransaction(event);
         Response ok = response(event.getRequest(), Response.OK, null);
-        boolean timed = addSessionTimerAnswer(event.getRequest(), ok);
+        boolean timed = timer.addAnswerHeaders(event.getRequest(), ok, sip.headers());
         st.sendResponse(ok);
-        startSessionTimer(timed);
+        timer.start(timed);
     }
 
     private void replyReinvite(ServerTransaction st, int status, String sdp) {
@@ -850,13 +750,13 @@ public final class SipLeg implements SipRequestHandler {
         pendingReinvite = null;
         try {
             Response r = response(st.getRequest(), status, sdp);
-            boolean timed = status < 300 && addSessionTimerAnswer(st.getRequest(), r);
+            boolean timed = status < 300 && timer.addAnswerHeaders(st.getRequest(), r, sip.headers());
             st.sendResponse(r);
             if (status < 300) {
                 if (sdp != null) {
                     localSdp = sdp;
                 }
-                startSessionTimer(timed);
+                timer.start(timed);
             }
         } catch (Exception e) {
             LOG.warn("call {}: re-INVITE answer not sent: {}", callId, e.toString());
@@ -938,6 +838,60 @@ public final class SipLeg implements SipRequestHandler {
         return ended;
     }
 
+    /** The leg as its session timer sees it (RFC 4028 §10 refreshes and expiry). */
+    private final class TimedDialog implements SessionTimer.Dialog {
+        @Override
+        public String callId() {
+            return callId;
+        }
+
+        @Override
+        public boolean offerAnswerInProgress() {
+            return reinviteTransaction != null || pendingReinvite != null;
+        }
+
+        @Override
+        public ClientTransaction sendRefresh(String method) throws Exception {
+            // An UPDATE refresh carries no SDP; a re-INVITE repeats our last SDP unchanged (RFC 3264 §8).
+            return method.equals(Request.UPDATE) ? sendInDialog(Request.UPDATE, null, null)
+                    : sendInDialog(Request.INVITE, localSdp, "application/sdp");
+        }
+
+        @Override
+        public void acknowledge(Response ok) {
+            sendAck(ok);
+        }
+
+        @Override
+        public void lost(String method, int status, String reason) {
+            dialogLost(method, status, reason);
+        }
+
+        @Override
+        public void expired() {
+            if (ended) {
+                return;
+            }
+            try {
+                sendBye(Response.REQUEST_TIMEOUT, "Session expired (RFC 4028)");
+            } catch (Exception e) {
+                LOG.debug("BYE failed: {}", e.toString());
+            }
+            end();
+            listener.onDialogGone("session-expired", null, null);
+        }
+
+        @Override
+        public ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+            return SipLeg.this.schedule(task, delayMs);
+        }
+
+        @Override
+        public long glareRetryDelayMillis() {
+            return SipLeg.this.glareRetryDelayMillis();
+        }
+    }
+
     private static String body(javax.sip.message.Message m) {
         byte[] raw = m.getRawContent();
         return raw == null || raw.length == 0 ? null : new String(raw, StandardCharsets.UTF_8);
@@ -962,9 +916,9 @@ public final class SipLeg implements SipRequestHandler {
         return bad;
     }
 
-    /** Rejects delayed work once ended: for timers the call schedules. */
-    public void schedule(Runnable task, long delayMs) {
-        timers.schedule(() -> executor.execute(() -> {
+    /** Runs {@code task} on the call's executor after {@code delayMs}, unless the leg has ended by then. */
+    public ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+        return timers.schedule(() -> executor.execute(() -> {
             if (!ended) {
                 task.run();
             }

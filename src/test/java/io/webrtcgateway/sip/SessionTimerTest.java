@@ -12,13 +12,13 @@ import javax.sip.message.Request;
 import javax.sip.message.Response;
 import org.junit.jupiter.api.Test;
 
-/** RFC 4028 negotiation rules of {@link SessionTimer}, on messages parsed by JAIN-SIP itself. */
+/** RFC 4028 negotiation rules of {@link SessionTimer}, on messages parsed by JAIN-SIP itself (no dialog needed). */
 class SessionTimerTest {
     private static final SessionTimer.Settings OURS = new SessionTimer.Settings(1800, 90);
 
     @Test
     void uasKeepsTheRequestedIntervalAndRefresherAndRequiresTimerFromAPeerThatSupportsIt() throws Exception {
-        SessionTimer t = new SessionTimer(OURS);
+        SessionTimer t = new SessionTimer(OURS, null);
         Request invite = request("Supported: timer\r\nSession-Expires: 600;refresher=uac\r\nMin-SE: 120\r\n");
         assertEquals("600;refresher=uac", t.negotiateAsUas(invite));
         assertFalse(t.weRefresh());
@@ -29,7 +29,7 @@ class SessionTimerTest {
 
     @Test
     void uasLowersALongIntervalToItsOwnButNotBelowThePeersMinSe() throws Exception {
-        SessionTimer t = new SessionTimer(new SessionTimer.Settings(300, 90));
+        SessionTimer t = new SessionTimer(new SessionTimer.Settings(300, 90), null);
         assertEquals("300;refresher=uac", t.negotiateAsUas(request("Supported: timer\r\nSession-Expires: 7200\r\n")));
         assertEquals("400;refresher=uac",
                 t.negotiateAsUas(request("Supported: timer\r\nSession-Expires: 7200\r\nMin-SE: 400\r\n")));
@@ -37,7 +37,7 @@ class SessionTimerTest {
 
     @Test
     void uasRefreshesItselfForAPeerWithoutTheExtension() throws Exception {
-        SessionTimer t = new SessionTimer(OURS);
+        SessionTimer t = new SessionTimer(OURS, null);
         Request invite = request("");
         assertEquals("1800;refresher=uas", t.negotiateAsUas(invite));
         assertTrue(t.weRefresh());
@@ -48,14 +48,14 @@ class SessionTimerTest {
     @Test
     void tooBriefRequestsAreRefusedOnlyWhenTheExtensionIsOn() throws Exception {
         Request brief = request("Supported: timer\r\nSession-Expires: 60\r\n");
-        assertTrue(new SessionTimer(OURS).tooBrief(brief));
-        assertFalse(new SessionTimer(SessionTimer.Settings.OFF).tooBrief(brief));
-        assertNull(new SessionTimer(SessionTimer.Settings.OFF).negotiateAsUas(brief));
+        assertTrue(new SessionTimer(OURS, null).tooBrief(brief));
+        assertFalse(new SessionTimer(SessionTimer.Settings.OFF, null).tooBrief(brief));
+        assertNull(new SessionTimer(SessionTimer.Settings.OFF, null).negotiateAsUas(brief));
     }
 
     @Test
     void uacTakesTheGrantedIntervalAndAResponseWithoutOneTurnsTheTimerOff() throws Exception {
-        SessionTimer t = new SessionTimer(OURS);
+        SessionTimer t = new SessionTimer(OURS, null);
         assertTrue(t.negotiateAsUac(response("Session-Expires: 1200;refresher=uac\r\nRequire: timer\r\n")));
         assertTrue(t.weRefresh());
         assertEquals(600_000, t.refreshMillis());
@@ -67,7 +67,7 @@ class SessionTimerTest {
 
     @Test
     void a422RaisesWhatWeAskFor() {
-        SessionTimer t = new SessionTimer(new SessionTimer.Settings(90, 90));
+        SessionTimer t = new SessionTimer(new SessionTimer.Settings(90, 90), null);
         t.raiseMinSe(300);
         assertEquals(300, t.requestedInterval());
         assertEquals(300, t.minSe());
