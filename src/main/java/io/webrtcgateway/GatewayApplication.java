@@ -87,7 +87,9 @@ public final class GatewayApplication {
         sessions = new SessionService(config, registrations, timers, admission, metrics.registry());
         sessions.start();
         media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
-        calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers), registrations, sessions,
+        calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers,
+                (int) config.calls().sessionTimers().sessionExpires().toSeconds(),
+                (int) config.calls().sessionTimers().minSe().toSeconds()), registrations, sessions,
                 media, workers, timers);
         readiness = new Readiness(config, admission, servers, sessions, metrics.registry());
         LOG.info("instance {} started", config.instanceId());

@@ -49,6 +49,8 @@ public final class Call implements SipLeg.Listener {
     private CompletableFuture<Void> pendingHoldChange;
     private boolean pendingHoldTarget;
     private ScheduledFuture<?> noAnswerTimer;
+    /** Our last 2xx carried an offer (delayed offer); its ACK brings the answer. */
+    private boolean awaitingAckAnswer;
     private volatile String endReason;
     private volatile Integer endSipStatus;
     private volatile String endSipReason;
@@ -269,6 +271,9 @@ public final class Call implements SipLeg.Listener {
             } catch (Exception e) {
                 throw new GatewayException(ErrorCode.WRONG_STATE, "the call can no longer be answered: " + e.getMessage());
             }
+            if (sip.incomingOffer() == null) {
+                awaitAckAnswer(); // delayed offer: the 200 carried our offer
+            }
             cancelNoAnswer();
             connectedAt = Instant.now();
             transitionTo(CallState.CONNECTED);
@@ -288,7 +293,44 @@ public final class Call implements SipLeg.Listener {
 
     @Override
     public void onAck(String sdp) {
-        // The dialog is confirmed; nothing to do (delayed-offer answers arrive here when supported).
+        if (!awaitingAckAnswer || state == CallState.ENDED) {
+            return; // the ACK of a 2xx that answered an offer: nothing to negotiate
+        }
+        awaitingAckAnswer = false;
+        // RFC 3261 §13.2.1 / RFC 3264 §5: our 2xx carried the offer, so the ACK must carry the answer; without a
+        // usable one there is no session to bridge and the call fails.
+        String why;
+        if (sdp == null) {
+            why = "ACK without the SDP answer to our offer";
+        } else {
+            try {
+                media.applySipReanswer(sdp);
+                boolean holdNow = io.webrtcgateway.sdp.Direction.isHold(io.webrtcgateway.sdp.SdpParser.parse(sdp));
+                if (holdNow != remoteHold && (state == CallState.CONNECTED || state == CallState.HELD)) {
+                    remoteHold = holdNow;
+                    updateHoldState(holdNow ? "held" : "resumed", "remote");
+                }
+                return;
+            } catch (SdpException e) {
+                why = "unusable SDP answer in the ACK: " + e.getMessage();
+            }
+        }
+        LOG.info("call {}: {}; hanging up", id, why);
+        sip.hangUp(488, why);
+        end("bad-answer", 488, "Not Acceptable Here");
+    }
+
+    /** We offered in a 2xx (delayed offer): the ACK must answer, within 64*T1 (RFC 3261 §13.3.1.4). */
+    private void awaitAckAnswer() {
+        awaitingAckAnswer = true;
+        sip.schedule(() -> {
+            if (awaitingAckAnswer) {
+                awaitingAckAnswer = false;
+                LOG.info("call {}: no ACK for the 2xx carrying our offer; hanging up", id);
+                sip.hangUp(408, "no ACK to the 2xx carrying the offer");
+                end("bad-answer", 408, "Request Timeout");
+            }
+        }, 32_000);
     }
 
     @Override
@@ -396,6 +438,11 @@ public final class Call implements SipLeg.Listener {
             String answer = media.answerSipReoffer(sdp);
             boolean holdNow = sdp != null && io.webrtcgateway.sdp.Direction.isHold(io.webrtcgateway.sdp.SdpParser.parse(sdp));
             reply.accept(answer);
+            if (sdp == null) {
+                // A re-INVITE without SDP (3PCC, RFC 3725 flows): our 200 offers, the ACK answers.
+                awaitAckAnswer();
+                return;
+            }
             if (holdNow != remoteHold) {
                 remoteHold = holdNow;
                 updateHoldState(holdNow ? "held" : "resumed", "remote");
@@ -486,6 +533,12 @@ public final class Call implements SipLeg.Listener {
     @Override
     public void onRemoteBye() {
         end("remote-hangup", null, null);
+    }
+
+    @Override
+    public void onDialogGone(String reason, Integer sipStatus, String sipReason) {
+        // session-expired (RFC 4028) or dialog-lost: the leg already sent the BYE where one was due.
+        end(reason, sipStatus, sipReason);
     }
 
     @Override

@@ -20,10 +20,17 @@ public interface CallMedia extends AutoCloseable {
     /** The SIP answer (183 or 200) gives the browser's answer; media toward the browser starts. */
     String browserAnswerFor(String sipAnswer);
 
-    /** Incoming call: the INVITE's SDP gives the browser's offer; allocates the media. */
+    /**
+     * Incoming call: the INVITE's SDP gives the browser's offer; allocates the media. {@code sipOffer}
+     * null: the INVITE had none (delayed offer, RFC 3261 §13.2.1), the browser is offered every audio
+     * codec the bridge relays.
+     */
     String browserOfferFor(String sipOffer);
 
-    /** The browser's answer gives the 200 OK's SDP. */
+    /**
+     * The browser's answer gives the 200 OK's SDP: our answer, or after a delayed offer our offer, whose
+     * answer (from the ACK) goes to {@link #applySipReanswer}.
+     */
     String sipAnswerFor(String browserAnswer);
 
     /** SIP Server re-offers (hold, resume, 3PCC): our answer; {@code sipOffer} null asks for our offer. */
@@ -32,7 +39,10 @@ public interface CallMedia extends AutoCloseable {
     /** Our re-offer toward SIP to hold ({@code hold}) or resume. */
     String sipReoffer(boolean hold);
 
-    /** The answer to our re-offer. */
+    /**
+     * The answer to our (re-)offer. Throws {@link io.webrtcgateway.sdp.SdpException} without changing
+     * anything when it is unparseable or leaves no audio bridged.
+     */
     void applySipReanswer(String sipAnswer);
 
     /** A trickled browser candidate ("candidate:..."), or null for end of candidates. */

@@ -173,6 +173,9 @@ public final class CallService {
                 signaling.reply(event, Response.BUSY_HERE);
                 return;
             }
+            if (signaling.refusedAsTooBrief(event)) {
+                return; // 422: its Session-Expires is below our Min-SE (RFC 4028 §8.1)
+            }
             String id = newId();
             CallMedia media = mediaFactory.create(id);
             Call call = new Call(id, session, Call.Direction.INCOMING, null, workers, this, media);
@@ -186,15 +189,8 @@ public final class CallService {
             String to = dn;
             call.executor().execute(() -> {
                 try {
-                    String offer = leg.incomingOffer();
-                    if (offer == null) {
-                        // Delayed offer (RFC 3261 §13.2.1): not served yet.
-                        leg.reject(Response.NOT_ACCEPTABLE_HERE);
-                        media.close();
-                        dropUnstarted(call, "delayed-offer");
-                        return;
-                    }
-                    call.offerToBrowser(offer, from, fromName, to, data);
+                    // Null: a delayed offer (RFC 3261 §13.2.1); the gateway offers, in its 200 OK.
+                    call.offerToBrowser(leg.incomingOffer(), from, fromName, to, data);
                 } catch (SdpException e) {
                     LOG.info("incoming call to {} refused (488): {}", to, e.getMessage());
                     leg.reject(Response.NOT_ACCEPTABLE_HERE);

@@ -291,8 +291,25 @@ public final class ConfigLoader {
         var calls = new GatewayConfig.Calls(
                 duration(c, "gateway.calls.no-answer-timeout", Duration.ofSeconds(1), Duration.ofMinutes(30)),
                 prefix, java.util.Map.copyOf(headers),
-                get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")));
+                get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")),
+                sessionTimers(c));
         return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin);
+    }
+
+    /** RFC 4028 §4: Min-SE and Session-Expires are at least 90 s; the floor goes lower for tests only. */
+    private static GatewayConfig.SessionTimers sessionTimers(Config c) {
+        Duration floor = duration(c, "gateway.calls.session-timer-floor", Duration.ofSeconds(2), Duration.ofSeconds(90));
+        Duration minSe = duration(c, "gateway.calls.min-se", floor, Duration.ofHours(24));
+        Duration expires = get("gateway.calls.session-expires", () -> c.getDuration("gateway.calls.session-expires"));
+        if (!expires.isZero() && (expires.compareTo(minSe) < 0 || expires.compareTo(Duration.ofHours(24)) > 0)) {
+            throw invalid("gateway.calls.session-expires", expires + " must be 0 (off) or between gateway.calls.min-se ("
+                    + minSe + ") and 24 h (RFC 4028 §4)");
+        }
+        if (minSe.toMillis() % 1000 != 0 || expires.toMillis() % 1000 != 0) {
+            throw invalid(minSe.toMillis() % 1000 != 0 ? "gateway.calls.min-se" : "gateway.calls.session-expires",
+                    "must be whole seconds (SIP carries seconds)");
+        }
+        return new GatewayConfig.SessionTimers(expires, minSe, floor);
     }
 
     private static String defaultInstanceId() {

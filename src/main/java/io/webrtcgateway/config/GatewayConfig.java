@@ -71,7 +71,14 @@ public record GatewayConfig(
      * @param attachedDataHeaders explicit key -> SIP header name mapping
      */
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
-                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
+                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo,
+                        SessionTimers sessionTimers) {}
+
+    /**
+     * RFC 4028 session timers: {@code sessionExpires} zero turns them off; {@code floor} is the lowest
+     * value either may take (90 s, RFC 4028 §4; lowered only by tests).
+     */
+    public record SessionTimers(Duration sessionExpires, Duration minSe, Duration floor) {}
 
     /**
      * The admin API and console; {@code passwordHash} is the string form of admin.PasswordHash.

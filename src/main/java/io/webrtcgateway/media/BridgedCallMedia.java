@@ -22,6 +22,7 @@ import io.webrtcgateway.sdp.Attribute;
 import io.webrtcgateway.sdp.BridgePlan;
 import io.webrtcgateway.sdp.Direction;
 import io.webrtcgateway.sdp.Fingerprint;
+import io.webrtcgateway.sdp.GatewayOffer;
 import io.webrtcgateway.sdp.MediaDescription;
 import io.webrtcgateway.sdp.NegotiatedCodec;
 import io.webrtcgateway.sdp.NegotiatedMedia;
@@ -145,10 +146,19 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public String browserOfferFor(String sipOffer) {
-        SessionDescription offer = SdpParser.parse(sipOffer);
-        BridgePlan plan = BridgePlan.ofSipOffer(offer);
-        List<Integer> ports = openEndpoints(plan.bridgedCount());
-        sipRemote = offer;
+        SessionDescription offer;
+        List<Integer> ports;
+        if (sipOffer == null) {
+            // Delayed offer (RFC 3261 §13.2.1): the browser gets our offer of every bridged codec; what it
+            // accepts becomes our offer in the 200 OK, answered in the ACK.
+            ports = openEndpoints(1);
+            offer = GatewayOffer.audio(new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
+            gatewayOffer = offer;
+        } else {
+            offer = SdpParser.parse(sipOffer);
+            ports = openEndpoints(BridgePlan.ofSipOffer(offer).bridgedCount());
+            sipRemote = offer;
+        }
         openIce(true, null);
         localParams = WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(),
                 SetupRole.ACTPASS, ice.localCandidates());
@@ -159,6 +169,8 @@ final class BridgedCallMedia implements CallMedia {
     }
 
     private List<Integer> pendingPorts = List.of();
+    /** Delayed offer: the SDP the browser's offer was made from (never sent as such), else null. */
+    private SessionDescription gatewayOffer;
 
     @Override
     public String sipAnswerFor(String browserAnswer) {
@@ -169,12 +181,16 @@ final class BridgedCallMedia implements CallMedia {
         }
         dtlsRole = DtlsSetup.offererRole(DtlsSetup.parse(browser.setup().attributeValue()));
         remoteFingerprints = List.of(toDtls(browser.fingerprint()));
-        sipLocal = WebRtcToSip.answer(sipRemote, answer, new SipMediaEndpoint(engine.sipMediaAddress(), pendingPorts),
+        // Delayed offer: the "answer" to our own offer is our offer toward SIP; SIP's answer comes later.
+        SessionDescription offer = gatewayOffer != null ? gatewayOffer : sipRemote;
+        sipLocal = WebRtcToSip.answer(offer, answer, new SipMediaEndpoint(engine.sipMediaAddress(), pendingPorts),
                 sipOrigin);
         browserSdp = answer;
         ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
         addCandidates(browser.candidates());
-        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        if (gatewayOffer == null) {
+            applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        }
         startIce();
         return SdpWriter.write(sipLocal);
     }
@@ -208,8 +224,15 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public void applySipReanswer(String sipAnswer) {
-        sipRemote = SdpParser.parse(sipAnswer);
-        applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
+        SessionDescription answer = SdpParser.parse(sipAnswer);
+        Negotiation negotiation = Negotiation.of(browserSdp, sipLocal, answer);
+        if (negotiation.audio().isEmpty()) {
+            // Checked before anything changes: a refused answer leaves the media as it was.
+            throw new SdpException(SdpException.Reason.NO_COMMON_CODEC,
+                    "the SIP answer leaves no audio bridged (no codec of our offer, or audio rejected)");
+        }
+        sipRemote = answer;
+        applyNegotiation(negotiation);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.sip.ClientTransaction;
@@ -23,6 +24,7 @@ import javax.sip.header.CallIdHeader;
 import javax.sip.header.ContentTypeHeader;
 import javax.sip.header.EventHeader;
 import javax.sip.header.FromHeader;
+import javax.sip.header.Header;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
@@ -65,6 +67,13 @@ public final class SipLeg implements SipRequestHandler {
         void onInfo(String contentType, String body);
 
         void onNotify(String event, String contentType, String body);
+
+        /**
+         * The leg ended the dialog on its own (BYE already sent where one is due): {@code reason}
+         * {@code session-expired} (nobody refreshed it in time, RFC 4028 §10) or {@code dialog-lost} (an
+         * in-dialog request got 481/408 or no answer, RFC 3261 §12.2.1.2); {@code sipStatus} may be null.
+         */
+        void onDialogGone(String reason, Integer sipStatus, String sipReason);
     }
 
     /** How the call answers a re-INVITE. */
@@ -98,11 +107,16 @@ public final class SipLeg implements SipRequestHandler {
     private ServerTransaction pendingReinvite;
     private String remoteUser;
     private String remoteDisplayName;
+    private final SessionTimer timer;
+    /** The last SDP we sent (offer or answer): a re-INVITE refresh repeats it unchanged (RFC 3264 §8). */
+    private String localSdp;
+    private boolean retriedTooBrief;
     /** Our client transactions; their application data is cleared when the leg ends. */
     private final List<ClientTransaction> transactions = new ArrayList<>();
 
     private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
-                   Listener listener, boolean outgoing) {
+                   Listener listener, boolean outgoing, SessionTimer.Settings sessionTimers) {
+        this.timer = new SessionTimer(sessionTimers, new TimedDialog());
         this.sip = sip;
         this.addressing = addressing;
         this.executor = executor;
@@ -113,7 +127,8 @@ public final class SipLeg implements SipRequestHandler {
 
     /** A leg for a call we place; send it with {@link #invite}. */
     public static SipLeg outgoing(CallSignaling signaling, Executor executor, Listener listener) {
-        return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true);
+        return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true,
+                signaling.sessionTimers());
     }
 
     /**
@@ -122,7 +137,8 @@ public final class SipLeg implements SipRequestHandler {
      */
     public static SipLeg incoming(CallSignaling signaling, RequestEvent event, Executor executor, Listener listener)
             throws Exception {
-        SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false);
+        SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false,
+                signaling.sessionTimers());
         leg.accept(event);
         return leg;
     }
@@ -143,6 +159,7 @@ public final class SipLeg implements SipRequestHandler {
         remoteDisplayName = from.getAddress().getDisplayName();
         URI target = invite.getRequestURI();
         localUser = userOf(target);
+        timer.peerAllows(invite);
         st.sendResponse(response(invite, Response.TRYING, null));
     }
 
@@ -213,9 +230,15 @@ public final class SipLeg implements SipRequestHandler {
         for (Map.Entry<String, String> h : headers.entrySet()) {
             invite.addHeader(sip.headers().createHeader(h.getKey(), h.getValue()));
         }
+        timer.addRequestHeaders(invite, sip.headers());
         if (sdp != null) {
             invite.setContent(sdp, sdpType());
+            localSdp = sdp;
         }
+        sendInvite(invite);
+    }
+
+    private void sendInvite(Request invite) throws Exception {
         SipProvider provider = sip.provider(transport);
         ClientTransaction ct = provider.getNewClientTransaction(invite);
         dialog = provider.getNewDialog(ct);
@@ -232,6 +255,14 @@ public final class SipLeg implements SipRequestHandler {
      * (100 Trying included); it still goes when that arrives after the call ended here.
      */
     public void hangUp() {
+        hangUp(0, null);
+    }
+
+    /**
+     * {@link #hangUp()} whose BYE carries {@code Reason: SIP ;cause=<cause>;text="<text>"} (RFC 3326), telling
+     * SIP Server why the gateway ended the call; {@code text} null: no Reason header.
+     */
+    public void hangUp(int cause, String text) {
         if (ended) {
             return;
         }
@@ -244,13 +275,22 @@ public final class SipLeg implements SipRequestHandler {
             } else if (!outgoing && !answered) {
                 reject(Response.TEMPORARILY_UNAVAILABLE);
             } else {
-                sendInDialog(Request.BYE, null, null);
+                sendBye(cause, text);
                 end();
             }
         } catch (Exception e) {
             LOG.info("call {}: hang-up not sent cleanly: {}", callId, e.toString());
             end();
         }
+    }
+
+    private void sendBye(int cause, String text) throws Exception {
+        Header reason = null;
+        if (text != null) {
+            // RFC 3326 §2: the text is a quoted-string; keep it to one line without quotes.
+            reason = sip.headers().createReasonHeader("SIP", cause, text.replaceAll("[\\r\\n\"\\\\]", " "));
+        }
+        sendInDialog(Request.BYE, null, null, reason);
     }
 
     private void sendCancelOnce() throws Exception {
@@ -291,6 +331,9 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void onInviteResponse(ClientTransaction ct, Response response) {
+        if (ct != inviteTransaction) {
+            return; // the INVITE a 422 made us send again (RFC 4028 §7.3): that transaction is over
+        }
         int status = response.getStatusCode();
         if (status < 200) {
             provisionalSeen = true;
@@ -317,9 +360,19 @@ public final class SipLeg implements SipRequestHandler {
             release();
             return;
         }
+        if (status == SessionTimer.SESSION_INTERVAL_TOO_SMALL && timer.enabled() && !retriedTooBrief && !cancelWanted) {
+            try {
+                retryTooBrief(ct, response);
+                return;
+            } catch (Exception e) {
+                LOG.info("call {}: INVITE not retried after 422: {}", callId, e.toString());
+            }
+        }
         if (status < 300) {
             answered = true;
             sendAck(response);
+            timer.peerAllows(response);
+            timer.start(timer.negotiateAsUac(response));
             if (cancelWanted) {
                 try {
                     sendInDialog(Request.BYE, null, null);
@@ -336,7 +389,41 @@ public final class SipLeg implements SipRequestHandler {
         }
     }
 
+    /**
+     * RFC 4028 §7.3: a 422 names the Min-SE the peer wants; the INVITE goes again once, with that as its
+     * Min-SE and at least that Session-Expires, as a new transaction (CSeq up, new branch, same Call-ID and
+     * From tag, RFC 3261 §8.1.3.5).
+     */
+    private void retryTooBrief(ClientTransaction failed, Response response) throws Exception {
+        retriedTooBrief = true;
+        timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
+        Request retry = (Request) failed.getRequest().clone();
+        CSeqHeader cseq = (CSeqHeader) retry.getHeader(CSeqHeader.NAME);
+        cseq.setSeqNumber(cseq.getSeqNumber() + 1);
+        ((ViaHeader) retry.getHeader(ViaHeader.NAME)).setBranch("z9hG4bK" + SipEndpoint.randomHex(8));
+        retry.removeHeader(SessionTimer.SESSION_EXPIRES);
+        retry.removeHeader(SessionTimer.MIN_SE);
+        retry.removeHeader("Supported");
+        timer.addRequestHeaders(retry, sip.headers());
+        LOG.info("call {}: 422 Session Interval Too Small; INVITE again with Session-Expires {}", callId,
+                timer.requestedInterval());
+        if (dialog != null) {
+            dialog.setApplicationData(null);
+            try {
+                dialog.delete();
+            } catch (RuntimeException e) {
+                LOG.debug("call {}: dialog delete: {}", callId, e.toString());
+            }
+        }
+        provisionalSeen = false;
+        inviteFinal = false;
+        sendInvite(retry);
+    }
+
     private void onInviteFailure(ClientTransaction ct, String why) {
+        if (ct != inviteTransaction) {
+            return;
+        }
         inviteFinal = true;
         if (ended) {
             release();
@@ -392,7 +479,12 @@ public final class SipLeg implements SipRequestHandler {
             throw new IllegalStateException("the INVITE is already answered or gone");
         }
         answered = true;
-        incomingInvite.sendResponse(response(incomingInvite.getRequest(), Response.OK, sdp));
+        Request invite = incomingInvite.getRequest();
+        Response ok = response(invite, Response.OK, sdp);
+        boolean timed = timer.addAnswerHeaders(invite, ok, sip.headers());
+        incomingInvite.sendResponse(ok);
+        localSdp = sdp;
+        timer.start(timed);
     }
 
     public void reject(int status) {
@@ -411,14 +503,19 @@ public final class SipLeg implements SipRequestHandler {
 
     /** Sends a re-INVITE with {@code sdp}; the outcome arrives as {@link Listener#onReinviteResult}. */
     public void reinvite(String sdp) throws Exception {
-        if (reinviteTransaction != null) {
+        if (reinviteTransaction != null || refreshingByInvite()) {
             throw new IllegalStateException("a re-INVITE is already in progress");
         }
         reinviteTransaction = sendInDialog(Request.INVITE, sdp, "application/sdp");
     }
 
     public boolean reinviteInProgress() {
-        return reinviteTransaction != null || pendingReinvite != null;
+        return reinviteTransaction != null || pendingReinvite != null || refreshingByInvite();
+    }
+
+    /** A session refresh by re-INVITE is in flight: no other INVITE may start (RFC 3261 §14.1). */
+    private boolean refreshingByInvite() {
+        return timer.refreshingByInvite();
     }
 
     public void info(String contentType, String body) throws Exception {
@@ -426,10 +523,23 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private ClientTransaction sendInDialog(String method, String body, String contentType) throws Exception {
+        return sendInDialog(method, body, contentType, null);
+    }
+
+    private ClientTransaction sendInDialog(String method, String body, String contentType, Header extra)
+            throws Exception {
         Request request = dialog.createRequest(method);
         request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
-        if (method.equals(Request.INVITE)) {
+        if (method.equals(Request.INVITE) || method.equals(Request.UPDATE)) {
             request.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+            // Every re-INVITE and UPDATE refreshes the session (RFC 4028 §10), so all carry the timer headers.
+            timer.addRequestHeaders(request, sip.headers());
+        }
+        if (extra != null) {
+            request.addHeader(extra);
+        }
+        if (body != null && "application/sdp".equals(contentType)) {
+            localSdp = body;
         }
         if (body != null) {
             int slash = contentType.indexOf('/');
@@ -456,27 +566,73 @@ public final class SipLeg implements SipRequestHandler {
 
     private void onInDialogResponse(ClientTransaction ct, String method, Response response) {
         int status = response.getStatusCode();
-        if (status < 200 || !method.equals(Request.INVITE) || ct != reinviteTransaction) {
-            if (method.equals(Request.BYE) || status < 200) {
-                return;
-            }
-            if (status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT) {
-                LOG.info("call {}: {} answered {}: the dialog is gone", callId, method, status);
-            }
+        if (status < 200 || method.equals(Request.BYE)) {
             return;
         }
-        reinviteTransaction = null;
-        if (status < 300) {
-            sendAck(response);
+        if (timer.owns(ct)) {
+            timer.onRefreshResponse(method, response);
+            return;
         }
-        listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
+        boolean lost = status == Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST || status == Response.REQUEST_TIMEOUT;
+        if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
+            reinviteTransaction = null;
+            if (status < 300) {
+                sendAck(response);
+                timer.start(timer.negotiateAsUac(response));
+            }
+            listener.onReinviteResult(status, response.getReasonPhrase(), status < 300 ? body(response) : null);
+        }
+        if (lost) {
+            dialogLost(method, status, response.getReasonPhrase());
+        }
     }
 
     private void onInDialogFailure(ClientTransaction ct, String method) {
+        if (method.equals(Request.BYE) || method.equals(Request.CANCEL)) {
+            return;
+        }
+        if (timer.owns(ct)) {
+            timer.onRefreshFailed();
+        }
         if (method.equals(Request.INVITE) && ct == reinviteTransaction) {
             reinviteTransaction = null;
             listener.onReinviteResult(Response.REQUEST_TIMEOUT, "Request Timeout", null);
         }
+        dialogLost(method, Response.REQUEST_TIMEOUT, "Request Timeout (no answer)");
+    }
+
+    /**
+     * RFC 3261 §12.2.1.2: a 481 or 408 (or no answer) to an in-dialog request means the dialog is gone. RFC
+     * 4028 §10 sends a BYE after a failed refresh; after a 481 the peer has no dialog to end, so none is sent.
+     */
+    private void dialogLost(String method, int status, String reason) {
+        if (ended) {
+            return;
+        }
+        LOG.info("call {}: {} answered {} {}: the dialog is gone", callId, method, status, reason);
+        if (status != Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST) {
+            try {
+                sendBye(status, method + " got " + status + ": dialog lost");
+            } catch (Exception e) {
+                LOG.debug("BYE failed: {}", e.toString());
+            }
+        }
+        end();
+        listener.onDialogGone("dialog-lost", status, reason);
+    }
+
+    // ---- session timer (RFC 4028) ---------------------------------------------------------------------
+
+    /** RFC 4028 §8.1: a refresh asking for less than our Min-SE gets 422 with it; the session stays as it is. */
+    private boolean refusedAsTooBrief(RequestEvent event) throws Exception {
+        if (!timer.tooBrief(event.getRequest())) {
+            return false;
+        }
+        Response r = response(event.getRequest(), SessionTimer.SESSION_INTERVAL_TOO_SMALL, null);
+        r.setReasonPhrase("Session Interval Too Small");
+        r.addHeader(sip.headers().createHeader(SessionTimer.MIN_SE, Integer.toString(timer.configuredMinSe())));
+        serverTransaction(event).sendResponse(r);
+        return true;
     }
 
     /**
@@ -516,6 +672,7 @@ public final class SipLeg implements SipRequestHandler {
                     }
                 }
                 case Request.INVITE -> onReinvite(event);
+                case Request.UPDATE -> onUpdate(event);
                 case Request.INFO -> {
                     respond(event, Response.OK, null);
                     ContentTypeHeader ct = (ContentTypeHeader) request.getHeader(ContentTypeHeader.NAME);
@@ -551,8 +708,11 @@ public final class SipLeg implements SipRequestHandler {
             respond(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null);
             return;
         }
-        if (reinviteTransaction != null || pendingReinvite != null) {
+        if (reinviteTransaction != null || pendingReinvite != null || refreshingByInvite()) {
             respond(event, Response.REQUEST_PENDING, null); // 491: glare (RFC 3261 §14.2)
+            return;
+        }
+        if (refusedAsTooBrief(event)) {
             return;
         }
         ServerTransaction st = serverTransaction(event);
@@ -570,13 +730,44 @@ public final class SipLeg implements SipRequestHandler {
         });
     }
 
+    /**
+     * UPDATE (RFC 3311): without SDP it is a session refresh (RFC 4028 §10), answered here; with SDP it is an
+     * offer, answered like a re-INVITE's.
+     */
+    private void onUpdate(RequestEvent event) throws Exception {
+        if (ended) {
+            respond(event, Response.CALL_OR_TRANSACTION_DOES_NOT_EXIST, null);
+            return;
+        }
+        if (body(event.getRequest()) != null) {
+            onReinvite(event);
+            return;
+        }
+        if (refusedAsTooBrief(event)) {
+            return;
+        }
+        ServerTransaction st = serverTransaction(event);
+        Response ok = response(event.getRequest(), Response.OK, null);
+        boolean timed = timer.addAnswerHeaders(event.getRequest(), ok, sip.headers());
+        st.sendResponse(ok);
+        timer.start(timed);
+    }
+
     private void replyReinvite(ServerTransaction st, int status, String sdp) {
         if (pendingReinvite != st) {
             return;
         }
         pendingReinvite = null;
         try {
-            st.sendResponse(response(st.getRequest(), status, sdp));
+            Response r = response(st.getRequest(), status, sdp);
+            boolean timed = status < 300 && timer.addAnswerHeaders(st.getRequest(), r, sip.headers());
+            st.sendResponse(r);
+            if (status < 300) {
+                if (sdp != null) {
+                    localSdp = sdp;
+                }
+                timer.start(timed);
+            }
         } catch (Exception e) {
             LOG.warn("call {}: re-INVITE answer not sent: {}", callId, e.toString());
         }
@@ -597,7 +788,8 @@ public final class SipLeg implements SipRequestHandler {
         if (to.getTag() == null && status > 100) {
             to.setTag(localTag);
         }
-        if (status >= 180 && status < 300 && request.getMethod().equals(Request.INVITE)) {
+        if (status >= 180 && status < 300
+                && (request.getMethod().equals(Request.INVITE) || request.getMethod().equals(Request.UPDATE))) {
             r.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
             r.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
         }
@@ -618,6 +810,7 @@ public final class SipLeg implements SipRequestHandler {
             return;
         }
         ended = true;
+        timer.cancel();
         if (callId != null) {
             sip.forgetOwner(callId, this);
         }
@@ -655,6 +848,60 @@ public final class SipLeg implements SipRequestHandler {
         return ended;
     }
 
+    /** The leg as its session timer sees it (RFC 4028 §10 refreshes and expiry). */
+    private final class TimedDialog implements SessionTimer.Dialog {
+        @Override
+        public String callId() {
+            return callId;
+        }
+
+        @Override
+        public boolean offerAnswerInProgress() {
+            return reinviteTransaction != null || pendingReinvite != null;
+        }
+
+        @Override
+        public ClientTransaction sendRefresh(String method) throws Exception {
+            // An UPDATE refresh carries no SDP; a re-INVITE repeats our last SDP unchanged (RFC 3264 §8).
+            return method.equals(Request.UPDATE) ? sendInDialog(Request.UPDATE, null, null)
+                    : sendInDialog(Request.INVITE, localSdp, "application/sdp");
+        }
+
+        @Override
+        public void acknowledge(Response ok) {
+            sendAck(ok);
+        }
+
+        @Override
+        public void lost(String method, int status, String reason) {
+            dialogLost(method, status, reason);
+        }
+
+        @Override
+        public void expired() {
+            if (ended) {
+                return;
+            }
+            try {
+                sendBye(Response.REQUEST_TIMEOUT, "Session expired (RFC 4028)");
+            } catch (Exception e) {
+                LOG.debug("BYE failed: {}", e.toString());
+            }
+            end();
+            listener.onDialogGone("session-expired", null, null);
+        }
+
+        @Override
+        public ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+            return SipLeg.this.schedule(task, delayMs);
+        }
+
+        @Override
+        public long glareRetryDelayMillis() {
+            return SipLeg.this.glareRetryDelayMillis();
+        }
+    }
+
     private static String body(javax.sip.message.Message m) {
         byte[] raw = m.getRawContent();
         return raw == null || raw.length == 0 ? null : new String(raw, StandardCharsets.UTF_8);
@@ -679,9 +926,9 @@ public final class SipLeg implements SipRequestHandler {
         return bad;
     }
 
-    /** Rejects delayed work once ended: for timers the call schedules. */
-    public void schedule(Runnable task, long delayMs) {
-        timers.schedule(() -> executor.execute(() -> {
+    /** Runs {@code task} on the call's executor after {@code delayMs}, unless the leg has ended by then. */
+    public ScheduledFuture<?> schedule(Runnable task, long delayMs) {
+        return timers.schedule(() -> executor.execute(() -> {
             if (!ended) {
                 task.run();
             }

@@ -101,6 +101,11 @@ class SandboxWithGatewaySipLegTest {
         public void onNotify(String event, String contentType, String body) {
             queue.add("notify " + event);
         }
+
+        @Override
+        public void onDialogGone(String reason, Integer sipStatus, String sipReason) {
+            queue.add("gone " + reason);
+        }
     }
 
     private SandboxSipServer sandbox;
