@@ -69,9 +69,14 @@ public record GatewayConfig(
     /**
      * @param attachedDataPrefix header name prefix for attached data keys without an explicit mapping
      * @param attachedDataHeaders explicit key -> SIP header name mapping
+     * @param mediaSetupTimeout  ICE + DTLS must be up this long after both SDPs are applied (and after ICE
+     *                           is lost, for the browser's ICE restart), else the call ends
+     * @param mediaTimeout       no packet from one side this long in a connected, not held call ends it;
+     *                           {@link Duration#ZERO}: off
      */
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
-                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo) {}
+                        java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo,
+                        Duration mediaSetupTimeout, Duration mediaTimeout) {}
 
     /** Credentials of the admin API; {@code passwordHash} is the string form of admin.PasswordHash. */
     public record Admin(String username, String passwordHash) {
