@@ -263,7 +263,10 @@ final class BridgedCallMedia implements CallMedia {
         if (audio == null || !audio.canSendTelephoneEvents()) {
             return false;
         }
-        audio.sendTelephoneEvents(digits, durationMs, engine.timers());
+        if (!audio.sendTelephoneEvents(digits, durationMs, engine.timers())) {
+            throw new GatewayException(ErrorCode.WRONG_STATE, "too many DTMF digits are still waiting to be sent; "
+                    + "try again when they are out");
+        }
         return true;
     }
 
