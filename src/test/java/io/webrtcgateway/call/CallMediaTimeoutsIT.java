@@ -12,12 +12,18 @@ import io.webrtcgateway.testsupport.RtpEcho;
 import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -51,6 +57,7 @@ class CallMediaTimeoutsIT {
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.calls.media-setup-timeout", SETUP_TIMEOUT.toSeconds() + " s")
                 .set("gateway.calls.media-timeout", SILENCE_TIMEOUT.toSeconds() + " s")
+                .set("gateway.legacy.poll-timeout", "1 s")
                 .jvmArgs("-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.log.io.webrtcgateway.media.ice=debug")
                 .start();
         browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
@@ -127,6 +134,44 @@ class CallMediaTimeoutsIT {
         // much after it: the check runs every quarter of the timeout; generous for a loaded machine.
         assertTrue(afterMillis >= SETUP_TIMEOUT.toMillis() - 500, "ended after only " + afterMillis + " ms");
         assertTrue(afterMillis <= SETUP_TIMEOUT.toMillis() + 5_000, "ended only after " + afterMillis + " ms");
+    }
+
+    /** The same through the legacy (grtc.js) protocol: the peer learns of the end by a BYE in its poll. */
+    @Test
+    void aLegacyPeerThatNeverDoesIceGetsItsBye() throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String base = gw.httpUrl().replaceAll("/$", "");
+        String anon = "anon" + "0123456789abcdef0123456789ABCDEF";
+        String signIn = http.send(HttpRequest.newBuilder(URI.create(base + "/sign_in?" + anon)).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        String ssid = signIn.split("\n", 2)[0].substring(signIn.indexOf('=') + 1);
+        String offer = "RSMP " + new ObjectMapper().writeValueAsString(Map.of("messageType", "OFFER",
+                "sdp", offerWithoutUsableCandidates(), "seq", 1, "tiebreaker", 42, "Candidates", List.of()));
+        HttpResponse<String> sent = http.send(HttpRequest.newBuilder(URI.create(base + "/message?from=" + ssid + "&to=legacynoice"))
+                .header("Content-Type", "text/plain;charset=UTF-8").POST(HttpRequest.BodyPublishers.ofString(offer)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, sent.statusCode(), sent.body());
+        long sentAt = System.nanoTime();
+
+        List<String> bodies = new ArrayList<>();
+        Poll.until(SETUP_TIMEOUT.plus(T), "BYE in the legacy poll", () -> {
+            try {
+                HttpResponse<String> poll = http.send(HttpRequest.newBuilder(URI.create(base + "/wait?id=" + ssid))
+                        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                if (!poll.body().isEmpty()) {
+                    bodies.add(poll.headers().firstValue("Pragma").orElse("") + ": " + poll.body());
+                }
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return bodies;
+        }, b -> b.stream().anyMatch(m -> m.startsWith("legacynoice: BYE")));
+        long afterMillis = (System.nanoTime() - sentAt) / 1_000_000;
+        assertTrue(bodies.get(0).contains("\"messageType\":\"ANSWER\""), "the answer first: " + bodies);
+        assertTrue(afterMillis >= SETUP_TIMEOUT.toMillis() - 500, "BYE after only " + afterMillis + " ms");
+        awaitBye(callIdOfInvite("legacynoice", 0), Duration.ofSeconds(5));
+        http.send(HttpRequest.newBuilder(URI.create(base + "/sign_out?id=" + ssid)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** SIP-side RTP stops (the far end's media went away without a BYE): media-timeout, BYE to SIP. */
