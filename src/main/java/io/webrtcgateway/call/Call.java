@@ -468,7 +468,7 @@ public final class Call implements SipLeg.Listener {
         }
         String reason = mediaWatch.onMediaState(s, System.nanoTime());
         if (reason != null) {
-            LOG.info("call {}: media {} ({})", id, s.name().toLowerCase(), reason);
+            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
             sip.hangUp();
             end(reason, null, null);
             return;
@@ -496,8 +496,7 @@ public final class Call implements SipLeg.Listener {
         }
         String reason = mediaWatch.check(System.nanoTime(), media.activity(), state == CallState.CONNECTED);
         if (reason != null) {
-            LOG.info("call {}: {} ({})", id, reason, mediaWatch.silentSide() != null
-                    ? "no packets from the " + mediaWatch.silentSide() + " side" : "ICE/DTLS not up in time");
+            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
             sip.hangUp();
             end(reason, null, null);
         }

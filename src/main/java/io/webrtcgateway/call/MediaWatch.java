@@ -41,6 +41,7 @@ final class MediaWatch {
     private long browserMovedAt;
     private long sipMovedAt;
     private String lastSilentSide;
+    private String explanation;
 
     MediaWatch(Duration setupTimeout, Duration silenceTimeout) {
         this.setupNanos = setupTimeout.toNanos();
@@ -64,6 +65,7 @@ final class MediaWatch {
             }
             case INTERRUPTED -> {
                 if (!everUp && !restartPending) {
+                    explanation = "ICE checks failed before media was ever up";
                     return ICE_FAILED;
                 }
                 if (phase != Phase.INTERRUPTED) {
@@ -72,6 +74,7 @@ final class MediaWatch {
                 }
             }
             case FAILED -> {
+                explanation = "DTLS failed";
                 return ICE_FAILED;
             }
             case NEW -> { }
@@ -99,10 +102,10 @@ final class MediaWatch {
     String check(long now, CallMedia.Activity activity, boolean callConnected) {
         switch (phase) {
             case SETTING_UP -> {
-                return now - deadline >= 0 ? MEDIA_TIMEOUT : null;
+                return expired(now, MEDIA_TIMEOUT, "ICE and DTLS not up within the setup timeout");
             }
             case INTERRUPTED -> {
-                return now - deadline >= 0 ? ICE_FAILED : null;
+                return expired(now, ICE_FAILED, "ICE lost and not restored within the setup timeout");
             }
             case UP -> {
                 return silence(now, activity, callConnected);
@@ -113,9 +116,22 @@ final class MediaWatch {
         }
     }
 
+    /** Why the last non-null verdict was given, for the log. */
+    String explanation() {
+        return explanation;
+    }
+
     /** Which side was silent when {@link #check} returned {@link #MEDIA_TIMEOUT} for silence ("browser", "sip"). */
     String silentSide() {
         return lastSilentSide;
+    }
+
+    private String expired(long now, String reason, String why) {
+        if (now - deadline < 0) {
+            return null;
+        }
+        explanation = why;
+        return reason;
     }
 
     private String silence(long now, CallMedia.Activity a, boolean callConnected) {
@@ -141,10 +157,12 @@ final class MediaWatch {
         }
         if (now - browserMovedAt >= silenceNanos) {
             lastSilentSide = "browser";
+            explanation = "no RTP/RTCP from the browser side within the media timeout";
             return MEDIA_TIMEOUT;
         }
         if (now - sipMovedAt >= silenceNanos) {
             lastSilentSide = "sip";
+            explanation = "no RTP/RTCP from the SIP side within the media timeout";
             return MEDIA_TIMEOUT;
         }
         return null;
