@@ -422,8 +422,8 @@ final class BridgedCallMedia implements CallMedia {
                 }
             });
         }
+        setState(State.CONNECTING); // before the checks start: CONNECTED can only come after it
         ice.start();
-        setState(State.CONNECTING);
     }
 
     private void onIceState(IceTransport.State s) {
