@@ -283,9 +283,13 @@ final class BridgedCallMedia implements CallMedia {
         return new Activity(fromBrowser, fromSip, oneWay);
     }
 
-    /** Packets that came from the side's accepted source, whether or not they could be forwarded. */
+    /**
+     * Packets that came from the side's accepted source, whether or not they could be forwarded (gated: also
+     * the browser's audio held back while the gateway sends DTMF in its place).
+     */
     private static long received(io.webrtcgateway.media.rtp.StreamStats.Snapshot s) {
-        return s.packets() + s.rtcpPackets() + s.drops().unknownSsrc() + s.drops().unknownPayloadType();
+        return s.packets() + s.rtcpPackets() + s.drops().unknownSsrc() + s.drops().unknownPayloadType()
+                + s.drops().gated();
     }
 
     /** Hold in either direction (RFC 3264 §8.4): some active section is sendonly, recvonly or inactive. */

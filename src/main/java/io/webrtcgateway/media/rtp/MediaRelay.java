@@ -226,7 +226,8 @@ public final class MediaRelay implements AutoCloseable {
                 inj.enter();
                 try {
                     if (inj.engaged() && !inj.admit()) {
-                        return; // gateway-generated DTMF owns the stream for now (counted nowhere: not a fault)
+                        d.stats.gated(); // gateway-generated DTMF owns the stream for now
+                        return;
                     }
                     byte[] out = toSipRtp;
                     System.arraycopy(b, off, out, 0, len);

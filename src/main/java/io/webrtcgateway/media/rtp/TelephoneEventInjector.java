@@ -185,6 +185,10 @@ public final class TelephoneEventInjector {
                 fromRewriter = false;
                 break;
             }
+            if (mode.get() == ACTIVE) {
+                fromRewriter = true; // cannot happen (one job at a time); never spin for ever on the timer thread
+                break;
+            }
         }
         int spins = 0;
         while (busy) {

@@ -142,6 +142,7 @@ class TelephoneEventInjectorTest {
             }
         }
         assertEquals(List.of(1, 11, 7), ended);
+        assertTrue(relay.stats().browserToSip().drops().gated() > 0, "the browser's audio of that time is held back");
         assertEquals(9, events().stream().filter(p -> (p[13] & 0x80) != 0).count(), "3 end packets per digit");
 
         // The first audio packet after an event run is marked (a new talkspurt).
