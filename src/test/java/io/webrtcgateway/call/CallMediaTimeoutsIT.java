@@ -34,11 +34,12 @@ import org.junit.jupiter.api.Test;
  * The gateway's own media deadlines and its RFC 4733 DTMF, against real peers: SIPp as SIP Server
  * ({@code uas-calls.xml}: callee {@code dtmf} answers with its media at a test {@link RtpEcho}), headless
  * Chromium as the browser, the WebSocket protocol spoken by the test. Short timeouts by config:
- * {@code media-setup-timeout} and {@code media-timeout} 3 s.
+ * {@code media-setup-timeout} 8 s, {@code media-timeout} 3 s.
  */
 class CallMediaTimeoutsIT {
     private static final Duration T = Duration.ofSeconds(15);
-    private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(3);
+    /** Long enough for a cold JVM on a loaded machine to finish its first DTLS handshake. */
+    private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(8);
     private static final Duration SILENCE_TIMEOUT = Duration.ofSeconds(3);
     private static final long ECHO_SSRC = 0x5EED_0D7FL;
 
@@ -199,6 +200,33 @@ class CallMediaTimeoutsIT {
         } finally {
             sipMedia.resume();
             browser.hangUp();
+        }
+    }
+
+    /**
+     * An ICE restart from the browser (what the JS library does on ICE failure) moves the media to a new
+     * generation; the call outlives the setup timeout that the restart re-armed, with audio flowing.
+     */
+    @Test
+    void anIceRestartKeepsTheCall() throws Exception {
+        String call = connectedBrowserCall();
+        try {
+            String restartOffer = browser.restartIce();
+            String answer = ws.ok("ice-restart", "call", call, "sdp", restartOffer).path("sdp").asText();
+            browser.setAnswer(answer);
+            browser.awaitIceState("connected", T);
+            long received = browser.stats().packetsReceived();
+            long echoed = sipMedia.rtpPackets();
+            // Past the re-armed setup deadline and the silence timeout, media keeps flowing both ways.
+            long waitMillis = SETUP_TIMEOUT.plus(SILENCE_TIMEOUT).toMillis() + 1000;
+            Poll.until(Duration.ofMillis(waitMillis + 15_000), "media after the restart for " + waitMillis + " ms",
+                    () -> browser.stats().packetsReceived() - received, n -> n >= waitMillis / 20 * 3 / 4);
+            assertTrue(sipMedia.rtpPackets() - echoed >= waitMillis / 20 * 3 / 4, "browser audio reached SIP");
+            assertTrue(ws.seen().stream().noneMatch(m -> "ended".equals(m.path("name").asText())
+                    && call.equals(m.path("call").asText())), "the call ended: " + ws.seen());
+        } finally {
+            browser.hangUp();
+            ws.request("hangup", "call", call);
         }
     }
 
