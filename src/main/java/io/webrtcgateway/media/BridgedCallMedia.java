@@ -263,6 +263,11 @@ final class BridgedCallMedia implements CallMedia {
         if (audio == null || !audio.canSendTelephoneEvents()) {
             return false;
         }
+        if (!audio.mediaAllowed()) {
+            // SPEC §6: nothing goes to the SIP side before ICE and DTLS are up.
+            throw new GatewayException(ErrorCode.WRONG_STATE, "the call's media is not up yet (ICE/DTLS); "
+                    + "send DTMF once it is");
+        }
         if (!audio.sendTelephoneEvents(digits, durationMs, engine.timers())) {
             throw new GatewayException(ErrorCode.WRONG_STATE, "too many DTMF digits are still waiting to be sent; "
                     + "try again when they are out");
