@@ -1,7 +1,10 @@
 package io.webrtcgateway.media.rtp;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +36,11 @@ import org.slf4j.LoggerFactory;
 public final class TelephoneEventInjector {
     private static final Logger LOG = LoggerFactory.getLogger(TelephoneEventInjector.class);
 
-    private static final java.lang.invoke.VarHandle BUSY;
+    private static final VarHandle BUSY;
 
     static {
         try {
-            BUSY = java.lang.invoke.MethodHandles.lookup().findVarHandle(TelephoneEventInjector.class, "busy",
-                    boolean.class);
+            BUSY = MethodHandles.lookup().findVarHandle(TelephoneEventInjector.class, "busy", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -138,7 +140,7 @@ public final class TelephoneEventInjector {
         queuedDigits -= job.digits.length();
         try {
             job.timer.execute(() -> run(job));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             running = null; // the instance is stopping
             queue.clear();
         }
@@ -222,7 +224,7 @@ public final class TelephoneEventInjector {
                     job.timer.schedule(() -> sendStep(job, steps, index + 1, seq, baseTs, startNanos),
                             Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
                     return;
-                } catch (java.util.concurrent.RejectedExecutionException e) {
+                } catch (RejectedExecutionException e) {
                     queue.clear(); // the instance is stopping: hand the stream back now
                 }
             }
