@@ -16,6 +16,7 @@ import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.SourcePolicy;
+import io.webrtcgateway.media.rtp.StreamStats;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.sdp.Attribute;
@@ -292,7 +293,7 @@ final class BridgedCallMedia implements CallMedia {
      * Packets that came from the side's accepted source, whether or not they could be forwarded (gated: also
      * the browser's audio held back while the gateway sends DTMF in its place).
      */
-    private static long received(io.webrtcgateway.media.rtp.StreamStats.Snapshot s) {
+    private static long received(StreamStats.Snapshot s) {
         return s.packets() + s.rtcpPackets() + s.drops().unknownSsrc() + s.drops().unknownPayloadType()
                 + s.drops().gated();
     }

@@ -4,6 +4,7 @@ import io.webrtcgateway.media.PacketSender;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 
 /**
@@ -172,7 +173,7 @@ public final class MediaRelay implements AutoCloseable {
      * {@link TelephoneEventInjector}), paced on {@code timer}. False when telephone-event was not negotiated,
      * too many digits are waiting, or the relay is closed.
      */
-    public boolean sendTelephoneEvents(String digits, int durationMs, java.util.concurrent.ScheduledExecutorService timer) {
+    public boolean sendTelephoneEvents(String digits, int durationMs, ScheduledExecutorService timer) {
         PayloadTypeMap map = toSip.payloadTypes;
         int pt = map.telephoneEventOut();
         return pt >= 0 && events.send(digits, durationMs, pt, map.telephoneEventClockRate(), timer);
