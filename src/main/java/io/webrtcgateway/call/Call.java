@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -51,6 +52,8 @@ public final class Call implements SipLeg.Listener {
     private ScheduledFuture<?> noAnswerTimer;
     /** Our last 2xx carried an offer (delayed offer); its ACK brings the answer. */
     private boolean awaitingAckAnswer;
+    private final MediaWatch mediaWatch;
+    private ScheduledFuture<?> mediaCheck;
     private volatile String endReason;
     private volatile Integer endSipStatus;
     private volatile String endSipReason;
@@ -66,6 +69,7 @@ public final class Call implements SipLeg.Listener {
         this.media = media;
         this.state = direction == Direction.OUTGOING ? CallState.CALLING : CallState.OFFERED;
         this.publishedState = state;
+        this.mediaWatch = new MediaWatch(service.config().mediaSetupTimeout(), service.config().mediaTimeout());
         media.onState(s -> executor.execute(() -> onMediaState(s)));
         media.onDtmf(d -> executor.execute(() -> event("dtmf", "digit", String.valueOf(d))));
     }
@@ -466,7 +470,9 @@ public final class Call implements SipLeg.Listener {
     CompletableFuture<Void> dtmf(String digits, int durationMs) {
         return submit(() -> {
             requireState("dtmf", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
-            if (service.config().dtmfViaInfo()) {
+            // RFC 4733 in the SIP-side RTP stream unless configured otherwise; INFO also when SIP Server's SDP
+            // has no telephone-event (it could not take the events).
+            if (service.config().dtmfViaInfo() || !media.sendDtmf(digits, durationMs)) {
                 for (char d : digits.toCharArray()) {
                     try {
                         sip.info("application/dtmf-relay", "Signal=" + d + "\r\nDuration=" + durationMs + "\r\n");
@@ -474,8 +480,6 @@ public final class Call implements SipLeg.Listener {
                         throw new GatewayException(ErrorCode.INTERNAL, "INFO not sent: " + e.getMessage());
                     }
                 }
-            } else {
-                media.sendDtmf(digits, durationMs);
             }
             return null;
         });
@@ -518,7 +522,9 @@ public final class Call implements SipLeg.Listener {
     CompletableFuture<String> iceRestart(String browserOffer) {
         return submit(() -> {
             requireState("ice-restart", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
-            return media.answerBrowserReoffer(browserOffer);
+            String answer = media.answerBrowserReoffer(browserOffer);
+            mediaWatch.onIceRestart(System.nanoTime());
+            return answer;
         });
     }
 
@@ -555,10 +561,42 @@ public final class Call implements SipLeg.Listener {
     }
 
     private void onMediaState(CallMedia.State s) {
-        if (s == CallMedia.State.FAILED && state != CallState.ENDED) {
-            LOG.info("call {}: media failed (ICE/DTLS or consent lost)", id);
+        if (state == CallState.ENDED) {
+            return;
+        }
+        String reason = mediaWatch.onMediaState(s, System.nanoTime());
+        if (reason != null) {
+            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
             sip.hangUp();
-            end("ice-failed", null, null);
+            end(reason, null, null);
+            return;
+        }
+        if (mediaCheck == null && mediaWatch.armed()) {
+            long period = mediaCheckPeriodMillis();
+            long jitter = ThreadLocalRandom.current().nextLong(period); // calls don't all tick together
+            mediaCheck = service.timers().scheduleAtFixedRate(() -> executor.execute(this::checkMedia),
+                    period + jitter, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** About once a second; finer when a timeout is short (tests), so it is kept to within a quarter. */
+    private long mediaCheckPeriodMillis() {
+        long shortest = service.config().mediaSetupTimeout().toMillis();
+        if (!service.config().mediaTimeout().isZero()) {
+            shortest = Math.min(shortest, service.config().mediaTimeout().toMillis());
+        }
+        return Math.max(100, Math.min(1000, shortest / 4));
+    }
+
+    private void checkMedia() {
+        if (state == CallState.ENDED) {
+            return;
+        }
+        String reason = mediaWatch.check(System.nanoTime(), media.activity(), state == CallState.CONNECTED);
+        if (reason != null) {
+            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
+            sip.hangUp();
+            end(reason, null, null);
         }
     }
 
@@ -602,6 +640,10 @@ public final class Call implements SipLeg.Listener {
             return;
         }
         cancelNoAnswer();
+        if (mediaCheck != null) {
+            mediaCheck.cancel(false);
+            mediaCheck = null;
+        }
         endReason = reason;
         endSipStatus = sipStatus;
         endSipReason = sipReason;

@@ -11,8 +11,21 @@ import java.util.function.Consumer;
  */
 public interface CallMedia extends AutoCloseable {
 
-    /** Media health as the call cares about it. */
-    enum State { CONNECTING, CONNECTED, FAILED }
+    /**
+     * Media health as the call cares about it. NEW: the SDPs of both legs are not applied yet. CONNECTING:
+     * they are, ICE and DTLS are being set up (the call's setup timeout runs). CONNECTED: media flows.
+     * INTERRUPTED: ICE was lost (consent expired, or a restart's checks failed) in a call that had media, or
+     * while a browser's ICE restart is pending: the browser is expected to restart ICE (back to CONNECTED).
+     * FAILED: for good (ICE failed before ever connecting, DTLS failed).
+     */
+    enum State { NEW, CONNECTING, CONNECTED, INTERRUPTED, FAILED }
+
+    /**
+     * Packets received so far (RTP + RTCP, forwarded or dropped as unusable but from the accepted source)
+     * from each side, for the silence check; {@code oneWay}: some active section of either leg is not
+     * sendrecv (hold), so silence is expected.
+     */
+    record Activity(long fromBrowser, long fromSip, boolean oneWay) {}
 
     /** Outgoing call: the browser's offer gives the INVITE's SDP; allocates the media. */
     String sipOfferFor(String browserOffer);
@@ -54,8 +67,14 @@ public interface CallMedia extends AutoCloseable {
      */
     String answerBrowserReoffer(String browserOffer);
 
-    /** Sends DTMF toward SIP as RFC 4733 telephone-events. */
-    void sendDtmf(String digits, int durationMs);
+    /**
+     * Sends DTMF toward SIP as RFC 4733 telephone-events in the SIP-side RTP stream, in the background.
+     * Returns false (and sends nothing) when the SIP side did not negotiate telephone-event.
+     */
+    boolean sendDtmf(String digits, int durationMs);
+
+    /** Counters for the silence check; called on the call's executor about once a second. */
+    Activity activity();
 
     void onState(Consumer<State> listener);
 

@@ -292,7 +292,9 @@ public final class ConfigLoader {
                 duration(c, "gateway.calls.no-answer-timeout", Duration.ofSeconds(1), Duration.ofMinutes(30)),
                 prefix, java.util.Map.copyOf(headers),
                 get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")),
-                sessionTimers(c));
+                sessionTimers(c),
+                duration(c, "gateway.calls.media-setup-timeout", Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                mediaTimeout(c));
         return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin);
     }
 
@@ -394,6 +396,16 @@ public final class ConfigLoader {
         Duration d = get(key, () -> c.getDuration(key));
         if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
             throw invalid(key, d + " is out of range [" + min + ", " + max + "]");
+        }
+        return d;
+    }
+
+    /** 0 turns the silence check off; otherwise at least 1 s (the check runs about once a second). */
+    private static Duration mediaTimeout(Config c) {
+        String key = "gateway.calls.media-timeout";
+        Duration d = get(key, () -> c.getDuration(key));
+        if (!d.isZero() && (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(24)) > 0)) {
+            throw invalid(key, d + " must be 0 (off) or in [PT1S, PT24H]");
         }
         return d;
     }

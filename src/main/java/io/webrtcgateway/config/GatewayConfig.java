@@ -69,10 +69,14 @@ public record GatewayConfig(
     /**
      * @param attachedDataPrefix header name prefix for attached data keys without an explicit mapping
      * @param attachedDataHeaders explicit key -> SIP header name mapping
+     * @param mediaSetupTimeout  ICE + DTLS must be up this long after both SDPs are applied (and after ICE
+     *                           is lost, for the browser's ICE restart), else the call ends
+     * @param mediaTimeout       no packet from one side this long in a connected, not held call ends it;
+     *                           {@link Duration#ZERO}: off
      */
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
                         java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo,
-                        SessionTimers sessionTimers) {}
+                        SessionTimers sessionTimers, Duration mediaSetupTimeout, Duration mediaTimeout) {}
 
     /**
      * RFC 4028 session timers: {@code sessionExpires} zero turns them off; {@code floor} is the lowest

@@ -16,6 +16,7 @@ import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.SourcePolicy;
+import io.webrtcgateway.media.rtp.StreamStats;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.sdp.Attribute;
@@ -74,7 +75,7 @@ final class BridgedCallMedia implements CallMedia {
     private volatile MediaRelay[] relayByPayloadType = new MediaRelay[128];
     private volatile SrtpSession srtp;
     private volatile Consumer<State> stateListener = s -> { };
-    private volatile State state = State.CONNECTING;
+    private volatile State state = State.NEW;
     /** Encoding name of the first negotiated audio codec; written on the call's executor. */
     private volatile String audioCodec;
 
@@ -282,9 +283,57 @@ final class BridgedCallMedia implements CallMedia {
     }
 
     @Override
-    public void sendDtmf(String digits, int durationMs) {
-        throw new GatewayException(ErrorCode.NOT_IMPLEMENTED, "the gateway does not generate RFC 4733 DTMF yet: send "
-                + "it in the media (RTCDTMFSender, which the JS library uses), or set gateway.calls.dtmf-via-info");
+    public boolean sendDtmf(String digits, int durationMs) {
+        List<MediaRelay> all = relays;
+        MediaRelay audio = all.stream().filter(r -> r.kind() == MediaRelay.Kind.AUDIO).findFirst().orElse(null);
+        if (audio == null || !audio.canSendTelephoneEvents()) {
+            return false;
+        }
+        if (!audio.mediaAllowed()) {
+            // SPEC §6: nothing goes to the SIP side before ICE and DTLS are up.
+            throw new GatewayException(ErrorCode.WRONG_STATE, "the call's media is not up yet (ICE/DTLS); "
+                    + "send DTMF once it is");
+        }
+        if (!audio.sendTelephoneEvents(digits, durationMs, engine.timers())) {
+            throw new GatewayException(ErrorCode.WRONG_STATE, "too many DTMF digits are still waiting to be sent; "
+                    + "try again when they are out");
+        }
+        return true;
+    }
+
+    @Override
+    public Activity activity() {
+        long fromBrowser = 0;
+        long fromSip = 0;
+        for (MediaRelay r : relays) {
+            MediaRelay.Stats st = r.stats();
+            fromBrowser += received(st.browserToSip());
+            fromSip += received(st.sipToBrowser());
+        }
+        boolean oneWay = notSendrecv(sipLocal) || notSendrecv(sipRemote) || notSendrecv(browserSdp);
+        return new Activity(fromBrowser, fromSip, oneWay);
+    }
+
+    /**
+     * Packets that came from the side's accepted source, whether or not they could be forwarded (gated: also
+     * the browser's audio held back while the gateway sends DTMF in its place).
+     */
+    private static long received(StreamStats.Snapshot s) {
+        return s.packets() + s.rtcpPackets() + s.drops().unknownSsrc() + s.drops().unknownPayloadType()
+                + s.drops().gated();
+    }
+
+    /** Hold in either direction (RFC 3264 §8.4): some active section is sendonly, recvonly or inactive. */
+    private static boolean notSendrecv(SessionDescription sdp) {
+        if (sdp == null) {
+            return false;
+        }
+        for (MediaDescription m : sdp.media()) {
+            if (m.isActive() && Direction.effective(sdp, m) != Direction.SENDRECV) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -413,6 +462,7 @@ final class BridgedCallMedia implements CallMedia {
                 }
             });
         }
+        setState(State.CONNECTING); // before the checks start: CONNECTED can only come after it
         ice.start();
     }
 
@@ -422,12 +472,14 @@ final class BridgedCallMedia implements CallMedia {
                 DtlsTransport d = dtls;
                 if (d != null && d.state() == DtlsTransport.State.NEW) {
                     d.start(dtlsRole, remoteFingerprints);
-                } else if (d == null && srtp != null) {
-                    relays.forEach(MediaRelay::allowMedia); // SDES: keys came with the SDP
+                } else if (srtp != null) {
+                    // SDES (keys came with the SDP), or ICE back after a restart: the DTLS keys stay (RFC 8842)
+                    relays.forEach(MediaRelay::allowMedia);
                     setState(State.CONNECTED);
                 }
             }
-            case FAILED, DISCONNECTED -> setState(State.FAILED);
+            // Consent lost (RFC 7675) or checks failed: the call decides whether the browser may still restart.
+            case FAILED, DISCONNECTED -> setState(State.INTERRUPTED);
             default -> { }
         }
     }

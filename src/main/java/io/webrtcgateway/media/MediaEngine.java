@@ -14,6 +14,8 @@ import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +34,8 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     private final UdpReceiveLoops loops;
     private final String sipMediaAddress;
     private final Executor events;
+    /** Paces gateway-generated DTMF packets (one tiny task per packet); owned and shut down here. */
+    private final ScheduledThreadPoolExecutor timers;
     private final SecureRandom random = new SecureRandom();
     private final AtomicLong sessionIds = new AtomicLong(System.currentTimeMillis());
 
@@ -50,6 +54,11 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         this.loops = new UdpReceiveLoops("media", Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.sipMediaAddress = sipMediaAddress;
         this.events = events;
+        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "media-timer");
+            t.setDaemon(true);
+            return t;
+        });
         LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}", certificate.fingerprint(),
                 config.rtpPortMin(), config.rtpPortMax(), sipBindAddress.getHostAddress(), sipMediaAddress);
     }
@@ -83,6 +92,10 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         return events;
     }
 
+    ScheduledExecutorService timers() {
+        return timers;
+    }
+
     SecureRandom random() {
         return random;
     }
@@ -102,6 +115,7 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
 
     @Override
     public void close() {
+        timers.shutdownNow();
         loops.close();
         dtls.close();
     }

@@ -104,4 +104,19 @@ class ConfigLoaderTest {
         GatewayConfig c = ConfigLoader.parse("akka.loglevel = DEBUG\ngateway.http.port = 8090");
         assertEquals(8090, c.http().port());
     }
+
+    @Test
+    void callMediaTimeouts() {
+        GatewayConfig d = ConfigLoader.parse("");
+        assertEquals(Duration.ofSeconds(20), d.calls().mediaSetupTimeout());
+        assertEquals(Duration.ofSeconds(60), d.calls().mediaTimeout());
+        assertEquals(Duration.ZERO, ConfigLoader.parse("gateway.calls.media-timeout = 0").calls().mediaTimeout(), "0 = off");
+        assertEquals(Duration.ofSeconds(3), ConfigLoader.parse("gateway.calls.media-setup-timeout = 3 s").calls().mediaSetupTimeout());
+        for (String bad : new String[] {"gateway.calls.media-timeout = 500 ms", "gateway.calls.media-timeout = -1 s",
+                "gateway.calls.media-setup-timeout = 0", "gateway.calls.media-setup-timeout = 1 h"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(bad));
+            String key = bad.substring(0, bad.indexOf(' '));
+            assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+        }
+    }
 }

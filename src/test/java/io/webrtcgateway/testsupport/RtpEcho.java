@@ -51,7 +51,11 @@ public final class RtpEcho implements AutoCloseable {
     private final Map<Integer, Long> byPayloadType = new TreeMap<>();
     /** Guarded by {@link #byPayloadType}: packets of dynamic payload types (96-127), at most {@link #KEPT}. */
     private final List<RtpHeader> dynamic = new ArrayList<>();
+    /** Guarded by {@link #byPayloadType}: the header of every RTP packet, at most {@link #KEPT}. */
+    private final List<Header> headers = new ArrayList<>();
     private static final int KEPT = 10_000;
+    /** Receive and count, but send nothing back: the SIP side's media stops. */
+    private volatile boolean paused;
 
     private RtpEcho(Long ssrc) {
         try {
@@ -113,6 +117,25 @@ public final class RtpEcho implements AutoCloseable {
         return Optional.ofNullable(lastSource.get());
     }
 
+    /** Stops echoing (everything is still received and counted): a far end whose media stopped. */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        paused = false;
+    }
+
+    /** RTP headers in arrival order (the first {@code 10,000} packets). */
+    public List<Header> rtpHeaders() {
+        synchronized (byPayloadType) {
+            return List.copyOf(headers);
+        }
+    }
+
+    /** An RTP packet's header fields (RFC 3550 §5.1), SSRC as received (before any rewriting). */
+    public record Header(int payloadType, boolean marker, int sequence, long timestamp, long ssrc) {}
+
     /** Waits until at least {@code count} RTP packets were echoed; returns the count. */
     public long awaitRtpPackets(long count, Duration timeout) {
         return Poll.until(timeout, count + " RTP packets echoed on port " + port(), rtp::get, n -> n >= count);
@@ -168,6 +191,10 @@ public final class RtpEcho implements AutoCloseable {
         int payloadType = packet[1] & 0x7F;
         synchronized (byPayloadType) {
             byPayloadType.merge(payloadType, 1L, Long::sum);
+            if (headers.size() < KEPT) {
+                headers.add(new Header(payloadType, (packet[1] & 0x80) != 0,
+                        ((packet[2] & 0xFF) << 8) | (packet[3] & 0xFF), u32(packet, 4), u32(packet, 8)));
+            }
             if (payloadType >= 96 && dynamic.size() < KEPT) {
                 // RFC 3550 §5.1: 12 bytes plus 4 per CSRC, then an extension if X is set.
                 int offset = 12 + 4 * (packet[0] & 0x0F);
@@ -222,6 +249,9 @@ public final class RtpEcho implements AutoCloseable {
             }
             bytes.addAndGet(length);
             lastSource.set((InetSocketAddress) packet.getSocketAddress());
+            if (paused) {
+                continue;
+            }
             try {
                 // The packet still holds its source address: it goes back there.
                 socket.send(packet);
@@ -262,6 +292,10 @@ public final class RtpEcho implements AutoCloseable {
             }
             offset += (words + 1) * 4;
         }
+    }
+
+    private static long u32(byte[] p, int at) {
+        return ((p[at] & 0xFFL) << 24) | ((p[at + 1] & 0xFF) << 16) | ((p[at + 2] & 0xFF) << 8) | (p[at + 3] & 0xFF);
     }
 
     private static void putInt(byte[] packet, int offset, long value) {

@@ -4,6 +4,7 @@ import io.webrtcgateway.media.PacketSender;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 
 /**
@@ -74,6 +75,8 @@ public final class MediaRelay implements AutoCloseable {
     private final RelayDirection toBrowser;
     private final RtcpTranslator rtcp;
     private final LongSupplier nanoClock;
+    private final Kind kind;
+    private final TelephoneEventInjector events;
 
     /** Opened by the integrator once ICE and DTLS are up (SPEC §6). */
     private volatile boolean mediaAllowed;
@@ -103,6 +106,8 @@ public final class MediaRelay implements AutoCloseable {
         this.toBrowser = new RelayDirection("sip->browser", config.ssrcTowardBrowser(), audio, config.sipToBrowser(),
                 false);
         this.nanoClock = nanoClock;
+        this.kind = config.kind();
+        this.events = new TelephoneEventInjector(sip, toSip.rewriter);
         this.rtcp = new RtcpTranslator(nanoClock.getAsLong(), config.forwardKeyframeRequests());
     }
 
@@ -154,6 +159,26 @@ public final class MediaRelay implements AutoCloseable {
         toSip.stats.srtpReplay();
     }
 
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Whether the SIP side negotiated telephone-event (RFC 4733) on this m-line. */
+    public boolean canSendTelephoneEvents() {
+        return toSip.payloadTypes.telephoneEventOut() >= 0;
+    }
+
+    /**
+     * Sends DTMF {@code digits} to the SIP side as RFC 4733 events in this relay's stream (see
+     * {@link TelephoneEventInjector}), paced on {@code timer}. False when telephone-event was not negotiated,
+     * too many digits are waiting, or the relay is closed.
+     */
+    public boolean sendTelephoneEvents(String digits, int durationMs, ScheduledExecutorService timer) {
+        PayloadTypeMap map = toSip.payloadTypes;
+        int pt = map.telephoneEventOut();
+        return pt >= 0 && events.send(digits, durationMs, pt, map.telephoneEventClockRate(), timer);
+    }
+
     public Stats stats() {
         return new Stats(toSip.stats.snapshot(0), toBrowser.stats.snapshot(sip.droppedForeignSource()));
     }
@@ -198,11 +223,21 @@ public final class MediaRelay implements AutoCloseable {
                     d.stats.malformed();
                     return;
                 }
-                byte[] out = toSipRtp;
-                System.arraycopy(b, off, out, 0, len);
-                int n = d.rtp(out, 0, len, now);
-                if (n > 0 && !sip.sendRtp(out, 0, n)) {
-                    d.stats.sendFailed();
+                TelephoneEventInjector inj = events;
+                inj.enter();
+                try {
+                    if (inj.engaged() && !inj.admit()) {
+                        d.stats.gated(); // gateway-generated DTMF owns the stream for now
+                        return;
+                    }
+                    byte[] out = toSipRtp;
+                    System.arraycopy(b, off, out, 0, len);
+                    int n = d.rtp(out, 0, len, now);
+                    if (n > 0 && !sip.sendRtp(out, 0, n)) {
+                        d.stats.sendFailed();
+                    }
+                } finally {
+                    inj.exit();
                 }
             }
         } catch (RuntimeException e) {
@@ -247,6 +282,7 @@ public final class MediaRelay implements AutoCloseable {
     @Override
     public void close() {
         mediaAllowed = false;
+        events.close();
         sip.close();
     }
 }

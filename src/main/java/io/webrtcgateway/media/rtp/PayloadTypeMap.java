@@ -53,6 +53,36 @@ public final class PayloadTypeMap {
         return event[inPt];
     }
 
+    /**
+     * The outgoing telephone-event PT to generate DTMF with, -1 when none was negotiated. With several
+     * (telephone-event/8000 and /48000 beside Opus), the 8 kHz one: what SIP media servers use with G.711/G.722.
+     */
+    public int telephoneEventOut() {
+        int in = telephoneEventIn();
+        return in < 0 ? -1 : out[in];
+    }
+
+    /** Clock rate of {@link #telephoneEventOut()}'s events, 0 when there is none. */
+    public int telephoneEventClockRate() {
+        int in = telephoneEventIn();
+        return in < 0 ? 0 : clockRate[in];
+    }
+
+    private int telephoneEventIn() {
+        int found = -1;
+        for (int pt = 0; pt < 128; pt++) {
+            if (event[pt] && out[pt] >= 0 && clockRate[pt] > 0) {
+                if (clockRate[pt] == 8000) {
+                    return pt;
+                }
+                if (found < 0) {
+                    found = pt;
+                }
+            }
+        }
+        return found;
+    }
+
     /** The map of the opposite direction (outgoing PTs become incoming ones). */
     public PayloadTypeMap reversed() {
         Builder b = builder();

@@ -61,10 +61,13 @@ final class StreamRewriter {
     private boolean haveRetired;
     private int retiredSsrc;
     private long switchedAtNanos;
+    private boolean haveHighest;
     private int highestOutSeq;
     private long highestOutTs;
     private long highestArrivalNanos;
     private boolean markNext;
+    /** Set by {@link #continueFrom}: the current source gets new offsets on its next packet. */
+    private boolean rebaseNext;
     private boolean haveCandidate;
     private int candidateSsrc;
     private int candidateSeq;
@@ -103,6 +106,9 @@ final class StreamRewriter {
             }
             switchTo(ssrc, seq, RtpPacket.timestamp(b, off), clockRate, nowNanos);
             result = NEW_SOURCE;
+        } else if (rebaseNext) {
+            rebase(RtpPacket.sequence(b, off), RtpPacket.timestamp(b, off), clockRate, nowNanos);
+            mapping = new Mapping(ssrc, outSsrc, seqOffset, tsOffset);
         }
         int outSeq = (RtpPacket.sequence(b, off) + seqOffset) & 0xffff;
         long outTs = (RtpPacket.timestamp(b, off) + tsOffset) & 0xffffffffL;
@@ -113,7 +119,8 @@ final class StreamRewriter {
             RtpPacket.setMarker(b, off, true);
             markNext = false;
         }
-        if (result == NEW_SOURCE || ((outSeq - highestOutSeq) & 0xffff) < 0x8000) {
+        if (!haveHighest || result == NEW_SOURCE || ((outSeq - highestOutSeq) & 0xffff) < 0x8000) {
+            haveHighest = true;
             highestOutSeq = outSeq;
             highestOutTs = outTs;
             highestArrivalNanos = nowNanos;
@@ -138,14 +145,10 @@ final class StreamRewriter {
 
     private void switchTo(int ssrc, int inSeq, long inTs, int clockRate, long nowNanos) {
         boolean expected = sourceChangeExpected;
+        if (haveHighest) {
+            rebase(inSeq, inTs, clockRate, nowNanos);
+        }
         if (haveSource) {
-            seqOffset = (highestOutSeq + 1 - inSeq) & 0xffff;
-            long elapsedUnits = 1;
-            if (clockRate > 0) {
-                elapsedUnits = Math.max(1, (nowNanos - highestArrivalNanos) / 1000 * clockRate / 1_000_000);
-            }
-            tsOffset = (highestOutTs + elapsedUnits - inTs) & 0xffffffffL;
-            markNext = markSourceChange;
             retiredSsrc = inSsrc;
             haveRetired = true;
         }
@@ -156,5 +159,39 @@ final class StreamRewriter {
             sourceChangeExpected = false;
         }
         mapping = new Mapping(ssrc, outSsrc, seqOffset, tsOffset);
+    }
+
+    /** Offsets that continue the outgoing stream right after the highest packet sent (see class comment). */
+    private void rebase(int inSeq, long inTs, int clockRate, long nowNanos) {
+        seqOffset = (highestOutSeq + 1 - inSeq) & 0xffff;
+        long elapsedUnits = 1;
+        if (clockRate > 0) {
+            elapsedUnits = Math.max(1, (nowNanos - highestArrivalNanos) / 1000 * clockRate / 1_000_000);
+        }
+        tsOffset = (highestOutTs + elapsedUnits - inTs) & 0xffffffffL;
+        markNext = markSourceChange;
+        rebaseNext = false;
+    }
+
+    /**
+     * Receiving thread (or a thread that took the stream over, see {@link TelephoneEventInjector}): packets
+     * were sent in this direction's numbering by someone else, the last one with {@code seq} at RTP time
+     * {@code ts} (sent at {@code atNanos}). The next packet continues after it, as after a source change
+     * (audio: with the marker bit, a new talkspurt after the events, RFC 3551 §4.1).
+     */
+    void continueFrom(int seq, long ts, long atNanos) {
+        haveHighest = true;
+        highestOutSeq = seq & 0xffff;
+        highestOutTs = ts & 0xffffffffL;
+        highestArrivalNanos = atNanos;
+        rebaseNext = haveSource;
+    }
+
+    /** Where the outgoing stream stands: the highest sequence number and its timestamp, when it was sent. */
+    record Anchor(boolean known, int seq, long ts, long atNanos) {}
+
+    /** Read only by a thread that took the stream over (happens-after this direction's last packet). */
+    Anchor anchor() {
+        return new Anchor(haveHighest, highestOutSeq, highestOutTs, highestArrivalNanos);
     }
 }

@@ -174,4 +174,27 @@ class StreamRewriterTest {
         assertFalse(RtpPacket.hasExtension(p, 0));
         assertEquals(p.length, strip.stats.snapshot().bytes(), "stats count what was received");
     }
+
+    @Test
+    void continueFromRebasesTheSameSourceAfterPacketsSentByOthers() {
+        for (int i = 0; i < 10; i++) {
+            pass(Packets.rtp(0, 100 + i, 16000 + 160L * i, 0x1111, 160));
+            now += 20 * MS;
+        }
+        StreamRewriter.Anchor a = direction.rewriter.anchor();
+        assertTrue(a.known());
+        assertEquals(109, a.seq());
+        // Six telephone-events went out meanwhile (seq 110-115), the last at RTP time a.ts + 2400, now.
+        direction.rewriter.continueFrom(115, a.ts() + 2400, now);
+        now += 20 * MS;
+        byte[] p = pass(Packets.rtp(0, 110, 16000 + 160L * 10, 0x1111, 160)); // the browser's next packet
+        assertEquals(116, RtpPacket.sequence(p, 0), "continues after the events");
+        assertEquals(a.ts() + 2400 + 160, RtpPacket.timestamp(p, 0), "20 ms after the last event packet");
+        assertTrue(RtpPacket.marker(p, 0), "a new talkspurt after the events");
+        now += 20 * MS;
+        byte[] q = pass(Packets.rtp(0, 111, 16000 + 160L * 11, 0x1111, 160));
+        assertEquals(117, RtpPacket.sequence(q, 0), "the new offsets stay");
+        assertFalse(RtpPacket.marker(q, 0));
+        assertEquals(0, direction.stats.snapshot().sourceChanges(), "not a source change");
+    }
 }

@@ -1,0 +1,170 @@
+package io.webrtcgateway.call;
+
+import java.time.Duration;
+
+/**
+ * The media deadlines of one call, as pure logic over a clock the caller passes in (nanoseconds), so it
+ * is tested without waiting:
+ * <ul>
+ *   <li><b>setup</b>: from the moment both SDPs are applied, ICE and DTLS must be up within
+ *       {@code setupTimeout}, else {@code media-timeout}. ice4j stays CHECKING for ever when no candidate
+ *       pair forms (a browser that never does ICE), so nothing else would end such a call.</li>
+ *   <li><b>ICE lost</b>: FAILED before media was ever up ends the call at once ({@code ice-failed}); lost
+ *       in a call that had media (consent expired, RFC 7675 §5.1) or while a browser's ICE restart is
+ *       pending, the browser gets {@code setupTimeout} to restart ICE (the JS library restarts on
+ *       failure, RFC 8445 §9) before the call ends with {@code ice-failed}. Each restart request re-arms it.</li>
+ *   <li><b>silence</b>: in a connected call that is not on hold, no packet from the browser side or none
+ *       from the SIP side for {@code silenceTimeout} ends it ({@code media-timeout}). Compared from
+ *       packet counters at each {@link #check}: no per-packet timestamps.</li>
+ * </ul>
+ * Confined to the call's executor.
+ */
+final class MediaWatch {
+
+    static final String MEDIA_TIMEOUT = "media-timeout";
+    static final String ICE_FAILED = "ice-failed";
+
+    private enum Phase { IDLE, SETTING_UP, UP, INTERRUPTED }
+
+    private final long setupNanos;
+    private final long silenceNanos;
+
+    private Phase phase = Phase.IDLE;
+    private boolean everUp;
+    private long deadline;
+    private boolean restartPending;
+
+    // Silence check: the counters last seen and when each last moved.
+    private boolean baseline;
+    private long browserPackets;
+    private long sipPackets;
+    private long browserMovedAt;
+    private long sipMovedAt;
+    private String lastSilentSide;
+    private String explanation;
+
+    MediaWatch(Duration setupTimeout, Duration silenceTimeout) {
+        this.setupNanos = setupTimeout.toNanos();
+        this.silenceNanos = silenceTimeout.toNanos();
+    }
+
+    /** A media state change; returns the end reason when the call must end now, else null. */
+    String onMediaState(CallMedia.State state, long now) {
+        switch (state) {
+            case CONNECTING -> {
+                if (phase == Phase.IDLE) {
+                    phase = Phase.SETTING_UP;
+                    deadline = now + setupNanos;
+                }
+            }
+            case CONNECTED -> {
+                phase = Phase.UP;
+                everUp = true;
+                restartPending = false;
+                baseline = false; // counters start afresh: the time before media was up is not silence
+            }
+            case INTERRUPTED -> {
+                if (!everUp && !restartPending) {
+                    explanation = "ICE checks failed before media was ever up";
+                    return ICE_FAILED;
+                }
+                if (phase != Phase.INTERRUPTED) {
+                    phase = Phase.INTERRUPTED;
+                    deadline = now + setupNanos;
+                }
+            }
+            case FAILED -> {
+                explanation = "DTLS failed";
+                return ICE_FAILED;
+            }
+            case NEW -> { }
+        }
+        return null;
+    }
+
+    /** The browser asked for an ICE restart: its new generation gets the whole setup time. */
+    void onIceRestart(long now) {
+        restartPending = true;
+        if (phase == Phase.SETTING_UP || phase == Phase.INTERRUPTED) {
+            deadline = now + setupNanos;
+        }
+    }
+
+    /** Whether {@link #check} has anything to watch (the call starts its periodic check from then on). */
+    boolean armed() {
+        return phase != Phase.IDLE;
+    }
+
+    /**
+     * The periodic check. {@code callConnected}: the call is CONNECTED (not ringing/early, not held).
+     * Returns the end reason when the call must end now, else null.
+     */
+    String check(long now, CallMedia.Activity activity, boolean callConnected) {
+        switch (phase) {
+            case SETTING_UP -> {
+                return expired(now, MEDIA_TIMEOUT, "ICE and DTLS not up within the setup timeout");
+            }
+            case INTERRUPTED -> {
+                return expired(now, ICE_FAILED, "ICE lost and not restored within the setup timeout");
+            }
+            case UP -> {
+                return silence(now, activity, callConnected);
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** Why the last non-null verdict was given, for the log. */
+    String explanation() {
+        return explanation;
+    }
+
+    /** Which side was silent when {@link #check} returned {@link #MEDIA_TIMEOUT} for silence ("browser", "sip"). */
+    String silentSide() {
+        return lastSilentSide;
+    }
+
+    private String expired(long now, String reason, String why) {
+        if (now - deadline < 0) {
+            return null;
+        }
+        explanation = why;
+        return reason;
+    }
+
+    private String silence(long now, CallMedia.Activity a, boolean callConnected) {
+        if (silenceNanos == 0) {
+            return null;
+        }
+        if (!callConnected || a.oneWay() || !baseline) {
+            // Held (or early) calls are never reaped; the count starts again when the call is back.
+            baseline = true;
+            browserPackets = a.fromBrowser();
+            sipPackets = a.fromSip();
+            browserMovedAt = now;
+            sipMovedAt = now;
+            return null;
+        }
+        if (a.fromBrowser() != browserPackets) {
+            browserPackets = a.fromBrowser();
+            browserMovedAt = now;
+        }
+        if (a.fromSip() != sipPackets) {
+            sipPackets = a.fromSip();
+            sipMovedAt = now;
+        }
+        if (now - browserMovedAt >= silenceNanos) {
+            lastSilentSide = "browser";
+            explanation = "no RTP/RTCP from the browser side within the media timeout";
+            return MEDIA_TIMEOUT;
+        }
+        if (now - sipMovedAt >= silenceNanos) {
+            lastSilentSide = "sip";
+            explanation = "no RTP/RTCP from the SIP side within the media timeout";
+            return MEDIA_TIMEOUT;
+        }
+        return null;
+    }
+}
