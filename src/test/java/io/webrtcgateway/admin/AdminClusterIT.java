@@ -78,7 +78,7 @@ class AdminClusterIT {
         admin1 = "http://127.0.0.1:" + http1;
         admin2 = "http://127.0.0.1:" + adminPort2;
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
-                .args("-mp", String.valueOf(FreePorts.udpAndTcp()), "-mi", "127.0.0.1", "-rtp_echo").start();
+                .args("-mp", String.valueOf(FreePorts.sippMedia()), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw1 = GatewayProcess.builder().instanceId("adm-gw1").httpPort(http1).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.admin.username", "ops").set("gateway.admin.password-hash", hash)

@@ -140,7 +140,7 @@ class AdminConsoleIT {
         int from = agent.lineCount();
         try (Sipp customer = Sipp.scenario("uac-echo.xml").name("customer")
                 .remote("127.0.0.1:" + gw1.sipPort())
-                .args("-s", AGENT_DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .args("-s", AGENT_DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .maxCalls(1)
                 .start()) {
             String call = agent.awaitEvent("incoming", from, STEP).path("call").asText();

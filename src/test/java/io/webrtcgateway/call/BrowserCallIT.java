@@ -28,7 +28,7 @@ class BrowserCallIT {
 
     @BeforeAll
     static void start() {
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         sipp = Sipp.scenario("uas-echo.xml").args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))

@@ -66,7 +66,7 @@ class CallBadInputIT {
 
     @BeforeAll
     static void start() {
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipServer.serverEntry())

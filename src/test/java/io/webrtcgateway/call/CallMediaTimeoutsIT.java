@@ -53,7 +53,7 @@ class CallMediaTimeoutsIT {
     static void start() {
         sipMedia = RtpEcho.rewritingSsrc(ECHO_SSRC);
         sipp = Sipp.scenario("uas-calls.xml").key("peer_rtp_port", String.valueOf(sipMedia.port()))
-                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo").start();
+                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.calls.media-setup-timeout", SETUP_TIMEOUT.toSeconds() + " s")

@@ -39,7 +39,7 @@ class JsLibraryCallIT {
         dtmfPeer = RtpEcho.rewritingSsrc(0x5EED_0D7FL);
         sipp = Sipp.scenario("uas-calls.xml")
                 .key("peer_rtp_port", String.valueOf(dtmfPeer.port()))
-                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
@@ -119,12 +119,13 @@ class JsLibraryCallIT {
         assertEquals("remote", phone.awaitCallEvent(call.id(), "resumed", STEP).at("/detail/by").asText());
         String callId = inviteTo("holds").callId();
         // The gateway's answers to SIPp's re-INVITEs (RFC 3264 §6.1: sendonly is answered recvonly or inactive).
-        List<SipMessage> answers = sipp.received().stream().filter(m -> !m.isRequest() && m.status() == 200
-                && m.callId().equals(callId) && m.header("CSeq").orElse("").endsWith("INVITE")).toList();
+        // A 200 retransmitted before SIPp's ACK arrived (RFC 3261 §13.3.1.4; a loaded machine) counts once.
+        List<String> answers = sipp.received().stream().filter(m -> !m.isRequest() && m.status() == 200
+                && m.callId().equals(callId) && m.header("CSeq").orElse("").endsWith("INVITE"))
+                .map(SipMessage::body).distinct().toList();
         assertEquals(2, answers.size(), answers::toString);
-        assertTrue(answers.get(0).body().contains("a=recvonly") || answers.get(0).body().contains("a=inactive"),
-                answers.get(0).body());
-        assertTrue(answers.get(1).body().contains("a=sendrecv"), answers.get(1).body());
+        assertTrue(answers.get(0).contains("a=recvonly") || answers.get(0).contains("a=inactive"), answers.get(0));
+        assertTrue(answers.get(1).contains("a=sendrecv"), answers.get(1));
         phone.hangup();
         phone.awaitCallEvent(call.id(), "ended", STEP);
         awaitRequest("BYE", callId);

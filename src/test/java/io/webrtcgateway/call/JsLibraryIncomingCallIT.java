@@ -59,7 +59,7 @@ class JsLibraryIncomingCallIT {
         int from = phone.lineCount();
         try (Sipp caller = Sipp.scenario("uac-echo.xml").name("caller")
                 .remote("127.0.0.1:" + gw.sipPort())
-                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .maxCalls(1)
                 .start()) {
             JsonNode incoming = phone.awaitEvent("incoming", from, STEP);

@@ -41,7 +41,7 @@ class SessionTimerIT {
     @BeforeAll
     static void start() {
         server = Sipp.scenario("uas-session-timer.xml")
-                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo").start();
+                .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(server.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.calls.session-timer-floor", "2 s")
@@ -125,7 +125,7 @@ class SessionTimerIT {
         int from = phone.lineCount();
         try (Sipp caller = Sipp.scenario("uac-session-timer.xml").name("refresher")
                 .remote("127.0.0.1:" + gw.sipPort())
-                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .maxCalls(1)
                 .start()) {
             String call = phone.awaitEvent("incoming", from, STEP).path("call").asText();

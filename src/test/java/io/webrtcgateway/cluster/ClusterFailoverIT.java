@@ -443,7 +443,7 @@ class ClusterFailoverIT {
     /** SIPp calling the agent's DN once through Kamailio (which looks up the binding), echoing RTP. */
     private static Sipp echoCaller(Kamailio kamailio, String name) {
         return Sipp.scenario("uac-echo.xml").name(name).remote(kamailio.address())
-                .args("-s", AGENT_DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo")
+                .args("-s", AGENT_DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .maxCalls(1).start();
     }
 

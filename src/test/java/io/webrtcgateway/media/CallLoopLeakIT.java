@@ -35,7 +35,7 @@ class CallLoopLeakIT {
         try (ChromiumPeer browser = ChromiumPeer.builder().name("offer-source").audioCodecs("PCMU", "telephone-event").start()) {
             offer = browser.createOffer();
         }
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         try (Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
                      .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
              GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry())

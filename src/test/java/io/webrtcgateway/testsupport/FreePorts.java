@@ -63,6 +63,14 @@ public final class FreePorts {
         throw new IllegalStateException("no port free for both UDP and TCP on " + LOOPBACK);
     }
 
+    /**
+     * A base for SIPp's {@code -mp}: SIPp binds four UDP ports from it (audio RTP and RTCP, video RTP and
+     * RTCP) and exits when any is taken, so all four must be free, not only the first.
+     */
+    public static int sippMedia() {
+        return udpRange(4).low();
+    }
+
     /** {@code count} consecutive UDP ports, all free now; the first is even (RTP on even, RFC 3550 §11). */
     public static Range udpRange(int count) {
         if (count < 1 || count > 2000) {

@@ -37,7 +37,7 @@ class LegacyBrowserCallIT {
     @BeforeAll
     static void start() {
         int pagePort = FreePorts.tcp();
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipServer.serverEntry())
@@ -138,7 +138,7 @@ class LegacyBrowserCallIT {
     @Test
     void receivesACallFromSipAnswersWithAudioBothWaysAndHearsTheFarEndHangUp() throws Exception {
         int errorsBefore = phone.events("gateway-error").size();
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         try (Sipp caller = Sipp.scenario("uac-echo.xml").name("sipp-uac")
                 .remote("127.0.0.1:" + gw.sipPort()).maxCalls(1)
                 .args("-s", DN, "-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start()) {

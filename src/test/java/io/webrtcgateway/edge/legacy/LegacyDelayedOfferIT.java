@@ -36,7 +36,7 @@ class LegacyDelayedOfferIT {
             registrar.awaitRequests("REGISTER", 1, Duration.ofSeconds(10));
             try (Sipp caller = Sipp.scenario("uac-delayed-offer.xml").name("sipp-uac")
                     .remote("127.0.0.1:" + gw.sipPort()).maxCalls(1)
-                    .args("-s", DN, "-mp", String.valueOf(FreePorts.udpAndTcp()), "-mi", "127.0.0.1", "-rtp_echo")
+                    .args("-s", DN, "-mp", String.valueOf(FreePorts.sippMedia()), "-mi", "127.0.0.1", "-rtp_echo")
                     .start()) {
                 JsonNode incoming = phone.awaitEvent("incoming", Duration.ofSeconds(15));
                 assertEquals("5000", incoming.path("peer").asText(), incoming.toString());
