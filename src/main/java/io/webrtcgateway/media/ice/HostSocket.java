@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -38,6 +39,10 @@ final class HostSocket extends IceSocketWrapper {
     static final int MAX_DATAGRAM = 2048;
     private static final int STUN_MAGIC_COOKIE = 0x2112A442;
     private static final byte[] NO_DATA = new byte[0];
+    private static final int BINDING_ERROR_RESPONSE = 0x0111;
+    private static final int ERROR_CODE = 0x0009;
+    private static final int ROLE_CONFLICT = 487;
+    private static final int MAX_REASON = 80;
 
     /** Where payload goes: the ICE generation this socket belongs to. */
     interface Sink {
@@ -51,6 +56,20 @@ final class HostSocket extends IceSocketWrapper {
     private final DatagramSocket socket;
     private final InetSocketAddress local;
     private final Sink sink;
+
+    /**
+     * A Binding error response as it arrived (RFC 5389 §15.6 ERROR-CODE), for telling why ice4j failed a pair
+     * (IceGeneration#onPairChange).
+     */
+    record ErrorResponse(InetSocketAddress from, int code, String reason, long atNanos) {
+        @Override
+        public String toString() {
+            return code + (reason.isEmpty() ? "" : " " + reason);
+        }
+    }
+
+    /** Written by the reader thread; read by ice4j's thread that processes the same response, after it. */
+    private volatile ErrorResponse lastErrorResponse;
 
     /** Reader thread only. */
     private final byte[] rxBuf = new byte[MAX_DATAGRAM + 1];
@@ -127,6 +146,9 @@ final class HostSocket extends IceSocketWrapper {
             if (first < 4) {
                 if (len >= 20 && readInt(rxBuf, 4) == STUN_MAGIC_COOKIE && len <= p.getData().length - p.getOffset()) {
                     count(STUN_IN, 1);
+                    if (readShort(rxBuf, 0) == BINDING_ERROR_RESPONSE) {
+                        noteErrorResponse(len);
+                    }
                     System.arraycopy(rxBuf, 0, p.getData(), p.getOffset(), len);
                     p.setLength(len);
                     p.setAddress(rxPacket.getAddress());
@@ -140,6 +162,48 @@ final class HostSocket extends IceSocketWrapper {
                 count(DROPPED_IN, 1);
             }
         }
+    }
+
+    /**
+     * Keeps the ERROR-CODE of a Binding error response before ice4j sees it: ice4j fails the pair on any error
+     * but 487 (a role conflict, which it resolves itself, RFC 8445 §7.2.5.1) without telling which one.
+     */
+    private void noteErrorResponse(int len) {
+        ErrorResponse e = parseErrorResponse(rxBuf, len, (InetSocketAddress) rxPacket.getSocketAddress(),
+                System.nanoTime());
+        if (e != null && e.code() != ROLE_CONFLICT) {
+            lastErrorResponse = e;
+        }
+    }
+
+    /** The newest Binding error response (other than 487) received on this socket, or null. */
+    ErrorResponse lastErrorResponse() {
+        return lastErrorResponse;
+    }
+
+    /** The ERROR-CODE of a STUN message (RFC 5389 §15.6: class in the low 3 bits, then number), or null. */
+    static ErrorResponse parseErrorResponse(byte[] b, int len, InetSocketAddress from, long atNanos) {
+        int end = Math.min(len, 20 + readShort(b, 2));
+        int at = 20;
+        while (at + 4 <= end) {
+            int type = readShort(b, at);
+            int length = readShort(b, at + 2);
+            int value = at + 4;
+            if (value + length > end) {
+                return null;
+            }
+            if (type == ERROR_CODE && length >= 4) {
+                int code = (b[value + 2] & 0x07) * 100 + (b[value + 3] & 0xFF);
+                StringBuilder reason = new StringBuilder();
+                String text = new String(b, value + 4, length - 4, StandardCharsets.UTF_8);
+                // The peer's text goes to a log line: printable characters only, and not too many.
+                text.codePoints().limit(MAX_REASON)
+                        .forEach(c -> reason.appendCodePoint(c < 0x20 || c == 0x7F ? '?' : c));
+                return new ErrorResponse(from, code, reason.toString().strip(), atNanos);
+            }
+            at = value + ((length + 3) & ~3);
+        }
+        return null;
     }
 
     private void deliver(int len) {
@@ -249,6 +313,10 @@ final class HostSocket extends IceSocketWrapper {
                     bytesOut + o.bytesOut, droppedIn + o.droppedIn, sendErrors + o.sendErrors,
                     receiverErrors + o.receiverErrors, stunIn + o.stunIn);
         }
+    }
+
+    private static int readShort(byte[] b, int off) {
+        return ((b[off] & 0xFF) << 8) | (b[off + 1] & 0xFF);
     }
 
     private static int readInt(byte[] b, int off) {

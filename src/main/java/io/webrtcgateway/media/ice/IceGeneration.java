@@ -66,6 +66,16 @@ final class IceGeneration implements HostSocket.Sink {
     private volatile HostSocket selectedSocket;
     private volatile InetSocketAddress selectedRemote;
 
+    /**
+     * How long ice4j waits for a consent check's answer before reporting a timeout: a genuine timeout means the
+     * peer has answered nothing for at least this long (see {@link #onPairChange}).
+     */
+    private final long consentCheckLifetimeNanos = IceSystemProperties.consentCheckLifetime().toNanos();
+    /** System.nanoTime() of the selection or of the latest consent response on the selected pair. */
+    private volatile long lastResponseNanos;
+    /** Why consent was lost (for the log line and tests); null while it holds. */
+    private volatile String consentLostCause;
+
     private final AtomicBoolean consentLost = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean started;
@@ -215,6 +225,7 @@ final class IceGeneration implements HostSocket.Sink {
                 events.checksFailed(this);
                 return;
             }
+            lastResponseNanos = System.nanoTime();
             selectedSocket = socket;
             selectedPair = pair;
             selectedRemote = pair.getRemoteCandidate().getTransportAddress();
@@ -226,20 +237,58 @@ final class IceGeneration implements HostSocket.Sink {
     }
 
     /**
-     * Consent (RFC 7675 §5.1): ice4j fails the selected pair when a consent check goes unanswered for the
-     * configured time, or is answered with an error (the peer no longer knows our credentials).
+     * Consent (RFC 7675 §5.1). ice4j sends the consent checks and marks the selected pair FAILED when one of
+     * them, or any other check on that pair, times out or gets an error response. Consent is lost when:
+     * <ul>
+     *   <li>the peer answered with an error (other than 487): it refuses us, e.g. 401 once it no longer knows
+     *       our credentials; or</li>
+     *   <li>the check timed out and the peer has answered nothing for a whole consent-check lifetime. That is
+     *       what a real timeout implies, since the check was sent at least that long ago.</li>
+     * </ul>
+     * A FAILED while answers keep arriving is not believed. ice4j 3.2 reports a timeout for a check that WAS
+     * answered when the answer is processed before the check's retransmission timer is scheduled (see
+     * ClientTransactionRaceTest): on a loaded machine that ended live calls a few seconds after they
+     * connected. ice4j's next answered check puts the pair back to SUCCEEDED by itself.
      */
     private void onPairChange(PropertyChangeEvent event) {
-        if (!IceMediaStream.PROPERTY_PAIR_STATE_CHANGED.equals(event.getPropertyName())
+        String property = event.getPropertyName();
+        if (IceMediaStream.PROPERTY_PAIR_CONSENT_FRESHNESS_CHANGED.equals(property)) {
+            // ice4j records this for an answered check on the selected pair only.
+            lastResponseNanos = System.nanoTime();
+            return;
+        }
+        if (!IceMediaStream.PROPERTY_PAIR_STATE_CHANGED.equals(property)
                 || event.getNewValue() != CandidatePairState.FAILED) {
             return;
         }
         CandidatePair selected = selectedPair;
-        if (selected != null && event.getSource() == selected && !closed.get()
-                && consentLost.compareAndSet(false, true)) {
-            LOG.info("ICE gen {} {}: consent lost on {}", index, localUfrag(), selected.toShortString());
+        if (selected == null || event.getSource() != selected || closed.get() || consentLost.get()) {
+            return;
+        }
+        long last = lastResponseNanos;
+        long silentNanos = System.nanoTime() - last;
+        long silentMillis = silentNanos / 1_000_000;
+        HostSocket.ErrorResponse error = selectedSocket.lastErrorResponse();
+        String cause;
+        if (error != null && error.from().equals(selectedRemote) && error.atNanos() - last > 0) {
+            cause = "error response " + error + " to a check";
+        } else if (silentNanos >= consentCheckLifetimeNanos) {
+            cause = "no response for " + silentMillis + " ms (a check timed out)";
+        } else {
+            LOG.debug("ICE gen {} {}: ice4j failed {} on a check timeout, but the peer answered {} ms ago;"
+                    + " consent holds", index, localUfrag(), selected.toShortString(), silentMillis);
+            return;
+        }
+        if (consentLost.compareAndSet(false, true)) {
+            consentLostCause = cause;
+            LOG.info("ICE gen {} {}: consent lost on {}: {}", index, localUfrag(), selected.toShortString(), cause);
             events.consentLost(this);
         }
+    }
+
+    /** Why consent was lost ("no response for 24600 ms ...", "error response 401 ..."), or null. */
+    String consentLostCause() {
+        return consentLostCause;
     }
 
     private HostSocket socketOf(LocalCandidate candidate) {

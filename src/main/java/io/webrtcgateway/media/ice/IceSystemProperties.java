@@ -81,10 +81,15 @@ public final class IceSystemProperties {
 
     /** Upper bound of the time between a peer's last consent response and DISCONNECTED, with ice4j's values. */
     public static Duration consentDetectionBound() {
+        return AgentConfig.config.getConsentFreshnessInterval().multipliedBy(12).dividedBy(10)
+                .plus(consentCheckLifetime());
+    }
+
+    /** How long ice4j waits for the answer to one consent check before it reports the check timed out. */
+    static Duration consentCheckLifetime() {
         AgentConfig agent = AgentConfig.config;
-        long check = checkTimeoutMillis((int) agent.getConsentFreshnessMaxWaitInterval().toMillis(),
-                agent.getMaxConsentFreshnessRetransmissions());
-        return agent.getConsentFreshnessInterval().multipliedBy(12).dividedBy(10).plusMillis(check);
+        return Duration.ofMillis(checkTimeoutMillis((int) agent.getConsentFreshnessMaxWaitInterval().toMillis(),
+                agent.getMaxConsentFreshnessRetransmissions()));
     }
 
     static Map<String, String> properties(IceConfig config) {
