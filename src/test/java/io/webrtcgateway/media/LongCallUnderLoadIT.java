@@ -38,7 +38,7 @@ class LongCallUnderLoadIT {
 
     @Test
     void aCallStaysUpAndCarriesAudioFor40sOnABusyMachine() throws Exception {
-        int mediaPort = FreePorts.udpAndTcp();
+        int mediaPort = FreePorts.sippMedia();
         AtomicBoolean busy = new AtomicBoolean(true);
         List<Thread> spinners = new ArrayList<>();
         try (Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
