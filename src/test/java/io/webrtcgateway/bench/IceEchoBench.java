@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  */
 class IceEchoBench {
 
-    private static final int[] STREAMS = Arrays.stream(System.getProperty("bench.streams", "100,500")
+    private static final int[] STREAMS = Arrays.stream(System.getProperty("bench.streams", "100,200")
             .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     private static final int SECONDS = Integer.getInteger("bench.seconds", 10);
     private static final int LOOPS = Integer.getInteger("bench.loops", 2);
