@@ -418,7 +418,7 @@ final class BridgedCallMedia implements CallMedia {
 
     private void openIce(boolean controlling, WebRtcTransportParams browser) {
         try {
-            ice = new IceTransport(engine.ice(), controlling);
+            ice = new IceTransport(engine.ice(), controlling, null, engine.loops());
         } catch (IOException e) {
             throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no ICE ports: " + e.getMessage());
         }

@@ -68,6 +68,11 @@ class RtpRelayBench {
     private static final int TO_BROWSER = 0;
     private static final int TO_SIP = 1;
 
+    /** Outside Maven, to choose the JVM flags (JFR, -XX:AutoBoxCacheMax): java -cp test-classes:classes:deps ... */
+    public static void main(String[] args) throws Exception {
+        new RtpRelayBench().g711CallsBothWays();
+    }
+
     @Test
     void g711CallsBothWays() throws Exception {
         double logicNanos = relayLogicOnly();

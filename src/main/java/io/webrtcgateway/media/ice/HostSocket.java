@@ -1,5 +1,7 @@
 package io.webrtcgateway.media.ice;
 
+import io.webrtcgateway.media.rtp.DatagramReceiver;
+import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import org.ice4j.socket.IceSocketWrapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,35 +12,50 @@ import java.lang.invoke.VarHandle;
 import java.net.BindException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The UDP socket of one host candidate, and the demultiplexer on it.
  *
- * <p>ice4j's STUN stack reads each socket with its own thread (a {@code Connector}, started when the socket is
- * added to the agent's {@code StunStack}) through {@link #receive(DatagramPacket)}. That thread is the only
- * reader: here it loops over datagrams, hands payload (DTLS, SRTP, SRTCP) straight to the {@link Sink} on the
- * same thread, and returns only for STUN, which ice4j then processes. So there is one thread per socket,
- * no queue, no hand-off, and no allocation per payload datagram in this code.
+ * <p>The socket is a non-blocking {@link DatagramChannel} read by one of the instance's {@link UdpReceiveLoops}
+ * threads, like the SIP side's RTP sockets: payload (DTLS, SRTP, SRTCP) goes to the {@link Sink} on that thread,
+ * with no queue and no hand-off; a loop serves thousands of sockets and reads every socket that is ready after
+ * one wake-up. STUN (connectivity checks, consent, RFC 7675) is copied into a small queue that ice4j's reader
+ * thread for this socket (its {@code Connector}, which calls {@link #receive(DatagramPacket)}) takes from; STUN
+ * is a few datagrams per second, payload is 50 per second per stream and direction. Before, that reader thread
+ * read the socket itself with a blocking receive: the kernel woke one thread per payload datagram (measured
+ * below, docs/media.md "Relay cost").
  *
- * <p>A {@link DatagramSocket} rather than a {@code DatagramChannel}: a channel is closed for good when a thread
- * blocked in it, or sending on it, is interrupted, and senders here are other layers' threads. The JDK's socket
- * adaptor wraps each datagram in a small ByteBuffer; that is the only per-packet allocation on this path.
+ * <p>Non-blocking: the JDK closes a channel when a thread blocked in it, or sending on it, is interrupted (that
+ * is why a {@link DatagramSocket} was used before), but it only installs that interrupt hook for blocking
+ * operations. A send that finds no room in the socket buffer drops the datagram (counted), as UDP would.
  */
-final class HostSocket extends IceSocketWrapper {
+final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
 
     private static final Logger LOG = LoggerFactory.getLogger(HostSocket.class);
 
-    /** Largest datagram delivered; one byte more is read so that a longer (truncated) one can be told apart. */
+    /** Largest datagram delivered; a longer one is dropped (the loop reads whole datagrams, up to 64 KB). */
     static final int MAX_DATAGRAM = 2048;
+    /** STUN datagrams waiting for ice4j's reader; beyond, dropped (a flood must not grow memory). */
+    private static final int STUN_QUEUE = 64;
     private static final int STUN_MAGIC_COOKIE = 0x2112A442;
-    private static final byte[] NO_DATA = new byte[0];
     private static final int BINDING_ERROR_RESPONSE = 0x0111;
     private static final int ERROR_CODE = 0x0009;
     private static final int ROLE_CONFLICT = 487;
@@ -49,13 +66,23 @@ final class HostSocket extends IceSocketWrapper {
         /** Whether payload from this source belongs to the session (see IceGeneration#accepts). */
         boolean accepts(HostSocket socket, InetAddress address, int port);
 
-        /** Called on this socket's reader thread; must not keep {@code buf}. */
+        /** Called on the socket's receive-loop thread; must not block nor keep {@code buf}. */
         void deliver(byte[] buf, int off, int len);
     }
 
-    private final DatagramSocket socket;
+    /** A STUN datagram on its way to ice4j's reader thread. */
+    private record Stun(byte[] data, InetSocketAddress source) {}
+
+    private static final Stun CLOSED = new Stun(new byte[0], null);
+
+    private final DatagramChannel channel;
     private final InetSocketAddress local;
     private final Sink sink;
+    private final UdpReceiveLoops.Loop loop;
+    private final BlockingQueue<Stun> stunIn = new ArrayBlockingQueue<>(STUN_QUEUE);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once by {@link #bind}, before any other thread sees this socket. */
+    private SelectionKey key;
 
     /**
      * A Binding error response as it arrived (RFC 5389 §15.6 ERROR-CODE), for telling why ice4j failed a pair
@@ -68,16 +95,11 @@ final class HostSocket extends IceSocketWrapper {
         }
     }
 
-    /** Written by the reader thread; read by ice4j's thread that processes the same response, after it. */
+    /** Written by ice4j's reader thread in {@link #receive} just before it processes the same response. */
     private volatile ErrorResponse lastErrorResponse;
 
-    /** Reader thread only. */
-    private final byte[] rxBuf = new byte[MAX_DATAGRAM + 1];
-    /** Reader thread only. */
-    private final DatagramPacket rxPacket = new DatagramPacket(rxBuf, rxBuf.length);
-
-    /** Guarded by itself: the packet reused for payload sends. */
-    private final DatagramPacket txPacket = new DatagramPacket(NO_DATA, 0);
+    /** Guards the send buffer and the send counters. */
+    private final Object txLock = new Object();
 
     private static final VarHandle COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int PACKETS_IN = 0;
@@ -85,38 +107,57 @@ final class HostSocket extends IceSocketWrapper {
     private static final int STUN_IN = 2;
     private static final int DROPPED_IN = 3;
     private static final int RECEIVER_ERRORS = 4;
-    /** Written by the reader thread only, with opaque stores (no fence on the packet path); read by counters(). */
+    /** Written by the loop thread only, with opaque stores (no fence on the packet path); read by counters(). */
     private final long[] rx = new long[5];
-    // Guarded by txPacket.
+    // Guarded by txLock.
     private long packetsOut;
     private long bytesOut;
     private long sendErrors;
+    /**
+     * Payload is copied here and sent from it: the JDK would copy a heap buffer into a temporary direct one
+     * anyway, and callers use different arrays (each receive loop's, the DTLS threads'), so wrapping each would
+     * allocate.
+     */
+    private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
 
-    private HostSocket(DatagramSocket socket, Sink sink) {
-        this.socket = socket;
-        this.local = (InetSocketAddress) socket.getLocalSocketAddress();
+    private HostSocket(DatagramChannel channel, Sink sink, UdpReceiveLoops.Loop loop) throws IOException {
+        this.channel = channel;
+        this.local = (InetSocketAddress) channel.getLocalAddress();
         this.sink = sink;
+        this.loop = loop;
     }
 
     /**
      * Binds a port of {@code [portMin, portMax]} on {@code address}, starting at a random port and walking up:
      * ports are shared with other calls and the SIP-side RTP, so a busy one is skipped, and a port just freed
-     * is unlikely to be taken again at once (late packets of an ended call then find nobody).
+     * is unlikely to be taken again at once (late packets of an ended call then find nobody). The socket is read
+     * by {@code loop} from now on (payload is dropped until the sink accepts its source).
      */
-    static HostSocket bind(InetAddress address, int portMin, int portMax, Sink sink) throws IOException {
+    static HostSocket bind(InetAddress address, int portMin, int portMax, Sink sink, UdpReceiveLoops.Loop loop)
+            throws IOException {
         int size = portMax - portMin + 1;
         int start = ThreadLocalRandom.current().nextInt(size);
+        StandardProtocolFamily family = address instanceof Inet6Address ? StandardProtocolFamily.INET6
+                : StandardProtocolFamily.INET;
         for (int i = 0; i < size; i++) {
             int port = portMin + (start + i) % size;
-            DatagramSocket s = new DatagramSocket(null);
+            DatagramChannel c = DatagramChannel.open(family);
             try {
-                s.setReuseAddress(false);
-                s.bind(new InetSocketAddress(address, port));
-                return new HostSocket(s, sink);
+                c.setOption(StandardSocketOptions.SO_REUSEADDR, false);
+                c.bind(new InetSocketAddress(address, port));
             } catch (BindException e) {
-                s.close();
+                c.close();
+                continue;
             } catch (IOException | RuntimeException e) {
-                s.close();
+                c.close();
+                throw e;
+            }
+            try {
+                HostSocket socket = new HostSocket(c, sink, loop);
+                socket.key = loop.register(c, socket);
+                return socket;
+            } catch (IOException | RuntimeException e) {
+                c.close();
                 throw e;
             }
         }
@@ -128,39 +169,60 @@ final class HostSocket extends IceSocketWrapper {
     }
 
     /**
-     * Called by ice4j's Connector thread in a loop. Returns the next STUN message in {@code p}; everything else
-     * is delivered or dropped here. Throws only when the socket is closed (which ends the Connector).
+     * The loop thread, for every datagram. RFC 7983 §7: the first byte tells STUN (0-3), DTLS (20-63) and
+     * RTP/RTCP (128-191) apart.
+     */
+    @Override
+    public void onDatagram(byte[] buf, int off, int len, InetSocketAddress source) {
+        if (len > MAX_DATAGRAM) {
+            count(DROPPED_IN, 1);
+            return;
+        }
+        int first = buf[off] & 0xFF;
+        if (first < 4) {
+            if (len >= 20 && readInt(buf, off + 4) == STUN_MAGIC_COOKIE && !closed.get()
+                    && stunIn.offer(new Stun(Arrays.copyOfRange(buf, off, off + len), source))) {
+                count(STUN_IN, 1);
+                return;
+            }
+            count(DROPPED_IN, 1);
+        } else if ((first >= 20 && first <= 63) || (first >= 128 && first <= 191)) {
+            deliver(buf, off, len, source);
+        } else {
+            count(DROPPED_IN, 1);
+        }
+    }
+
+    /**
+     * Called by ice4j's Connector thread in a loop: the next STUN message, in {@code p}. Throws only when the
+     * socket is closed (which ends the Connector).
      */
     @Override
     public void receive(DatagramPacket p) throws IOException {
         while (true) {
-            rxPacket.setData(rxBuf, 0, rxBuf.length);
-            socket.receive(rxPacket);
-            int len = rxPacket.getLength();
-            if (len > MAX_DATAGRAM) {
+            Stun stun;
+            try {
+                stun = stunIn.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SocketException("interrupted");
+            }
+            if (closed.get()) {
+                stunIn.offer(CLOSED); // any other reader ends too
+                throw new SocketException("Socket closed");
+            }
+            int len = stun.data.length;
+            if (len > p.getData().length - p.getOffset()) {
                 count(DROPPED_IN, 1);
                 continue;
             }
-            int first = rxBuf[0] & 0xFF;
-            // RFC 7983 §7: the first byte tells STUN (0-3), DTLS (20-63) and RTP/RTCP (128-191) apart.
-            if (first < 4) {
-                if (len >= 20 && readInt(rxBuf, 4) == STUN_MAGIC_COOKIE && len <= p.getData().length - p.getOffset()) {
-                    count(STUN_IN, 1);
-                    if (readShort(rxBuf, 0) == BINDING_ERROR_RESPONSE) {
-                        noteErrorResponse(len);
-                    }
-                    System.arraycopy(rxBuf, 0, p.getData(), p.getOffset(), len);
-                    p.setLength(len);
-                    p.setAddress(rxPacket.getAddress());
-                    p.setPort(rxPacket.getPort());
-                    return;
-                }
-                count(DROPPED_IN, 1);
-            } else if ((first >= 20 && first <= 63) || (first >= 128 && first <= 191)) {
-                deliver(len);
-            } else {
-                count(DROPPED_IN, 1);
+            if (readShort(stun.data, 0) == BINDING_ERROR_RESPONSE) {
+                noteErrorResponse(stun);
             }
+            System.arraycopy(stun.data, 0, p.getData(), p.getOffset(), len);
+            p.setLength(len);
+            p.setSocketAddress(stun.source);
+            return;
         }
     }
 
@@ -168,9 +230,8 @@ final class HostSocket extends IceSocketWrapper {
      * Keeps the ERROR-CODE of a Binding error response before ice4j sees it: ice4j fails the pair on any error
      * but 487 (a role conflict, which it resolves itself, RFC 8445 §7.2.5.1) without telling which one.
      */
-    private void noteErrorResponse(int len) {
-        ErrorResponse e = parseErrorResponse(rxBuf, len, (InetSocketAddress) rxPacket.getSocketAddress(),
-                System.nanoTime());
+    private void noteErrorResponse(Stun stun) {
+        ErrorResponse e = parseErrorResponse(stun.data, stun.data.length, stun.source, System.nanoTime());
         if (e != null && e.code() != ROLE_CONFLICT) {
             lastErrorResponse = e;
         }
@@ -206,17 +267,17 @@ final class HostSocket extends IceSocketWrapper {
         return null;
     }
 
-    private void deliver(int len) {
+    private void deliver(byte[] buf, int off, int len, InetSocketAddress source) {
         try {
-            if (!sink.accepts(this, rxPacket.getAddress(), rxPacket.getPort())) {
+            if (!sink.accepts(this, source.getAddress(), source.getPort())) {
                 count(DROPPED_IN, 1);
                 return;
             }
             count(PACKETS_IN, 1);
             count(BYTES_IN, len);
-            sink.deliver(rxBuf, 0, len);
+            sink.deliver(buf, off, len);
         } catch (StackOverflowError | RuntimeException e) {
-            // One bad packet must not end the reader: the socket would go deaf for the rest of the call.
+            // One bad packet must not reach the loop (other calls' sockets share it), nor end this socket.
             long n = count(RECEIVER_ERRORS, 1);
             if (n == 1 || n % 1000 == 0) {
                 LOG.warn("ICE {}: receiver failed on a {}-byte packet ({} so far)", local, len, n, e);
@@ -224,39 +285,60 @@ final class HostSocket extends IceSocketWrapper {
         }
     }
 
-    /** Sends payload to {@code to} (the selected remote); never throws. */
+    /** Sends payload to {@code to} (the selected remote); never throws, never blocks. */
     void sendPayload(byte[] buf, int off, int len, InetSocketAddress to) {
-        synchronized (txPacket) {
-            txPacket.setData(buf, off, len);
-            txPacket.setSocketAddress(to);
+        synchronized (txLock) {
             try {
-                socket.send(txPacket);
-                packetsOut++;
-                bytesOut += len;
+                ByteBuffer data;
+                if (len <= txBuffer.capacity()) {
+                    data = txBuffer.clear();
+                    data.put(buf, off, len).flip();
+                } else {
+                    data = ByteBuffer.wrap(buf, off, len); // larger than any packet this gateway sends
+                }
+                if (channel.send(data, to) > 0) {
+                    packetsOut++;
+                    bytesOut += len;
+                } else {
+                    sendErrors++; // no room in the socket's send buffer: dropped
+                }
             } catch (IOException | RuntimeException e) {
-                if (++sendErrors == 1 && !socket.isClosed()) {
+                if (++sendErrors == 1 && channel.isOpen()) {
                     LOG.warn("ICE {}: send to {} failed", local, to, e);
                 }
-            } finally {
-                txPacket.setData(NO_DATA);
             }
         }
     }
 
-    /** ice4j's sends (connectivity checks, responses, STUN requests). */
+    /** ice4j's sends (connectivity checks, responses, STUN requests): rare, so a wrapper each. */
     @Override
     public void send(DatagramPacket p) throws IOException {
-        socket.send(p);
+        channel.send(ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength()), p.getSocketAddress());
     }
 
-    /** Closes the socket, which frees the port and ends the Connector thread; idempotent. */
+    /**
+     * Stops reading, frees the port (once the loop has let go of the channel: from another thread before this
+     * returns) and ends the Connector thread; idempotent.
+     */
     @Override
     public void close() {
-        socket.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        stunIn.offer(CLOSED); // if full, the reader is not waiting and sees `closed` at its next take
+        loop.deregister(List.of(key), this::closeChannel);
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("ICE {}: close", local, e);
+        }
     }
 
     boolean isClosed() {
-        return socket.isClosed();
+        return closed.get();
     }
 
     @Override
@@ -282,10 +364,10 @@ final class HostSocket extends IceSocketWrapper {
     /** ice4j uses this only to tell UDP from TCP; nothing else may read from it. */
     @Override
     public DatagramSocket getUDPSocket() {
-        return socket;
+        return channel.socket();
     }
 
-    /** Reader thread only. */
+    /** Loop thread only. */
     private long count(int counter, long n) {
         long value = (long) COUNTER.getOpaque(rx, counter) + n;
         COUNTER.setOpaque(rx, counter, value);
@@ -297,7 +379,7 @@ final class HostSocket extends IceSocketWrapper {
     }
 
     Counters counters() {
-        synchronized (txPacket) {
+        synchronized (txLock) {
             return new Counters(read(PACKETS_IN), read(BYTES_IN), packetsOut, bytesOut, read(DROPPED_IN), sendErrors,
                     read(RECEIVER_ERRORS), read(STUN_IN));
         }

@@ -1,5 +1,6 @@
 package io.webrtcgateway.media.ice;
 
+import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.Agent;
@@ -36,7 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * media until the new one has a selected pair.
  *
  * <p>Threads: constructed and configured (remote credentials, candidates, start) by the transport's caller;
- * ice4j reports on its own threads through {@link Events}; payload arrives on each socket's Connector thread.
+ * ice4j reports on its own threads through {@link Events}; payload arrives on the receive-loop thread
+ * that reads the socket.
  */
 final class IceGeneration implements HostSocket.Sink {
 
@@ -81,8 +83,8 @@ final class IceGeneration implements HostSocket.Sink {
     private volatile boolean started;
     private volatile String remoteUfrag;
 
-    IceGeneration(int index, IceConfig config, List<InetAddress> addresses, boolean controlling, Events events)
-            throws IOException {
+    IceGeneration(int index, IceConfig config, List<InetAddress> addresses, boolean controlling, Events events,
+            UdpReceiveLoops loops) throws IOException {
         this.index = index;
         this.events = events;
         this.agent = new Agent();
@@ -91,7 +93,7 @@ final class IceGeneration implements HostSocket.Sink {
             // Host candidates come from our harvester (configured addresses, gateway port range), never from
             // ice4j's, which binds ephemeral ports on every non-loopback interface.
             agent.setUseDynamicPorts(false);
-            agent.addCandidateHarvester(new HostHarvester(config, addresses));
+            agent.addCandidateHarvester(new HostHarvester(config, addresses, loops));
             // "Trickling" keeps createComponent from running ice4j's other harvesters, which block the caller
             // (up to 15 s per STUN server); server-reflexive candidates are gathered asynchronously instead.
             agent.setTrickling(true);
@@ -363,10 +365,12 @@ final class IceGeneration implements HostSocket.Sink {
     private final class HostHarvester extends AbstractCandidateHarvester {
         private final IceConfig config;
         private final List<InetAddress> addresses;
+        private final UdpReceiveLoops loops;
 
-        HostHarvester(IceConfig config, List<InetAddress> addresses) {
+        HostHarvester(IceConfig config, List<InetAddress> addresses, UdpReceiveLoops loops) {
             this.config = config;
             this.addresses = addresses;
+            this.loops = loops;
         }
 
         @Override
@@ -381,7 +385,8 @@ final class IceGeneration implements HostSocket.Sink {
             for (InetAddress address : addresses) {
                 HostSocket socket;
                 try {
-                    socket = HostSocket.bind(address, config.portMin(), config.portMax(), IceGeneration.this);
+                    socket = HostSocket.bind(address, config.portMin(), config.portMax(), IceGeneration.this,
+                            loops.leastLoaded());
                 } catch (IOException e) {
                     LOG.warn("ICE: no host candidate on {}: {}", address.getHostAddress(), e.getMessage());
                     failure = e;
@@ -390,7 +395,7 @@ final class IceGeneration implements HostSocket.Sink {
                 sockets.add(socket);
                 HostCandidate candidate = new HostCandidate(socket, component, Transport.UDP);
                 component.addLocalCandidate(candidate);
-                // Starts the Connector thread that reads this socket (HostSocket#receive).
+                // Starts the Connector thread that takes this socket's STUN (HostSocket#receive).
                 agent.getStunStack().addSocket(socket);
                 found.add(candidate);
             }

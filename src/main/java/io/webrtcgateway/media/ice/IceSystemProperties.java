@@ -106,7 +106,7 @@ public final class IceSystemProperties {
         // Defence in depth for any ice4j code path that enumerates interfaces itself: no IPv6/IPv4 link-local
         // addresses (never reachable by a browser, and fe80:: needs a scope id).
         p.put("ice4j.harvest.use-link-local-addresses", "false");
-        // Packets are read from each host socket by its ice4j Connector thread through HostSocket; ice4j's
+        // Each host socket is read by a receive loop (HostSocket), which hands STUN to ice4j's Connector; ice4j's
         // merging "component socket" (a reader thread per candidate plus a lock hand-off) is not used.
         p.put("ice4j.use-component-socket", "false");
         // Payload goes to the selected pair only, not to whichever address last sent something (that would let

@@ -2,6 +2,7 @@ package io.webrtcgateway.media.ice;
 
 import io.webrtcgateway.media.PacketHandler;
 import io.webrtcgateway.media.PacketSender;
+import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.CandidatePair;
 import org.ice4j.ice.LocalCandidate;
@@ -47,11 +48,13 @@ import java.util.function.Consumer;
  * <p>Threads. Configuration methods may be called from any thread (the call's serial executor, typically);
  * they take a short lock private to this transport. State and candidate events are delivered in order, on
  * the executor given to the constructor, or else on the ice4j thread that caused them (then a listener must
- * not block). The receiver runs on the ice4j reader thread of the socket (one per host candidate). The sender
+ * not block). The receiver runs on the {@link UdpReceiveLoops} thread that reads the socket (it must not block:
+ * other calls' sockets share that thread). The sender
  * may be called from any thread and never blocks on this transport's lock.
  *
  * <p>Resources. Each ICE generation binds one UDP port per local address from the configured range, and
- * ice4j runs one reader thread per port. {@link #close()} frees them all, whatever the state; an ICE restart
+ * ice4j runs one thread per port (it only takes the port's STUN; the receive loop reads the port).
+ * {@link #close()} frees them all, whatever the state; an ICE restart
  * binds new ports and frees the old ones once the new pair is selected.
  */
 public final class IceTransport implements AutoCloseable {
@@ -100,6 +103,10 @@ public final class IceTransport implements AutoCloseable {
     private final IceConfig config;
     private final List<InetAddress> addresses;
     private final String name;
+    /** Read the sockets of every generation. */
+    private final UdpReceiveLoops loops;
+    /** The loops when the constructor was given none (tests, tools): this transport's own, closed with it. */
+    private final UdpReceiveLoops ownLoops;
 
     private final Object lock = new Object();
     /** Guarded by lock. */
@@ -131,23 +138,41 @@ public final class IceTransport implements AutoCloseable {
         this(config, controlling, null);
     }
 
+    /** Tests and tools: the sockets are read by a receive thread of this transport's own. */
+    public IceTransport(IceConfig config, boolean controlling, Executor events) throws IOException {
+        this(config, controlling, events, null);
+    }
+
     /**
      * Binds the host candidates (and their public-address mappings) of the first generation.
      *
      * @param controlling true when the gateway is the offerer (RFC 8445 §6.1.1 with a full agent on each side)
      * @param events      where state and candidate events run, in order (a serial executor); null: on ice4j's
      *                    threads
+     * @param loops       the instance's receive loops, which read the sockets and run the receiver (shared with the
+     *                    SIP side's RTP sockets); null: a loop thread of this transport's own
      * @throws IOException           no free port in the range on any local address
      * @throws IllegalStateException {@link IceSystemProperties#apply} has not run
      */
-    public IceTransport(IceConfig config, boolean controlling, Executor events) throws IOException {
+    public IceTransport(IceConfig config, boolean controlling, Executor events, UdpReceiveLoops loops)
+            throws IOException {
         if (!IceSystemProperties.applied()) {
             throw new IllegalStateException("IceSystemProperties.apply(config) must run before the first IceTransport"
                     + " (otherwise ice4j starts with its defaults, including the AWS metadata probe)");
         }
         this.config = config;
         this.addresses = config.resolveLocalAddresses();
-        IceGeneration first = new IceGeneration(0, config, addresses, controlling, generationEvents);
+        this.ownLoops = loops == null ? new UdpReceiveLoops("ice-receive", 1) : null;
+        this.loops = loops == null ? ownLoops : loops;
+        IceGeneration first;
+        try {
+            first = new IceGeneration(0, config, addresses, controlling, generationEvents, this.loops);
+        } catch (IOException | RuntimeException e) {
+            if (ownLoops != null) {
+                ownLoops.close();
+            }
+            throw e;
+        }
         this.newest = first;
         this.name = "ice-" + first.localUfrag();
         this.events = new OrderedEvents(name, events);
@@ -302,7 +327,7 @@ public final class IceTransport implements AutoCloseable {
             requireOpen("restart");
             index = newest.index + 1;
         }
-        IceGeneration fresh = new IceGeneration(index, config, addresses, controlling, generationEvents);
+        IceGeneration fresh = new IceGeneration(index, config, addresses, controlling, generationEvents, loops);
         List<IceGeneration> obsolete = new ArrayList<>();
         CandidateListener listener;
         synchronized (lock) {
@@ -418,6 +443,9 @@ public final class IceTransport implements AutoCloseable {
             }
         }
         generations.forEach(IceGeneration::close);
+        if (ownLoops != null) {
+            ownLoops.close();
+        }
         post(effects);
     }
 

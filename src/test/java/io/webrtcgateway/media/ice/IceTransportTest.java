@@ -64,8 +64,8 @@ class IceTransportTest {
                     () -> atControlled.count() == 20 && atControlling.count() == 20);
             assertArrayEquals(rtp(7), atControlled.packets().get(6));
             assertArrayEquals(dtls(7, 100), atControlling.packets().get(6));
-            assertTrue(atControlled.threads().get(0).startsWith("IceConnector"),
-                    "delivered on ice4j's reader thread: " + atControlled.threads().get(0));
+            assertTrue(atControlled.threads().get(0).startsWith("ice-receive"),
+                    "delivered on the receive loop that reads the socket: " + atControlled.threads().get(0));
 
             IceStats a = pair.controlling().stats();
             IceStats b = pair.controlled().stats();
@@ -331,7 +331,7 @@ class IceTransportTest {
     }
 
     @Test
-    void packetPathAllocatesAtMostTheJdkWrapper() throws Exception {
+    void packetPathAllocatesNothingPerPacket() throws Exception {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Pair pair = IceTestSupport.connectedPair(config)) {
@@ -357,8 +357,12 @@ class IceTransportTest {
                     }
                     long deadline = System.nanoTime() + 2_000_000_000L;
                     while (received.get() < expected && System.nanoTime() < deadline) {
-                        Thread.onSpinWait();
+                        // parks rather than spins: on a loaded 2-core machine a spinning sender starved ice4j's
+                        // consent checks (1.5 s in tests), the pair was dropped and every burst waited 2 s
+                        java.util.concurrent.locks.LockSupport.parkNanos(20_000);
                     }
+                    assertEquals(IceTransport.State.CONNECTED, pair.controlled().state(),
+                            "the pair must stay up while measuring (consent lost?)");
                 }
                 long senderBytes = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - senderBefore;
                 long readerBytes = threads.getThreadAllocatedBytes(reader[0]) - readerBefore;
@@ -367,8 +371,9 @@ class IceTransportTest {
                     double perSend = (double) senderBytes / n;
                     System.out.printf("ICE packet path: %.1f bytes/packet allocated receiving, %.1f sending%n",
                             perReceive, perSend);
-                    assertTrue(perReceive < 128, "receive path allocates " + perReceive + " bytes/packet");
-                    assertTrue(perSend < 128, "send path allocates " + perSend + " bytes/packet");
+                    // payload allocates nothing either way; what shows is the STUN consent traffic's copies
+                    assertTrue(perReceive < 16, "receive path allocates " + perReceive + " bytes/packet");
+                    assertTrue(perSend < 16, "send path allocates " + perSend + " bytes/packet");
                 }
             }
         }
