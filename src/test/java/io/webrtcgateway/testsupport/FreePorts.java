@@ -116,6 +116,16 @@ public final class FreePorts {
         return true;
     }
 
+    /**
+     * Hands a range from {@link #udpRange} back when whatever used it has stopped: a test JVM starts many
+     * gateways, each with a large range, and the pool is finite.
+     */
+    public static synchronized void release(Range range) {
+        for (int port = range.low(); port <= range.high(); port++) {
+            handedOut.remove(port);
+        }
+    }
+
     private static synchronized boolean reserve(int low, int high) {
         for (int port = low; port <= high; port++) {
             if (handedOut.contains(port)) {

@@ -44,6 +44,8 @@ public final class GatewayProcess extends PeerProcess {
     private final int sipPort;
     private final int sandboxPort;
     private final FreePorts.Range rtpPorts;
+    /** The RTP range was picked for this gateway (not given by the test): handed back on close. */
+    private final boolean ownsRtpPorts;
     private final Path configFile;
     private final Duration startTimeout;
     private final Duration stopTimeout;
@@ -59,6 +61,7 @@ public final class GatewayProcess extends PeerProcess {
         this.sipPort = settings.sipPort;
         this.sandboxPort = settings.sandboxPort;
         this.rtpPorts = settings.rtpPorts;
+        this.ownsRtpPorts = settings.rtpPortsPicked;
         this.configFile = configFile;
         this.startTimeout = startTimeout;
         this.stopTimeout = stopTimeout;
@@ -118,6 +121,21 @@ public final class GatewayProcess extends PeerProcess {
         return super.stop();
     }
 
+    /**
+     * Stops it for good and hands its RTP range back to {@link FreePorts}: a test JVM starts a hundred
+     * gateways, and 200 ports each would exhaust the 20000-32767 pool otherwise.
+     */
+    @Override
+    public void close() {
+        try {
+            super.close();
+        } finally {
+            if (ownsRtpPorts) {
+                FreePorts.release(rtpPorts);
+            }
+        }
+    }
+
     /** Stops it and starts it again with the same config and ports; waits until it is live again. */
     public void restart() {
         stop();
@@ -175,6 +193,7 @@ public final class GatewayProcess extends PeerProcess {
         int sipPort;
         int sandboxPort;
         FreePorts.Range rtpPorts;
+        boolean rtpPortsPicked;
         List<String> sipServers = List.of("sandbox");
         /** Extra keys, each already rendered as a HOCON value. */
         final Map<String, String> extra = new LinkedHashMap<>();
@@ -333,6 +352,7 @@ public final class GatewayProcess extends PeerProcess {
             }
             if (settings.rtpPorts == null) {
                 settings.rtpPorts = FreePorts.udpRange(rtpPortCount);
+                settings.rtpPortsPicked = true;
             }
             return settings;
         }
