@@ -36,6 +36,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,17 +65,27 @@ import org.junit.jupiter.api.Test;
 class GatewayVsJanusBench {
     private static final List<String> SCENARIOS = List.of(System.getProperty("bench.scenarios",
             "slice,setup,capacity,percall,idle").split(","));
+    private static final List<String> SIDES = List.of(System.getProperty("bench.sides", "gateway,janus").split(","));
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final Duration WINDOW = Duration.ofSeconds(Integer.getInteger("bench.window", 10));
     private static final Duration GRACE = Duration.ofMillis(800);
     private static final Duration STEP = Duration.ofSeconds(15);
+    private static final int PHONES_PER_WORKER = 4;
+    private static final Duration COOLDOWN = Duration.ofMillis(Integer.getInteger("bench.setup.cooldown-ms", 500));
     private static final Path OUT = Path.of(System.getProperty("it.buildDir", "target"), "bench");
 
     private final StringBuilder report = new StringBuilder();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** One side of the comparison. */
-    private record Side(String name, Phone.Factory phones, long pid, String metricsUrl) {}
+    private record Side(String name, Phone.Factory phones, long pid, String metricsUrl, BooleanSupplier alive) {
+        /** Fails the scenario step with a clear message when the gateway process is gone (Janus crashed here). */
+        void requireAlive() {
+            if (!alive.getAsBoolean()) {
+                throw new IllegalStateException(name + " process " + pid + " died: see target/it-logs");
+            }
+        }
+    }
 
     @Test
     void gatewayVsJanus() throws Exception {
@@ -96,9 +107,10 @@ class GatewayVsJanusBench {
              LoadMedia media = new LoadMedia(new InetSocketAddress(clientAddress, 0))) {
             String sippAddress = sipp.address();
             List<Side> sides = List.of(
-                    new Side("gateway", GatewayPhone.factory(http, gw.wsUrl(), "fast"), gw.pid(), gw.httpUrl() + "/metrics"),
+                    new Side("gateway", GatewayPhone.factory(http, gw.wsUrl(), "fast"), gw.pid(), gw.httpUrl() + "/metrics", gw::isAlive),
                     new Side("janus", JanusPhone.factory(http, janus.wsUrl(), sippAddress, "sip:fast@" + sippAddress),
-                            janus.pid(), null));
+                            janus.pid(), null, janus.process()::isAlive))
+                    .stream().filter(s -> SIDES.contains(s.name())).toList();
             for (String scenario : SCENARIOS) {
                 switch (scenario.trim()) {
                     case "slice" -> slice(sides, media);
@@ -149,7 +161,7 @@ class GatewayVsJanusBench {
 
     /** Closed loop: each of c phones places the next call as soon as the last one is up and hung up. */
     private void setupRate(List<Side> sides, LoadMedia media) throws Exception {
-        int[] levels = ints("bench.setup.concurrency", "2,4,8,16,32");
+        int[] levels = ints("bench.setup.concurrency", "4,8,16,32,64");
         Duration length = Duration.ofSeconds(Integer.getInteger("bench.setup.seconds", 15));
         int maxC = Arrays.stream(levels).max().orElse(1);
         Table t = new Table("setup", "Call setup rate (pre-registered phones, each: call -> connected -> DTLS up ->"
@@ -158,17 +170,31 @@ class GatewayVsJanusBench {
         Map<String, List<Double>> best = new LinkedHashMap<>();
         Map<String, List<Phone>> phones = new LinkedHashMap<>();
         for (Side side : sides) {
-            phones.put(side.name(), registerPhones(side, "setup-" + side.name() + "-", maxC));
+            phones.put(side.name(), registerPhones(side, "setup-" + side.name() + "-", maxC * PHONES_PER_WORKER));
             best.put(side.name(), new ArrayList<>());
         }
         ExecutorService pool = Executors.newFixedThreadPool(maxC);
         try {
+            for (Side side : sides) { // warm-up, not recorded: JIT, pools, Janus's first calls
+                List<Phone> p = phones.get(side.name());
+                setupLevel(side, p.subList(0, Math.min(4, maxC) * PHONES_PER_WORKER), media, Duration.ofSeconds(5), pool);
+            }
             for (int round = 1; round <= ROUNDS; round++) {
                 for (Side side : sides) {
                     double bestRate = 0;
                     for (int c : levels) {
+                        if (!side.alive().getAsBoolean()) {
+                            t.note(side.name() + " died before round " + round + " concurrency " + c + ": see target/it-logs");
+                            break;
+                        }
                         ProcessStats before = ProcessStats.of(side.pid());
-                        SetupLevel r = setupLevel(side, phones.get(side.name()).subList(0, c), media, length, pool);
+                        SetupLevel r = setupLevel(side, phones.get(side.name()).subList(0, c * PHONES_PER_WORKER), media, length,
+                                pool);
+                        if (!side.alive().getAsBoolean()) {
+                            t.note(side.name() + " died during round " + round + " concurrency " + c + " ("
+                                    + r.setups() + " setups, " + r.failures() + " failures): see target/it-logs");
+                            break;
+                        }
                         ProcessStats after = ProcessStats.of(side.pid());
                         double rate = r.setups() / r.seconds();
                         double p99 = percentile(r.latencies(), 99);
@@ -201,9 +227,19 @@ class GatewayVsJanusBench {
         long start = System.nanoTime();
         long deadline = start + length.toNanos();
         List<Future<?>> workers = new ArrayList<>();
-        for (Phone phone : phones) {
+        for (int w = 0; w < phones.size() / PHONES_PER_WORKER; w++) {
+            List<Phone> own = phones.subList(w * PHONES_PER_WORKER, (w + 1) * PHONES_PER_WORKER);
             workers.add(pool.submit(() -> {
-                while (System.nanoTime() < deadline) {
+                long[] idleSince = new long[own.size()];
+                for (int i = 0; System.nanoTime() < deadline; i++) {
+                    // Janus needs its handle's old PeerConnection gone before the next offer on it (it crashed
+                    // in libnice otherwise, docs/performance.md); nothing tells when, so each phone rests
+                    // COOLDOWN between its calls, as a person would, and the worker rotates over its phones.
+                    Phone phone = own.get(i % own.size());
+                    long rested = System.nanoTime() - idleSince[i % own.size()];
+                    if (idleSince[i % own.size()] != 0 && rested < COOLDOWN.toNanos()) {
+                        awaitQuiet(Duration.ofNanos(COOLDOWN.toNanos() - rested));
+                    }
                     MediaLeg leg = media.newLeg();
                     try {
                         long t0 = System.nanoTime();
@@ -214,7 +250,7 @@ class GatewayVsJanusBench {
                     } catch (Exception e) {
                         failures.incrementAndGet();
                         if (failures.get() <= 3) {
-                            System.err.println(side.name() + " setup failure: " + e);
+                            System.err.println(side.name() + " setup failure: " + e + " " + leg);
                         }
                     } finally {
                         try {
@@ -223,6 +259,7 @@ class GatewayVsJanusBench {
                             failures.incrementAndGet();
                         }
                         leg.close();
+                        idleSince[i % own.size()] = System.nanoTime();
                     }
                 }
                 return null;
@@ -249,6 +286,10 @@ class GatewayVsJanusBench {
                 int passed = 0;
                 try {
                     for (int n : steps) {
+                        if (!side.alive().getAsBoolean()) {
+                            t.note(side.name() + " died before " + n + " calls: see target/it-logs");
+                            break;
+                        }
                         String failure = addCalls(side, media, calls, n);
                         if (failure != null) {
                             t.note(side.name() + " round " + round + ": could not reach " + n + " calls: " + failure);
@@ -542,8 +583,9 @@ class GatewayVsJanusBench {
     }
 
     private static String ratioLine(String what, Map<String, List<Double>> values) {
-        double us = median(values.get("gateway"));
-        double them = median(values.get("janus"));
+        List<Double> none = List.of();
+        double us = median(values.getOrDefault("gateway", none));
+        double them = median(values.getOrDefault("janus", none));
         return String.format("%s: gateway median %.2f %s, janus median %.2f %s, ratio us/Janus %.2f", what, us,
                 values.get("gateway"), them, values.get("janus"), us / them);
     }

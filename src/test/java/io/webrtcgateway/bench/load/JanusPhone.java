@@ -136,10 +136,30 @@ public final class JanusPhone implements Phone {
         }
         inCall = false;
         message(JsonSocket.object().put("request", "hangup"), null);
+        // Two things must happen before this handle takes the next call: the SIP plugin's "hangup" (BYE answered)
+        // and the core's "hangup" (PeerConnection torn down; until then the plugin is "closing" and refuses a
+        // call with 447, and a new offer gets an answer with "a=ice-ufrag:(null)"). Either may come first.
+        boolean sipDone = false;
+        boolean webrtcDone = false;
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!eventName(pluginEvent(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "hangup"))
-                .equals("hangup")) {
-            // hangingup first, then hangup once the BYE was answered
+        while (!sipDone || !webrtcDone) {
+            JsonNode n;
+            try {
+                n = socket.await(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "hangup",
+                        m -> m.path("janus").asText().equals("hangup") || (m.path("janus").asText().equals("event")
+                                && m.path("plugindata").path("data").path("result").path("event").asText().equals("hangup")));
+            } catch (IllegalStateException timedOut) {
+                if (sipDone) {
+                    return; // no PeerConnection was ever set up (the call failed before ICE)
+                }
+                throw timedOut;
+            }
+            if (n.path("janus").asText().equals("hangup")) {
+                webrtcDone = true;
+            } else {
+                sipDone = true;
+                deadline = Math.min(deadline, System.nanoTime() + Duration.ofSeconds(3).toNanos());
+            }
         }
     }
 
