@@ -68,7 +68,7 @@ class GatewayVsJanusBench {
     private static final List<String> SIDES = List.of(System.getProperty("bench.sides", "gateway,janus").split(","));
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final Duration WINDOW = Duration.ofSeconds(Integer.getInteger("bench.window", 10));
-    private static final Duration GRACE = Duration.ofMillis(800);
+    private static final Duration GRACE = Duration.ofMillis(2000);
     private static final Duration STEP = Duration.ofSeconds(15);
     private static final int PHONES_PER_WORKER = 4;
     private static final Duration COOLDOWN = Duration.ofMillis(Integer.getInteger("bench.setup.cooldown-ms", 500));
@@ -273,7 +273,7 @@ class GatewayVsJanusBench {
 
     /** Ramps concurrent calls until loss > 0.1 % or p99 one-way > 20 ms (or a call fails to set up). */
     private void capacity(List<Side> sides, LoadMedia media) throws Exception {
-        int[] steps = ints("bench.capacity.steps", "50,100,200,300,400,500,600,700,800,1000,1200");
+        int[] steps = ints("bench.capacity.steps", "50,100,200,300,400,600,800,1000");
         Table t = new Table("capacity", "Concurrent G.711 calls (PCMU 20 ms both ways; one-way = round trip / 2; "
                 + WINDOW.toSeconds() + " s window per step)", "round", "side", "calls", "loss_pct", "oneway_p50_ms",
                 "oneway_p99_ms", "gw_cpu_cores", "client_cpu_cores", "rss_mb", "heap_mb", "threads", "load1");
@@ -300,10 +300,22 @@ class GatewayVsJanusBench {
                                 f2(s.window().roundTripMs(99) / 2), f2(s.cpuCores()), f2(s.clientCores()),
                                 f1(s.after().rssBytes() / 1e6), f1(s.heapBytes() / 1e6), s.after().threads(),
                                 f2(ProcessStats.loadAverage()));
-                        if (s.window().lossPercent() > 0.1 || s.window().roundTripMs(99) / 2 > 20) {
+                        if (s.window().lossPercent() > 0) {
+                            t.note(side.name() + " " + n + " calls: " + media.lossByLeg());
+                        }
+                        if (Boolean.getBoolean("bench.debug-stats")) {
+                            for (Call c : calls.subList(0, Math.min(3, calls.size()))) {
+                                t.note(side.name() + " call stats: " + c.phone().stats() + " " + c.leg());
+                            }
+                        }
+                        if (s.window().lossPercent() <= 0.1 && s.window().roundTripMs(99) / 2 <= 20) {
+                            passed = n;
+                        }
+                        // Past the limits the ramp goes on while it stays usable, so that the curve shows where
+                        // each side breaks down on a machine this noisy (one stall of a neighbour fails a step).
+                        if (s.window().lossPercent() > 5 || s.window().roundTripMs(99) / 2 > 500) {
                             break;
                         }
-                        passed = n;
                     }
                 } finally {
                     hangUpAll(calls);
@@ -311,7 +323,7 @@ class GatewayVsJanusBench {
                 best.get(side.name()).add((double) passed);
             }
         }
-        t.note(ratioLine("highest step with loss <= 0.1 % and p99 one-way <= 20 ms (calls)", best));
+        t.note(ratioLine("highest step with loss <= 0.1 % and p99 one-way <= 20 ms (calls; 0: not even the first)", best));
         t.note("Load generator, SIPp and both gateways share the same 2 cores: see client_cpu_cores.");
         t.finish();
     }
@@ -367,7 +379,9 @@ class GatewayVsJanusBench {
     /** Memory and threads per registered, idle session. */
     private void idle(List<Side> sides) throws Exception {
         Map<String, Integer> counts = Map.of("gateway", Integer.getInteger("bench.idle.sessions", 5000),
-                "janus", Integer.getInteger("bench.idle.janus.sessions", Integer.getInteger("bench.idle.sessions", 5000)));
+                // Janus: 3 threads per registered session and ~10 registrations/s (STACK.md); 5,000 would take
+                // 15,000 threads of this shared machine's 32,768 pids and 8 minutes.
+                "janus", Integer.getInteger("bench.idle.janus.sessions", 1000));
         Table t = new Table("idle", "Registered idle sessions (one WebSocket each; RSS and, for us, heap after a full GC)",
                 "side", "sessions", "register_s", "rss_kb_per_session", "heap_kb_per_session", "threads_per_session",
                 "rss_mb", "load1");

@@ -83,6 +83,12 @@ public final class GatewayPhone implements Phone {
     }
 
     @Override
+    public String stats() throws Exception {
+        String id = callId;
+        return id == null ? null : request("stats", Duration.ofSeconds(10), "call", id).path("stats").toString();
+    }
+
+    @Override
     public void hangup(Duration timeout) throws Exception {
         String id = callId;
         if (id == null) {

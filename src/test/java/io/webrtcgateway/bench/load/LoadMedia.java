@@ -146,10 +146,36 @@ public final class LoadMedia implements AutoCloseable {
 
     /** Starts counting packets sent from now for {@code length}. */
     public Window startWindow(Duration length) {
+        for (List<MediaLeg> slot : slots) {
+            for (MediaLeg leg : slot) {
+                leg.windowSent.set(0);
+                leg.windowEchoed.set(0);
+            }
+        }
         long now = System.nanoTime();
         Window w = new Window(now, now + length.toNanos());
         window = w;
         return w;
+    }
+
+    /** Legs that lost packets in the last window, and the worst ones: for finding where loss comes from. */
+    public String lossByLeg() {
+        int lossy = 0;
+        int legs = 0;
+        List<String> worst = new java.util.ArrayList<>();
+        for (List<MediaLeg> slot : slots) {
+            for (MediaLeg leg : slot) {
+                long lost = leg.windowSent.get() - leg.windowEchoed.get();
+                legs++;
+                if (lost > 0) {
+                    lossy++;
+                    if (worst.size() < 5) {
+                        worst.add(leg.local.getPort() + ":" + lost + "/" + leg.windowSent.get());
+                    }
+                }
+            }
+        }
+        return lossy + " of " + legs + " legs lost packets; some (port:lost/sent): " + worst;
     }
 
     public int legsWithMedia() {
@@ -175,6 +201,7 @@ public final class LoadMedia implements AutoCloseable {
                 if (state == MediaLeg.State.MEDIA) {
                     if (leg.sendRtp(now) && w.covers(now)) {
                         w.sent.incrementAndGet();
+                        leg.windowSent.incrementAndGet();
                     }
                 } else if (state == MediaLeg.State.CHECKING || state == MediaLeg.State.ICE_CONNECTED) {
                     // A check every 40 ms until DTLS is done: the nominating check may have been answered
@@ -292,6 +319,7 @@ public final class LoadMedia implements AutoCloseable {
                 if (w.covers(sentAt)) {
                     long rtt = System.nanoTime() - sentAt;
                     w.echoed.incrementAndGet();
+                    leg.windowEchoed.incrementAndGet();
                     w.histogram.incrementAndGet((int) Math.min(BUCKETS, Math.max(0, rtt / BUCKET_NANOS)));
                 }
             }

@@ -51,6 +51,9 @@ public final class MediaLeg implements AutoCloseable {
     private int seq = RANDOM.nextInt(0x10000);
     private int timestamp = RANDOM.nextInt();
     int checkCountdown;
+    /** Packets of the current window: sent (sender thread), echoed (receive thread). */
+    final java.util.concurrent.atomic.AtomicLong windowSent = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong windowEchoed = new java.util.concurrent.atomic.AtomicLong();
     final byte[] checkTransaction = new byte[12];
 
     MediaLeg(LoadMedia media, InetSocketAddress bindTo, int slot) throws IOException {

@@ -13,6 +13,11 @@ public interface Phone extends AutoCloseable {
     /** Hangs the current call up and waits for the gateway to confirm it ended. */
     void hangup(Duration timeout) throws Exception;
 
+    /** The gateway's own statistics of the current call (JSON), where its API has them; else null. */
+    default String stats() throws Exception {
+        return null;
+    }
+
     @Override
     void close();
 
