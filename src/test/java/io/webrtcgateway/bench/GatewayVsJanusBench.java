@@ -76,6 +76,11 @@ class GatewayVsJanusBench {
 
     private final StringBuilder report = new StringBuilder();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final java.util.concurrent.ScheduledExecutorService keepalives = Executors.newScheduledThreadPool(1, r -> {
+        Thread t = new Thread(r, "bench-keepalive");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** One side of the comparison. */
     private record Side(String name, Phone.Factory phones, long pid, String metricsUrl, BooleanSupplier alive) {
@@ -99,6 +104,9 @@ class GatewayVsJanusBench {
              // The namespace is ours alone (bench/run.sh), so fixed, wide RTP ranges cannot collide.
              GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry()).instanceId("bench-gw")
                      .jvmArgs("-Xmx1g", "-XX:AutoBoxCacheMax=65536")
+                     .jvmArgs(System.getProperty("bench.gateway.jfr") == null ? new String[0] : new String[] {
+                             "-XX:StartFlightRecording=settings=profile,filename="
+                                     + OUT.resolve(System.getProperty("bench.gateway.jfr")).toAbsolutePath()})
                      .set("gateway.media.ice-addresses", List.of(gatewayAddress.getHostAddress()))
                      .set("gateway.media.rtp-port-range", "20000-39999")
                      .set("gateway.limits.max-calls", "10000").set("gateway.limits.max-sessions", "20000").start();
@@ -107,8 +115,9 @@ class GatewayVsJanusBench {
              LoadMedia media = new LoadMedia(new InetSocketAddress(clientAddress, 0))) {
             String sippAddress = sipp.address();
             List<Side> sides = List.of(
-                    new Side("gateway", GatewayPhone.factory(http, gw.wsUrl(), "fast"), gw.pid(), gw.httpUrl() + "/metrics", gw::isAlive),
-                    new Side("janus", JanusPhone.factory(http, janus.wsUrl(), sippAddress, "sip:fast@" + sippAddress),
+                    new Side("gateway", GatewayPhone.factory(http, gw.wsUrl(), "fast", keepalives), gw.pid(), gw.httpUrl() + "/metrics", gw::isAlive),
+                    new Side("janus", JanusPhone.factory(http, janus.wsUrl(), sippAddress, "sip:fast@" + sippAddress,
+                            keepalives),
                             janus.pid(), null, janus.process()::isAlive))
                     .stream().filter(s -> SIDES.contains(s.name())).toList();
             for (String scenario : SCENARIOS) {
@@ -123,6 +132,7 @@ class GatewayVsJanusBench {
                 Files.writeString(OUT.resolve("gateway-vs-janus.md"), report);
             }
         }
+        keepalives.shutdownNow();
         System.out.println(report);
     }
 
@@ -168,10 +178,12 @@ class GatewayVsJanusBench {
                 + " hang up -> next; " + length.toSeconds() + " s per level)", "round", "side", "concurrency", "setups",
                 "failures", "setups_per_s", "setup_p50_ms", "setup_p99_ms", "cpu_ms_per_setup", "load1");
         Map<String, List<Double>> best = new LinkedHashMap<>();
+        Map<String, List<Double>> bestTolerant = new LinkedHashMap<>();
         Map<String, List<Phone>> phones = new LinkedHashMap<>();
         for (Side side : sides) {
             phones.put(side.name(), registerPhones(side, "setup-" + side.name() + "-", maxC * PHONES_PER_WORKER));
             best.put(side.name(), new ArrayList<>());
+            bestTolerant.put(side.name(), new ArrayList<>());
         }
         ExecutorService pool = Executors.newFixedThreadPool(maxC);
         try {
@@ -182,6 +194,7 @@ class GatewayVsJanusBench {
             for (int round = 1; round <= ROUNDS; round++) {
                 for (Side side : sides) {
                     double bestRate = 0;
+                    double bestTolerantRate = 0;
                     for (int c : levels) {
                         if (!side.alive().getAsBoolean()) {
                             t.note(side.name() + " died before round " + round + " concurrency " + c + ": see target/it-logs");
@@ -205,8 +218,12 @@ class GatewayVsJanusBench {
                         if (r.failures() == 0 && p99 < 1000) {
                             bestRate = Math.max(bestRate, rate);
                         }
+                        if (r.failures() <= 0.01 * (r.setups() + r.failures()) && p99 < 1000) {
+                            bestTolerantRate = Math.max(bestTolerantRate, rate);
+                        }
                     }
                     best.get(side.name()).add(bestRate);
+                    bestTolerant.get(side.name()).add(bestTolerantRate);
                 }
             }
         } finally {
@@ -214,6 +231,7 @@ class GatewayVsJanusBench {
             phones.values().forEach(list -> list.forEach(Phone::close));
         }
         t.note(ratioLine("highest setups/s with no failure and p99 < 1 s", best));
+        t.note(ratioLine("highest setups/s with failures <= 1 % and p99 < 1 s", bestTolerant));
         t.finish();
     }
 

@@ -15,13 +15,16 @@ public final class GatewayPhone implements Phone {
         this.socket = socket;
     }
 
-    public static Phone.Factory factory(HttpClient http, String wsUrl, String echoDn) {
+    public static Phone.Factory factory(HttpClient http, String wsUrl, String echoDn,
+            java.util.concurrent.ScheduledExecutorService keepalives) {
         return new Phone.Factory() {
             @Override
             public Phone connect() throws Exception {
                 GatewayPhone phone = new GatewayPhone(new JsonSocket(http, wsUrl, null, Duration.ofSeconds(10)));
                 try {
                     phone.request("hello", Duration.ofSeconds(10), "version", 1);
+                    phone.socket.keepalive(keepalives, Duration.ofSeconds(15), "id",
+                            () -> JsonSocket.object().put("type", "ping"));
                 } catch (Exception e) {
                     phone.close();
                     throw e;

@@ -25,7 +25,8 @@ public final class JanusPhone implements Phone {
     }
 
     /** @param registrar host:port of the SIP registrar (SIPp) */
-    public static Phone.Factory factory(HttpClient http, String wsUrl, String registrar, String echoUri) {
+    public static Phone.Factory factory(HttpClient http, String wsUrl, String registrar, String echoUri,
+            java.util.concurrent.ScheduledExecutorService keepalives) {
         return new Phone.Factory() {
             @Override
             public Phone connect() throws Exception {
@@ -35,6 +36,10 @@ public final class JanusPhone implements Phone {
                     phone.session = phone.janus(JsonSocket.object().put("janus", "create")).path("data").path("id").asLong();
                     phone.handle = phone.janus(JsonSocket.object().put("janus", "attach").put("session_id", phone.session)
                             .put("plugin", "janus.plugin.sip")).path("data").path("id").asLong();
+                    long session = phone.session;
+                    // session_timeout is 0 in our config; sent anyway, as janus.js does (every 25 s)
+                    phone.socket.keepalive(keepalives, Duration.ofSeconds(25), "transaction",
+                            () -> JsonSocket.object().put("janus", "keepalive").put("session_id", session));
                 } catch (Exception e) {
                     phone.close();
                     throw e;

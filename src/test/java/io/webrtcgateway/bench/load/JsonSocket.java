@@ -21,6 +21,7 @@ final class JsonSocket implements AutoCloseable {
     private final WebSocket ws;
     private final LinkedBlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
     private volatile boolean open = true;
+    private volatile java.util.concurrent.ScheduledFuture<?> keepalive;
 
     JsonSocket(HttpClient http, String url, String subprotocol, Duration timeout) {
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(timeout);
@@ -35,7 +36,11 @@ final class JsonSocket implements AutoCloseable {
                 text.append(data);
                 if (last) {
                     try {
-                        inbox.add(JSON.readTree(text.toString()));
+                        JsonNode n = JSON.readTree(text.toString());
+                        // Answers to our own keepalives concern nobody.
+                        if (!n.path("id").asText().startsWith(KEEPALIVE) && !n.path("transaction").asText().startsWith(KEEPALIVE)) {
+                            inbox.add(n);
+                        }
                     } catch (Exception e) {
                         inbox.add(JSON.createObjectNode().put("unparseable", text.toString()));
                     }
@@ -58,6 +63,27 @@ final class JsonSocket implements AutoCloseable {
                 inbox.add(JSON.createObjectNode().put("closed", -1).put("reason", String.valueOf(error)));
             }
         }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+
+    static final String KEEPALIVE = "keepalive-";
+    private static final java.util.concurrent.atomic.AtomicLong KEEPALIVES = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Sends {@code message} (its id or transaction field set to a fresh "keepalive-n") every {@code period}
+     * while open: both gateways end a session whose browser stays silent (ours after 60 s, docs/protocol.md).
+     */
+    void keepalive(java.util.concurrent.ScheduledExecutorService timer, Duration period, String idField,
+            java.util.function.Supplier<ObjectNode> message) {
+        long first = java.util.concurrent.ThreadLocalRandom.current().nextLong(period.toMillis());
+        keepalive = timer.scheduleAtFixedRate(() -> {
+            if (open) {
+                try {
+                    send(message.get().put(idField, KEEPALIVE + KEEPALIVES.incrementAndGet()));
+                } catch (RuntimeException e) {
+                    // closed meanwhile: the next await reports it
+                }
+            }
+        }, first, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     static ObjectNode object() {
@@ -93,6 +119,10 @@ final class JsonSocket implements AutoCloseable {
 
     @Override
     public void close() {
+        java.util.concurrent.ScheduledFuture<?> k = keepalive;
+        if (k != null) {
+            k.cancel(false);
+        }
         if (open) {
             open = false;
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "").orTimeout(2, TimeUnit.SECONDS)

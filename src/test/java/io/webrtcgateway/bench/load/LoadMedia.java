@@ -111,7 +111,9 @@ public final class LoadMedia implements AutoCloseable {
 
     public LoadMedia(InetSocketAddress bindTo) throws IOException {
         this.bindTo = bindTo;
-        this.dtls = new DtlsService(DtlsCertificate.generate(), 4, 8192, Duration.ofSeconds(15));
+        // As DTLS server a handshake holds a pool thread while it waits for the gateway's ClientHello: a load
+        // generator needs one per call in setup (4 threads made our own client the bottleneck at 64 in flight).
+        this.dtls = new DtlsService(DtlsCertificate.generate(), 256, 8192, Duration.ofSeconds(15));
         this.selector = Selector.open();
         for (int i = 0; i < SLOTS; i++) {
             slots[i] = new CopyOnWriteArrayList<>();
