@@ -375,8 +375,8 @@ class GatewayVsJanusBench {
                         continue;
                     }
                     Step s = step(side, media);
+                    ProcessStats loaded = ProcessStats.of(side.pid()); // before the GC, as the idle figure
                     double heap = heapAfterGc(side);
-                    ProcessStats loaded = ProcessStats.of(side.pid());
                     double cpuMs = s.cpuCores() * 1000 / n;
                     double rssKb = (loaded.rssBytes() - idle.rssBytes()) / 1024.0 / n;
                     t.row(round, side.name(), n, f2(cpuMs), f1(rssKb),
@@ -566,18 +566,25 @@ class GatewayVsJanusBench {
         return ProcessStats.of(side.pid());
     }
 
-    /** Heap used after a full GC (jcmd GC.run), from /metrics; NaN for Janus. */
+    /**
+     * Bytes of live objects: {@code jcmd GC.class_histogram} runs a full GC and totals what survived. (Heap
+     * "used" after {@code GC.run} from /metrics was no use: SerialGC shrinks and regrows the heap around it.)
+     * NaN for Janus.
+     */
     private double heapAfterGc(Side side) throws Exception {
         if (side.metricsUrl() == null) {
             return Double.NaN;
         }
         Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                String.valueOf(side.pid()), "GC.run").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (!jcmd.waitFor(60, TimeUnit.SECONDS)) {
+                String.valueOf(side.pid()), "GC.class_histogram").redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(120, TimeUnit.SECONDS)) {
             jcmd.destroyForcibly();
+            return Double.NaN;
         }
-        return heapUsed(side);
+        // Last line: "Total <instances> <bytes>"
+        return out.lines().filter(l -> l.startsWith("Total")).findFirst()
+                .map(l -> Double.parseDouble(l.trim().split("\\s+")[2])).orElse(Double.NaN);
     }
 
     private double heapUsed(Side side) {
