@@ -59,7 +59,9 @@ import org.junit.jupiter.api.Test;
  *       registered without calls;</li>
  *   <li>{@code idle}: memory per registered idle session.</li>
  * </ul>
- * Tables on stdout and in target/bench/gateway-vs-janus.md, CSV in target/bench/gateway-vs-janus-*.csv.
+ * Tables on stdout and in target/bench/gateway-vs-janus.md, CSV in target/bench/gateway-vs-janus-*.csv. Every
+ * {@code bench.*} property is listed in docs/performance.md ({@code bench.gateway.jfr=name.jfr} records a JFR
+ * profile of our JVM).
  * Not a test of speed: it asserts only that the harness worked.
  */
 class GatewayVsJanusBench {
