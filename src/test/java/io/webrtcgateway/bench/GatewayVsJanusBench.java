@@ -328,6 +328,20 @@ class GatewayVsJanusBench {
                                 t.note(side.name() + " call stats: " + c.phone().stats() + " " + c.leg());
                             }
                         }
+                        // A call that lost most of its packets is not noise: say what each end saw.
+                        int shown = 0;
+                        for (Call c : calls) {
+                            if (c.leg() != null && c.leg().mostlyLost() && shown++ < 3) {
+                                String stats;
+                                try {
+                                    stats = c.phone().stats();
+                                } catch (Exception e) {
+                                    stats = e.getMessage(); // e.g. CALL_UNKNOWN: the gateway ended the call
+                                }
+                                t.note(side.name() + " " + n + " calls: mostly lost: " + c.leg() + " gateway stats: "
+                                        + stats);
+                            }
+                        }
                         if (s.window().lossPercent() <= 0.1 && s.window().roundTripMs(99) / 2 <= 20) {
                             passed = n;
                         }

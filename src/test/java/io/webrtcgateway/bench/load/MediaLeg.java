@@ -192,11 +192,18 @@ public final class MediaLeg implements AutoCloseable {
         return true;
     }
 
+    /** Lost more than half of what it sent in the last window. */
+    public boolean mostlyLost() {
+        long sent = windowSent.get();
+        return sent > 0 && sent - windowEchoed.get() > sent / 2;
+    }
+
     @Override
     public String toString() {
         DtlsTransport t = dtls;
         return "MediaLeg[" + local + " state=" + state + " remote=" + remote + " controlling=" + controlling
-                + " dtls=" + (t == null ? "-" : t.state() + "/" + dtlsRole) + " answer=" + answer + "]";
+                + " dtls=" + (t == null ? "-" : t.state() + "/" + dtlsRole) + " window sent/echoed=" + windowSent + "/"
+                + windowEchoed + " srtp=" + (srtp == null ? "-" : srtp.counters()) + "]";
     }
 
     @Override
