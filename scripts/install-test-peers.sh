@@ -2,6 +2,7 @@
 # Installs the real peers the integration tests (*IT) drive, and only what is missing:
 #   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), haproxy, coturn (turnserver),
 #           baresip (the desk phone of DeskPhoneCallIT),
+#           janus (only the -Pbench side-by-side benchmark GatewayVsJanusBench uses it),
 #           gcc (webrtc-peer.mjs builds its loopback-only.so shim for Chromium); nodejs/npm when absent
 #   npm:    playwright-core into ./node_modules (from package.json / package-lock.json)
 # Idempotent and quick when everything is present. Runs unattended (CI=true, no stdin) as root,
@@ -29,6 +30,7 @@ declare -A probe=(
     [haproxy]=haproxy
     [coturn]=turnserver
     [baresip]=baresip
+    [janus]=janus
     [gcc]=cc
     [nodejs]=node
     [npm]=npm
@@ -39,7 +41,7 @@ have() {
 }
 
 missing=()
-for pkg in sip-tester chromium kamailio haproxy coturn baresip gcc nodejs npm; do
+for pkg in sip-tester chromium kamailio haproxy coturn baresip janus gcc nodejs npm; do
     have "${probe[$pkg]}" || missing+=("$pkg")
 done
 # kamcmd alone does not prove the daemon is there.
@@ -65,7 +67,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${missing[@]}" </dev/null
 else
-    log "Debian packages present (sipp, chromium, kamailio, haproxy, turnserver, baresip, cc, node)"
+    log "Debian packages present (sipp, chromium, kamailio, haproxy, turnserver, baresip, janus, cc, node)"
 fi
 
 # npm: install when node_modules lacks the pinned playwright-core.

@@ -1,0 +1,231 @@
+package io.webrtcgateway.bench.load;
+
+import io.webrtcgateway.media.dtls.DtlsFailure;
+import io.webrtcgateway.media.dtls.DtlsListener;
+import io.webrtcgateway.media.dtls.DtlsRole;
+import io.webrtcgateway.media.dtls.DtlsSrtpKeys;
+import io.webrtcgateway.media.dtls.DtlsTransport;
+import io.webrtcgateway.media.srtp.SrtpSession;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One fake browser's media: a UDP socket with one host candidate, ICE as the controlling agent (checks with
+ * USE-CANDIDATE, answers to the peer's checks), DTLS-SRTP with our own bctls and SRTP code, and a PCMU
+ * stream of 20 ms packets whose payload carries the send time, so the echo coming back through the SIP side
+ * gives the round trip. Created by {@link LoadMedia}; its threads drive it.
+ */
+public final class MediaLeg implements AutoCloseable {
+    enum State { OFFERED, CHECKING, ICE_CONNECTED, MEDIA, FAILED, CLOSED }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String ICE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static final int PAYLOAD = 160;
+
+    final LoadMedia media;
+    final DatagramChannel channel;
+    final InetSocketAddress local;
+    final String ufrag = randomIce(8);
+    final String pwd = randomIce(24);
+    final long ssrc = RANDOM.nextInt() & 0xffffffffL;
+    final int slot;
+    /** Written by the signaling thread before the state leaves OFFERED; read by the loop threads after. */
+    private volatile BrowserSdp.Answer answer;
+    private volatile State state = State.OFFERED;
+    /** Where ICE, DTLS and SRTP go: the candidate whose check succeeded, or whoever checked us first. */
+    volatile InetSocketAddress remote;
+    /** Flipped on a 487 Role Conflict (RFC 8445 §7.2.5.1). Loop threads only. */
+    volatile boolean controlling = true;
+    private volatile DtlsTransport dtls;
+    private volatile SrtpSession srtp;
+    private volatile DtlsRole dtlsRole;
+    final CompletableFuture<Void> mediaUp = new CompletableFuture<>();
+    volatile long mediaUpAt;
+    // Sender thread only.
+    private final byte[] out = new byte[12 + PAYLOAD + 64];
+    private final ByteBuffer outBuffer = ByteBuffer.wrap(out);
+    private int seq = RANDOM.nextInt(0x10000);
+    private int timestamp = RANDOM.nextInt();
+    int checkCountdown;
+    /** Packets of the current window: sent (sender thread), echoed (receive thread). */
+    final java.util.concurrent.atomic.AtomicLong windowSent = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong windowEchoed = new java.util.concurrent.atomic.AtomicLong();
+    final byte[] checkTransaction = new byte[12];
+
+    MediaLeg(LoadMedia media, InetSocketAddress bindTo, int slot) throws IOException {
+        this.media = media;
+        this.slot = slot;
+        this.channel = DatagramChannel.open();
+        channel.bind(new InetSocketAddress(bindTo.getAddress(), 0));
+        channel.configureBlocking(false);
+        this.local = (InetSocketAddress) channel.getLocalAddress();
+        RANDOM.nextBytes(checkTransaction);
+    }
+
+    /** The offer to hand to the gateway's signaling. */
+    public String offer() {
+        return BrowserSdp.offer(local, ufrag, pwd, media.dtls().certificate().fingerprint(), ssrc);
+    }
+
+    /** The gateway's answer: ICE checks start on the sender thread's next round, DTLS as its a=setup says. */
+    public void answer(String sdp) {
+        BrowserSdp.Answer a = BrowserSdp.Answer.parse(sdp);
+        this.answer = a;
+        // We offered actpass (RFC 5763 §5): an "active" answerer is the DTLS client, so we serve.
+        this.dtlsRole = a.setup().equals("passive") ? DtlsRole.CLIENT : DtlsRole.SERVER;
+        this.dtls = media.dtls().newTransport(this::sendRaw, new DtlsListener() {
+            @Override
+            public void onHandshakeComplete(DtlsSrtpKeys keys) {
+                srtp = keys.newSrtpSession();
+                state = State.MEDIA;
+                mediaUpAt = System.nanoTime();
+                mediaUp.complete(null);
+            }
+
+            @Override
+            public void onHandshakeFailed(DtlsFailure failure) {
+                state = State.FAILED;
+                mediaUp.completeExceptionally(new IllegalStateException("DTLS: " + failure));
+            }
+        });
+        if (dtlsRole == DtlsRole.SERVER) {
+            dtls.start(DtlsRole.SERVER, a.fingerprints());
+        }
+        state = State.CHECKING;
+    }
+
+    State state() {
+        return state;
+    }
+
+    /** Completes when DTLS-SRTP is up (media flows from the next send tick), fails when DTLS failed. */
+    public CompletableFuture<Void> mediaUp() {
+        return mediaUp;
+    }
+
+    BrowserSdp.Answer remoteAnswer() {
+        return answer;
+    }
+
+    /** A check of ours succeeded: the pair is valid (and nominated, as we are controlling). */
+    void iceConnected(InetSocketAddress from) {
+        if (state != State.CHECKING) {
+            return;
+        }
+        remote = from;
+        state = State.ICE_CONNECTED;
+        if (dtlsRole == DtlsRole.CLIENT) {
+            dtls.start(DtlsRole.CLIENT, answer.fingerprints());
+        }
+    }
+
+    void dtlsDatagram(byte[] buf, int off, int len) {
+        DtlsTransport t = dtls;
+        if (t != null) {
+            t.receive(buf, off, len);
+        }
+    }
+
+    SrtpSession srtp() {
+        return srtp;
+    }
+
+    /** DTLS and STUN out; from the DTLS pool or the loop threads. */
+    void sendRaw(byte[] buf, int off, int len) {
+        InetSocketAddress to = remote;
+        if (to == null) {
+            BrowserSdp.Answer a = answer;
+            if (a == null) {
+                return;
+            }
+            to = a.candidate();
+        }
+        try {
+            channel.send(ByteBuffer.wrap(buf, off, len), to);
+        } catch (IOException e) {
+            media.sendErrors.increment();
+        }
+    }
+
+    void send(ByteBuffer datagram, InetSocketAddress to) {
+        try {
+            channel.send(datagram, to);
+        } catch (IOException e) {
+            media.sendErrors.increment();
+        }
+    }
+
+    /** One 20 ms PCMU packet: header, then the send time and our SSRC in the payload. Sender thread only. */
+    boolean sendRtp(long now) {
+        SrtpSession s = srtp;
+        InetSocketAddress to = remote;
+        if (s == null || to == null || state != State.MEDIA) {
+            return false;
+        }
+        out[0] = (byte) 0x80;
+        out[1] = 0;
+        out[2] = (byte) (seq >>> 8);
+        out[3] = (byte) seq;
+        out[4] = (byte) (timestamp >>> 24);
+        out[5] = (byte) (timestamp >>> 16);
+        out[6] = (byte) (timestamp >>> 8);
+        out[7] = (byte) timestamp;
+        out[8] = (byte) (ssrc >>> 24);
+        out[9] = (byte) (ssrc >>> 16);
+        out[10] = (byte) (ssrc >>> 8);
+        out[11] = (byte) ssrc;
+        for (int i = 0; i < 8; i++) {
+            out[12 + i] = (byte) (now >>> (56 - 8 * i));
+        }
+        seq = (seq + 1) & 0xffff;
+        timestamp += PAYLOAD;
+        int n = s.protectRtp(out, 0, 12 + PAYLOAD);
+        if (n < 0) {
+            return false;
+        }
+        outBuffer.clear().limit(n);
+        send(outBuffer, to);
+        return true;
+    }
+
+    /** Lost more than half of what it sent in the last window. */
+    public boolean mostlyLost() {
+        long sent = windowSent.get();
+        return sent > 0 && sent - windowEchoed.get() > sent / 2;
+    }
+
+    @Override
+    public String toString() {
+        DtlsTransport t = dtls;
+        return "MediaLeg[" + local + " state=" + state + " remote=" + remote + " controlling=" + controlling
+                + " dtls=" + (t == null ? "-" : t.state() + "/" + dtlsRole) + " window sent/echoed=" + windowSent + "/"
+                + windowEchoed + " srtp=" + (srtp == null ? "-" : srtp.counters()) + "]";
+    }
+
+    @Override
+    public void close() {
+        state = State.CLOSED;
+        DtlsTransport t = dtls;
+        if (t != null) {
+            t.close();
+        }
+        media.remove(this);
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a datagram channel does not fail in a way that matters here
+        }
+    }
+
+    private static String randomIce(int length) {
+        StringBuilder s = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            s.append(ICE_CHARS.charAt(RANDOM.nextInt(ICE_CHARS.length())));
+        }
+        return s.toString();
+    }
+}
