@@ -9,12 +9,14 @@
 #   bench/run.sh -Dbench.rounds=5 -Dbench.idle.sessions=5000 ...   (see GatewayVsJanusBench)
 #
 # Needs root (or CAP_SYS_ADMIN + CAP_NET_ADMIN) for unshare -n, the Debian packages sip-tester and janus
-# (scripts/install-test-peers.sh), and target/webrtc-gateway-standalone.jar (mvn -B -o package -DskipTests).
+# (installed first by scripts/install-test-peers.sh --bench), and target/webrtc-gateway-standalone.jar (mvn -B -o package -DskipTests).
 # Output: target/bench/gateway-vs-janus.md and target/bench/gateway-vs-janus-*.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${BENCH_IN_NETNS:-}" != 1 ]; then
+    # Outside the namespace: apt may need the network.
+    scripts/install-test-peers.sh --bench
     if [ "$(id -u)" -ne 0 ]; then
         exec sudo -n env BENCH_IN_NETNS= "$0" "$@"
     fi

@@ -2,12 +2,20 @@
 # Installs the real peers the integration tests (*IT) drive, and only what is missing:
 #   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), haproxy, coturn (turnserver),
 #           baresip (the desk phone of DeskPhoneCallIT),
-#           janus (only the -Pbench side-by-side benchmark GatewayVsJanusBench uses it),
+#           janus only with --bench (the side-by-side benchmark bench/run.sh; the tests never need it),
 #           gcc (webrtc-peer.mjs builds its loopback-only.so shim for Chromium); nodejs/npm when absent
 #   npm:    playwright-core into ./node_modules (from package.json / package-lock.json)
 # Idempotent and quick when everything is present. Runs unattended (CI=true, no stdin) as root,
 # or through passwordless sudo. Never runs `npx playwright install`: tests use /usr/bin/chromium.
+#   scripts/install-test-peers.sh [--bench]
 set -euo pipefail
+
+packages=(sip-tester chromium kamailio haproxy coturn baresip gcc nodejs npm)
+case "${1:-}" in
+    "") ;;
+    --bench) packages+=(janus) ;;
+    *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
 
 cd "$(dirname "$0")/.."
 
@@ -41,7 +49,7 @@ have() {
 }
 
 missing=()
-for pkg in sip-tester chromium kamailio haproxy coturn baresip janus gcc nodejs npm; do
+for pkg in "${packages[@]}"; do
     have "${probe[$pkg]}" || missing+=("$pkg")
 done
 # kamcmd alone does not prove the daemon is there.
@@ -67,7 +75,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${missing[@]}" </dev/null
 else
-    log "Debian packages present (sipp, chromium, kamailio, haproxy, turnserver, baresip, janus, cc, node)"
+    log "Debian packages present: ${packages[*]}"
 fi
 
 # npm: install when node_modules lacks the pinned playwright-core.
