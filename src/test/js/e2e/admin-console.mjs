@@ -23,8 +23,9 @@
 //   {"op":"api"}                                   value: [{method, path, status}] of every /admin/api/ request since goto/reset
 //   {"op":"quit"}
 // stdout: one JSON object per line, "t" ms since start:
-//   {"harness":"ready","chromium":"..."} | {"seq":3,"op":"click","ok":true,"value":..}
-//   {"seq":4,"op":"waitText","ok":false,"error":"..."} | {"event":"pageerror","message":".."}
+//   {"harness":"ready","chromium":"..."} | {"command":"click","seq":3,"op":"click","ok":true,"value":..}
+//   {"command":"waitText","seq":4,"op":"waitText","ok":false,"error":"..."}   ("command" as the other
+//   harnesses have it, for testsupport/JsonLineHarness) | {"event":"pageerror","message":".."}
 //   {"event":"console","type":"error","text":".."} | {"harness":"exit"} | {"harness":"fatal","message":".."}
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -198,14 +199,14 @@ lines.on("line", (line) => {
     try {
       command = JSON.parse(line);
     } catch (e) {
-      emit({ seq: mySeq, ok: false, error: `not JSON: ${e.message}` });
+      emit({ command: null, seq: mySeq, ok: false, error: `not JSON: ${e.message}` });
       return;
     }
     try {
       const value = await run(command);
-      emit({ seq: mySeq, op: command.op, ok: true, value: value ?? null });
+      emit({ command: command.op, seq: mySeq, op: command.op, ok: true, value: value ?? null });
     } catch (e) {
-      emit({ seq: mySeq, op: command.op, ok: false, error: plain(e.message) });
+      emit({ command: command.op, seq: mySeq, op: command.op, ok: false, error: plain(e.message) });
     }
   });
 });

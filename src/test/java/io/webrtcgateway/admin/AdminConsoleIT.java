@@ -58,7 +58,7 @@ class AdminConsoleIT {
         registrar = Sipp.scenario("registrar-ok.xml").start();
         gw1 = instance(GW1, port1, port2, hash, secret).start();
         gw2 = instance(GW2, port2, port1, hash, secret).start();
-        console = AdminConsoleBrowser.start(gw2.httpUrl(), screenshotDir());
+        console = AdminConsoleBrowser.open(gw2.httpUrl(), screenshotDir());
         agent = BrowserPhone.start(gw1.httpUrl(), "agent");
         agent.connect();
         agent.register(AGENT_DN);
