@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -106,15 +107,7 @@ class AdminClusterIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {phone1, phone2, browser, gw1, gw2, sipServer}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(phone1, phone2, browser, gw1, gw2, sipServer);
     }
 
     // ---- security -----------------------------------------------------------------------------------

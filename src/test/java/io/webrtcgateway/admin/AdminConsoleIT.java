@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.BrowserPhone;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -79,15 +80,7 @@ class AdminConsoleIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {console, agent, other, gw2, gw1, registrar}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(console, agent, other, gw2, gw1, registrar);
     }
 
     @Test

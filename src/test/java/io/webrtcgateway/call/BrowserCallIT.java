@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -94,15 +95,7 @@ class BrowserCallIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {browser, gw, sipp}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(browser, gw, sipp);
     }
 
     @Test

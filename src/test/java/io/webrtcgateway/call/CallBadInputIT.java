@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -95,15 +96,7 @@ class CallBadInputIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {caller, echo, ws, browser, gw, sipServer}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(caller, echo, ws, browser, gw, sipServer);
     }
 
     @Test

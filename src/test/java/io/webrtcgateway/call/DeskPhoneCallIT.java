@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.Baresip;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -51,15 +52,7 @@ class DeskPhoneCallIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {ws, browser, gw, desk, kamailio}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(ws, browser, gw, desk, kamailio);
     }
 
     @Test

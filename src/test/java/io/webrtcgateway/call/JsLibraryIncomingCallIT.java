@@ -1,9 +1,11 @@
 package io.webrtcgateway.call;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.BrowserPhone;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -20,7 +22,10 @@ import org.junit.jupiter.api.Test;
  * SIP Server routes a customer's call to an agent: SIPp ({@code uac-echo.xml}, echoing RTP) calls the DN
  * our JS library registered from headless Chromium. The library announces it ({@code incoming}), the
  * page answers, audio flows both ways (the browser hears its own microphone back through SIPp), and the
- * SIP side hangs up.
+ * SIP side hangs up. Also INVITEs without SDP (delayed offer, RFC 3261 §13.2.1): the gateway offers the
+ * browser itself, offers SIP Server in its 200 OK and takes the answer from the ACK
+ * ({@code uac-delayed-offer.xml}, echoing RTP), also for a 3PCC re-INVITE without SDP; an ACK without the
+ * answer ends the call with a BYE ({@code uac-delayed-offer-bad-ack.xml}).
  */
 class JsLibraryIncomingCallIT {
     private static final Duration STEP = Duration.ofSeconds(15);
@@ -43,25 +48,13 @@ class JsLibraryIncomingCallIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {phone, gw, registrar}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(phone, gw, registrar);
     }
 
     @Test
     void sipCallerReachesTheRegisteredBrowserWhichAnswersHearsItselfBackAndIsHungUpOn() {
         int from = phone.lineCount();
-        try (Sipp caller = Sipp.scenario("uac-echo.xml").name("caller")
-                .remote("127.0.0.1:" + gw.sipPort())
-                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
-                .maxCalls(1)
-                .start()) {
+        try (Sipp caller = echoingCaller("uac-echo.xml")) {
             JsonNode incoming = phone.awaitEvent("incoming", from, STEP);
             String call = incoming.path("call").asText();
             assertEquals("5000", incoming.at("/detail/remote").asText(), incoming.toString());
@@ -112,6 +105,74 @@ class JsLibraryIncomingCallIT {
             // SIPp got its 486 and ACKed it (or its scenario fails).
             assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
         }
+    }
+
+    // ---- delayed offer (RFC 3261 §13.2.1): INVITEs without SDP ------------------------------------
+
+    @Test
+    void inviteWithoutSdpIsOfferedByTheGatewayAnsweredInTheAckAndAudioFlowsBeforeAndAfterA3pccReinvite() {
+        int from = phone.lineCount();
+        try (Sipp caller = echoingCaller("uac-delayed-offer.xml")) {
+            JsonNode incoming = phone.awaitEvent("incoming", from, STEP);
+            String call = incoming.path("call").asText();
+            assertEquals("5000", incoming.at("/detail/remote").asText(), incoming.toString());
+
+            phone.answer();
+            phone.awaitCallEvent(call, "connected", STEP);
+            SipMessage ok = caller.awaitReceived(m -> !m.isRequest() && m.status() == 200 && m.cseq() == 1, 1, STEP,
+                    "200 OK carrying the gateway's offer").get(0);
+            String offer = ok.body();
+            assertTrue(offer.contains("RTP/AVP") && !offer.contains("a=fingerprint") && !offer.contains("a=ice-"), offer);
+            for (String codec : List.of("PCMU/8000", "PCMA/8000", "G722/8000", "telephone-event/8000")) {
+                assertTrue(offer.contains(codec), "the offer lists " + codec + ":\n" + offer);
+            }
+
+            // SIPp echoes what the browser sends, to the address its ACK's answer gave: both directions.
+            JsonNode before = Poll.until(Duration.ofSeconds(20), "the browser's audio echoed back by the caller",
+                    phone::stats, s -> s.at("/inbound/packets").asLong() > 50
+                            && s.at("/inbound/totalAudioEnergy").asDouble() > 0);
+            assertTrue(before.at("/outbound/packets").asLong() > 50, before.toString());
+
+            // The 3PCC re-INVITE without SDP: the gateway offers again in its 200, the ACK answers.
+            SipMessage reOk = caller.awaitReceived(m -> !m.isRequest() && m.status() == 200 && m.cseq() == 2, 1,
+                    STEP, "200 OK to the re-INVITE without SDP, with an offer").get(0);
+            assertTrue(reOk.body().contains("m=audio") && reOk.body().contains("RTP/AVP"), reOk.body());
+            long after = before.at("/inbound/packets").asLong();
+            JsonNode later = Poll.until(Duration.ofSeconds(20), "audio still echoed after the 3PCC re-INVITE",
+                    phone::stats, s -> s.at("/inbound/packets").asLong() > after + 100);
+            assertEquals("connected", later.at("/gateway/state").asText(), later.toString());
+
+            phone.info("text/plain", "please-hang-up");
+            JsonNode ended = phone.awaitCallEvent(call, "ended", STEP);
+            assertEquals("remote-hangup", ended.at("/detail/reason").asText(), ended.toString());
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+        }
+    }
+
+    @Test
+    void ackWithoutTheAnswerEndsTheCallWithAByeGivingTheReason() {
+        int from = phone.lineCount();
+        try (Sipp caller = Sipp.scenario("uac-delayed-offer-bad-ack.xml").name("bad-ack")
+                .remote("127.0.0.1:" + gw.sipPort()).args("-s", DN).maxCalls(1).start()) {
+            String call = phone.awaitEvent("incoming", from, STEP).path("call").asText();
+            phone.answer();
+            JsonNode ended = phone.awaitCallEvent(call, "ended", STEP);
+            assertEquals("bad-answer", ended.at("/detail/reason").asText(), ended.toString());
+            assertEquals(488, ended.at("/detail/sipStatus").asInt(), ended.toString());
+            // SIPp got its BYE (its scenario expects one and answers 200).
+            assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            SipMessage bye = caller.receivedRequests("BYE").get(0);
+            String reason = bye.header("Reason").orElse("");
+            assertTrue(reason.contains("cause=488") && reason.contains("ACK"), bye.toString());
+            assertFalse(phone.callEvents(call).contains("error"), phone.callEvents(call).toString());
+        }
+    }
+
+    /** SIPp calling {@link #DN} at the gateway once with {@code scenario}, echoing the RTP it receives. */
+    private static Sipp echoingCaller(String scenario) {
+        return Sipp.scenario(scenario).name("caller").remote("127.0.0.1:" + gw.sipPort())
+                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
+                .maxCalls(1).start();
     }
 
     /** SIPp calling {@link #DN} at the gateway once with {@code scenario} (its SDP names port 9: no media). */

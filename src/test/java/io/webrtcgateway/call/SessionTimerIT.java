@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.BrowserPhone;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -55,15 +56,7 @@ class SessionTimerIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {phone, gw, server}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(phone, gw, server);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.webrtcgateway.sip.sandbox;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Poll;
@@ -34,15 +35,7 @@ class SandboxBrowserCallIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {alice, bob, gw}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                // keep closing the others
-            }
-        }
+        Closing.all(alice, bob, gw);
     }
 
     private static WsTestClient signIn(String dn) {
