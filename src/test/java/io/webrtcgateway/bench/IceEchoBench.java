@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
@@ -299,9 +298,8 @@ class IceEchoBench {
 
     /** Round-trip times of the measured phase's echoes (1 µs buckets). */
     private static final class Sinks implements DatagramReceiver {
-        private static final int BUCKETS = 1_000_000;
         volatile int phase;
-        private final AtomicLongArray histogram = new AtomicLongArray(BUCKETS + 1);
+        private final MicrosHistogram histogram = new MicrosHistogram();
         private final java.util.concurrent.atomic.LongAdder received = new java.util.concurrent.atomic.LongAdder();
         private long lastSeen = -1;
 
@@ -315,7 +313,7 @@ class IceEchoBench {
                 sentAt = (sentAt << 8) | (buf[off + 20 + i] & 0xff);
             }
             long micros = (System.nanoTime() - sentAt) / 1000;
-            histogram.incrementAndGet((int) Math.min(BUCKETS, Math.max(0, micros)));
+            histogram.record(micros);
             received.increment();
         }
 
@@ -331,23 +329,7 @@ class IceEchoBench {
         }
 
         double[] percentiles(double... qs) {
-            long total = 0;
-            for (int i = 0; i <= BUCKETS; i++) {
-                total += histogram.get(i);
-            }
-            double[] out = new double[qs.length];
-            for (int q = 0; q < qs.length; q++) {
-                long target = (long) Math.ceil(qs[q] * total);
-                long seen = 0;
-                for (int i = 0; i <= BUCKETS; i++) {
-                    seen += histogram.get(i);
-                    if (seen >= target && target > 0) {
-                        out[q] = i;
-                        break;
-                    }
-                }
-            }
-            return out;
+            return histogram.percentiles(qs);
         }
     }
 }

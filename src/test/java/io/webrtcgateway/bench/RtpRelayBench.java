@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
@@ -417,9 +416,8 @@ class RtpRelayBench {
 
     /** Receives at the peers: counts the measured phase's packets and their one-way latency (1 µs buckets). */
     private static final class Sinks implements DatagramReceiver {
-        private static final int BUCKETS = 1_000_000;
         volatile int phase;
-        private final AtomicLongArray histogram = new AtomicLongArray(BUCKETS + 1);
+        private final MicrosHistogram histogram = new MicrosHistogram();
         private volatile long received;
         private long lastSeen = -1;
 
@@ -433,7 +431,7 @@ class RtpRelayBench {
                 sentAt = (sentAt << 8) | (buf[off + 20 + i] & 0xff);
             }
             long micros = (System.nanoTime() - sentAt) / 1000;
-            histogram.incrementAndGet((int) Math.min(BUCKETS, Math.max(0, micros)));
+            histogram.record(micros);
             received = received + 1; // one writer: the peer loop thread
         }
 
@@ -450,23 +448,7 @@ class RtpRelayBench {
         }
 
         double[] percentiles(double... qs) {
-            long total = 0;
-            for (int i = 0; i <= BUCKETS; i++) {
-                total += histogram.get(i);
-            }
-            double[] out = new double[qs.length];
-            for (int q = 0; q < qs.length; q++) {
-                long target = (long) Math.ceil(qs[q] * total);
-                long seen = 0;
-                for (int i = 0; i <= BUCKETS; i++) {
-                    seen += histogram.get(i);
-                    if (seen >= target && target > 0) {
-                        out[q] = i;
-                        break;
-                    }
-                }
-            }
-            return out;
+            return histogram.percentiles(qs);
         }
     }
 }
