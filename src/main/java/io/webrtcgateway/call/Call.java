@@ -566,9 +566,7 @@ public final class Call implements SipLeg.Listener {
         }
         String reason = mediaWatch.onMediaState(s, System.nanoTime());
         if (reason != null) {
-            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
-            sip.hangUp();
-            end(reason, null, null);
+            endForMedia(reason);
             return;
         }
         if (mediaCheck == null && mediaWatch.armed()) {
@@ -594,10 +592,15 @@ public final class Call implements SipLeg.Listener {
         }
         String reason = mediaWatch.check(System.nanoTime(), media.activity(), state == CallState.CONNECTED);
         if (reason != null) {
-            LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
-            sip.hangUp();
-            end(reason, null, null);
+            endForMedia(reason);
         }
+    }
+
+    /** The media watch ended the call (media-timeout, ice-failed): BYE/CANCEL to SIP, ended to the browser. */
+    private void endForMedia(String reason) {
+        LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
+        sip.hangUp();
+        end(reason, null, null);
     }
 
     /** The session ended or the instance stops: hang up. */
