@@ -1,7 +1,6 @@
 package io.webrtcgateway.testsupport;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,35 +31,34 @@ public final class FreePorts {
 
     /** A port free for TCP. */
     public static int tcp() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port = bindTcp(0);
-            if (handedOut.add(port)) {
-                return port;
-            }
-        }
-        throw new IllegalStateException("no free TCP port on " + LOOPBACK);
+        return pick("TCP", true, false);
     }
 
     /** A port free for UDP. */
     public static int udp() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port = bindUdp(0);
-            if (handedOut.add(port)) {
-                return port;
-            }
-        }
-        throw new IllegalStateException("no free UDP port on " + LOOPBACK);
+        return pick("UDP", false, true);
     }
 
     /** A port free for both UDP and TCP: SIP listens on both with one number. */
     public static int udpAndTcp() {
+        return pick("both UDP and TCP", true, true);
+    }
+
+    /**
+     * A free port below the ephemeral range. A port the kernel picked with bind(0) lies inside that range,
+     * and between our check and the peer's bind any outgoing connection on the machine may take it as its
+     * source port (a CI run lost Kamailio's TCP listener that way).
+     */
+    private static synchronized int pick(String what, boolean tcp, boolean udp) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = bindTcp(0);
-            if (udpFree(port) && handedOut.add(port)) {
+            int port = RANGE_FLOOR + random.nextInt(RANGE_CEILING - RANGE_FLOOR + 1);
+            if (!handedOut.contains(port) && (!tcp || tcpFree(port)) && (!udp || udpFree(port))
+                    && handedOut.add(port)) {
                 return port;
             }
         }
-        throw new IllegalStateException("no port free for both UDP and TCP on " + LOOPBACK);
+        throw new IllegalStateException("no port free for " + what + " on " + LOOPBACK);
     }
 
     /**
@@ -136,26 +134,6 @@ public final class FreePorts {
             handedOut.add(port);
         }
         return true;
-    }
-
-    private static int bindTcp(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress(LOOPBACK, port));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind a TCP port on " + LOOPBACK, e);
-        }
-    }
-
-    private static int bindUdp(int port) {
-        try (DatagramSocket socket = new DatagramSocket(null)) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress(LOOPBACK, port));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind a UDP port on " + LOOPBACK, e);
-        }
     }
 
     /** Inclusive port range; {@link #toString()} is the "low-high" form of gateway.media.rtp-port-range. */
