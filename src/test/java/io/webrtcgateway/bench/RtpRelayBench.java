@@ -1,6 +1,7 @@
 package io.webrtcgateway.bench;
 
 import io.webrtcgateway.media.PacketSender;
+import io.webrtcgateway.media.dtls.PacketKind;
 import io.webrtcgateway.media.rtp.DatagramReceiver;
 import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
@@ -8,6 +9,9 @@ import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
 import io.webrtcgateway.media.rtp.RtpPortAllocator;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
+import io.webrtcgateway.media.srtp.SrtpMasterKey;
+import io.webrtcgateway.media.srtp.SrtpProfile;
+import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.testsupport.Poll;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -31,19 +35,26 @@ import org.junit.jupiter.api.Test;
 /**
  * Figures for issue 3 (run: {@code mvn -B verify -Pbench -Dit.test=RtpRelayBench}; prints a table, writes
  * target/bench/rtp-relay.csv). N concurrent G.711 calls, 20 ms packets of 172 bytes, both directions at
- * once, through {@link PlainRtpEndpoint} + {@link MediaRelay} on loopback, with a pass-through in place of
- * SRTP and of ICE (a plain UDP socket per call on the same receive loops stands for the browser transport).
+ * once, through {@link PlainRtpEndpoint} + {@link MediaRelay} on loopback, with the gateway's SRTP
+ * ({@link SrtpSession}, AES_CM_128_HMAC_SHA1_80, one per call) toward the browser side as
+ * {@code BridgedCallMedia} does it, and a plain UDP socket per call on the same receive loops in place of
+ * the ICE transport (whose host socket is one such channel on those loops). {@code -Dbench.srtp=false}
+ * relays without SRTP.
  *
  * <pre>
- *  SIP peers --RTP--> endpoint (loop) -> relay -> "browser transport" socket --> browser peers
- *  browser peers --RTP--> "browser transport" socket (loop) -> relay.fromBrowser -> endpoint --> SIP peers
+ *  SIP peers --RTP--> endpoint (loop) -> relay -> SRTP protect -> "browser transport" socket --> browser peers
+ *  browser peers --SRTP--> "browser transport" socket (loop) -> demux, SRTP unprotect -> relay -> endpoint --> SIP peers
  * </pre>
  *
  * For each N: loss (packets that never arrived / sent, in the measured window), one-way latency p50/p99
  * through the relay (send timestamp in the payload, same clock), the same for the direct peer-to-peer
  * path at the same packet rate (so "added" = relay minus direct), and CPU per relayed packet from the
- * receive-loop threads' CPU time (syscalls included). The load generator and the sinks run in the same
- * JVM on the same 2 cores: their CPU is printed too. Not a test: it asserts nothing about speed.
+ * receive-loop threads' CPU time (syscalls included; the median of one-second samples, and the user/system
+ * split from /proc). The load generator and the sinks run in the same JVM on the same 2 cores: their CPU is
+ * printed too. The generator threads stand for peers on other machines and run at nice 19
+ * ({@code -Dbench.niceLoad=0} to leave them at the relay's priority): when the cores are full they wait for
+ * the relay rather than the relay for them. The sinks keep normal priority (a sink that waits adds to the
+ * measured latency). Not a test: it asserts nothing about speed.
  */
 class RtpRelayBench {
 
@@ -53,6 +64,10 @@ class RtpRelayBench {
     private static final int LOOPS = Integer.getInteger("bench.loops", 2);
     private static final int PEER_SOCKETS = 16;
     private static final int GENERATORS = Integer.getInteger("bench.generators", 2);
+    private static final boolean SRTP = Boolean.parseBoolean(System.getProperty("bench.srtp", "true"));
+    private static final int NICE_LOAD = Integer.getInteger("bench.niceLoad", 19);
+    private static final int SSRC_TOWARD_SIP = 0x5000;
+    private static final int SSRC_TOWARD_BROWSER = 0x6000;
     private static final int PACKET = 172;
     private static final long PTIME_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final int SLOTS = 20;
@@ -74,10 +89,13 @@ class RtpRelayBench {
 
     @Test
     void g711CallsBothWays() throws Exception {
-        double logicNanos = relayLogicOnly();
+        double logicNanos = relayLogicOnly(false);
+        double srtpPathNanos = relayLogicOnly(true);
+        double floorNanos = io.webrtcgateway.media.srtp.SrtpBench.jcaProtectFloorNanos();
         List<String> rows = new ArrayList<>();
         List<String> csv = new ArrayList<>();
-        csv.add("streams,mode,sent,received,loss_pct,p50_us,p99_us,max_us,gw_cpu_us_per_packet,gw_cpu_pct,"
+        csv.add("streams,mode,sent,received,loss_pct,p50_us,p99_us,max_us,gw_cpu_us_per_packet,"
+                + "gw_cpu_us_per_packet_median_1s,gw_user_us_per_packet,gw_system_us_per_packet,gw_cpu_pct,"
                 + "load_cpu_pct,send_rate_pps,loadavg");
         int largestClean = 0;
         boolean generatorLimited = false;
@@ -88,9 +106,10 @@ class RtpRelayBench {
                 largestClean = Math.max(largestClean, n);
             }
             generatorLimited |= !relayed.rateOk();
-            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f %% | %.0f %% | %s |",
+            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.2f / %.2f | %.0f %% | %.0f %% | %s |",
                     n, relayed.sent, relayed.lossPercent(), relayed.p50, relayed.p99, direct.p50, direct.p99,
-                    relayed.p50 - direct.p50, relayed.p99 - direct.p99, relayed.gwMicrosPerPacket, relayed.gwCpuPercent,
+                    relayed.p50 - direct.p50, relayed.p99 - direct.p99, relayed.gwMedianMicrosPerPacket,
+                    relayed.gwUserMicrosPerPacket, relayed.gwSystemMicrosPerPacket, relayed.gwCpuPercent,
                     relayed.loadCpuPercent, relayed.loadAverage)
                     + (relayed.rateOk() ? "" : " generator fell behind (" + relayed.sendRate + " of " + relayed.targetRate + " pps)"));
             csv.add(relayed.csv(n, "relay"));
@@ -98,54 +117,96 @@ class RtpRelayBench {
             System.out.println(rows.get(rows.size() - 1));
         }
         StringBuilder table = new StringBuilder(String.format("%nRtpRelayBench: G.711 20 ms, 172-byte packets, both directions, "
-                + "%d s per step, %d receive loop thread(s), %d cores; SRTP/ICE replaced by pass-through%n%n", SECONDS, LOOPS,
-                Runtime.getRuntime().availableProcessors()));
+                + "%d s per step, %d receive loop thread(s), %d cores; %s toward the browser side, ICE socket replaced "
+                + "by a plain one; load generator at nice %d%n%n", SECONDS, LOOPS,
+                Runtime.getRuntime().availableProcessors(), SRTP ? "SRTP" : "no SRTP", NICE_LOAD));
         table.append("| calls | packets sent (both ways) | loss | one-way p50 / p99 via relay (µs) | direct p50 / p99 (µs) "
-                + "| added p50 / p99 (µs) | relay CPU µs/packet (syscalls incl.) | relay threads CPU | load generator + sinks CPU "
+                + "| added p50 / p99 (µs) | relay CPU µs/packet, all in (median of 1 s samples) "
+                + "| of which user / kernel (µs/packet) | relay threads CPU | load generator + sinks CPU "
                 + "| machine load average (1 min) |\n");
-        table.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        table.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> table.append(r).append('\n'));
         table.append(String.format("%nrelay logic alone (validate, copy, rewrite, stats; no syscall): %.0f ns/packet%n", logicNanos));
+        table.append(String.format("browser -> SIP path without its syscalls (demux, SRTP unprotect, relay logic): %.0f ns/packet, "
+                + "%.1fx the JCA SRTP protect floor measured now (%.0f ns)%n", srtpPathNanos, srtpPathNanos / floorNanos, floorNanos));
         table.append(String.format("largest N with < 0.1 %% loss: %,d%s%n", largestClean,
                 generatorLimited ? " (the load generator could not send more on this machine)" : ""));
         System.out.println(table);
         Path out = Path.of(System.getProperty("it.buildDir", "target"), "bench", "rtp-relay.csv");
         Files.createDirectories(out.getParent());
         csv.add("logic_ns_per_packet," + String.format("%.0f", logicNanos));
+        csv.add("srtp_path_ns_per_packet," + String.format("%.0f", srtpPathNanos));
+        csv.add("jca_srtp_protect_floor_ns," + String.format("%.0f", floorNanos));
         csv.add("largest_clean_streams," + largestClean);
         Files.write(out, csv);
     }
 
-    /** The relay's own work per packet, without any socket: the browser -> SIP path to a SIP side not yet known. */
-    private static double relayLogicOnly() throws IOException {
+    /**
+     * The gateway's own work per packet, without any socket: the browser -> SIP path to a SIP side not yet
+     * known (the relay does everything but the send). With {@code srtp}, BridgedCallMedia's steps before
+     * the relay too: demultiplex (RFC 7983) and SRTP unprotect of packets the browser's session protected
+     * beforehand (outside the timing). Median CPU time per packet of 9 rounds.
+     */
+    private static double relayLogicOnly(boolean srtp) throws IOException {
         try (UdpReceiveLoops loops = new UdpReceiveLoops("bench-logic", 1)) {
             RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, PORT_LOW, PORT_HIGH);
             PlainRtpEndpoint endpoint = PlainRtpEndpoint.open(ports, loops, SourcePolicy.SDP);
             try (MediaRelay relay = new MediaRelay(endpoint, (b, o, l) -> { }, (b, o, l) -> { },
                     MediaRelay.Config.audio(1, 2, PayloadTypeMap.builder().map(0, 0, 8000).build()))) {
                 relay.allowMedia();
-                byte[] p = new byte[PACKET];
-                p[0] = (byte) 0x80;
-                ByteBuffer header = ByteBuffer.wrap(p);
-                header.putInt(8, 0x1234);
-                long best = Long.MAX_VALUE;
-                int n = 2_000_000;
-                for (int round = 0; round < 5; round++) {
-                    long cpu = THREADS.getCurrentThreadCpuTime();
-                    for (int i = 0; i < n; i++) {
-                        int seq = round * n + i;
-                        header.putShort(2, (short) seq);
-                        header.putInt(4, seq * 160);
-                        relay.fromBrowser(p, 0, PACKET, false);
+                java.util.Random random = new java.util.Random(7);
+                SrtpMasterKey gwKey = randomKey(random);
+                SrtpMasterKey browserKey = randomKey(random);
+                SrtpSession gateway = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, gwKey, browserKey);
+                SrtpSession browser = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, browserKey, gwKey);
+                int batch = 10_000;
+                int stride = PACKET + 16;
+                byte[] packets = new byte[batch * stride];
+                int[] lengths = new int[batch];
+                int rounds = 9;
+                int perRound = 200_000;
+                double[] nanos = new double[rounds];
+                int seq = 0;
+                for (int round = -3; round < rounds; round++) { // three rounds of warm-up
+                    long cpu = 0;
+                    for (int done = 0; done < perRound; done += batch) {
+                        for (int i = 0; i < batch; i++, seq++) {
+                            int off = i * stride;
+                            ByteBuffer h = ByteBuffer.wrap(packets, off, stride);
+                            h.put(off, (byte) 0x80).put(off + 1, (byte) 0).putShort(off + 2, (short) seq)
+                                    .putInt(off + 4, seq * 160).putInt(off + 8, 0x1234);
+                            lengths[i] = srtp ? browser.protectRtp(packets, off, PACKET) : PACKET;
+                        }
+                        long t0 = THREADS.getCurrentThreadCpuTime();
+                        for (int i = 0; i < batch; i++) {
+                            int off = i * stride;
+                            if (!srtp) {
+                                relay.fromBrowser(packets, off, lengths[i], false);
+                            } else if (PacketKind.of(packets, off, lengths[i]) == PacketKind.RTP) {
+                                int plain = gateway.unprotectRtp(packets, off, lengths[i]);
+                                if (plain > 0) {
+                                    relay.fromBrowser(packets, off, plain, false);
+                                }
+                            }
+                        }
+                        cpu += THREADS.getCurrentThreadCpuTime() - t0;
                     }
-                    best = Math.min(best, THREADS.getCurrentThreadCpuTime() - cpu);
+                    if (round >= 0) {
+                        nanos[round] = cpu / (double) perRound;
+                    }
                 }
-                return best / (double) n;
+                if (gateway.counters().authFailures() + gateway.counters().replayDropped()
+                        + gateway.counters().malformedDropped() > 0) {
+                    throw new IllegalStateException("SRTP round trip failed: " + gateway.counters());
+                }
+                Arrays.sort(nanos);
+                return nanos[rounds / 2];
             }
         }
     }
 
     private record Result(long sent, long received, double p50, double p99, double max, double gwMicrosPerPacket,
+                          double gwMedianMicrosPerPacket, double gwUserMicrosPerPacket, double gwSystemMicrosPerPacket,
                           double gwCpuPercent, double loadCpuPercent, long sendRate, long targetRate, String loadAverage) {
         double lossPercent() {
             return sent == 0 ? 100 : 100.0 * (sent - received) / sent;
@@ -156,8 +217,9 @@ class RtpRelayBench {
         }
 
         String csv(int n, String mode) {
-            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.1f,%.1f,%d,%s", n, mode, sent, received,
-                    lossPercent(), p50, p99, max, gwMicrosPerPacket, gwCpuPercent, loadCpuPercent, sendRate, loadAverage);
+            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%d,%s", n, mode, sent,
+                    received, lossPercent(), p50, p99, max, gwMicrosPerPacket, gwMedianMicrosPerPacket,
+                    gwUserMicrosPerPacket, gwSystemMicrosPerPacket, gwCpuPercent, loadCpuPercent, sendRate, loadAverage);
         }
     }
 
@@ -175,6 +237,11 @@ class RtpRelayBench {
             }
             InetSocketAddress[] sipTargets = new InetSocketAddress[n];
             InetSocketAddress[] browserTargets = new InetSocketAddress[n];
+            // per call: the gateway's SRTP session toward the browser and the browser's own (keys swapped)
+            boolean srtp = SRTP && viaRelay;
+            SrtpSession[] browserSessions = srtp ? new SrtpSession[n] : null;
+            sinks.browserSessions = browserSessions;
+            java.util.Random keys = new java.util.Random(n);
             List<MediaRelay> relays = new ArrayList<>();
             RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, PORT_LOW, PORT_HIGH);
             for (int i = 0; i < n; i++) {
@@ -188,10 +255,17 @@ class RtpRelayBench {
                 PlainRtpEndpoint endpoint = PlainRtpEndpoint.open(ports, gw, SourcePolicy.SDP);
                 DatagramChannel browserTransport = DatagramChannel.open(StandardProtocolFamily.INET)
                         .bind(new InetSocketAddress(LOOPBACK, 0));
-                PassThroughSender toBrowser = new PassThroughSender(browserTransport,
-                        (InetSocketAddress) browserPeer.getLocalAddress());
-                MediaRelay relay = new MediaRelay(endpoint, toBrowser, toBrowser,
-                        MediaRelay.Config.audio(0x5000 + i, 0x6000 + i, PayloadTypeMap.builder().map(0, 0, 8000).build()));
+                SrtpSession gwSession = null;
+                if (srtp) {
+                    SrtpMasterKey gwKey = randomKey(keys);
+                    SrtpMasterKey browserKey = randomKey(keys);
+                    gwSession = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, gwKey, browserKey);
+                    browserSessions[i] = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, browserKey, gwKey);
+                }
+                BrowserSideSender toBrowser = new BrowserSideSender(browserTransport,
+                        (InetSocketAddress) browserPeer.getLocalAddress(), gwSession);
+                MediaRelay relay = new MediaRelay(endpoint, toBrowser, toBrowser, MediaRelay.Config.audio(
+                        SSRC_TOWARD_SIP + i, SSRC_TOWARD_BROWSER + i, PayloadTypeMap.builder().map(0, 0, 8000).build()));
                 relays.add(relay);
                 resources.add(relay);
                 resources.add(browserTransport);
@@ -199,7 +273,18 @@ class RtpRelayBench {
                 relay.updateSipRemote((InetSocketAddress) sipPeer.getLocalAddress(), null, true);
                 relay.allowMedia();
                 UdpReceiveLoops.Loop loop = gw.leastLoaded();
-                SelectionKey key = loop.register(browserTransport, (b, o, l, src) -> relay.fromBrowser(b, o, l, false));
+                SrtpSession unprotect = gwSession;
+                // BridgedCallMedia.fromBrowser's steps for RTP: demultiplex (RFC 7983), unprotect, relay
+                SelectionKey key = loop.register(browserTransport, (b, o, l, src) -> {
+                    if (unprotect == null) {
+                        relay.fromBrowser(b, o, l, false);
+                    } else if (PacketKind.of(b, o, l) == PacketKind.RTP) {
+                        int plain = unprotect.unprotectRtp(b, o, l);
+                        if (plain > 0) {
+                            relay.fromBrowser(b, o, plain, false);
+                        }
+                    }
+                });
                 resources.add(() -> loop.deregister(List.of(key), () -> { }));
                 sipTargets[i] = new InetSocketAddress(LOOPBACK, endpoint.localRtpPort());
                 browserTargets[i] = (InetSocketAddress) browserTransport.getLocalAddress();
@@ -208,11 +293,15 @@ class RtpRelayBench {
             List<Generator> generators = new ArrayList<>();
             List<Thread> genThreads = new ArrayList<>();
             for (int g = 0; g < GENERATORS; g++) {
-                Generator generator = new Generator(n, g, GENERATORS, sipPeers, browserPeers, sipTargets, browserTargets);
+                Generator generator = new Generator(n, g, GENERATORS, sipPeers, browserPeers, sipTargets, browserTargets,
+                        browserSessions);
                 generators.add(generator);
-                Thread t = new Thread(generator, "bench-generator-" + g);
+                Thread t = new Thread(generator, "bench-gen-" + g);
                 genThreads.add(t);
                 t.start();
+            }
+            if (NICE_LOAD > 0) {
+                TaskTimes.named("bench-gen-").renice(NICE_LOAD);
             }
             try {
                 // warm-up: JIT, source probation, socket buffers
@@ -222,19 +311,34 @@ class RtpRelayBench {
                 awaitNanos(TimeUnit.SECONDS.toNanos(2));
 
                 long[] gwIds = gw.threadIds();
+                TaskTimes gwTasks = TaskTimes.named("bench-gw-");
                 long[] loadIds = concat(peerLoop.threadIds(), genThreads.stream().mapToLong(Thread::getId).toArray());
                 long gwCpu0 = cpu(gwIds);
+                long[] gwSplit0 = gwTasks.userAndSystemNanos();
                 long loadCpu0 = cpu(loadIds);
                 long relayed0 = relayed(relays);
                 long wall0 = System.nanoTime();
                 sinks.phase = 2;
                 generators.forEach(g -> g.phase = 2);
-                awaitNanos(TimeUnit.SECONDS.toNanos(SECONDS));
+                // one CPU-per-packet sample per second, for a median that one descheduled second can't move
+                double[] perSecond = new double[SECONDS];
+                long sampleCpu = gwCpu0;
+                long sampleRelayed = relayed0;
+                for (int second = 0; second < SECONDS; second++) {
+                    awaitNanos(wall0 + TimeUnit.SECONDS.toNanos(second + 1) - System.nanoTime());
+                    long c = cpu(gwIds);
+                    long r = relayed(relays);
+                    perSecond[second] = r == sampleRelayed ? 0 : (c - sampleCpu) / 1000.0 / (r - sampleRelayed);
+                    sampleCpu = c;
+                    sampleRelayed = r;
+                }
                 generators.forEach(g -> g.phase = 3);
                 long wall = System.nanoTime() - wall0;
                 long gwCpu = cpu(gwIds) - gwCpu0;
+                long[] gwSplit = gwTasks.userAndSystemNanos();
                 long loadCpu = cpu(loadIds) - loadCpu0;
                 long relayed = relayed(relays) - relayed0;
+                Arrays.sort(perSecond);
                 // drain: what is still in flight after the last send of the window
                 Poll.until(Duration.ofSeconds(5), "in-flight packets to settle", sinks::settled);
                 long sent = generators.stream().mapToLong(g -> g.sentInMeasure).sum();
@@ -242,9 +346,12 @@ class RtpRelayBench {
                 double[] latency = sinks.percentiles(0.5, 0.99, 1.0);
                 long rate = Math.round(sent / (wall / 1e9));
                 long target = Math.round(2.0 * n * 1e9 / PTIME_NANOS);
-                return new Result(sent, received, latency[0], latency[1], latency[2],
-                        relayed == 0 ? 0 : gwCpu / 1000.0 / relayed, 100.0 * gwCpu / wall, 100.0 * loadCpu / wall, rate, target,
-                        load0 + " -> " + loadAverage());
+                double perPacket = relayed == 0 ? 0 : gwCpu / 1000.0 / relayed;
+                return new Result(sent, received, latency[0], latency[1], latency[2], perPacket,
+                        viaRelay ? perSecond[SECONDS / 2] : 0,
+                        relayed == 0 ? 0 : (gwSplit[0] - gwSplit0[0]) / 1000.0 / relayed,
+                        relayed == 0 ? 0 : (gwSplit[1] - gwSplit0[1]) / 1000.0 / relayed,
+                        100.0 * gwCpu / wall, 100.0 * loadCpu / wall, rate, target, load0 + " -> " + loadAverage());
             } finally {
                 generators.forEach(g -> g.running = false);
                 for (Thread t : genThreads) {
@@ -307,20 +414,39 @@ class RtpRelayBench {
         return c;
     }
 
-    /** Stand-in for SRTP protect + ICE send: the packet goes out unchanged to the browser peer. */
-    private static final class PassThroughSender implements PacketSender {
+    private static SrtpMasterKey randomKey(java.util.Random random) {
+        byte[] key = new byte[16];
+        byte[] salt = new byte[14];
+        random.nextBytes(key);
+        random.nextBytes(salt);
+        return new SrtpMasterKey(key, salt);
+    }
+
+    /**
+     * BridgedCallMedia.protectRtpToBrowser's steps: SRTP protect in place (the relay leaves tailroom), then the
+     * ICE socket's send; here a plain socket, unchanged packets with {@code srtp} null.
+     */
+    private static final class BrowserSideSender implements PacketSender {
         private final DatagramChannel channel;
         private final InetSocketAddress to;
+        private final SrtpSession srtp;
         private byte[] wrapped;
         private ByteBuffer wrapper;
 
-        PassThroughSender(DatagramChannel channel, InetSocketAddress to) {
+        BrowserSideSender(DatagramChannel channel, InetSocketAddress to, SrtpSession srtp) {
             this.channel = channel;
             this.to = to;
+            this.srtp = srtp;
         }
 
         @Override
         public void send(byte[] buf, int off, int len) {
+            if (srtp != null) {
+                len = srtp.protectRtp(buf, off, len);
+                if (len < 0) {
+                    return;
+                }
+            }
             if (buf != wrapped) {
                 wrapper = ByteBuffer.wrap(buf);
                 wrapped = buf;
@@ -346,15 +472,17 @@ class RtpRelayBench {
         final DatagramChannel[] browserPeers;
         final InetSocketAddress[] sipTargets;
         final InetSocketAddress[] browserTargets;
+        /** Per call, the browser's SRTP session (null: no SRTP). */
+        final SrtpSession[] browserSessions;
         volatile int phase;
         volatile boolean running = true;
         volatile long sentInMeasure;
-        private final byte[] packet = new byte[PACKET];
+        private final byte[] packet = new byte[PACKET + 16];
         private final ByteBuffer buffer = ByteBuffer.wrap(packet);
         private final int[] seq;
 
         Generator(int n, int first, int stride, DatagramChannel[] sipPeers, DatagramChannel[] browserPeers,
-                InetSocketAddress[] sipTargets, InetSocketAddress[] browserTargets) {
+                InetSocketAddress[] sipTargets, InetSocketAddress[] browserTargets, SrtpSession[] browserSessions) {
             this.n = n;
             this.first = first;
             this.stride = stride;
@@ -362,6 +490,7 @@ class RtpRelayBench {
             this.browserPeers = browserPeers;
             this.sipTargets = sipTargets;
             this.browserTargets = browserTargets;
+            this.browserSessions = browserSessions;
             this.seq = new int[2 * n];
             packet[0] = (byte) 0x80;
         }
@@ -400,6 +529,11 @@ class RtpRelayBench {
             buffer.put(16, (byte) direction);
             buffer.put(17, (byte) p);
             buffer.putLong(20, System.nanoTime());
+            int len = PACKET;
+            if (direction == TO_SIP && browserSessions != null) {
+                len = browserSessions[call].protectRtp(packet, 0, PACKET);
+            }
+            buffer.limit(len);
             try {
                 from.send(buffer, to);
             } catch (IOException e) {
@@ -417,12 +551,22 @@ class RtpRelayBench {
     /** Receives at the peers: counts the measured phase's packets and their one-way latency (1 µs buckets). */
     private static final class Sinks implements DatagramReceiver {
         volatile int phase;
+        /** Per call, the browser's SRTP session: what reaches a browser peer is decrypted first (null: no SRTP). */
+        volatile SrtpSession[] browserSessions;
         private final MicrosHistogram histogram = new MicrosHistogram();
         private volatile long received;
         private long lastSeen = -1;
 
         @Override
         public void onDatagram(byte[] buf, int off, int len, InetSocketAddress source) {
+            SrtpSession[] sessions = browserSessions;
+            if (sessions != null && len > 12) {
+                int call = ((buf[off + 8] & 0xff) << 24 | (buf[off + 9] & 0xff) << 16 | (buf[off + 10] & 0xff) << 8
+                        | (buf[off + 11] & 0xff)) - SSRC_TOWARD_BROWSER;
+                if (call >= 0 && call < sessions.length) {
+                    len = sessions[call].unprotectRtp(buf, off, len);
+                }
+            }
             if (len != PACKET || buf[off + 17] != 2 || phase != 2) {
                 return;
             }
