@@ -14,7 +14,8 @@ import java.util.Set;
  * the last {@link #MINUTES} minutes, and the last {@link #CAPACITY} failed calls and registrations. Fed by
  * call and registration listeners; in memory only. A call fails when it ends for any reason but a normal
  * hang-up or cancel (see {@link #NORMAL_ENDS}), e.g. rejected (also busy), no-answer, ice-failed, or its
- * INVITE could not be sent.
+ * INVITE could not be sent; an incoming INVITE refused before a call existed (nobody signed in with that DN,
+ * the call limit, a too brief session interval) counts as a failed setup too.
  */
 public final class ActivityHistory {
     public static final int MINUTES = 30;
@@ -47,6 +48,12 @@ public final class ActivityHistory {
         count(at, 0, 1);
         String dn = call.session().registration() != null ? call.session().registration().dn() : null;
         add(new Failure(at, "call", dn, call.remote(), call.endSipStatus(), call.endSipReason(), reason));
+    }
+
+    /** An incoming INVITE refused before a call existed: a setup attempt that failed. */
+    public void inviteRefused(String dn, String remote, int sipStatus, String cause, Instant at) {
+        count(at, 1, 1);
+        add(new Failure(at, "call", dn, remote, sipStatus, null, cause));
     }
 
     public void registrationFailed(String dn, Integer sipStatus, String sipReason, String cause, Instant at) {

@@ -60,6 +60,8 @@ public final class AdminApiServlet extends HttpServlet {
         if (app.calls() != null) {
             app.calls().onStarted(c -> history.callStarted(Instant.now()));
             app.calls().onEnded(c -> history.callEnded(c, Instant.now()));
+            app.calls().onRefused(r -> history.inviteRefused(r.dn(), r.remote(), r.sipStatus(), r.cause(),
+                    Instant.now()));
         }
         app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
                 error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));

@@ -47,6 +47,14 @@ public final class CallService {
     private final Map<String, Call> calls = new ConcurrentHashMap<>();
     private final List<Consumer<Call>> startListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Call>> endListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<RefusedInvite>> refusedListeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
+     * user, {@code remote} the From user (either may be null); {@code cause} says why in the words of the
+     * admin API (not-signed-in, limit-calls, session-interval-too-small, internal-error).
+     */
+    public record RefusedInvite(String dn, String remote, int sipStatus, String cause) {}
 
     public CallService(GatewayConfig config, CallSignaling signaling, RegistrationClient registrations,
                        SessionService sessions, CallMediaFactory mediaFactory, ExecutorService workers,
@@ -69,6 +77,32 @@ public final class CallService {
     /** Told once when a call ended (also one whose INVITE never went out); must not block. */
     public void onEnded(Consumer<Call> listener) {
         endListeners.add(listener);
+    }
+
+    /** Told of each INVITE refused before a call existed (admin history); must not block. */
+    public void onRefused(Consumer<RefusedInvite> listener) {
+        refusedListeners.add(listener);
+    }
+
+    private void refuse(RequestEvent event, String dn, int status, String cause) {
+        signaling.reply(event, status);
+        refused(event, dn, status, cause);
+    }
+
+    private void refused(RequestEvent event, String dn, int status, String cause) {
+        RefusedInvite refused = new RefusedInvite(dn, fromUser(event), status, cause);
+        for (Consumer<RefusedInvite> l : refusedListeners) {
+            try {
+                l.accept(refused);
+            } catch (RuntimeException e) {
+                LOG.error("refused-INVITE listener failed", e);
+            }
+        }
+    }
+
+    private static String fromUser(RequestEvent event) {
+        var from = (javax.sip.header.FromHeader) event.getRequest().getHeader(javax.sip.header.FromHeader.NAME);
+        return from != null && from.getAddress().getURI() instanceof javax.sip.address.SipURI s ? s.getUser() : null;
     }
 
     private void notify(List<Consumer<Call>> listeners, Call call) {
@@ -166,15 +200,17 @@ public final class CallService {
             Registration reg = dn == null ? null : registrations.find(dn);
             Object owner = reg == null ? null : reg.owner();
             if (!(owner instanceof Session session) || session.isEnded()) {
-                signaling.reply(event, Response.TEMPORARILY_UNAVAILABLE); // 480: nobody signed in with that DN here
+                refuse(event, dn, Response.TEMPORARILY_UNAVAILABLE, "not-signed-in"); // 480: nobody with that DN here
                 return;
             }
             if (calls.size() >= config.limits().maxCalls()) {
-                signaling.reply(event, Response.BUSY_HERE);
+                refuse(event, dn, Response.BUSY_HERE, "limit-calls");
                 return;
             }
             if (signaling.refusedAsTooBrief(event)) {
-                return; // 422: its Session-Expires is below our Min-SE (RFC 4028 §8.1)
+                // it answered 422: the Session-Expires is below our Min-SE (RFC 4028 §8.1)
+                refused(event, dn, 422, "session-interval-too-small");
+                return;
             }
             String id = newId();
             CallMedia media = mediaFactory.create(id);
@@ -205,7 +241,7 @@ public final class CallService {
             });
         } catch (Exception e) {
             LOG.warn("INVITE for {} not taken: {}", dn, e.toString());
-            signaling.reply(event, Response.SERVER_INTERNAL_ERROR);
+            refuse(event, dn, Response.SERVER_INTERNAL_ERROR, "internal-error");
         }
     }
 

@@ -42,4 +42,20 @@ class ActivityHistoryTest {
         assertEquals("10" + (ActivityHistory.CAPACITY + 4), f.get(0).dn());
         assertEquals("registration", f.get(0).kind());
     }
+
+    @Test
+    void aRefusedInviteIsAFailedSetup() {
+        ActivityHistory h = new ActivityHistory();
+        Instant at = Instant.parse("2026-11-25T10:00:30Z");
+        h.inviteRefused("7001", "5000", 480, "not-signed-in", at);
+        ActivityHistory.Failure f = h.failures().get(0);
+        assertEquals("call", f.kind());
+        assertEquals("7001", f.dn());
+        assertEquals("5000", f.remote());
+        assertEquals(480, f.sipStatus());
+        assertEquals("not-signed-in", f.cause());
+        ActivityHistory.Minute now = h.minutes(at).get(ActivityHistory.MINUTES - 1);
+        assertEquals(1, now.setups());
+        assertEquals(1, now.failures());
+    }
 }

@@ -12,6 +12,7 @@ import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Poll;
+import io.webrtcgateway.testsupport.RawSipClient;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.io.IOException;
@@ -386,6 +387,23 @@ class AdminClusterIT {
         assertEquals(1, setups, history.toString());
         JsonNode failures = body(get(admin2 + "/admin/api/failures?scope=cluster"));
         assertEquals(0, failures.path("total").asInt(), "an admin hang-up is no failure: " + failures);
+    }
+
+    @Test
+    @Order(23)
+    void anInviteForADnNobodySignedInWithIsAFailure() throws Exception {
+        try (RawSipClient sip = RawSipClient.udp("127.0.0.1:" + gw1.sipPort())) {
+            String invite = sip.request("INVITE", "sip:7999@127.0.0.1:" + gw1.sipPort(), "5555",
+                    RawSipClient.newCallId(), 1, "Contact: " + sip.contactUri("5555") + "\r\n");
+            assertEquals(480, sip.send(invite, T).status());
+        }
+        JsonNode failures = body(get(admin2 + "/admin/api/failures?scope=cluster&dn=7999"));
+        assertEquals(1, failures.path("total").asInt(), failures.toString());
+        JsonNode f = failures.path("items").get(0);
+        assertEquals("call", f.path("kind").asText(), f.toString());
+        assertEquals(480, f.path("sipStatus").asInt(), f.toString());
+        assertEquals("not-signed-in", f.path("cause").asText(), f.toString());
+        assertEquals("adm-gw1", f.path("instance").asText(), f.toString());
     }
 
     // ---- sessions and drain -------------------------------------------------------------------------
