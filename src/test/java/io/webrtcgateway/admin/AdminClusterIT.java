@@ -13,6 +13,7 @@ import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Poll;
 import io.webrtcgateway.testsupport.RawSipClient;
+import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.io.IOException;
@@ -396,6 +397,13 @@ class AdminClusterIT {
             String invite = sip.request("INVITE", "sip:7999@127.0.0.1:" + gw1.sipPort(), "5555",
                     RawSipClient.newCallId(), 1, "Contact: " + sip.contactUri("5555") + "\r\n");
             assertEquals(480, sip.send(invite, T).status());
+            // RFC 4028 §8.1: a Session-Expires below our Min-SE (90 s by default) gets 422 naming it
+            String brief = sip.request("INVITE", "sip:7001@127.0.0.1:" + gw1.sipPort(), "5555",
+                    RawSipClient.newCallId(), 1, "Contact: " + sip.contactUri("5555") + "\r\n"
+                            + "Supported: timer\r\nSession-Expires: 30\r\n");
+            SipMessage tooBrief = sip.send(brief, T);
+            assertEquals(422, tooBrief.status(), tooBrief.toString());
+            assertEquals("90", tooBrief.header("Min-SE").orElse("").strip(), tooBrief.toString());
         }
         JsonNode failures = body(get(admin2 + "/admin/api/failures?scope=cluster&dn=7999"));
         assertEquals(1, failures.path("total").asInt(), failures.toString());
@@ -404,6 +412,11 @@ class AdminClusterIT {
         assertEquals(480, f.path("sipStatus").asInt(), f.toString());
         assertEquals("not-signed-in", f.path("cause").asText(), f.toString());
         assertEquals("adm-gw1", f.path("instance").asText(), f.toString());
+        JsonNode brief = body(get(admin2 + "/admin/api/failures?scope=cluster&dn=7001")).path("items").get(0);
+        assertEquals(422, brief.path("sipStatus").asInt(), brief.toString());
+        assertEquals("session-interval-too-small", brief.path("cause").asText(), brief.toString());
+        assertTrue(phone1.seen().stream().noneMatch(e -> e.path("name").asText().equals("incoming")),
+                "the browser heard nothing of either INVITE");
     }
 
     // ---- sessions and drain -------------------------------------------------------------------------
