@@ -66,6 +66,9 @@ class RtpRelayBench {
     private static final int GENERATORS = Integer.getInteger("bench.generators", 2);
     private static final boolean SRTP = Boolean.parseBoolean(System.getProperty("bench.srtp", "true"));
     private static final int NICE_LOAD = Integer.getInteger("bench.niceLoad", 19);
+    /** CPU lists (taskset syntax) for the relay's loop threads and for the load (generators, sinks); unset: any. */
+    private static final String RELAY_CPUS = System.getProperty("bench.relayCpus");
+    private static final String LOAD_CPUS = System.getProperty("bench.loadCpus");
     private static final int SSRC_TOWARD_SIP = 0x5000;
     private static final int SSRC_TOWARD_BROWSER = 0x6000;
     private static final int PACKET = 172;
@@ -118,8 +121,9 @@ class RtpRelayBench {
         }
         StringBuilder table = new StringBuilder(String.format("%nRtpRelayBench: G.711 20 ms, 172-byte packets, both directions, "
                 + "%d s per step, %d receive loop thread(s), %d cores; %s toward the browser side, ICE socket replaced "
-                + "by a plain one; load generator at nice %d%n%n", SECONDS, LOOPS,
-                Runtime.getRuntime().availableProcessors(), SRTP ? "SRTP" : "no SRTP", NICE_LOAD));
+                + "by a plain one; load generator at nice %d; relay threads on CPUs %s, load on %s%n%n", SECONDS, LOOPS,
+                Runtime.getRuntime().availableProcessors(), SRTP ? "SRTP" : "no SRTP", NICE_LOAD,
+                RELAY_CPUS == null ? "any" : RELAY_CPUS, LOAD_CPUS == null ? "any" : LOAD_CPUS));
         table.append("| calls | packets sent (both ways) | loss | one-way p50 / p99 via relay (µs) | direct p50 / p99 (µs) "
                 + "| added p50 / p99 (µs) | relay CPU µs/packet, all in (median of 1 s samples) "
                 + "| of which user / kernel (µs/packet) | relay threads CPU | load generator + sinks CPU "
@@ -302,6 +306,13 @@ class RtpRelayBench {
             }
             if (NICE_LOAD > 0) {
                 TaskTimes.named("bench-gen-").renice(NICE_LOAD);
+            }
+            if (RELAY_CPUS != null) {
+                TaskTimes.named("bench-gw-").pin(RELAY_CPUS);
+            }
+            if (LOAD_CPUS != null) {
+                TaskTimes.named("bench-gen-").pin(LOAD_CPUS);
+                TaskTimes.named("bench-peer-").pin(LOAD_CPUS);
             }
             try {
                 // warm-up: JIT, source probation, socket buffers

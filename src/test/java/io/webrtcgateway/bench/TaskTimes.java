@@ -74,12 +74,22 @@ final class TaskTimes {
      * delaying the relay's loop threads when both are runnable.
      */
     void renice(int nice) throws IOException, InterruptedException {
+        forEach("renice", "-n", String.valueOf(nice), "-p");
+    }
+
+    /** Restricts these threads to {@code cpus} (taskset's list syntax, e.g. "0" or "0,1"). */
+    void pin(String cpus) throws IOException, InterruptedException {
+        forEach("taskset", "-p", "-c", cpus);
+    }
+
+    private void forEach(String... commandBeforeTid) throws IOException, InterruptedException {
         for (Path task : tasks) {
-            Process p = new ProcessBuilder("renice", "-n", String.valueOf(nice), "-p", task.getFileName().toString())
-                    .redirectErrorStream(true).start();
+            List<String> command = new ArrayList<>(List.of(commandBeforeTid));
+            command.add(task.getFileName().toString());
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes());
             if (p.waitFor() != 0) {
-                throw new IOException("renice of thread " + task.getFileName() + " failed: " + out);
+                throw new IOException(String.join(" ", command) + " failed: " + out);
             }
         }
     }
