@@ -200,9 +200,19 @@ public final class ConfigLoader {
                 throw invalid("gateway.media.ice-addresses", "\"" + a + "\" is not an IP address literal");
             }
         }
+        String policyText = get("gateway.media.sip-source-policy",
+                () -> c.getString("gateway.media.sip-source-policy")).trim();
+        GatewayConfig.SipSource sipSource = java.util.Arrays.stream(GatewayConfig.SipSource.values())
+                .filter(p -> p.configName().equals(policyText)).findFirst()
+                .orElseThrow(() -> invalid("gateway.media.sip-source-policy", "\"" + policyText
+                        + "\": use latching, latching-strict, sdp or sdp-strict"));
+        int receiveThreads = intIn(c, "gateway.media.receive-threads", 0, 64);
         var media = new GatewayConfig.Media(ports[0], ports[1],
                 get("gateway.media.public-address", () -> c.getString("gateway.media.public-address")).trim(),
-                List.copyOf(stun), List.copyOf(iceAddresses));
+                List.copyOf(stun), List.copyOf(iceAddresses), sipSource,
+                intIn(c, "gateway.media.latch-packets", 1, 10_000),
+                duration(c, "gateway.media.latch-window", Duration.ofMillis(20), Duration.ofSeconds(60)),
+                receiveThreads == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : receiveThreads);
 
         int cores = Runtime.getRuntime().availableProcessors();
         int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);

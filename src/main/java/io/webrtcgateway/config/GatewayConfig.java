@@ -52,9 +52,46 @@ public record GatewayConfig(
 
     public record Legacy(Duration pollTimeout, int maxQueuedMessages) {}
 
-    /** @param iceAddresses local addresses for ICE host candidates; empty: every non-loopback interface address */
+    /**
+     * @param iceAddresses    local addresses for ICE host candidates; empty: every non-loopback interface address
+     * @param sipSource       which senders the SIP-side RTP sockets accept and whether they latch (symmetric RTP)
+     * @param latchPackets    latching: the destination may move while fewer packets than this have arrived...
+     * @param latchWindow     ...and less than this has passed since the first
+     * @param receiveThreads  threads reading every media socket of the instance
+     */
     public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
-                        List<String> iceAddresses) {}
+                        List<String> iceAddresses, SipSource sipSource, int latchPackets, Duration latchWindow,
+                        int receiveThreads) {
+        /** Defaults for what tests and tools don't set: latching as the reference config has it, one thread per core. */
+        public Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
+                     List<String> iceAddresses) {
+            this(rtpPortMin, rtpPortMax, publicAddress, stunServers, iceAddresses, SipSource.LATCHING, 50,
+                    Duration.ofSeconds(2), Math.max(1, Runtime.getRuntime().availableProcessors()));
+        }
+    }
+
+    /** {@code gateway.media.sip-source-policy}; docs/media.md "Which senders are accepted". */
+    public enum SipSource {
+        LATCHING("latching"), LATCHING_STRICT("latching-strict"), SDP("sdp"), SDP_STRICT("sdp-strict");
+
+        private final String configName;
+
+        SipSource(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+
+        public boolean latching() {
+            return this == LATCHING || this == LATCHING_STRICT;
+        }
+
+        public boolean strict() {
+            return this == LATCHING_STRICT || this == SDP_STRICT;
+        }
+    }
 
     public record Limits(int maxSessions, int maxCalls, int maxMessageBytes) {}
 

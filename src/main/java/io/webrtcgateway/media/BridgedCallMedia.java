@@ -15,7 +15,6 @@ import io.webrtcgateway.media.ice.IceTransport;
 import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
-import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.StreamStats;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
@@ -402,7 +401,7 @@ final class BridgedCallMedia implements CallMedia {
         List<Integer> ports = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
-                PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), SourcePolicy.LATCHING);
+                PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), engine.sipSourcePolicy());
                 endpoints.add(e);
                 ports.add(e.localRtpPort());
             }

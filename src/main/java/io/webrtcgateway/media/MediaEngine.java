@@ -8,6 +8,7 @@ import io.webrtcgateway.media.dtls.DtlsService;
 import io.webrtcgateway.media.ice.IceConfig;
 import io.webrtcgateway.media.ice.IceSystemProperties;
 import io.webrtcgateway.media.rtp.RtpPortAllocator;
+import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -32,6 +33,7 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     private final DtlsService dtls;
     private final RtpPortAllocator ports;
     private final UdpReceiveLoops loops;
+    private final SourcePolicy sipSourcePolicy;
     private final String sipMediaAddress;
     private final Executor events;
     /** Paces gateway-generated DTMF packets (one tiny task per packet); owned and shut down here. */
@@ -51,7 +53,8 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         this.dtls = new DtlsService(certificate, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), 1024,
                 Duration.ofSeconds(10));
         this.ports = new RtpPortAllocator(sipBindAddress, config.rtpPortMin(), config.rtpPortMax());
-        this.loops = new UdpReceiveLoops("media", Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.loops = new UdpReceiveLoops("media", config.receiveThreads());
+        this.sipSourcePolicy = sourcePolicy(config);
         this.sipMediaAddress = sipMediaAddress;
         this.events = events;
         this.timers = new ScheduledThreadPoolExecutor(1, r -> {
@@ -59,8 +62,16 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}", certificate.fingerprint(),
-                config.rtpPortMin(), config.rtpPortMax(), sipBindAddress.getHostAddress(), sipMediaAddress);
+        LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}, SIP-side sources {}, {} receive "
+                        + "thread(s)", certificate.fingerprint(), config.rtpPortMin(), config.rtpPortMax(),
+                sipBindAddress.getHostAddress(), sipMediaAddress, config.sipSource().configName(), config.receiveThreads());
+    }
+
+    static SourcePolicy sourcePolicy(GatewayConfig.Media config) {
+        GatewayConfig.SipSource s = config.sipSource();
+        return s.latching()
+                ? new SourcePolicy(true, s.strict(), config.latchPackets(), config.latchWindow())
+                : new SourcePolicy(false, s.strict(), 0, Duration.ZERO);
     }
 
     @Override
@@ -82,6 +93,10 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
 
     UdpReceiveLoops loops() {
         return loops;
+    }
+
+    SourcePolicy sipSourcePolicy() {
+        return sipSourcePolicy;
     }
 
     String sipMediaAddress() {

@@ -93,6 +93,49 @@ class BrowserCallIT {
         }
     }
 
+    /**
+     * gateway.media.sip-source-policy = sdp-strict: RTP from a host the SIP side's SDP does not name is dropped
+     * and counted from the first packet (no latching onto it), and the call's audio goes on.
+     */
+    @Test
+    void sdpStrictSourcePolicyDropsAnotherHostsPackets() throws Exception {
+        try (GatewayProcess strict = GatewayProcess.builder().sipServers(sipp.serverEntry())
+                     .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))
+                     .set("gateway.media.sip-source-policy", "sdp-strict").start();
+             WsTestClient ws = WsTestClient.connect(strict.wsUrl())) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            int invitesBefore = sipp.receivedRequests("INVITE").size();
+            String call = ws.ok("call", "to", "5002", "sdp", browser.createOffer()).path("call").asText();
+            SipMessage invite = sipp.awaitRequests("INVITE", invitesBefore + 1, Duration.ofSeconds(10)).get(invitesBefore);
+            JsonNode connected = ws.awaitEvent("connected", Duration.ofSeconds(10));
+            browser.setAnswer(connected.path("sdp").asText());
+            browser.awaitIceState("connected", Duration.ofSeconds(15));
+            long before = Poll.until(Duration.ofSeconds(20), "echoed audio", browser::stats,
+                    st -> st.packetsReceived() > 20).packetsReceived();
+
+            int rtpPort = port(invite.body(), "m=audio (\\d+) ");
+            byte[] rtp = new byte[172];
+            rtp[0] = (byte) 0x80;
+            try (java.net.DatagramSocket other = new java.net.DatagramSocket(0, java.net.InetAddress.getByName("127.0.0.2"))) {
+                for (int i = 0; i < 100; i++) {
+                    rtp[3] = (byte) i;
+                    other.send(new java.net.DatagramPacket(rtp, rtp.length, java.net.InetAddress.getByName("127.0.0.1"),
+                            rtpPort));
+                }
+            }
+            JsonNode drops = Poll.until(Duration.ofSeconds(10), "the other host's packets counted", () ->
+                    ws.ok("stats", "call", call).path("stats").at("/streams/0/sipToBrowser/drops"),
+                    d -> d.path("foreignSource").asLong() >= 100);
+            assertEquals(100, drops.path("foreignSource").asLong(), drops.toString());
+            Poll.until(Duration.ofSeconds(10), "audio still echoed", () -> browser.stats().packetsReceived() > before + 100);
+
+            ws.ok("hangup", "call", call);
+            ws.awaitEvent("ended", Duration.ofSeconds(5));
+            browser.hangUp();
+        }
+    }
+
     @AfterAll
     static void stop() {
         Closing.all(browser, gw, sipp);

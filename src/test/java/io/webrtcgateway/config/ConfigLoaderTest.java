@@ -34,6 +34,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void sipSideSourcePolicyAndReceiveThreads() {
+        GatewayConfig.Media defaults = ConfigLoader.parse("").media();
+        assertEquals(GatewayConfig.SipSource.LATCHING, defaults.sipSource());
+        assertEquals(50, defaults.latchPackets());
+        assertEquals(Duration.ofSeconds(2), defaults.latchWindow());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors()), defaults.receiveThreads());
+        GatewayConfig.Media strict = ConfigLoader.parse("gateway.media { sip-source-policy = \"sdp-strict\", "
+                + "latch-packets = 10, latch-window = 500 ms, receive-threads = 3 }").media();
+        assertEquals(GatewayConfig.SipSource.SDP_STRICT, strict.sipSource());
+        assertEquals(10, strict.latchPackets());
+        assertEquals(Duration.ofMillis(500), strict.latchWindow());
+        assertEquals(3, strict.receiveThreads());
+    }
+
+    @Test
     void parsesServersWithTransports() {
         GatewayConfig c = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\", \"sip.example.com:5080;transport=tcp\", \"[::1]:5062\"]");
         assertEquals(new HostPort("10.0.0.1", 5060), c.sip().servers().get(0).address());
@@ -60,6 +75,13 @@ class ConfigLoaderTest {
         "gateway.sip.listen = \"::1:5070\"                  | gateway.sip.listen",
         "gateway.media.rtp-port-range = \"30000-20000\"     | gateway.media.rtp-port-range",
         "gateway.media.rtp-port-range = \"80-90\"           | gateway.media.rtp-port-range",
+        "gateway.media.sip-source-policy = symmetric        | gateway.media.sip-source-policy",
+        "gateway.media.sip-source-policy = LATCHING         | gateway.media.sip-source-policy",
+        "gateway.media.latch-packets = 0                    | gateway.media.latch-packets",
+        "gateway.media.latch-window = 0 s                   | gateway.media.latch-window",
+        "gateway.media.latch-window = 5 m                   | gateway.media.latch-window",
+        "gateway.media.receive-threads = -1                 | gateway.media.receive-threads",
+        "gateway.media.receive-threads = 65                 | gateway.media.receive-threads",
         "gateway.sip.register-expires = 1 s                 | gateway.sip.register-expires",
         "gateway.session.idle-timeout = \"soon\"            | gateway.session.idle-timeout",
         "gateway.session.keepalive-interval = 90 s          | gateway.session.keepalive-interval",
