@@ -19,6 +19,9 @@ import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -151,7 +154,7 @@ class VideoCallIT {
     }
 
     /** A failed wait says what the gateway counted too (which leg lost the packets). */
-    private static <T> T withGatewayStats(WsTestClient ws, String call, java.util.function.Supplier<T> wait) {
+    private static <T> T withGatewayStats(WsTestClient ws, String call, Supplier<T> wait) {
         try {
             return wait.get();
         } catch (AssertionError e) {
@@ -175,8 +178,7 @@ class VideoCallIT {
         List<SipMessage> invites = sipp.awaitReceived(m -> m.isRequest() && m.method().equals("INVITE")
                 && m.callId().equals(invite.callId()), count, Duration.ofSeconds(10), count + " INVITEs in the dialog");
         List<SipMessage> distinct = invites.stream()
-                .collect(java.util.stream.Collectors.toMap(SipMessage::cseq, m -> m, (a, b) -> a,
-                        java.util.TreeMap::new))
+                .collect(Collectors.toMap(SipMessage::cseq, m -> m, (a, b) -> a, TreeMap::new))
                 .values().stream().toList();
         assertTrue(distinct.size() >= count, "INVITEs in the dialog: " + distinct);
         return SdpParser.parse(distinct.get(count - 1).body());
