@@ -585,14 +585,40 @@ final class BridgedCallMedia implements CallMedia {
                     return;
                 }
                 int n = keys.unprotectRtcp(b, off, len);
-                List<MediaRelay> all = relays;
-                if (n > 0 && !all.isEmpty()) {
-                    all.get(0).fromBrowser(b, off, n, true);
+                if (n > 0) {
+                    rtcpFromBrowser(b, off, n);
                 }
             }
             default -> {
                 // STUN is ICE's; anything else was counted by the ICE layer
             }
+        }
+    }
+
+    /**
+     * BUNDLE carries the RTCP of every m-line on the one transport (RFC 8843 §9.2): a compound goes to each
+     * relay whose streams it is about (its sender, report blocks, PLI/FIR), so video feedback reaches the
+     * video relay. Each relay copies it and keeps only what concerns it; one nobody claims goes to the first
+     * (audio) relay, which counts what it cannot use.
+     */
+    private void rtcpFromBrowser(byte[] b, int off, int n) {
+        List<MediaRelay> all = relays;
+        if (all.isEmpty()) {
+            return;
+        }
+        if (all.size() == 1) {
+            all.get(0).fromBrowser(b, off, n, true);
+            return;
+        }
+        boolean claimed = false;
+        for (MediaRelay r : all) {
+            if (r.ownsBrowserRtcp(b, off, n)) {
+                r.fromBrowser(b, off, n, true);
+                claimed = true;
+            }
+        }
+        if (!claimed) {
+            all.get(0).fromBrowser(b, off, n, true);
         }
     }
 

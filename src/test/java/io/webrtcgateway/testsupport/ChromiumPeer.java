@@ -186,6 +186,22 @@ public final class ChromiumPeer extends JsonLineHarness {
             return inbound == null ? 0 : inbound.totalAudioEnergy();
         }
 
+        /** Received video (with {@link Builder#video()}), null before any video arrived. */
+        public Video videoInbound() {
+            return Video.of(json.path("video").path("inbound"));
+        }
+
+        /** Sent video (with {@link Builder#video()}), null before the camera's track is sent. */
+        public Video videoOutbound() {
+            return Video.of(json.path("video").path("outbound"));
+        }
+
+        /** Video frames decoded so far (0 without video or before the first keyframe). */
+        public long videoFramesDecoded() {
+            Video v = videoInbound();
+            return v == null ? 0 : v.frames();
+        }
+
         private static String text(JsonNode node, String field) {
             JsonNode value = node.path(field);
             return value.isTextual() ? value.asText() : null;
@@ -206,6 +222,23 @@ public final class ChromiumPeer extends JsonLineHarness {
             double audioLevel, double totalAudioEnergy, long totalSamplesReceived) {}
 
     public record Outbound(String codec, long packetsSent, long bytesSent) {}
+
+    /**
+     * One video RTP stream: codec as "VP8/90000"; packets received or sent (SRTP-authenticated ones when
+     * received); frames decoded (inbound) or encoded (outbound).
+     */
+    public record Video(String codec, long packets, long bytes, long frames) {
+        static Video of(JsonNode v) {
+            if (!v.isObject()) {
+                return null;
+            }
+            boolean inbound = v.has("packetsReceived");
+            return new Video(v.path("codec").isTextual() ? v.path("codec").asText() : null,
+                    v.path(inbound ? "packetsReceived" : "packetsSent").asLong(),
+                    v.path(inbound ? "bytesReceived" : "bytesSent").asLong(),
+                    v.path(inbound ? "framesDecoded" : "framesEncoded").asLong());
+        }
+    }
 
     public static final class Builder {
         private String name = "chromium";

@@ -65,8 +65,8 @@ public final class MediaRelay implements AutoCloseable {
         }
     }
 
-    /** Per-call media stats for admin and metrics. */
-    public record Stats(StreamStats.Snapshot browserToSip, StreamStats.Snapshot sipToBrowser) {}
+    /** Per-call media stats for admin and metrics; {@code kind} is the m-line's media, "audio" or "video". */
+    public record Stats(String kind, StreamStats.Snapshot browserToSip, StreamStats.Snapshot sipToBrowser) {}
 
     private final PlainRtpEndpoint sip;
     private final PacketSender browserRtp;
@@ -76,6 +76,7 @@ public final class MediaRelay implements AutoCloseable {
     private final RtcpTranslator rtcp;
     private final LongSupplier nanoClock;
     private final Kind kind;
+    private final boolean keyframeRequests;
     private final TelephoneEventInjector events;
 
     /** Opened by the integrator once ICE and DTLS are up (SPEC §6). */
@@ -84,6 +85,7 @@ public final class MediaRelay implements AutoCloseable {
     // Browser -> SIP thread only.
     private final byte[] toSipRtp = new byte[MAX_BROWSER_PACKET];
     private final byte[] toSipRtcp = new byte[MAX_BROWSER_PACKET];
+    private final byte[] keyframeRequest = new byte[RtcpPacket.KEYFRAME_REQUEST + SENDER_TAILROOM];
 
     /**
      * @param browserRtp  sends RTP toward the browser (SRTP-protects it); called on the SIP endpoint's loop
@@ -107,6 +109,7 @@ public final class MediaRelay implements AutoCloseable {
                 false);
         this.nanoClock = nanoClock;
         this.kind = config.kind();
+        this.keyframeRequests = config.forwardKeyframeRequests();
         this.events = new TelephoneEventInjector(sip, toSip.rewriter);
         this.rtcp = new RtcpTranslator(nanoClock.getAsLong(), config.forwardKeyframeRequests());
     }
@@ -180,11 +183,26 @@ public final class MediaRelay implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(toSip.stats.snapshot(0), toBrowser.stats.snapshot(sip.droppedForeignSource()));
+        return new Stats(kind == Kind.AUDIO ? "audio" : "video", toSip.stats.snapshot(0),
+                toBrowser.stats.snapshot(sip.droppedForeignSource()));
     }
 
     public PlainRtpEndpoint sipEndpoint() {
         return sip;
+    }
+
+    /**
+     * Whether a compound RTCP packet from the browser (after SRTCP) belongs to this m-line: sent by the
+     * browser source this relay forwards, or about the stream it sends to the browser. BUNDLE carries every
+     * m-line's RTCP on one transport, so the integrator must tell them apart by SSRC (RFC 8843 §9.2).
+     */
+    public boolean ownsBrowserRtcp(byte[] b, int off, int len) {
+        if (off < 0 || len <= 0 || off + len > b.length || !RtcpPacket.isValidCompound(b, off, len)) {
+            return false;
+        }
+        StreamRewriter.Mapping source = toSip.rewriter.mapping();
+        return RtcpPacket.concerns(b, off, len, source != null, source == null ? 0 : source.inSsrc(),
+                toBrowser.rewriter.outSsrc());
     }
 
     /**
@@ -236,6 +254,9 @@ public final class MediaRelay implements AutoCloseable {
                     if (n > 0 && !sip.sendRtp(out, 0, n)) {
                         d.stats.sendFailed();
                     }
+                    if (n > 0 && d.newSource && keyframeRequests) {
+                        requestKeyframeFromBrowser();
+                    }
                 } finally {
                     inj.exit();
                 }
@@ -276,6 +297,18 @@ public final class MediaRelay implements AutoCloseable {
             browserRtcp.send(b, off, n);
             d.stats.rtcpForwarded(n);
         }
+    }
+
+    /**
+     * The SIP side has just started receiving the browser's video, mid-stream: what the browser sent before
+     * the gate opened (DTLS not done yet) and the new source's probation packet were dropped, so the first
+     * keyframe may be incomplete, and a plain RTP/AVP peer may never ask for another (no RTCP feedback,
+     * RFC 4585). A decoder can only start at a keyframe, so ask the browser for one on its behalf.
+     */
+    private void requestKeyframeFromBrowser() {
+        StreamRewriter.Mapping source = toSip.rewriter.mapping();
+        int n = RtcpPacket.writeKeyframeRequest(keyframeRequest, 0, toBrowser.rewriter.outSsrc(), source.inSsrc());
+        browserRtcp.send(keyframeRequest, 0, n);
     }
 
     /** Stops the SIP side and returns its ports. The browser-side senders belong to the integrator. */

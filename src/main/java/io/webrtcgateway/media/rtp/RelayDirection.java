@@ -11,6 +11,8 @@ final class RelayDirection {
     final StreamStats stats = new StreamStats();
     final ForwardedSenderReports senderReports = new ForwardedSenderReports();
     final boolean stripExtensions;
+    /** Whether the last packet {@link #rtp} forwarded started a new source (receiving thread only). */
+    boolean newSource;
     /** Replaced whole after a re-negotiation (any thread). */
     volatile PayloadTypeMap payloadTypes;
 
@@ -37,6 +39,7 @@ final class RelayDirection {
         int inSeq = RtpPacket.sequence(b, off);
         long inTs = RtpPacket.timestamp(b, off);
         int source = rewriter.rewrite(b, off, clockRate, nowNanos);
+        newSource = source == StreamRewriter.NEW_SOURCE;
         if (source == StreamRewriter.DROP) {
             stats.unknownSsrc();
             return -1;

@@ -205,6 +205,73 @@ public final class RtcpPacket {
         return reason == body || reason + 1 + (b[p + reason] & 0xff) <= body;
     }
 
+    /** Length of what {@link #writeKeyframeRequest} writes. */
+    public static final int KEYFRAME_REQUEST = RR_BLOCKS + 12;
+
+    /**
+     * A keyframe request from {@code sender} about {@code mediaSource}, as a compound: an RR without report
+     * blocks (a compound starts with SR or RR, RFC 3550 §6.1; reduced-size RTCP, RFC 5506, was not
+     * negotiated) and a PLI (RFC 4585 §6.3.1). Returns its length, {@link #KEYFRAME_REQUEST}.
+     */
+    public static int writeKeyframeRequest(byte[] b, int off, int sender, int mediaSource) {
+        b[off] = (byte) 0x80;
+        b[off + 1] = (byte) RR;
+        Bytes.put16(b, off + 2, RR_BLOCKS / 4 - 1);
+        Bytes.put32(b, off + 4, sender);
+        int p = off + RR_BLOCKS;
+        b[p] = (byte) (0x80 | FMT_PLI);
+        b[p + 1] = (byte) PSFB;
+        Bytes.put16(b, p + 2, 2);
+        Bytes.put32(b, p + 4, sender);
+        Bytes.put32(b, p + 8, mediaSource);
+        return KEYFRAME_REQUEST;
+    }
+
+    /**
+     * Whether a valid compound concerns a stream pair: some sub-packet is sent by {@code sender} (when
+     * {@code senderKnown}), or a report block, feedback message or FIR entry is about {@code about}.
+     */
+    public static boolean concerns(byte[] b, int off, int len, boolean senderKnown, int sender, int about) {
+        int end = off + len;
+        for (int p = off; p < end; p = next(b, p)) {
+            int type = packetType(b, p);
+            int count = count(b, p);
+            switch (type) {
+                case SR, RR -> {
+                    if (senderKnown && senderSsrc(b, p) == sender) {
+                        return true;
+                    }
+                    int blocks = p + (type == SR ? SR_BLOCKS : RR_BLOCKS);
+                    for (int i = 0; i < count; i++) {
+                        if (blockSource(b, blocks + i * REPORT_BLOCK) == about) {
+                            return true;
+                        }
+                    }
+                }
+                case RTPFB, PSFB -> {
+                    if ((senderKnown && senderSsrc(b, p) == sender) || mediaSourceSsrc(b, p) == about) {
+                        return true;
+                    }
+                    if (type == PSFB && count == FMT_FIR) {
+                        // RFC 5104 §4.3.1.1: the media source field is 0, each FCI entry names an SSRC
+                        for (int fci = p + 12; fci + 8 <= p + lengthBytes(b, p); fci += 8) {
+                            if (Bytes.i32(b, fci) == about) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+                case SDES, BYE -> {
+                    if (senderKnown && count > 0 && senderSsrc(b, p) == sender) {
+                        return true;
+                    }
+                }
+                default -> { }
+            }
+        }
+        return false;
+    }
+
     /** Offset of the first SDES chunk; chunks follow one another as {@link #nextSdesChunk} says. */
     public static int firstSdesChunk(int p) {
         return p + 4;

@@ -1,5 +1,6 @@
 package io.webrtcgateway.media.rtp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -381,5 +382,92 @@ class MediaRelayTest {
         assertTrue(FreePorts.udpFree(port) && FreePorts.udpFree(port + 1));
         browserSendsRtp(Packets.rtp(0, 1, 160, BROWSER_SSRC, 160));
         assertEquals(1, relay.stats().browserToSip().drops().gated());
+    }
+
+    /** A video relay next to the class's audio one, as BridgedCallMedia pairs them on one BUNDLE transport. */
+    private MediaRelay videoRelay(Capture rtcp) throws IOException {
+        PlainRtpEndpoint videoEndpoint = PlainRtpEndpoint.open(allocator, loops, SourcePolicy.SDP);
+        MediaRelay video = new MediaRelay(videoEndpoint, browserRtp, rtcp,
+                MediaRelay.Config.video(TO_SIP_VIDEO, TO_BROWSER_VIDEO, PayloadTypeMap.builder().map(96, 100, 90000).build()));
+        video.start();
+        video.updateSipRemote((InetSocketAddress) sipRtp.getLocalAddress(), (InetSocketAddress) sipRtcp.getLocalAddress(),
+                false);
+        return video;
+    }
+
+    private static final int BROWSER_VIDEO_SSRC = 0x0D0D0D0D;
+    private static final int TO_SIP_VIDEO = 0x55556666;
+    private static final int TO_BROWSER_VIDEO = 0x77778888;
+
+    @Test
+    void videoAsksTheBrowserForAKeyframeWhenItsStreamStartsReachingSip() throws Exception {
+        Capture videoRtcp = new Capture();
+        MediaRelay video = videoRelay(videoRtcp);
+        try {
+            video.allowMedia();
+            for (int seq = 1; seq <= 10; seq++) {
+                byte[] p = Packets.rtp(96, seq, 3000L * seq, BROWSER_VIDEO_SSRC, 1000);
+                video.fromBrowser(p, 0, p.length, false);
+            }
+            // What came before the gate opened, and the probation packet, never reached the SIP side: the
+            // browser is asked for a keyframe (RR + PLI about its stream) once, when the stream takes over.
+            assertArrayEquals(Packets.compound(Packets.rr(TO_BROWSER_VIDEO), Packets.pli(TO_BROWSER_VIDEO,
+                    BROWSER_VIDEO_SSRC)), videoRtcp.next());
+            assertEquals(2, RtpPacket.sequence(receive(sipRtp), 0));
+            assertTrue(videoRtcp.packets.isEmpty(), "one request per source, not per packet");
+
+            video.browserSourceMayChange(); // a renegotiation restarted the browser's sender
+            for (int seq = 500; seq < 503; seq++) {
+                byte[] p = Packets.rtp(96, seq, 3000L * seq, 0x0E0E0E0E, 1000);
+                video.fromBrowser(p, 0, p.length, false);
+            }
+            assertArrayEquals(Packets.compound(Packets.rr(TO_BROWSER_VIDEO), Packets.pli(TO_BROWSER_VIDEO, 0x0E0E0E0E)),
+                    videoRtcp.next());
+
+            relay.allowMedia(); // audio: decodable from any packet, nothing to ask for
+            for (int seq = 1; seq <= 5; seq++) {
+                browserSendsRtp(Packets.rtp(0, seq, 160L * seq, BROWSER_SSRC, 160));
+            }
+            Poll.until(WAIT, "audio relayed", () -> relay.stats().browserToSip().packets() == 4);
+            assertTrue(browserRtcp.packets.isEmpty(), "no keyframe request for audio");
+        } finally {
+            video.close();
+        }
+    }
+
+    @Test
+    void bundledRtcpIsClaimedByTheRelayOfItsStreams() throws Exception {
+        MediaRelay video = videoRelay(new Capture());
+        try {
+            relay.allowMedia();
+            video.allowMedia();
+            for (int seq = 1; seq <= 2; seq++) {
+                browserSendsRtp(Packets.rtp(0, seq, 160L * seq, BROWSER_SSRC, 160));
+                byte[] p = Packets.rtp(96, seq, 3000L * seq, BROWSER_VIDEO_SSRC, 1000);
+                video.fromBrowser(p, 0, p.length, false);
+            }
+            // Sent by a browser source: its relay's.
+            byte[] audioSr = Packets.compound(Packets.sr(BROWSER_SSRC, 1, 2, 320, 2, 320), Packets.sdes(BROWSER_SSRC, "c"));
+            byte[] videoSr = Packets.compound(Packets.sr(BROWSER_VIDEO_SSRC, 1, 2, 6000, 2, 2000),
+                    Packets.sdes(BROWSER_VIDEO_SSRC, "c"));
+            assertOwnedBy(audioSr, true, false, relay, video);
+            assertOwnedBy(videoSr, false, true, relay, video);
+            // From a receive-only stream (libwebrtc's sender SSRC 1): by what the blocks and feedback are about.
+            byte[] videoReceiver = Packets.compound(Packets.rr(1, Packets.Block.about(TO_BROWSER_VIDEO, 7)),
+                    Packets.pli(1, TO_BROWSER_VIDEO));
+            assertOwnedBy(videoReceiver, false, true, relay, video);
+            assertOwnedBy(Packets.compound(Packets.rr(1), Packets.pli(1, TO_BROWSER)), true, false, relay, video);
+            // Neither's, and not RTCP at all.
+            assertOwnedBy(Packets.compound(Packets.rr(0x999), Packets.pli(0x999, 0x1234)), false, false, relay, video);
+            assertOwnedBy(new byte[] {(byte) 0x80, 0, 0}, false, false, relay, video);
+        } finally {
+            video.close();
+        }
+    }
+
+    private static void assertOwnedBy(byte[] rtcp, boolean audio, boolean video, MediaRelay audioRelay,
+            MediaRelay videoRelay) {
+        assertEquals(audio, audioRelay.ownsBrowserRtcp(rtcp, 0, rtcp.length), "audio relay");
+        assertEquals(video, videoRelay.ownsBrowserRtcp(rtcp, 0, rtcp.length), "video relay");
     }
 }

@@ -1,5 +1,6 @@
 package io.webrtcgateway.media.rtp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,5 +133,37 @@ class RtcpPacketTest {
             }
         }
         assertTrue(valid > 0);
+    }
+
+    @Test
+    void keyframeRequestIsAnRrAndAPli() {
+        byte[] b = new byte[RtcpPacket.KEYFRAME_REQUEST + 4];
+        assertEquals(RtcpPacket.KEYFRAME_REQUEST, RtcpPacket.writeKeyframeRequest(b, 4, 0x11, 0x22));
+        assertTrue(RtcpPacket.isValidCompound(b, 4, RtcpPacket.KEYFRAME_REQUEST));
+        byte[] expected = Packets.compound(new byte[4], Packets.rr(0x11), Packets.pli(0x11, 0x22));
+        assertArrayEquals(expected, b);
+    }
+
+    @Test
+    void concernsTheStreamItIsSentByOrAbout() {
+        int sender = 0xA;
+        int about = 0xB;
+        byte[] sentBy = Packets.compound(Packets.sr(sender, 1, 2, 3, 4, 5), Packets.sdes(sender, "c"));
+        assertTrue(concerns(sentBy, true, sender, about));
+        assertFalse(concerns(sentBy, false, sender, about), "a sender not known yet matches nothing");
+        assertTrue(concerns(Packets.compound(Packets.rr(1, Block.about(about, 9)), Packets.sdes(1, "c")), false, 0, about));
+        assertTrue(concerns(Packets.compound(Packets.rr(1), Packets.pli(1, about)), true, sender, about));
+        assertTrue(concerns(Packets.compound(Packets.rr(1), Packets.nack(1, about, 3)), true, sender, about));
+        byte[] fir = Packets.compound(Packets.rr(1), new byte[] {(byte) 0x84, (byte) 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0,
+                0, 0, 0, (byte) about, 7, 0, 0, 0});
+        assertTrue(RtcpPacket.isValidCompound(fir, 0, fir.length));
+        assertTrue(concerns(fir, true, sender, about), "FIR names the SSRC in its FCI (RFC 5104 4.3.1.1)");
+        byte[] other = Packets.compound(Packets.sr(0xC, 1, 2, 3, 4, 5, Block.about(0xD, 1)), Packets.sdes(0xC, "c"),
+                Packets.pli(0xC, 0xD), Packets.nack(0xC, 0xD, 1), Packets.bye(0xC));
+        assertFalse(concerns(other, true, sender, about));
+    }
+
+    private static boolean concerns(byte[] c, boolean senderKnown, int sender, int about) {
+        return RtcpPacket.concerns(c, 0, c.length, senderKnown, sender, about);
     }
 }
