@@ -49,8 +49,7 @@ import org.junit.jupiter.api.Test;
  * For each N: loss (packets that never arrived / sent, in the measured window), one-way latency p50/p99
  * through the relay (send timestamp in the payload, same clock), the same for the direct peer-to-peer
  * path at the same packet rate (so "added" = relay minus direct), and CPU per relayed packet from the
- * receive-loop threads' CPU time (syscalls included; the median of one-second samples, and the user/system
- * split from /proc). The load generator and the sinks run in the same JVM on the same 2 cores: their CPU is
+ * receive-loop threads' CPU time (syscalls included; the median of one-second samples). The load generator and the sinks run in the same JVM on the same 2 cores: their CPU is
  * printed too. The generator threads stand for peers on other machines and run at nice 19
  * ({@code -Dbench.niceLoad=0} to leave them at the relay's priority): when the cores are full they wait for
  * the relay rather than the relay for them. The sinks keep normal priority (a sink that waits adds to the
@@ -103,7 +102,7 @@ class RtpRelayBench {
         List<String> rows = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("streams,mode,sent,received,loss_pct,p50_us,p99_us,max_us,gw_cpu_us_per_packet,"
-                + "gw_cpu_us_per_packet_median_1s,gw_user_us_per_packet,gw_system_us_per_packet,gw_cpu_pct,"
+                + "gw_cpu_us_per_packet_median_1s,gw_cpu_pct,"
                 + "load_cpu_pct,send_rate_pps,loadavg");
         int largestClean = 0;
         boolean generatorLimited = false;
@@ -114,10 +113,9 @@ class RtpRelayBench {
                 largestClean = Math.max(largestClean, n);
             }
             generatorLimited |= !relayed.rateOk();
-            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.2f / %.2f | %.0f %% | %.0f %% | %s |",
+            rows.add(String.format("| %,d | %,d | %.3f %% | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.2f | %.0f %% | %.0f %% | %s |",
                     n, relayed.sent, relayed.lossPercent(), relayed.p50, relayed.p99, direct.p50, direct.p99,
-                    relayed.p50 - direct.p50, relayed.p99 - direct.p99, relayed.gwMedianMicrosPerPacket,
-                    relayed.gwUserMicrosPerPacket, relayed.gwSystemMicrosPerPacket, relayed.gwCpuPercent,
+                    relayed.p50 - direct.p50, relayed.p99 - direct.p99, relayed.gwMedianMicrosPerPacket, relayed.gwCpuPercent,
                     relayed.loadCpuPercent, relayed.loadAverage)
                     + (relayed.rateOk() ? "" : " generator fell behind (" + relayed.sendRate + " of " + relayed.targetRate + " pps)"));
             csv.add(relayed.csv(n, "relay"));
@@ -132,9 +130,9 @@ class RtpRelayBench {
                 RELAY_CPUS == null ? "any" : RELAY_CPUS, LOAD_CPUS == null ? "any" : LOAD_CPUS));
         table.append("| calls | packets sent (both ways) | loss | one-way p50 / p99 via relay (µs) | direct p50 / p99 (µs) "
                 + "| added p50 / p99 (µs) | relay CPU µs/packet, all in (median of 1 s samples) "
-                + "| of which user / kernel (µs/packet) | relay threads CPU | load generator + sinks CPU "
+                + "| relay threads CPU | load generator + sinks CPU "
                 + "| machine load average (1 min) |\n");
-        table.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        table.append("|---|---|---|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> table.append(r).append('\n'));
         table.append(String.format("%nrelay logic alone (validate, copy, rewrite, stats; no syscall): %.0f ns/packet%n", logicNanos));
         table.append(String.format("browser -> SIP path without its syscalls (demux, SRTP unprotect, relay logic): %.0f ns/packet, "
@@ -216,7 +214,7 @@ class RtpRelayBench {
     }
 
     private record Result(long sent, long received, double p50, double p99, double max, double gwMicrosPerPacket,
-                          double gwMedianMicrosPerPacket, double gwUserMicrosPerPacket, double gwSystemMicrosPerPacket,
+                          double gwMedianMicrosPerPacket,
                           double gwCpuPercent, double loadCpuPercent, long sendRate, long targetRate, String loadAverage) {
         double lossPercent() {
             return sent == 0 ? 100 : 100.0 * (sent - received) / sent;
@@ -227,9 +225,9 @@ class RtpRelayBench {
         }
 
         String csv(int n, String mode) {
-            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%d,%s", n, mode, sent,
-                    received, lossPercent(), p50, p99, max, gwMicrosPerPacket, gwMedianMicrosPerPacket,
-                    gwUserMicrosPerPacket, gwSystemMicrosPerPacket, gwCpuPercent, loadCpuPercent, sendRate, loadAverage);
+            return String.format("%d,%s,%d,%d,%.4f,%.0f,%.0f,%.0f,%.3f,%.3f,%.1f,%.1f,%d,%s", n, mode, sent,
+                    received, lossPercent(), p50, p99, max, gwMicrosPerPacket, gwMedianMicrosPerPacket, gwCpuPercent,
+                    loadCpuPercent, sendRate, loadAverage);
         }
     }
 
@@ -311,14 +309,14 @@ class RtpRelayBench {
                 t.start();
             }
             if (NICE_LOAD > 0) {
-                TaskTimes.named("bench-gen-").renice(NICE_LOAD);
+                BenchThreads.named("bench-gen-").renice(NICE_LOAD);
             }
             if (RELAY_CPUS != null) {
-                TaskTimes.named("bench-gw-").pin(RELAY_CPUS);
+                BenchThreads.named("bench-gw-").pin(RELAY_CPUS);
             }
             if (LOAD_CPUS != null) {
-                TaskTimes.named("bench-gen-").pin(LOAD_CPUS);
-                TaskTimes.named("bench-peer-").pin(LOAD_CPUS);
+                BenchThreads.named("bench-gen-").pin(LOAD_CPUS);
+                BenchThreads.named("bench-peer-").pin(LOAD_CPUS);
             }
             try {
                 // warm-up: JIT, source probation, socket buffers
@@ -328,10 +326,8 @@ class RtpRelayBench {
                 awaitNanos(TimeUnit.SECONDS.toNanos(2));
 
                 long[] gwIds = gw.threadIds();
-                TaskTimes gwTasks = TaskTimes.named("bench-gw-");
                 long[] loadIds = concat(peerLoop.threadIds(), genThreads.stream().mapToLong(Thread::getId).toArray());
                 long gwCpu0 = cpu(gwIds);
-                long[] gwSplit0 = gwTasks.userAndSystemNanos();
                 long loadCpu0 = cpu(loadIds);
                 long relayed0 = relayed(relays);
                 long wall0 = System.nanoTime();
@@ -352,7 +348,6 @@ class RtpRelayBench {
                 generators.forEach(g -> g.phase = 3);
                 long wall = System.nanoTime() - wall0;
                 long gwCpu = cpu(gwIds) - gwCpu0;
-                long[] gwSplit = gwTasks.userAndSystemNanos();
                 long loadCpu = cpu(loadIds) - loadCpu0;
                 long relayed = relayed(relays) - relayed0;
                 Arrays.sort(perSecond);
@@ -366,8 +361,6 @@ class RtpRelayBench {
                 double perPacket = relayed == 0 ? 0 : gwCpu / 1000.0 / relayed;
                 return new Result(sent, received, latency[0], latency[1], latency[2], perPacket,
                         viaRelay ? perSecond[SECONDS / 2] : 0,
-                        relayed == 0 ? 0 : (gwSplit[0] - gwSplit0[0]) / 1000.0 / relayed,
-                        relayed == 0 ? 0 : (gwSplit[1] - gwSplit0[1]) / 1000.0 / relayed,
                         100.0 * gwCpu / wall, 100.0 * loadCpu / wall, rate, target, load0 + " -> " + loadAverage());
             } finally {
                 generators.forEach(g -> g.running = false);
