@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 class VideoCallIT {
     private static final Duration STEP = Duration.ofSeconds(15);
     private static final String DN = "1001";
-    /** The browser leg's own attributes (ICE, DTLS-SRTP, BUNDLE, rtcp-mux, RTP extensions, feedback): never toward SIP. */
+    /** The browser leg's own attributes (ICE, DTLS-SRTP, BUNDLE, rtcp-mux, RTP extensions, feedback). */
     private static final List<String> WEBRTC_ONLY = List.of("a=group:BUNDLE", "a=mid", "a=ice-ufrag", "a=ice-pwd",
             "a=candidate", "a=fingerprint", "a=setup", "a=rtcp-mux", "a=ssrc", "a=extmap", "a=rtcp-fb");
 
