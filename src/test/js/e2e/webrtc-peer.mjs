@@ -2,7 +2,7 @@
 // one RTCPeerConnection at a time, driven over stdin/stdout (ChromiumPeer.java is the Java driver).
 //
 //   node src/test/js/e2e/webrtc-peer.mjs [--ice-servers <json>] [--relay-only] [--video] [--trickle]
-//        [--audio-codecs PCMU,telephone-event] [--gather-timeout ms] [--all-interfaces]
+//        [--audio-codecs PCMU,telephone-event] [--video-codecs H264] [--gather-timeout ms] [--all-interfaces]
 //
 //   --ice-servers <json>  RTCIceServer list, e.g. [{"urls":"turn:127.0.0.1:3478","username":"u","credential":"p"}]
 //   --relay-only          iceTransportPolicy "relay": only TURN-relayed candidates
@@ -11,6 +11,8 @@
 //                         without it the SDP is printed once gathering is complete (candidates inside)
 //   --audio-codecs <list> setCodecPreferences for audio, in this order (mime subtypes: opus, PCMU, PCMA,
 //                         G722, telephone-event, ...); the default is Chromium's own list
+//   --video-codecs <list> the same for video (VP8, H264, VP9, AV1): only those, every variant of each
+//                         (H264: all packetization-modes and profiles), no rtx/red/ulpfec; needs --video
 //   --gather-timeout ms   how long a non-trickle SDP waits for gathering to complete (default 10000)
 //   --all-interfaces      keep Chromium's ICE on every interface (for a test's own network namespace);
 //                         the default keeps it on loopback, see "Loopback" below
@@ -84,7 +86,7 @@ import { jsonCommand, runHarness } from "./harness.mjs";
 
 function parseArgs(argv) {
   const options = {
-    iceServers: [], relayOnly: false, video: false, trickle: false, audioCodecs: null,
+    iceServers: [], relayOnly: false, video: false, trickle: false, audioCodecs: null, videoCodecs: null,
     gatherTimeout: 10000, loopbackOnly: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -100,6 +102,7 @@ function parseArgs(argv) {
     else if (arg === "--video") options.video = true;
     else if (arg === "--trickle") options.trickle = true;
     else if (arg === "--audio-codecs") options.audioCodecs = value().split(",").map((c) => c.trim()).filter(Boolean);
+    else if (arg === "--video-codecs") options.videoCodecs = value().split(",").map((c) => c.trim()).filter(Boolean);
     else if (arg === "--gather-timeout") {
       options.gatherTimeout = Number(value());
       if (!Number.isFinite(options.gatherTimeout) || options.gatherTimeout <= 0) {
@@ -134,14 +137,16 @@ function installPeer(options) {
   const filterSdp = (sdp) =>
     sdp.split("\r\n").filter((line) => !line.startsWith("a=candidate:") || keep(line)).join("\r\n");
 
-  const codecPreferences = () => {
-    if (!options.audioCodecs) return null;
-    const all = RTCRtpReceiver.getCapabilities("audio").codecs;
+  // setCodecPreferences lists for the audio and the video transceiver, by mime subtype in the given order
+  // (every variant of a name: H264 comes in several packetization-modes and profiles).
+  const codecPreferences = (kind, names) => {
+    if (!names) return null;
+    const all = RTCRtpReceiver.getCapabilities(kind).codecs;
     const wanted = [];
-    for (const name of options.audioCodecs) {
-      const mime = (name.includes("/") ? name : `audio/${name}`).toLowerCase();
+    for (const name of names) {
+      const mime = (name.includes("/") ? name : `${kind}/${name}`).toLowerCase();
       const matching = all.filter((c) => c.mimeType.toLowerCase() === mime);
-      if (matching.length === 0) throw new Error(`Chromium has no audio codec ${name}`);
+      if (matching.length === 0) throw new Error(`Chromium has no ${kind} codec ${name}`);
       wanted.push(...matching);
     }
     return wanted;
@@ -187,11 +192,15 @@ function installPeer(options) {
       // totalAudioEnergy and totalSamplesReceived stay 0 even as packets arrive.
       if (e.track.kind === "audio") play(e.track);
     };
-    const preferences = codecPreferences();
+    const preferences = {
+      audio: codecPreferences("audio", options.audioCodecs),
+      video: codecPreferences("video", options.videoCodecs),
+    };
     for (const track of media.getTracks()) {
       const sender = connection.addTrack(track, media);
+      const wanted = preferences[track.kind];
+      if (wanted) connection.getTransceivers().find((t) => t.sender === sender).setCodecPreferences(wanted);
       if (track.kind === "audio") {
-        if (preferences) connection.getTransceivers().find((t) => t.sender === sender).setCodecPreferences(preferences);
         sender.dtmf.ontonechange = (e) => current() && report({ event: "tonechange", tone: e.tone });
       }
     }

@@ -18,11 +18,14 @@ import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,9 +35,17 @@ import org.junit.jupiter.api.Test;
  * streams on separate ports toward SIPp, which answers PCMU on its media port and VP8 on media port + 2 and
  * echoes both (-rtp_echo). The browser decoding its own video and audio coming back proves all four legs
  * (browser -> SIP and SIP -> browser, audio and video) carry packets. Then hold/resume (both m-lines in each
- * re-INVITE) and hang-up. The WebSocket protocol is spoken by the test itself.
+ * re-INVITE) and hang-up. The same with an H.264-only browser, and a video call SIP Server places to a DN
+ * the browser registered (SIPp as UAC, {@code uac-echo-video.xml}, echoing both streams). The WebSocket
+ * protocol is spoken by the test itself.
  */
 class VideoCallIT {
+    private static final Duration STEP = Duration.ofSeconds(15);
+    private static final String DN = "1001";
+    /** The browser leg's own attributes (ICE, DTLS-SRTP, BUNDLE, rtcp-mux, RTP extensions, feedback). */
+    private static final List<String> WEBRTC_ONLY = List.of("a=group:BUNDLE", "a=mid", "a=ice-ufrag", "a=ice-pwd",
+            "a=candidate", "a=fingerprint", "a=setup", "a=rtcp-mux", "a=ssrc", "a=extmap", "a=rtcp-fb");
+
     private static Sipp sipp;
     private static GatewayProcess gw;
     private static ChromiumPeer browser;
@@ -55,6 +66,12 @@ class VideoCallIT {
         Closing.all(browser, gw, sipp);
     }
 
+    /** One RTCPeerConnection per test: a test that failed half-way leaves none open for the next. */
+    @AfterEach
+    void closePeerConnection() {
+        browser.hangUp();
+    }
+
     @Test
     void bundledAudioAndVideoFlowBothWaysAsTwoPlainRtpStreams() throws Exception {
         try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
@@ -65,24 +82,15 @@ class VideoCallIT {
             assertEquals(List.of("audio", "video"), kinds(browserOffer), offer);
             assertEquals(2, browserOffer.bundleGroup().size(), "the browser bundles both: " + offer);
 
+            Set<String> earlierCalls = sippCallIds();
             String call = ws.ok("call", "to", "5000", "sdp", offer).path("call").asText();
 
             // 1. Toward SIP: two plain RTP/AVP streams on their own ports, nothing of ICE, DTLS or BUNDLE.
-            SipMessage invite = sipp.awaitRequests("INVITE", 1, Duration.ofSeconds(10)).get(0);
-            SessionDescription sipOffer = SdpParser.parse(invite.body());
-            assertEquals(List.of("audio", "video"), kinds(sipOffer), invite.body());
+            SipMessage invite = newInvite(earlierCalls);
+            SessionDescription sipOffer = twoPlainRtpStreams(invite.body());
             MediaDescription sipAudio = sipOffer.media().get(0);
             MediaDescription sipVideo = sipOffer.media().get(1);
-            for (MediaDescription m : sipOffer.media()) {
-                assertEquals("RTP/AVP", m.protocol(), m.mLine());
-                assertTrue(m.port() > 0, m.mLine());
-            }
-            assertNotEquals(sipAudio.port(), sipVideo.port(), "separate ports per stream: " + invite.body());
             assertTrue(invite.body().contains(" VP8/90000"), "VP8 offered toward SIP: " + invite.body());
-            for (String webRtcOnly : List.of("a=group:BUNDLE", "a=mid", "a=ice-ufrag", "a=ice-pwd", "a=candidate",
-                    "a=fingerprint", "a=setup", "a=rtcp-mux", "a=ssrc", "a=extmap", "a=rtcp-fb")) {
-                assertFalse(invite.body().contains(webRtcOnly), webRtcOnly + " toward SIP: " + invite.body());
-            }
 
             // 2. Toward the browser: both m-lines bundled on one transport, VP8 answered.
             ws.awaitEvent("ringing", Duration.ofSeconds(10));
@@ -146,10 +154,139 @@ class VideoCallIT {
 
             // 6. Hang-up.
             ws.ok("hangup", "call", call);
-            sipp.awaitRequests("BYE", 1, Duration.ofSeconds(10));
+            awaitBye(invite);
             JsonNode ended = ws.awaitEvent("ended", Duration.ofSeconds(5));
             assertEquals("local-hangup", ended.path("reason").asText());
-            browser.hangUp();
+        }
+    }
+
+    /**
+     * The browser offers only H.264 (every packetization-mode and profile Chromium has); SIPp answers the
+     * first H.264 payload type with its fmtp (RFC 6184 §8.2.2: packetization-mode and profile must match).
+     * The browser encodes H.264, and decodes it coming back through both legs of the bridge.
+     */
+    @Test
+    void h264OnlyVideoFlowsBothWays() {
+        try (ChromiumPeer h264Browser = ChromiumPeer.builder().name("h264-browser").video().videoCodecs("H264")
+                .audioCodecs("PCMU", "telephone-event").start();
+             WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            String offer = h264Browser.createOffer();
+            MediaDescription offeredVideo = SdpParser.parse(offer).media().get(1);
+            assertTrue(offeredVideo.attributeValues("rtpmap").stream().allMatch(v -> v.endsWith(" H264/90000")),
+                    "only H.264 offered: " + offer);
+
+            Set<String> earlierCalls = sippCallIds();
+            String call = ws.ok("call", "to", "5000", "sdp", offer).path("call").asText();
+            SipMessage invite = newInvite(earlierCalls);
+            MediaDescription sipVideo = twoPlainRtpStreams(invite.body()).media().get(1);
+            assertTrue(sipVideo.attributeValues("rtpmap").stream().allMatch(v -> v.endsWith(" H264/90000")),
+                    "only H.264 toward SIP: " + invite.body());
+            assertTrue(sipVideo.attributeValues("fmtp").stream().anyMatch(v -> v.contains("packetization-mode=1")),
+                    "H.264 fmtp toward SIP: " + invite.body());
+
+            String answer = ws.awaitEvent("connected", STEP).path("sdp").asText();
+            MediaDescription answerVideo = SdpParser.parse(answer).media().get(1);
+            assertEquals(List.of(" H264/90000"), answerVideo.attributeValues("rtpmap").stream()
+                    .map(v -> v.substring(v.indexOf(' '))).toList(), "one H.264 answered: " + answer);
+            h264Browser.setAnswer(answer);
+
+            h264Browser.awaitIceState("connected", STEP);
+            ChromiumPeer.Stats stats = withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(30),
+                    "echoed H.264 decoded by the browser", h264Browser::stats,
+                    s -> s.videoFramesDecoded() > 30 && s.packetsReceived() > 50));
+            assertEquals("H264/90000", stats.videoInbound().codec(), stats.toString());
+            assertEquals("H264/90000", stats.videoOutbound().codec(), stats.toString());
+            long frames = stats.videoFramesDecoded();
+            Poll.until(Duration.ofSeconds(20), "H.264 keeps being decoded",
+                    () -> h264Browser.stats().videoFramesDecoded() > frames + 30);
+            JsonNode video = streams(ws.ok("stats", "call", call).path("stats")).get(1);
+            assertEquals("video", video.path("kind").asText(), video.toString());
+            assertTrue(video.path("browserToSip").path("packets").asLong() > 50
+                    && video.path("sipToBrowser").path("packets").asLong() > 50, video.toString());
+
+            ws.ok("hangup", "call", call);
+            awaitBye(invite);
+            assertEquals("local-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
+        }
+    }
+
+    /**
+     * SIP Server places the video call: SIPp ({@code uac-echo-video.xml}) offers plain RTP/AVP audio (PCMU)
+     * and video (VP8, H.264) on two ports to the DN the WebSocket session registered. The gateway offers the
+     * browser both m-lines on one BUNDLE transport, the browser answers audio and video, SIP Server gets a
+     * plain two-port answer, and SIPp echoes both streams back to the browser. SIPp then hangs up.
+     */
+    @Test
+    void sipCallerReachesTheRegisteredBrowserWithAudioAndVideo() {
+        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            ws.ok("register", "dn", DN);
+            try (Sipp caller = Sipp.scenario("uac-echo-video.xml").name("caller").remote("127.0.0.1:" + gw.sipPort())
+                    .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
+                    .maxCalls(1).start()) {
+                // 1. Toward the browser: one BUNDLE transport for both of SIP Server's m-lines.
+                JsonNode incoming = ws.awaitEvent("incoming", STEP);
+                String call = incoming.path("call").asText();
+                assertEquals("5000", incoming.path("from").asText(), incoming.toString());
+                String offer = incoming.path("sdp").asText();
+                SessionDescription gatewayOffer = SdpParser.parse(offer);
+                assertEquals(List.of("audio", "video"), kinds(gatewayOffer), offer);
+                List<String> mids = gatewayOffer.media().stream().map(m -> m.mid().orElseThrow()).toList();
+                assertEquals(mids, gatewayOffer.bundleGroup(), "a=group:BUNDLE with both mids: " + offer);
+                MediaDescription offerAudio = gatewayOffer.media().get(0);
+                MediaDescription offerVideo = gatewayOffer.media().get(1);
+                assertEquals(offerAudio.port(), offerVideo.port(), "one transport: " + offer);
+                for (MediaDescription m : gatewayOffer.media()) {
+                    assertEquals("UDP/TLS/RTP/SAVPF", m.protocol(), m.mLine());
+                    assertTrue(m.hasAttribute("rtcp-mux"), m.mLine() + " in " + offer);
+                }
+                for (String codec : List.of(" VP8/90000", " H264/90000")) {
+                    assertTrue(offerVideo.attributeValues("rtpmap").stream().anyMatch(v -> v.endsWith(codec)),
+                            codec + " offered to the browser: " + offer);
+                }
+
+                String answer = browser.setOffer(offer);
+                SessionDescription browserAnswer = SdpParser.parse(answer);
+                assertEquals(List.of("audio", "video"), kinds(browserAnswer), answer);
+                assertTrue(browserAnswer.media().stream().allMatch(m -> m.port() > 0), "both accepted: " + answer);
+                ws.ok("answer", "call", call, "sdp", answer);
+                ws.awaitEvent("connected", STEP);
+
+                // 2. Toward SIP: the 200 OK answers with two plain RTP/AVP streams on their own ports.
+                SipMessage ok = caller.awaitReceived(m -> !m.isRequest() && m.status() == 200 && m.cseq() == 1, 1,
+                        STEP, "200 OK to the INVITE").get(0);
+                MediaDescription sipVideo = twoPlainRtpStreams(ok.body()).media().get(1);
+                // The browser sends its answer's first codec; SIPp's offer put VP8 first, Chromium keeps that order.
+                String sipVideoCodec = rtpmapOf(sipVideo, sipVideo.formats().get(0));
+                assertEquals("VP8/90000", sipVideoCodec, ok.body());
+
+                // 3. Both streams both ways: SIPp echoes what the browser sends on each port.
+                browser.awaitIceState("connected", STEP);
+                ChromiumPeer.Stats stats = withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(30),
+                        "echoed video and audio decoded by the browser", browser::stats,
+                        s -> s.videoFramesDecoded() > 30 && s.packetsReceived() > 50 && s.totalAudioEnergy() > 0));
+                assertEquals(sipVideoCodec, stats.videoOutbound().codec(), stats.toString());
+                assertEquals(sipVideoCodec, stats.videoInbound().codec(), stats.toString());
+                long frames = stats.videoFramesDecoded();
+                Poll.until(Duration.ofSeconds(20), "video keeps being decoded",
+                        () -> browser.stats().videoFramesDecoded() > frames + 30);
+
+                JsonNode streams = streams(ws.ok("stats", "call", call).path("stats"));
+                assertEquals(List.of("audio", "video"), kindsOf(streams), streams.toString());
+                for (JsonNode stream : streams) {
+                    assertTrue(stream.path("browserToSip").path("packets").asLong() > 50, "browser -> SIP: " + stream);
+                    assertTrue(stream.path("sipToBrowser").path("packets").asLong() > 50, "SIP -> browser: " + stream);
+                }
+
+                // 4. The INFO is uac-echo-video.xml's cue to hang up.
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "please-hang-up");
+                JsonNode ended = ws.awaitEvent("ended", STEP);
+                assertEquals("remote-hangup", ended.path("reason").asText(), ended.toString());
+                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            }
         }
     }
 
@@ -160,6 +297,49 @@ class VideoCallIT {
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\ngateway: " + ws.request("stats", "call", call), e);
         }
+    }
+
+    private static Set<String> sippCallIds() {
+        return sipp.receivedRequests("INVITE").stream().map(SipMessage::callId).collect(Collectors.toSet());
+    }
+
+    /** The first INVITE of a call placed after {@code earlier} was taken (the SIPp UAS serves every test). */
+    private static SipMessage newInvite(Set<String> earlier) {
+        return sipp.awaitReceived(m -> m.isRequest() && m.method().equals("INVITE") && !earlier.contains(m.callId()),
+                1, STEP, "INVITE of a new call").get(0);
+    }
+
+    private static void awaitBye(SipMessage invite) {
+        sipp.awaitReceived(m -> m.isRequest() && m.method().equals("BYE") && m.callId().equals(invite.callId()), 1,
+                STEP, "BYE of the call");
+    }
+
+    /** An SDP toward SIP: m=audio and m=video, plain RTP/AVP on two different ports, nothing WebRTC-only. */
+    private static SessionDescription twoPlainRtpStreams(String body) {
+        SessionDescription sdp = SdpParser.parse(body);
+        assertEquals(List.of("audio", "video"), kinds(sdp), body);
+        for (MediaDescription m : sdp.media()) {
+            assertEquals("RTP/AVP", m.protocol(), m.mLine());
+            assertTrue(m.port() > 0, m.mLine());
+        }
+        assertNotEquals(sdp.media().get(0).port(), sdp.media().get(1).port(), "separate ports per stream: " + body);
+        for (String webRtcOnly : WEBRTC_ONLY) {
+            assertFalse(body.contains(webRtcOnly), webRtcOnly + " toward SIP: " + body);
+        }
+        return sdp;
+    }
+
+    /** "VP8/90000" for payload type 96 given "a=rtpmap:96 VP8/90000". */
+    private static String rtpmapOf(MediaDescription m, String payloadType) {
+        return m.attributeValues("rtpmap").stream().filter(v -> v.startsWith(payloadType + " "))
+                .map(v -> v.substring(v.indexOf(' ') + 1)).findFirst()
+                .orElseThrow(() -> new AssertionError("no a=rtpmap for " + payloadType + " in " + m));
+    }
+
+    private static List<String> kindsOf(JsonNode streams) {
+        List<String> kinds = new ArrayList<>();
+        streams.forEach(stream -> kinds.add(stream.path("kind").asText()));
+        return kinds;
     }
 
     private static List<String> kinds(SessionDescription sdp) {

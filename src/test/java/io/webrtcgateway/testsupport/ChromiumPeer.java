@@ -247,6 +247,7 @@ public final class ChromiumPeer extends JsonLineHarness {
         private boolean video;
         private boolean trickle;
         private List<String> audioCodecs = List.of();
+        private List<String> videoCodecs = List.of();
         private Duration gatherTimeout;
         private boolean allInterfaces;
         private Duration startTimeout = Duration.ofSeconds(45);
@@ -289,6 +290,16 @@ public final class ChromiumPeer extends JsonLineHarness {
             return this;
         }
 
+        /**
+         * Video codec preference order by mime subtype ("VP8", "H264", "VP9", "AV1"); only these are offered or
+         * answered. Every variant of a name is kept (H264: each packetization-mode and profile), rtx/red/ulpfec
+         * are not. Needs {@link #video()}.
+         */
+        public Builder videoCodecs(String... codecs) {
+            this.videoCodecs = List.of(codecs);
+            return this;
+        }
+
         public Builder gatherTimeout(Duration timeout) {
             this.gatherTimeout = timeout;
             return this;
@@ -325,6 +336,12 @@ public final class ChromiumPeer extends JsonLineHarness {
             }
             if (!audioCodecs.isEmpty()) {
                 command.addAll(List.of("--audio-codecs", String.join(",", audioCodecs)));
+            }
+            if (!videoCodecs.isEmpty()) {
+                if (!video) {
+                    throw new IllegalStateException("videoCodecs needs video()");
+                }
+                command.addAll(List.of("--video-codecs", String.join(",", videoCodecs)));
             }
             if (gatherTimeout != null) {
                 command.addAll(List.of("--gather-timeout", String.valueOf(gatherTimeout.toMillis())));
