@@ -65,6 +65,13 @@ final class JsonSocket implements AutoCloseable {
         }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
+    /** Nothing matching came in time (as opposed to the socket closing). */
+    static final class Timeout extends IllegalStateException {
+        Timeout(String message) {
+            super(message);
+        }
+    }
+
     static final String KEEPALIVE = "keepalive-";
     private static final java.util.concurrent.atomic.AtomicLong KEEPALIVES = new java.util.concurrent.atomic.AtomicLong();
 
@@ -86,6 +93,21 @@ final class JsonSocket implements AutoCloseable {
         }, first, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The number in {@code object}'s field {@code name}, its case ignored (header names are case-insensitive); NaN if none. */
+    static double number(JsonNode object, String name) {
+        for (var fields = object.fields(); fields.hasNext(); ) {
+            var field = fields.next();
+            if (field.getKey().equalsIgnoreCase(name)) {
+                try {
+                    return Double.parseDouble(field.getValue().asText().trim());
+                } catch (NumberFormatException e) {
+                    return Double.NaN;
+                }
+            }
+        }
+        return Double.NaN;
+    }
+
     static ObjectNode object() {
         return JSON.createObjectNode();
     }
@@ -102,7 +124,7 @@ final class JsonSocket implements AutoCloseable {
             long left = deadline - System.nanoTime();
             JsonNode n = left > 0 ? inbox.poll(left, TimeUnit.NANOSECONDS) : null;
             if (n == null) {
-                throw new IllegalStateException("timed out after " + timeout.toMillis() + " ms waiting for " + description);
+                throw new Timeout("timed out after " + timeout.toMillis() + " ms waiting for " + description);
             }
             if (what.test(n)) {
                 return n;

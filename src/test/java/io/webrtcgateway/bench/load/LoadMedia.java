@@ -220,7 +220,7 @@ public final class LoadMedia implements AutoCloseable {
     }
 
     private void sendCheck(MediaLeg leg) {
-        BrowserSdp.Answer a = leg.remoteAnswer();
+        BrowserSdp.Remote a = leg.remoteDescription();
         if (a == null) {
             return;
         }

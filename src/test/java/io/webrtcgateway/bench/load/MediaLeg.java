@@ -14,8 +14,8 @@ import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One fake browser's media: a UDP socket with one host candidate, ICE as the controlling agent (checks with
- * USE-CANDIDATE, answers to the peer's checks), DTLS-SRTP with our own bctls and SRTP code, and a PCMU
+ * One fake browser's media: a UDP socket with one host candidate, ICE (as the offerer the controlling agent,
+ * checks with USE-CANDIDATE; as the answerer the controlled one; answers to the peer's checks either way), DTLS-SRTP with our own bctls and SRTP code, and a PCMU
  * stream of 20 ms packets whose payload carries the send time, so the echo coming back through the SIP side
  * gives the round trip. Created by {@link LoadMedia}; its threads drive it.
  */
@@ -33,8 +33,8 @@ public final class MediaLeg implements AutoCloseable {
     final String pwd = randomIce(24);
     final long ssrc = RANDOM.nextInt() & 0xffffffffL;
     final int slot;
-    /** Written by the signaling thread before the state leaves OFFERED; read by the loop threads after. */
-    private volatile BrowserSdp.Answer answer;
+    /** The gateway's SDP. Written by the signaling thread before the state leaves OFFERED; read by the loop threads after. */
+    private volatile BrowserSdp.Remote peer;
     private volatile State state = State.OFFERED;
     /** Where ICE, DTLS and SRTP go: the candidate whose check succeeded, or whoever checked us first. */
     volatile InetSocketAddress remote;
@@ -73,10 +73,25 @@ public final class MediaLeg implements AutoCloseable {
 
     /** The gateway's answer: ICE checks start on the sender thread's next round, DTLS as its a=setup says. */
     public void answer(String sdp) {
-        BrowserSdp.Answer a = BrowserSdp.Answer.parse(sdp);
-        this.answer = a;
+        BrowserSdp.Remote a = BrowserSdp.Remote.parse(sdp);
         // We offered actpass (RFC 5763 §5): an "active" answerer is the DTLS client, so we serve.
-        this.dtlsRole = a.setup().equals("passive") ? DtlsRole.CLIENT : DtlsRole.SERVER;
+        start(a, a.setup().equals("passive") ? DtlsRole.CLIENT : DtlsRole.SERVER);
+    }
+
+    /**
+     * A call to us: the answer to the gateway's {@code offer}. The offerer is the controlling ICE agent (RFC 8445
+     * §6.1.1), and we answer a=setup:active, so we are the DTLS client once our check succeeded.
+     */
+    public String answerOffer(String offer) {
+        BrowserSdp.Remote o = BrowserSdp.Remote.parse(offer);
+        controlling = false;
+        start(o, DtlsRole.CLIENT);
+        return BrowserSdp.answer(local, ufrag, pwd, media.dtls().certificate().fingerprint(), ssrc, o.mid());
+    }
+
+    private void start(BrowserSdp.Remote remoteSdp, DtlsRole role) {
+        this.peer = remoteSdp;
+        this.dtlsRole = role;
         this.dtls = media.dtls().newTransport(this::sendRaw, new DtlsListener() {
             @Override
             public void onHandshakeComplete(DtlsSrtpKeys keys) {
@@ -92,8 +107,8 @@ public final class MediaLeg implements AutoCloseable {
                 mediaUp.completeExceptionally(new IllegalStateException("DTLS: " + failure));
             }
         });
-        if (dtlsRole == DtlsRole.SERVER) {
-            dtls.start(DtlsRole.SERVER, a.fingerprints());
+        if (role == DtlsRole.SERVER) {
+            dtls.start(DtlsRole.SERVER, remoteSdp.fingerprints());
         }
         state = State.CHECKING;
     }
@@ -107,11 +122,11 @@ public final class MediaLeg implements AutoCloseable {
         return mediaUp;
     }
 
-    BrowserSdp.Answer remoteAnswer() {
-        return answer;
+    BrowserSdp.Remote remoteDescription() {
+        return peer;
     }
 
-    /** A check of ours succeeded: the pair is valid (and nominated, as we are controlling). */
+    /** A check of ours succeeded: the pair is valid (and nominated by us, or soon by the controlling peer). */
     void iceConnected(InetSocketAddress from) {
         if (state != State.CHECKING) {
             return;
@@ -119,7 +134,7 @@ public final class MediaLeg implements AutoCloseable {
         remote = from;
         state = State.ICE_CONNECTED;
         if (dtlsRole == DtlsRole.CLIENT) {
-            dtls.start(DtlsRole.CLIENT, answer.fingerprints());
+            dtls.start(DtlsRole.CLIENT, peer.fingerprints());
         }
     }
 
@@ -138,7 +153,7 @@ public final class MediaLeg implements AutoCloseable {
     void sendRaw(byte[] buf, int off, int len) {
         InetSocketAddress to = remote;
         if (to == null) {
-            BrowserSdp.Answer a = answer;
+            BrowserSdp.Remote a = peer;
             if (a == null) {
                 return;
             }
