@@ -536,7 +536,7 @@ class GatewayVsJanusBench {
 
     /**
      * Setup times: INVITE -> 200 OK as SIPp measured it ({@code -trace_rtt}, whole ms), INVITE -> media up at the
-     * phone (the INVITE's send time travels in X-Genesys-Sent; one machine, one clock).
+     * phone (the INVITE's send time travels as the From display name; one machine, one clock).
      */
     private record IncomingRun(int attempted, int answered, int mediaUp, int failed, List<Double> inviteTo200,
             List<Double> inviteToMedia, String firstFailure) {}

@@ -95,8 +95,7 @@ public final class GatewayPhone implements Phone {
             return null;
         }
         callId = e.path("call").asText();
-        // Attached data: the INVITE's X-Genesys-<key> headers (sip.md), so X-Genesys-Sent is "Sent".
-        return new Incoming(e.path("sdp").asText(), JsonSocket.number(e.path("data"), "Sent"));
+        return new Incoming(e.path("sdp").asText(), JsonSocket.number(e.path("fromName").asText()));
     }
 
     @Override

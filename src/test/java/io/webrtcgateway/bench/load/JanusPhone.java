@@ -102,9 +102,7 @@ public final class JanusPhone implements Phone {
     public void register(String user, Duration timeout) throws Exception {
         String host = registrar.substring(0, registrar.lastIndexOf(':'));
         message(JsonSocket.object().put("request", "register").put("username", "sip:" + user + "@" + host)
-                .put("secret", "unused").put("proxy", "sip:" + registrar)
-                // incomingcall then carries these headers of the INVITE (X-Genesys-Sent: see awaitIncoming)
-                .set("incoming_header_prefixes", JsonSocket.JSON.createArrayNode().add("X-Genesys-")), null);
+                .put("secret", "unused").put("proxy", "sip:" + registrar), null);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             JsonNode e = pluginEvent(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "registered");
@@ -148,7 +146,7 @@ public final class JanusPhone implements Phone {
         }
         inCall = true;
         return new Incoming(e.path("jsep").path("sdp").asText(),
-                JsonSocket.number(e.path("plugindata").path("data").path("result").path("headers"), "X-Genesys-Sent"));
+                JsonSocket.number(e.path("plugindata").path("data").path("result").path("displayname").asText()));
     }
 
     @Override

@@ -93,19 +93,13 @@ final class JsonSocket implements AutoCloseable {
         }, first, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The number in {@code object}'s field {@code name}, its case ignored (header names are case-insensitive); NaN if none. */
-    static double number(JsonNode object, String name) {
-        for (var fields = object.fields(); fields.hasNext(); ) {
-            var field = fields.next();
-            if (field.getKey().equalsIgnoreCase(name)) {
-                try {
-                    return Double.parseDouble(field.getValue().asText().trim());
-                } catch (NumberFormatException e) {
-                    return Double.NaN;
-                }
-            }
+    /** {@code text} as a number, quotes around it ignored (a SIP display name may keep them); NaN if it is none. */
+    static double number(String text) {
+        try {
+            return Double.parseDouble(text.replace("\"", "").trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
         }
-        return Double.NaN;
     }
 
     static ObjectNode object() {

@@ -287,6 +287,9 @@ public final class LoadMedia implements AutoCloseable {
                     leg.remote = from;
                 }
                 leg.send(Stun.bindingSuccess(Stun.transactionId(buf), from, leg.pwd), from);
+                if (Stun.useCandidate(buf)) {
+                    leg.nominated();
+                }
             } else if (type == Stun.BINDING_SUCCESS && Arrays.equals(Stun.transactionId(buf), leg.checkTransaction)) {
                 leg.iceConnected(from);
             } else if (type == Stun.BINDING_ERROR && Stun.errorCode(buf) == 487) {

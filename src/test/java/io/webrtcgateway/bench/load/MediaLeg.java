@@ -38,8 +38,11 @@ public final class MediaLeg implements AutoCloseable {
     private volatile State state = State.OFFERED;
     /** Where ICE, DTLS and SRTP go: the candidate whose check succeeded, or whoever checked us first. */
     volatile InetSocketAddress remote;
-    /** Flipped on a 487 Role Conflict (RFC 8445 §7.2.5.1). Loop threads only. */
+    /** Flipped on a 487 Role Conflict (RFC 8445 §7.2.5.1). Set by the signaling thread before checks start. */
     volatile boolean controlling = true;
+    // Receive thread only.
+    private boolean nominated;
+    private boolean dtlsClientStarted;
     private volatile DtlsTransport dtls;
     private volatile SrtpSession srtp;
     private volatile DtlsRole dtlsRole;
@@ -126,14 +129,31 @@ public final class MediaLeg implements AutoCloseable {
         return peer;
     }
 
-    /** A check of ours succeeded: the pair is valid (and nominated by us, or soon by the controlling peer). */
+    /** A check of ours succeeded: the pair is valid (and nominated, if we are controlling). Receive thread. */
     void iceConnected(InetSocketAddress from) {
         if (state != State.CHECKING) {
             return;
         }
         remote = from;
         state = State.ICE_CONNECTED;
-        if (dtlsRole == DtlsRole.CLIENT) {
+        startDtlsClient();
+    }
+
+    /** The controlling peer nominated the pair (USE-CANDIDATE in its check). Receive thread. */
+    void nominated() {
+        nominated = true;
+        startDtlsClient();
+    }
+
+    /**
+     * As DTLS client, once ICE is done on our side: our check succeeded and, when we are controlled, the peer
+     * has nominated the pair (RFC 8445 §8.1.1). Earlier, libnice (Janus) drops the ClientHello and our next try
+     * comes a 1 s retransmission later.
+     */
+    private void startDtlsClient() {
+        if (dtlsRole == DtlsRole.CLIENT && !dtlsClientStarted && state == State.ICE_CONNECTED
+                && (controlling || nominated)) {
+            dtlsClientStarted = true;
             dtls.start(DtlsRole.CLIENT, peer.fingerprints());
         }
     }

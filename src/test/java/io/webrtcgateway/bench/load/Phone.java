@@ -14,8 +14,8 @@ public interface Phone extends AutoCloseable {
     void hangup(Duration timeout) throws Exception;
 
     /**
-     * A call offered to this phone: the gateway's SDP offer, and when the SIP side sent its INVITE (epoch ms,
-     * from the INVITE's X-Genesys-Sent header as the gateway passed it on; NaN without it).
+     * A call offered to this phone: the gateway's SDP offer, and when the SIP side sent its INVITE (epoch ms:
+     * uac-incoming.xml writes it as the From display name, which both gateways pass on; NaN if it is no number).
      */
     record Incoming(String offer, double invitedAtMillis) {}
 
