@@ -211,6 +211,9 @@ public final class LoadMedia implements AutoCloseable {
                     if (leg.checkCountdown-- <= 0) {
                         leg.checkCountdown = 1;
                         sendCheck(leg);
+                        if (state == MediaLeg.State.ICE_CONNECTED) {
+                            leg.resendClientHello();
+                        }
                     }
                 }
             }
@@ -309,6 +312,7 @@ public final class LoadMedia implements AutoCloseable {
                     srtpDrops.increment();
                     return;
                 }
+                leg.rtpReceived++;
                 int header = 12 + 4 * (array[0] & 0x0f);
                 if ((array[0] & 0x10) != 0 && n >= header + 4) {
                     header += 4 + 4 * (((array[header + 2] & 0xff) << 8) | (array[header + 3] & 0xff));

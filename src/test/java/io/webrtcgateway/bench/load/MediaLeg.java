@@ -43,6 +43,14 @@ public final class MediaLeg implements AutoCloseable {
     // Receive thread only.
     private boolean nominated;
     private boolean dtlsClientStarted;
+    /**
+     * Our first ClientHello, resent every 40 ms until the peer's first DTLS datagram arrives, as a browser would:
+     * WebRTC starts its DTLS retransmissions at 50 ms, bctls at 1 s, and Janus drops a ClientHello that comes
+     * right after the answer to its nominating check, before it has set up its DTLS (1 % or more of its calls from
+     * SIP then took 1 s longer).
+     */
+    private volatile byte[] clientHello;
+    private volatile boolean dtlsHeard;
     private volatile DtlsTransport dtls;
     private volatile SrtpSession srtp;
     private volatile DtlsRole dtlsRole;
@@ -58,6 +66,8 @@ public final class MediaLeg implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicLong windowSent = new java.util.concurrent.atomic.AtomicLong();
     final java.util.concurrent.atomic.AtomicLong windowEchoed = new java.util.concurrent.atomic.AtomicLong();
     final byte[] checkTransaction = new byte[12];
+    /** RTP packets received and decrypted, whatever window. Written by the receive thread only. */
+    volatile long rtpReceived;
 
     MediaLeg(LoadMedia media, InetSocketAddress bindTo, int slot) throws IOException {
         this.media = media;
@@ -159,6 +169,7 @@ public final class MediaLeg implements AutoCloseable {
     }
 
     void dtlsDatagram(byte[] buf, int off, int len) {
+        dtlsHeard = true;
         DtlsTransport t = dtls;
         if (t != null) {
             t.receive(buf, off, len);
@@ -171,6 +182,9 @@ public final class MediaLeg implements AutoCloseable {
 
     /** DTLS and STUN out; from the DTLS pool or the loop threads. */
     void sendRaw(byte[] buf, int off, int len) {
+        if (dtlsRole == DtlsRole.CLIENT && clientHello == null) {
+            clientHello = java.util.Arrays.copyOfRange(buf, off, off + len);
+        }
         InetSocketAddress to = remote;
         if (to == null) {
             BrowserSdp.Remote a = peer;
@@ -183,6 +197,15 @@ public final class MediaLeg implements AutoCloseable {
             channel.send(ByteBuffer.wrap(buf, off, len), to);
         } catch (IOException e) {
             media.sendErrors.increment();
+        }
+    }
+
+    /** Sender thread, every 40 ms while ICE is connected and DTLS not up. */
+    void resendClientHello() {
+        byte[] hello = clientHello;
+        InetSocketAddress to = remote;
+        if (hello != null && !dtlsHeard && to != null) {
+            send(ByteBuffer.wrap(hello), to);
         }
     }
 
@@ -225,6 +248,11 @@ public final class MediaLeg implements AutoCloseable {
         outBuffer.clear().limit(n);
         send(outBuffer, to);
         return true;
+    }
+
+    /** Whether any RTP came back (the SIP side's echo of ours): media flowed both ways. */
+    public boolean echoed() {
+        return rtpReceived > 0;
     }
 
     /** Lost more than half of what it sent in the last window. */
