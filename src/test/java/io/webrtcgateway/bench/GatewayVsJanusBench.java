@@ -71,7 +71,7 @@ import org.junit.jupiter.api.Test;
  */
 class GatewayVsJanusBench {
     private static final List<String> SCENARIOS = List.of(System.getProperty("bench.scenarios",
-            "slice,setup,capacity,percall,idle").split(","));
+            "slice,setup,incoming,capacity,percall,idle").split(","));
     private static final List<String> SIDES = List.of(System.getProperty("bench.sides", "gateway,janus").split(","));
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final Duration WINDOW = Duration.ofSeconds(Integer.getInteger("bench.window", 10));
