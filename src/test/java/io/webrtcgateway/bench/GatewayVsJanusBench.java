@@ -601,12 +601,15 @@ class GatewayVsJanusBench {
             }));
         }
         pool.shutdown();
+        String[] first = lines.get(0).split(";"); // SIPp wants a remote host; setdest sends each call to its phone
         try (Sipp caller = Sipp.scenario("uac-incoming.xml").name("sipp-incoming-" + side.name() + "-" + label)
-                .traceMessages(false).maxCalls(calls).remote(lines.get(0).split(";")[1] + ":" + lines.get(0).split(";")[2])
+                .traceMessages(false).maxCalls(calls).remote(first[1] + ":" + first[2])
                 .args("-inf", csv.toAbsolutePath().toString(), "-r", String.valueOf(rate), "-l",
                         String.valueOf(phones.size()), "-d", String.valueOf(hold.toMillis()), "-rtp_echo", "-mi",
                         "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-trace_rtt", "-rtt_freq", "1",
-                        "-buff_size", "4194304")
+                        "-buff_size", "4194304",
+                        // a call nobody answers fails (SIPp CANCELs it) instead of keeping SIPp from ending
+                        "-recv_timeout", String.valueOf(STEP.toMillis()))
                 .start()) {
             caller.waitForExit(Duration.ofMillis((long) (calls / rate * 1000) + hold.toMillis()).plus(Duration.ofSeconds(60)));
             stop.set(true);
