@@ -15,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One fake browser's media: a UDP socket with one host candidate, ICE (as the offerer the controlling agent,
- * checks with USE-CANDIDATE; as the answerer the controlled one; answers to the peer's checks either way), DTLS-SRTP with our own bctls and SRTP code, and a PCMU
- * stream of 20 ms packets whose payload carries the send time, so the echo coming back through the SIP side
- * gives the round trip. Created by {@link LoadMedia}; its threads drive it.
+ * checks with USE-CANDIDATE; as the answerer the controlled one; answers to the peer's checks either way),
+ * DTLS-SRTP with our own bctls and SRTP code, and a PCMU stream of 20 ms packets whose payload carries the send
+ * time, so the echo coming back through the SIP side gives the round trip. Created by {@link LoadMedia}; its
+ * threads drive it.
  */
 public final class MediaLeg implements AutoCloseable {
     enum State { OFFERED, CHECKING, ICE_CONNECTED, MEDIA, FAILED, CLOSED }
@@ -33,7 +34,7 @@ public final class MediaLeg implements AutoCloseable {
     final String pwd = randomIce(24);
     final long ssrc = RANDOM.nextInt() & 0xffffffffL;
     final int slot;
-    /** The gateway's SDP. Written by the signaling thread before the state leaves OFFERED; read by the loop threads after. */
+    /** The gateway's SDP. Written by the signaling thread before the state leaves OFFERED; read by the loops after. */
     private volatile BrowserSdp.Remote peer;
     private volatile State state = State.OFFERED;
     /** Where ICE, DTLS and SRTP go: the candidate whose check succeeded, or whoever checked us first. */
@@ -157,8 +158,8 @@ public final class MediaLeg implements AutoCloseable {
 
     /**
      * As DTLS client, once ICE is done on our side: our check succeeded and, when we are controlled, the peer
-     * has nominated the pair (RFC 8445 §8.1.1). Earlier, libnice (Janus) drops the ClientHello and our next try
-     * comes a 1 s retransmission later.
+     * has nominated the pair (RFC 8445 §8.1.1): before that Janus drops it (and even just after, at times: see
+     * {@link #clientHello}).
      */
     private void startDtlsClient() {
         if (dtlsRole == DtlsRole.CLIENT && !dtlsClientStarted && state == State.ICE_CONNECTED
