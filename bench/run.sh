@@ -4,7 +4,7 @@
 # gateways' ICE, bench1 10.77.0.2 for the load client) carries the WebRTC side; SIP, RTP echo and signaling
 # stay on 127.0.0.1 of the namespace. Nothing in the namespace can reach any other host.
 #
-#   bench/run.sh                                  all scenarios (slice,setup,capacity,percall,idle)
+#   bench/run.sh                                  all scenarios (slice,setup,incoming,capacity,percall,idle)
 #   bench/run.sh -Dbench.scenarios=slice          one call through each
 #   bench/run.sh -Dbench.rounds=5 -Dbench.idle.sessions=5000 ...   (see GatewayVsJanusBench)
 #

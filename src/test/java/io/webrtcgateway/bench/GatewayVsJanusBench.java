@@ -34,9 +34,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,7 +59,10 @@ import org.junit.jupiter.api.Test;
  *       &gt; 20 ms; gateway CPU, RSS, heap per step;</li>
  *   <li>{@code percall}: CPU-ms per call-second and bytes per call at 200 calls, against the same phones
  *       registered without calls;</li>
- *   <li>{@code idle}: memory per registered idle session.</li>
+ *   <li>{@code idle}: memory per registered idle session;</li>
+ *   <li>{@code incoming}: a SIPp caller ({@code uac-incoming.xml}) calls K registered phones at a fixed rate,
+ *       each answers, media both ways for a hold time, SIPp hangs up: INVITE -> 200 OK and INVITE -> media
+ *       flowing at the phone.</li>
  * </ul>
  * Tables on stdout and in target/bench/gateway-vs-janus.md, CSV in target/bench/gateway-vs-janus-*.csv. Every
  * {@code bench.*} property is listed in docs/performance.md ({@code bench.gateway.jfr=name.jfr} records a JFR
@@ -66,7 +71,7 @@ import org.junit.jupiter.api.Test;
  */
 class GatewayVsJanusBench {
     private static final List<String> SCENARIOS = List.of(System.getProperty("bench.scenarios",
-            "slice,setup,capacity,percall,idle").split(","));
+            "slice,setup,incoming,capacity,percall,idle").split(","));
     private static final List<String> SIDES = List.of(System.getProperty("bench.sides", "gateway,janus").split(","));
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final Duration WINDOW = Duration.ofSeconds(Integer.getInteger("bench.window", 10));
@@ -84,8 +89,12 @@ class GatewayVsJanusBench {
         return t;
     });
 
-    /** One side of the comparison. */
-    private record Side(String name, Phone.Factory phones, long pid, String metricsUrl, BooleanSupplier alive) {
+    /**
+     * One side of the comparison. {@code callees}: phones for calls from SIP (scenario incoming), and
+     * {@code sipAddress}: where the SIP Server sends the INVITE for one of them ("host:port").
+     */
+    private record Side(String name, Phone.Factory phones, Phone.Factory callees, Function<String, String> sipAddress,
+            long pid, String metricsUrl, BooleanSupplier alive) {
         /** Fails the scenario step with a clear message when the gateway process is gone (Janus crashed here). */
         void requireAlive() {
             if (!alive.getAsBoolean()) {
@@ -114,13 +123,19 @@ class GatewayVsJanusBench {
                      .set("gateway.limits.max-calls", "10000").set("gateway.limits.max-sessions", "20000").start();
              JanusProcess janus = JanusProcess.start(OUT.resolve("janus"), "bench0", FreePorts.tcp(),
                      "40000-49999", "50000-59999");
+             // Janus's SIP plugin listens on a port of its own per session: the Contact of its REGISTER says which,
+             // so the phones of the incoming scenario register here, where messages are traced.
+             Sipp calleeRegistrar = Sipp.scenario("registrar-ok.xml").name("sipp-bench-callees").start();
              LoadMedia media = new LoadMedia(new InetSocketAddress(clientAddress, 0))) {
             String sippAddress = sipp.address();
+            Phone.Factory gatewayPhones = GatewayPhone.factory(http, gw.wsUrl(), "fast", keepalives);
             List<Side> sides = List.of(
-                    new Side("gateway", GatewayPhone.factory(http, gw.wsUrl(), "fast", keepalives), gw.pid(), gw.httpUrl() + "/metrics", gw::isAlive),
+                    new Side("gateway", gatewayPhones, gatewayPhones, user -> "127.0.0.1:" + gw.sipPort(), gw.pid(),
+                            gw.httpUrl() + "/metrics", gw::isAlive),
                     new Side("janus", JanusPhone.factory(http, janus.wsUrl(), sippAddress, "sip:fast@" + sippAddress,
                             keepalives),
-                            janus.pid(), null, janus.process()::isAlive))
+                            JanusPhone.factory(http, janus.wsUrl(), calleeRegistrar.address(), null, keepalives),
+                            user -> contactAddress(calleeRegistrar, user), janus.pid(), null, janus.process()::isAlive))
                     .stream().filter(s -> SIDES.contains(s.name())).toList();
             for (String scenario : SCENARIOS) {
                 switch (scenario.trim()) {
@@ -129,6 +144,7 @@ class GatewayVsJanusBench {
                     case "capacity" -> capacity(sides, media);
                     case "percall" -> perCall(sides, media);
                     case "idle" -> idle(sides);
+                    case "incoming" -> incoming(sides, media);
                     default -> throw new IllegalArgumentException("unknown scenario " + scenario);
                 }
                 Files.writeString(OUT.resolve("gateway-vs-janus.md"), report);
@@ -440,6 +456,217 @@ class GatewayVsJanusBench {
         t.finish();
     }
 
+    /**
+     * Calls from SIP: one SIPp caller per side and round ({@code uac-incoming.xml}) calls K registered phones in
+     * turn at a fixed rate, each phone answers, media flows both ways for the hold time, SIPp hangs up. A phone
+     * is called again only K / rate seconds later, well after its last call ended (Janus's libnice crashes on an
+     * offer right after a hang-up, see setupLevel).
+     */
+    private void incoming(List<Side> sides, LoadMedia media) throws Exception {
+        int k = Integer.getInteger("bench.incoming.phones", 40);
+        double rate = Double.parseDouble(System.getProperty("bench.incoming.rate", "8"));
+        int calls = Integer.getInteger("bench.incoming.calls", 3 * k);
+        Duration hold = Duration.ofMillis(Integer.getInteger("bench.incoming.hold-ms", 2000));
+        double reuseSeconds = k / rate;
+        if (reuseSeconds * 1000 < hold.toMillis() + 1000 + COOLDOWN.toMillis()) {
+            throw new IllegalArgumentException("bench.incoming: " + k + " phones at " + rate + " calls/s call each phone"
+                    + " every " + reuseSeconds + " s, too soon after its last call (hold " + hold.toMillis() + " ms +"
+                    + " 1 s setup + " + COOLDOWN.toMillis() + " ms rest): more phones or a lower rate");
+        }
+        Table t = new Table("incoming", "Calls from SIP (" + k + " registered phones, SIPp calls them at " + rate
+                + " calls/s, " + calls + " calls per round, each answered and held " + hold.toMillis() + " ms with media"
+                + " both ways; invite_200: INVITE sent -> 200 OK received at SIPp; invite_media: INVITE sent -> DTLS-SRTP"
+                + " up at the phone, same clock)", "round", "side", "attempted", "answered", "media_up", "echoed", "failed",
+                "invite_offer_p50_ms", "invite_200_p50_ms", "invite_200_p99_ms", "invite_media_p50_ms", "invite_media_p99_ms", "gw_cpu_ms_per_call",
+                "load1");
+        Map<String, List<Double>> p50 = new LinkedHashMap<>();
+        Map<String, List<Double>> p99 = new LinkedHashMap<>();
+        Map<String, List<Phone>> phones = new LinkedHashMap<>();
+        Map<String, List<String>> lines = new LinkedHashMap<>();
+        try {
+            for (Side side : sides) {
+                String prefix = "in-" + side.name() + "-";
+                phones.put(side.name(), registerPhones(side.name(), side.callees(), prefix, k));
+                List<String> l = new ArrayList<>();
+                for (int i = 0; i < k; i++) {
+                    String address = side.sipAddress().apply(prefix + i);
+                    int colon = address.lastIndexOf(':');
+                    l.add(prefix + i + ";" + address.substring(0, colon) + ";" + address.substring(colon + 1));
+                }
+                lines.put(side.name(), l);
+                p50.put(side.name(), new ArrayList<>());
+                p99.put(side.name(), new ArrayList<>());
+            }
+            for (Side side : sides) { // warm-up, not recorded: one call per phone
+                incomingRun(side, phones.get(side.name()), lines.get(side.name()), media, k, rate, hold, "warmup");
+            }
+            for (int round = 1; round <= ROUNDS; round++) {
+                for (Side side : sides) {
+                    if (!side.alive().getAsBoolean()) {
+                        t.note(side.name() + " died before round " + round + ": see target/it-logs");
+                        continue;
+                    }
+                    // The gateway's CPU with the phones registered and no call, to take off the run's
+                    ProcessStats idleStart = ProcessStats.of(side.pid());
+                    long idleT0 = System.nanoTime();
+                    awaitQuiet(Duration.ofSeconds(3));
+                    ProcessStats before = ProcessStats.of(side.pid());
+                    double idleCores = (before.cpuSeconds() - idleStart.cpuSeconds()) / ((System.nanoTime() - idleT0) / 1e9);
+                    long t0 = System.nanoTime();
+                    IncomingRun r = incomingRun(side, phones.get(side.name()), lines.get(side.name()), media, calls,
+                            rate, hold, "round" + round);
+                    ProcessStats after = ProcessStats.of(side.pid());
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    t.row(round, side.name(), r.attempted(), r.answered(), r.mediaUp(), r.echoed(), r.failed(),
+                            f1(percentile(r.inviteToOffer(), 50)),
+                            f1(percentile(r.inviteTo200(), 50)), f1(percentile(r.inviteTo200(), 99)),
+                            f1(percentile(r.inviteToMedia(), 50)), f1(percentile(r.inviteToMedia(), 99)),
+                            f2((after.cpuSeconds() - before.cpuSeconds() - idleCores * seconds) * 1000
+                                    / Math.max(1, r.attempted())),
+                            f2(ProcessStats.loadAverage()));
+                    if (r.firstFailure() != null) {
+                        t.note(side.name() + " round " + round + " first failure at the phone: " + r.firstFailure());
+                    }
+                    if (r.failed() == 0) {
+                        p50.get(side.name()).add(percentile(r.inviteToMedia(), 50));
+                        p99.get(side.name()).add(percentile(r.inviteToMedia(), 99));
+                    }
+                }
+            }
+        } finally {
+            phones.values().forEach(list -> list.forEach(Phone::close));
+        }
+        t.note(ratioLine("INVITE -> media p50 (ms, rounds without failure)", p50));
+        t.note(ratioLine("INVITE -> media p99 (ms, rounds without failure)", p99));
+        t.note("invite_offer: INVITE sent -> offer at the phone. gw_cpu_ms_per_call: the gateway's CPU over the run"
+                + " (setup, " + hold.toMillis() + " ms of media, hang-up) less its idle CPU just before, per call attempted.");
+        t.finish();
+    }
+
+    /**
+     * Setup times: INVITE -> 200 OK as SIPp measured it ({@code -trace_rtt}, whole ms), INVITE -> media up at the
+     * phone (the INVITE's send time travels as the From display name; one machine, one clock).
+     */
+    private record IncomingRun(int attempted, int answered, int mediaUp, int echoed, int failed,
+            List<Double> inviteToOffer, List<Double> inviteTo200, List<Double> inviteToMedia, String firstFailure) {}
+
+    private IncomingRun incomingRun(Side side, List<Phone> phones, List<String> lines, LoadMedia media, int calls,
+            double rate, Duration hold, String label) throws Exception {
+        Path csv = OUT.resolve("incoming-" + side.name() + "-calls.csv");
+        Files.writeString(csv, "SEQUENTIAL\n" + String.join("\n", lines) + "\n");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger mediaUp = new AtomicInteger();
+        AtomicInteger echoed = new AtomicInteger();
+        List<Double> inviteToOffer = Collections.synchronizedList(new ArrayList<>());
+        List<Double> inviteToMedia = Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(phones.size());
+        List<Future<?>> answering = new ArrayList<>();
+        for (Phone phone : phones) {
+            answering.add(pool.submit(() -> {
+                while (!stop.get()) {
+                    Phone.Incoming call = phone.awaitIncoming(Duration.ofMillis(500));
+                    if (call == null) {
+                        continue;
+                    }
+                    if (!Double.isNaN(call.invitedAtMillis())) {
+                        inviteToOffer.add(epochMillis(Instant.now()) - call.invitedAtMillis());
+                    }
+                    MediaLeg leg = media.newLeg();
+                    try {
+                        phone.answer(leg.answerOffer(call.offer()), STEP);
+                        leg.mediaUp().get(STEP.toSeconds(), TimeUnit.SECONDS);
+                        double up = epochMillis(Instant.now());
+                        mediaUp.incrementAndGet();
+                        if (!Double.isNaN(call.invitedAtMillis())) {
+                            inviteToMedia.add(up - call.invitedAtMillis());
+                        }
+                    } catch (Exception e) {
+                        failures.add(e + " " + leg);
+                    }
+                    try {
+                        phone.awaitRemoteHangup(hold.plus(STEP));
+                    } catch (Exception e) {
+                        failures.add("no hang-up: " + e);
+                    } finally {
+                        leg.close();
+                    }
+                    if (leg.echoed()) {
+                        echoed.incrementAndGet();
+                    } else if (leg.mediaUp().isDone() && !leg.mediaUp().isCompletedExceptionally()) {
+                        failures.add("no echo: " + leg);
+                    }
+                }
+                return null;
+            }));
+        }
+        pool.shutdown();
+        String[] first = lines.get(0).split(";"); // SIPp wants a remote host; setdest sends each call to its phone
+        try (Sipp caller = Sipp.scenario("uac-incoming.xml").name("sipp-incoming-" + side.name() + "-" + label)
+                .traceMessages(false).maxCalls(calls).remote(first[1] + ":" + first[2])
+                .args("-inf", csv.toAbsolutePath().toString(), "-r", String.valueOf(rate), "-l",
+                        String.valueOf(phones.size()), "-d", String.valueOf(hold.toMillis()), "-rtp_echo", "-mi",
+                        "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-trace_rtt", "-rtt_freq", "1",
+                        "-buff_size", "4194304",
+                        // a call nobody answers fails (SIPp CANCELs it) instead of keeping SIPp from ending
+                        "-recv_timeout", String.valueOf(STEP.toMillis()))
+                .start()) {
+            caller.waitForExit(Duration.ofMillis((long) (calls / rate * 1000) + hold.toMillis()).plus(Duration.ofSeconds(60)));
+            stop.set(true);
+            for (Future<?> f : answering) {
+                try {
+                    f.get(STEP.toSeconds() * 3, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failures.add("phone gave up: " + e.getCause());
+                }
+            }
+            // SIPp's last statistics line: calls created, and how many failed
+            List<String> stats = Files.readAllLines(caller.statsFile());
+            List<String> names = List.of(stats.get(0).split(";"));
+            String[] last = stats.get(stats.size() - 1).split(";");
+            int attempted = Integer.parseInt(last[names.indexOf("OutgoingCall(C)")]);
+            int failed = Integer.parseInt(last[names.indexOf("FailedCall(C)")]);
+            // Date_ms;response_time_ms;rtd_no, one line per 200 OK
+            Path rtt = io.webrtcgateway.testsupport.ItLogs.dir().resolve("uac-incoming_" + caller.pid() + "_rtt.csv");
+            List<Double> inviteTo200 = Files.readAllLines(rtt).stream().skip(1).filter(l -> !l.isBlank())
+                    .map(l -> Double.parseDouble(l.split(";")[1])).toList();
+            Files.move(rtt, OUT.resolve("incoming-" + side.name() + "-" + label + "-rtt.csv"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            synchronized (inviteToMedia) {
+                Files.writeString(OUT.resolve("incoming-" + side.name() + "-" + label + "-media.csv"), "invite_media_ms\n"
+                        + inviteToMedia.stream().map(GatewayVsJanusBench::f1).collect(java.util.stream.Collectors.joining("\n")));
+            }
+            // A call can fail at SIPp (no 200, an unexpected BYE) or only at the phone (no media, no echo): the
+            // larger count.
+            failed = Math.max(failed, attempted - echoed.get());
+            return new IncomingRun(attempted, inviteTo200.size(), mediaUp.get(), echoed.get(), failed, inviteToOffer,
+                    inviteTo200, inviteToMedia,
+                    failures.isEmpty() ? null : failures.size() + " (" + failures.get(0) + ")");
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+    }
+
+    private static double epochMillis(Instant t) {
+        return t.getEpochSecond() * 1000.0 + t.getNano() / 1e6;
+    }
+
+    /** "host:port" of the Contact in {@code user}'s last REGISTER at {@code registrar}. */
+    private static String contactAddress(Sipp registrar, String user) {
+        List<io.webrtcgateway.testsupport.SipMessage> registers = registrar.receivedRequests("REGISTER").stream()
+                .filter(m -> m.toUser().equals(user)).toList();
+        if (registers.isEmpty()) {
+            throw new IllegalStateException("no REGISTER of " + user + " at " + registrar.name());
+        }
+        String contact = registers.get(registers.size() - 1).header("Contact").orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("sips?:[^@>;]*@([^;>]+)").matcher(contact);
+        if (!m.find()) {
+            throw new IllegalStateException("no host:port in the Contact of " + user + ": " + contact);
+        }
+        return m.group(1);
+    }
+
     // ---- calls ------------------------------------------------------------------------------------
 
     private record Call(Phone phone, MediaLeg leg) {}
@@ -543,12 +770,17 @@ class GatewayVsJanusBench {
 
     /** n phones, each connected and registered as {@code prefix + i}, 32 at a time. */
     private static List<Phone> registerPhones(Side side, String prefix, int n) throws Exception {
+        return registerPhones(side.name(), side.phones(), prefix, n);
+    }
+
+    private static List<Phone> registerPhones(String sideName, Phone.Factory factory, String prefix, int n)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(32, n));
         List<Future<Phone>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String user = prefix + i;
             futures.add(pool.submit(() -> {
-                Phone phone = side.phones().connect();
+                Phone phone = factory.connect();
                 try {
                     phone.register(user, Duration.ofSeconds(60));
                 } catch (Exception e) {
@@ -570,7 +802,7 @@ class GatewayVsJanusBench {
         }
         if (failure != null) {
             closeAll(phones);
-            throw new IllegalStateException(side.name() + ": registering " + n + " phones failed", failure);
+            throw new IllegalStateException(sideName + ": registering " + n + " phones failed", failure);
         }
         return phones;
     }

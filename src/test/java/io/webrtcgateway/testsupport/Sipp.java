@@ -103,6 +103,11 @@ public final class Sipp extends PeerProcess {
         return errorLog;
     }
 
+    /** The statistics CSV ({@code -trace_stat}: a line every second and a last one at exit). */
+    public Path statsFile() {
+        return logFile().resolveSibling(logFile().getFileName().toString().replaceFirst("\\.log$", "") + "-stats.csv");
+    }
+
     /** Every message SIPp sent or received so far with its time, oldest first (for timing: {@code Entry.instant()}). */
     public List<SippMessageLog.Entry> messageEntries() {
         return messages.entries();

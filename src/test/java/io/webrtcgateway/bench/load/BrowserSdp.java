@@ -6,20 +6,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The load client's side of the SDP: an audio-only, PCMU-only offer shaped like a browser's (BUNDLE,
- * rtcp-mux, DTLS-SRTP actpass, its one host candidate inline, no trickle), and what it needs from an answer.
+ * The load client's side of the SDP: an audio-only, PCMU-only offer or answer shaped like a browser's (BUNDLE,
+ * rtcp-mux, DTLS-SRTP, its one host candidate inline, no trickle), and what it needs from the gateway's.
  */
 final class BrowserSdp {
     private BrowserSdp() {}
 
     static String offer(InetSocketAddress local, String ufrag, String pwd, String fingerprint, long ssrc) {
+        return description(local, ufrag, pwd, fingerprint, ssrc, "actpass", "0");
+    }
+
+    /** The answer to a gateway's offer: a=setup:active (RFC 5763 §5: the answerer picks; browsers pick active). */
+    static String answer(InetSocketAddress local, String ufrag, String pwd, String fingerprint, long ssrc, String mid) {
+        return description(local, ufrag, pwd, fingerprint, ssrc, "active", mid);
+    }
+
+    private static String description(InetSocketAddress local, String ufrag, String pwd, String fingerprint, long ssrc,
+            String setup, String mid) {
         String ip = local.getAddress().getHostAddress();
         return String.join("\r\n",
                 "v=0",
                 "o=- " + (ssrc & 0x7fffffffL) + " 2 IN IP4 127.0.0.1",
                 "s=-",
                 "t=0 0",
-                "a=group:BUNDLE 0",
+                "a=group:BUNDLE " + mid,
                 "a=msid-semantic: WMS load",
                 "m=audio " + local.getPort() + " UDP/TLS/RTP/SAVPF 0",
                 "c=IN IP4 " + ip,
@@ -29,21 +39,25 @@ final class BrowserSdp {
                 "a=ice-ufrag:" + ufrag,
                 "a=ice-pwd:" + pwd,
                 "a=fingerprint:" + fingerprint,
-                "a=setup:actpass",
-                "a=mid:0",
+                "a=setup:" + setup,
+                "a=mid:" + mid,
                 "a=sendrecv",
                 "a=msid:load load-audio",
                 "a=rtcp-mux",
                 "a=rtpmap:0 PCMU/8000",
                 "a=ssrc:" + ssrc + " cname:load" + Long.toHexString(ssrc),
                 "a=ssrc:" + ssrc + " msid:load load-audio",
-                "") ;
+                "");
     }
 
-    /** ICE credentials, the first usable IPv4 UDP candidate, fingerprints and the DTLS setup of an answer. */
-    record Answer(String ufrag, String pwd, InetSocketAddress candidate, List<DtlsFingerprint> fingerprints,
-            String setup) {
-        static Answer parse(String sdp) {
+    /**
+     * ICE credentials, the first usable IPv4 UDP candidate, fingerprints, the DTLS setup and the audio mid of the
+     * gateway's answer (a call we placed) or offer (a call to us).
+     */
+    record Remote(String ufrag, String pwd, InetSocketAddress candidate, List<DtlsFingerprint> fingerprints,
+            String setup, String mid) {
+        static Remote parse(String sdp) {
+            String mid = "0";
             String ufrag = null;
             String pwd = null;
             String setup = "active";
@@ -55,6 +69,8 @@ final class BrowserSdp {
                     ufrag = line.substring(12);
                 } else if (line.startsWith("a=ice-pwd:") && pwd == null) {
                     pwd = line.substring(10);
+                } else if (line.startsWith("a=mid:")) {
+                    mid = line.substring(6);
                 } else if (line.startsWith("a=setup:")) {
                     setup = line.substring(8);
                 } else if (line.startsWith("a=fingerprint:")) {
@@ -68,10 +84,10 @@ final class BrowserSdp {
                 }
             }
             if (ufrag == null || pwd == null || candidate == null || fingerprints.isEmpty()) {
-                throw new IllegalArgumentException("answer lacks ICE credentials, an IPv4 UDP candidate or a"
+                throw new IllegalArgumentException("SDP lacks ICE credentials, an IPv4 UDP candidate or a"
                         + " fingerprint:\n" + sdp);
             }
-            return new Answer(ufrag, pwd, candidate, fingerprints, setup);
+            return new Remote(ufrag, pwd, candidate, fingerprints, setup, mid);
         }
     }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpClient;
 import java.time.Duration;
 
-/** Our WebSocket protocol v1 (docs/protocol.md): hello, register, call, hangup. */
+/** Our WebSocket protocol v1 (docs/protocol.md): hello, register, call, hangup; incoming, answer. */
 public final class GatewayPhone implements Phone {
     private final JsonSocket socket;
     private int ids;
@@ -83,6 +83,57 @@ public final class GatewayPhone implements Phone {
                 default -> { }
             }
         }
+    }
+
+    @Override
+    public Incoming awaitIncoming(Duration timeout) throws Exception {
+        JsonNode e;
+        try {
+            e = socket.await(timeout, "incoming", n -> n.path("type").asText().equals("event")
+                    && n.path("name").asText().equals("incoming"));
+        } catch (JsonSocket.Timeout none) {
+            return null;
+        }
+        callId = e.path("call").asText();
+        return new Incoming(e.path("sdp").asText(), JsonSocket.number(e.path("fromName").asText()));
+    }
+
+    @Override
+    public void answer(String answer, Duration timeout) throws Exception {
+        String id = callId;
+        int requestId = ++ids;
+        socket.send(JsonSocket.object().put("type", "answer").put("id", requestId).put("call", id).put("sdp", answer));
+        // The result and the connected event may come in either order.
+        boolean answered = false;
+        boolean connected = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!answered || !connected) {
+            JsonNode n = socket.await(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "answer of " + id,
+                    m -> m.path("id").asInt(-1) == requestId || (m.path("type").asText().equals("event")
+                            && id.equals(m.path("call").asText())));
+            if (n.path("id").asInt(-1) == requestId) {
+                if (!n.path("type").asText().equals("result")) {
+                    throw new IllegalStateException("answer refused: " + n);
+                }
+                answered = true;
+            } else if (n.path("name").asText().equals("connected")) {
+                connected = true;
+            } else if (n.path("name").asText().equals("ended")) {
+                callId = null;
+                throw new IllegalStateException("call ended before connected: " + n);
+            }
+        }
+    }
+
+    @Override
+    public void awaitRemoteHangup(Duration timeout) throws Exception {
+        String id = callId;
+        if (id == null) {
+            return;
+        }
+        socket.await(timeout, "ended of " + id, n -> "ended".equals(n.path("name").asText())
+                && id.equals(n.path("call").asText()));
+        callId = null;
     }
 
     @Override

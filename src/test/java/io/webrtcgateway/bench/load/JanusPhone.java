@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The Janus JSON API over its WebSocket transport (subprotocol {@code janus-protocol}) and the SIP plugin's
  * requests: create a session, attach {@code janus.plugin.sip}, {@code register}, {@code call} (jsep offer,
- * no trickle), {@code hangup}. One WebSocket per fake browser, as browsers do.
+ * no trickle), {@code hangup}; for calls to the phone the {@code incomingcall} event (jsep offer) and
+ * {@code accept} (jsep answer). One WebSocket per fake browser, as browsers do.
  */
 public final class JanusPhone implements Phone {
     private static final AtomicLong TRANSACTIONS = new AtomicLong();
@@ -135,15 +136,62 @@ public final class JanusPhone implements Phone {
     }
 
     @Override
+    public Incoming awaitIncoming(Duration timeout) throws Exception {
+        JsonNode e;
+        try {
+            e = socket.await(timeout, "incomingcall", n -> n.path("janus").asText().equals("event")
+                    && n.path("plugindata").path("data").path("result").path("event").asText().equals("incomingcall"));
+        } catch (JsonSocket.Timeout none) {
+            return null;
+        }
+        inCall = true;
+        return new Incoming(e.path("jsep").path("sdp").asText(),
+                JsonSocket.number(e.path("plugindata").path("data").path("result").path("displayname").asText()));
+    }
+
+    @Override
+    public void answer(String answer, Duration timeout) throws Exception {
+        message(JsonSocket.object().put("request", "accept"),
+                JsonSocket.object().put("type", "answer").put("sdp", answer).put("trickle", false));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode e = pluginEvent(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "accepting");
+            String name = eventName(e);
+            // "accepting" follows the 200 OK the plugin sent while handling the request
+            if (name.equals("accepting") || name.equals("accepted")) {
+                return;
+            }
+            if (name.equals("hangup")) {
+                inCall = false;
+                throw new IllegalStateException("call ended before accepted: " + e);
+            }
+        }
+    }
+
+    @Override
+    public void awaitRemoteHangup(Duration timeout) throws Exception {
+        if (inCall) {
+            inCall = false;
+            awaitHangup(timeout);
+        }
+    }
+
+    @Override
     public void hangup(Duration timeout) throws Exception {
         if (!inCall) {
             return;
         }
         inCall = false;
         message(JsonSocket.object().put("request", "hangup"), null);
-        // Two things must happen before this handle takes the next call: the SIP plugin's "hangup" (BYE answered)
-        // and the core's "hangup" (PeerConnection torn down; until then the plugin is "closing" and refuses a
-        // call with 447, and a new offer gets an answer with "a=ice-ufrag:(null)"). Either may come first.
+        awaitHangup(timeout);
+    }
+
+    /**
+     * Two things must happen before this handle takes the next call: the SIP plugin's "hangup" (BYE answered)
+     * and the core's "hangup" (PeerConnection torn down; until then the plugin is "closing" and refuses a call
+     * with 447, and a new offer gets an answer with "a=ice-ufrag:(null)"). Either may come first.
+     */
+    private void awaitHangup(Duration timeout) throws InterruptedException {
         boolean sipDone = false;
         boolean webrtcDone = false;
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -65,6 +65,13 @@ final class JsonSocket implements AutoCloseable {
         }).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
+    /** Nothing matching came in time (as opposed to the socket closing). */
+    static final class Timeout extends IllegalStateException {
+        Timeout(String message) {
+            super(message);
+        }
+    }
+
     static final String KEEPALIVE = "keepalive-";
     private static final java.util.concurrent.atomic.AtomicLong KEEPALIVES = new java.util.concurrent.atomic.AtomicLong();
 
@@ -86,6 +93,15 @@ final class JsonSocket implements AutoCloseable {
         }, first, period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** {@code text} as a number, quotes around it ignored (a SIP display name may keep them); NaN if it is none. */
+    static double number(String text) {
+        try {
+            return Double.parseDouble(text.replace("\"", "").trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
     static ObjectNode object() {
         return JSON.createObjectNode();
     }
@@ -102,7 +118,7 @@ final class JsonSocket implements AutoCloseable {
             long left = deadline - System.nanoTime();
             JsonNode n = left > 0 ? inbox.poll(left, TimeUnit.NANOSECONDS) : null;
             if (n == null) {
-                throw new IllegalStateException("timed out after " + timeout.toMillis() + " ms waiting for " + description);
+                throw new Timeout("timed out after " + timeout.toMillis() + " ms waiting for " + description);
             }
             if (what.test(n)) {
                 return n;

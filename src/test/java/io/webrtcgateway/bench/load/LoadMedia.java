@@ -211,6 +211,9 @@ public final class LoadMedia implements AutoCloseable {
                     if (leg.checkCountdown-- <= 0) {
                         leg.checkCountdown = 1;
                         sendCheck(leg);
+                        if (state == MediaLeg.State.ICE_CONNECTED) {
+                            leg.resendClientHello();
+                        }
                     }
                 }
             }
@@ -220,7 +223,7 @@ public final class LoadMedia implements AutoCloseable {
     }
 
     private void sendCheck(MediaLeg leg) {
-        BrowserSdp.Answer a = leg.remoteAnswer();
+        BrowserSdp.Remote a = leg.remoteDescription();
         if (a == null) {
             return;
         }
@@ -287,6 +290,9 @@ public final class LoadMedia implements AutoCloseable {
                     leg.remote = from;
                 }
                 leg.send(Stun.bindingSuccess(Stun.transactionId(buf), from, leg.pwd), from);
+                if (Stun.useCandidate(buf)) {
+                    leg.nominated();
+                }
             } else if (type == Stun.BINDING_SUCCESS && Arrays.equals(Stun.transactionId(buf), leg.checkTransaction)) {
                 leg.iceConnected(from);
             } else if (type == Stun.BINDING_ERROR && Stun.errorCode(buf) == 487) {
@@ -306,6 +312,7 @@ public final class LoadMedia implements AutoCloseable {
                     srtpDrops.increment();
                     return;
                 }
+                leg.rtpReceived++;
                 int header = 12 + 4 * (array[0] & 0x0f);
                 if ((array[0] & 0x10) != 0 && n >= header + 4) {
                     header += 4 + 4 * (((array[header + 2] & 0xff) << 8) | (array[header + 3] & 0xff));

@@ -14,10 +14,11 @@ import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One fake browser's media: a UDP socket with one host candidate, ICE as the controlling agent (checks with
- * USE-CANDIDATE, answers to the peer's checks), DTLS-SRTP with our own bctls and SRTP code, and a PCMU
- * stream of 20 ms packets whose payload carries the send time, so the echo coming back through the SIP side
- * gives the round trip. Created by {@link LoadMedia}; its threads drive it.
+ * One fake browser's media: a UDP socket with one host candidate, ICE (as the offerer the controlling agent,
+ * checks with USE-CANDIDATE; as the answerer the controlled one; answers to the peer's checks either way),
+ * DTLS-SRTP with our own bctls and SRTP code, and a PCMU stream of 20 ms packets whose payload carries the send
+ * time, so the echo coming back through the SIP side gives the round trip. Created by {@link LoadMedia}; its
+ * threads drive it.
  */
 public final class MediaLeg implements AutoCloseable {
     enum State { OFFERED, CHECKING, ICE_CONNECTED, MEDIA, FAILED, CLOSED }
@@ -33,13 +34,24 @@ public final class MediaLeg implements AutoCloseable {
     final String pwd = randomIce(24);
     final long ssrc = RANDOM.nextInt() & 0xffffffffL;
     final int slot;
-    /** Written by the signaling thread before the state leaves OFFERED; read by the loop threads after. */
-    private volatile BrowserSdp.Answer answer;
+    /** The gateway's SDP. Written by the signaling thread before the state leaves OFFERED; read by the loops after. */
+    private volatile BrowserSdp.Remote peer;
     private volatile State state = State.OFFERED;
     /** Where ICE, DTLS and SRTP go: the candidate whose check succeeded, or whoever checked us first. */
     volatile InetSocketAddress remote;
-    /** Flipped on a 487 Role Conflict (RFC 8445 §7.2.5.1). Loop threads only. */
+    /** Flipped on a 487 Role Conflict (RFC 8445 §7.2.5.1). Set by the signaling thread before checks start. */
     volatile boolean controlling = true;
+    // Receive thread only.
+    private boolean nominated;
+    private boolean dtlsClientStarted;
+    /**
+     * Our first ClientHello, resent every 40 ms until the peer's first DTLS datagram arrives, as a browser would:
+     * WebRTC starts its DTLS retransmissions at 50 ms, bctls at 1 s, and Janus drops a ClientHello that comes
+     * right after the answer to its nominating check, before it has set up its DTLS (1 % or more of its calls from
+     * SIP then took 1 s longer).
+     */
+    private volatile byte[] clientHello;
+    private volatile boolean dtlsHeard;
     private volatile DtlsTransport dtls;
     private volatile SrtpSession srtp;
     private volatile DtlsRole dtlsRole;
@@ -55,6 +67,8 @@ public final class MediaLeg implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicLong windowSent = new java.util.concurrent.atomic.AtomicLong();
     final java.util.concurrent.atomic.AtomicLong windowEchoed = new java.util.concurrent.atomic.AtomicLong();
     final byte[] checkTransaction = new byte[12];
+    /** RTP packets received and decrypted, whatever window. Written by the receive thread only. */
+    volatile long rtpReceived;
 
     MediaLeg(LoadMedia media, InetSocketAddress bindTo, int slot) throws IOException {
         this.media = media;
@@ -73,10 +87,25 @@ public final class MediaLeg implements AutoCloseable {
 
     /** The gateway's answer: ICE checks start on the sender thread's next round, DTLS as its a=setup says. */
     public void answer(String sdp) {
-        BrowserSdp.Answer a = BrowserSdp.Answer.parse(sdp);
-        this.answer = a;
+        BrowserSdp.Remote a = BrowserSdp.Remote.parse(sdp);
         // We offered actpass (RFC 5763 §5): an "active" answerer is the DTLS client, so we serve.
-        this.dtlsRole = a.setup().equals("passive") ? DtlsRole.CLIENT : DtlsRole.SERVER;
+        start(a, a.setup().equals("passive") ? DtlsRole.CLIENT : DtlsRole.SERVER);
+    }
+
+    /**
+     * A call to us: the answer to the gateway's {@code offer}. The offerer is the controlling ICE agent (RFC 8445
+     * §6.1.1), and we answer a=setup:active, so we are the DTLS client once our check succeeded.
+     */
+    public String answerOffer(String offer) {
+        BrowserSdp.Remote o = BrowserSdp.Remote.parse(offer);
+        controlling = false;
+        start(o, DtlsRole.CLIENT);
+        return BrowserSdp.answer(local, ufrag, pwd, media.dtls().certificate().fingerprint(), ssrc, o.mid());
+    }
+
+    private void start(BrowserSdp.Remote remoteSdp, DtlsRole role) {
+        this.peer = remoteSdp;
+        this.dtlsRole = role;
         this.dtls = media.dtls().newTransport(this::sendRaw, new DtlsListener() {
             @Override
             public void onHandshakeComplete(DtlsSrtpKeys keys) {
@@ -92,8 +121,8 @@ public final class MediaLeg implements AutoCloseable {
                 mediaUp.completeExceptionally(new IllegalStateException("DTLS: " + failure));
             }
         });
-        if (dtlsRole == DtlsRole.SERVER) {
-            dtls.start(DtlsRole.SERVER, a.fingerprints());
+        if (role == DtlsRole.SERVER) {
+            dtls.start(DtlsRole.SERVER, remoteSdp.fingerprints());
         }
         state = State.CHECKING;
     }
@@ -107,23 +136,41 @@ public final class MediaLeg implements AutoCloseable {
         return mediaUp;
     }
 
-    BrowserSdp.Answer remoteAnswer() {
-        return answer;
+    BrowserSdp.Remote remoteDescription() {
+        return peer;
     }
 
-    /** A check of ours succeeded: the pair is valid (and nominated, as we are controlling). */
+    /** A check of ours succeeded: the pair is valid (and nominated, if we are controlling). Receive thread. */
     void iceConnected(InetSocketAddress from) {
         if (state != State.CHECKING) {
             return;
         }
         remote = from;
         state = State.ICE_CONNECTED;
-        if (dtlsRole == DtlsRole.CLIENT) {
-            dtls.start(DtlsRole.CLIENT, answer.fingerprints());
+        startDtlsClient();
+    }
+
+    /** The controlling peer nominated the pair (USE-CANDIDATE in its check). Receive thread. */
+    void nominated() {
+        nominated = true;
+        startDtlsClient();
+    }
+
+    /**
+     * As DTLS client, once ICE is done on our side: our check succeeded and, when we are controlled, the peer
+     * has nominated the pair (RFC 8445 §8.1.1): before that Janus drops it (and even just after, at times: see
+     * {@link #clientHello}).
+     */
+    private void startDtlsClient() {
+        if (dtlsRole == DtlsRole.CLIENT && !dtlsClientStarted && state == State.ICE_CONNECTED
+                && (controlling || nominated)) {
+            dtlsClientStarted = true;
+            dtls.start(DtlsRole.CLIENT, peer.fingerprints());
         }
     }
 
     void dtlsDatagram(byte[] buf, int off, int len) {
+        dtlsHeard = true;
         DtlsTransport t = dtls;
         if (t != null) {
             t.receive(buf, off, len);
@@ -136,9 +183,12 @@ public final class MediaLeg implements AutoCloseable {
 
     /** DTLS and STUN out; from the DTLS pool or the loop threads. */
     void sendRaw(byte[] buf, int off, int len) {
+        if (dtlsRole == DtlsRole.CLIENT && clientHello == null) {
+            clientHello = java.util.Arrays.copyOfRange(buf, off, off + len);
+        }
         InetSocketAddress to = remote;
         if (to == null) {
-            BrowserSdp.Answer a = answer;
+            BrowserSdp.Remote a = peer;
             if (a == null) {
                 return;
             }
@@ -148,6 +198,15 @@ public final class MediaLeg implements AutoCloseable {
             channel.send(ByteBuffer.wrap(buf, off, len), to);
         } catch (IOException e) {
             media.sendErrors.increment();
+        }
+    }
+
+    /** Sender thread, every 40 ms while ICE is connected and DTLS not up. */
+    void resendClientHello() {
+        byte[] hello = clientHello;
+        InetSocketAddress to = remote;
+        if (hello != null && !dtlsHeard && to != null) {
+            send(ByteBuffer.wrap(hello), to);
         }
     }
 
@@ -190,6 +249,11 @@ public final class MediaLeg implements AutoCloseable {
         outBuffer.clear().limit(n);
         send(outBuffer, to);
         return true;
+    }
+
+    /** Whether any RTP came back (the SIP side's echo of ours): media flowed both ways. */
+    public boolean echoed() {
+        return rtpReceived > 0;
     }
 
     /** Lost more than half of what it sent in the last window. */

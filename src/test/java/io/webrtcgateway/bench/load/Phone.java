@@ -13,6 +13,21 @@ public interface Phone extends AutoCloseable {
     /** Hangs the current call up and waits for the gateway to confirm it ended. */
     void hangup(Duration timeout) throws Exception;
 
+    /**
+     * A call offered to this phone: the gateway's SDP offer, and when the SIP side sent its INVITE (epoch ms:
+     * uac-incoming.xml writes it as the From display name, which both gateways pass on; NaN if it is no number).
+     */
+    record Incoming(String offer, double invitedAtMillis) {}
+
+    /** Waits for a call to this phone's user; null if none came within {@code timeout}. */
+    Incoming awaitIncoming(Duration timeout) throws Exception;
+
+    /** Answers the offered call with {@code answer}; returns once the gateway has sent its 200 OK. */
+    void answer(String answer, Duration timeout) throws Exception;
+
+    /** Waits until the SIP side has hung up the current call and the gateway has reported it over. */
+    void awaitRemoteHangup(Duration timeout) throws Exception;
+
     /** The gateway's own statistics of the current call (JSON), where its API has them; else null. */
     default String stats() throws Exception {
         return null;

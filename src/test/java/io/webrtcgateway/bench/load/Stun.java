@@ -48,17 +48,31 @@ final class Stun {
 
     /** ERROR-CODE of an error response (e.g. 487 Role Conflict, RFC 8445 §7.2.5.1), or 0. */
     static int errorCode(ByteBuffer b) {
+        int p = attribute(b, ERROR_CODE);
+        if (p < 0 || (b.getShort(p + 2) & 0xffff) < 4) {
+            return 0;
+        }
+        return (b.get(p + 6) & 0x7) * 100 + (b.get(p + 7) & 0xff);
+    }
+
+    /** A check that nominates its pair (RFC 8445 §7.1.2: USE-CANDIDATE, sent by the controlling agent). */
+    static boolean useCandidate(ByteBuffer b) {
+        return attribute(b, USE_CANDIDATE) >= 0;
+    }
+
+    /** Where the first attribute of {@code type} starts, or -1. */
+    private static int attribute(ByteBuffer b, int wanted) {
         int p = b.position() + 20;
         int end = b.position() + 20 + (b.getShort(b.position() + 2) & 0xffff);
         while (p + 4 <= end && p + 4 <= b.limit()) {
             int type = b.getShort(p) & 0xffff;
             int len = b.getShort(p + 2) & 0xffff;
-            if (type == ERROR_CODE && len >= 4) {
-                return (b.get(p + 6) & 0x7) * 100 + (b.get(p + 7) & 0xff);
+            if (type == wanted) {
+                return p;
             }
             p += 4 + ((len + 3) & ~3);
         }
-        return 0;
+        return -1;
     }
 
     /**
