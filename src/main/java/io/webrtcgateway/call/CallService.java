@@ -245,12 +245,31 @@ public final class CallService {
         }
     }
 
+    /**
+     * Attached data of an incoming INVITE, the reverse of {@link #attachedDataHeaders}: a header named in
+     * the mapping gives its key; any other header starting with the prefix (case-insensitive, RFC 3261 §7.3.1)
+     * gives the rest of its name as the key (X-Genesys-case: 42 -> case = 42).
+     */
     private Map<String, String> incomingData(SipLeg leg) {
         Map<String, String> data = new LinkedHashMap<>();
+        java.util.Set<String> mapped = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         for (Map.Entry<String, String> e : config.calls().attachedDataHeaders().entrySet()) {
+            mapped.add(e.getValue());
             String v = leg.incomingHeader(e.getValue());
             if (v != null) {
                 data.put(e.getKey(), v);
+            }
+        }
+        String prefix = config.calls().attachedDataPrefix();
+        if (!prefix.isEmpty()) {
+            for (String name : leg.incomingHeaderNames()) {
+                if (name.length() > prefix.length() && name.regionMatches(true, 0, prefix, 0, prefix.length())
+                        && !mapped.contains(name)) {
+                    String v = leg.incomingHeader(name);
+                    if (v != null) {
+                        data.putIfAbsent(name.substring(prefix.length()), v);
+                    }
+                }
             }
         }
         return data;

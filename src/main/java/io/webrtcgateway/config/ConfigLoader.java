@@ -80,6 +80,9 @@ public final class ConfigLoader {
         return overrides.hasPath("gateway") ? overrides.withOnlyPath("gateway") : ConfigFactory.empty();
     }
 
+    /** Maps whose keys the user chooses: reference.conf has them empty, so their entries are not "unknown". */
+    private static final List<String> OPEN_MAPS = List.of("gateway.calls.attached-data.headers.");
+
     private static void rejectUnknownKeys(Config user, Config reference) {
         Set<String> known = new TreeSet<>();
         for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
@@ -87,8 +90,8 @@ public final class ConfigLoader {
         }
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
-            if (!key.startsWith("gateway.")) {
-                continue; // other libraries' settings may share the file
+            if (!key.startsWith("gateway.") || OPEN_MAPS.stream().anyMatch(key::startsWith)) {
+                continue; // other libraries' settings may share the file; open maps are checked where read
             }
             if (!known.contains(key)) {
                 String closest = closest(key, known);

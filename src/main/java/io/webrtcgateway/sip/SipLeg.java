@@ -195,6 +195,16 @@ public final class SipLeg implements SipRequestHandler {
         return incomingInvite == null ? null : body(incomingInvite.getRequest());
     }
 
+    /** The header names of the incoming INVITE as sent (incoming legs); empty otherwise. */
+    public List<String> incomingHeaderNames() {
+        if (incomingInvite == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        incomingInvite.getRequest().getHeaderNames().forEachRemaining(n -> names.add((String) n));
+        return names;
+    }
+
     /** A header of the incoming INVITE (attached data), or null. */
     public String incomingHeader(String name) {
         if (incomingInvite == null) {

@@ -33,6 +33,7 @@ class BrowserCallIT {
         sipp = Sipp.scenario("uas-echo.xml").args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))
+                .set("gateway.calls.attached-data.headers.case", "X-Case-Id")
                 .start();
         browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
     }
@@ -147,9 +148,13 @@ class BrowserCallIT {
             ws.ok("hello");
             ws.startKeepalive(Duration.ofSeconds(5));
             String offer = browser.createOffer();
-            JsonNode placed = ws.ok("call", "to", "5000", "sdp", offer);
+            JsonNode placed = ws.ok("call", "to", "5000", "sdp", offer,
+                    "data", java.util.Map.of("case", "42", "queue", "billing"));
             String call = placed.path("call").asText();
             SipMessage invite = sipp.awaitRequests("INVITE", 1, Duration.ofSeconds(10)).get(0);
+            // attached data as SIP headers: the mapped key by its header, any other as X-Genesys-<key>
+            assertEquals("42", invite.header("X-Case-Id").orElse(null), invite.toString());
+            assertEquals("billing", invite.header("X-Genesys-queue").orElse(null), invite.toString());
             assertTrue(invite.body().contains("RTP/AVP"), "plain RTP toward SIP: " + invite.body());
             assertTrue(!invite.body().contains("a=fingerprint") && !invite.body().contains("a=ice-ufrag"), invite.body());
 

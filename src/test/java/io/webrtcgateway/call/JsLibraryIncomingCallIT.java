@@ -40,6 +40,7 @@ class JsLibraryIncomingCallIT {
         registrar = Sipp.scenario("registrar-ok.xml").start();
         gw = GatewayProcess.builder().sipServers(registrar.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                .set("gateway.calls.attached-data.headers.segment", "X-Customer-Segment")
                 .start();
         phone = BrowserPhone.start(gw.httpUrl(), "agent");
         phone.connect();
@@ -59,6 +60,10 @@ class JsLibraryIncomingCallIT {
             String call = incoming.path("call").asText();
             assertEquals("5000", incoming.at("/detail/remote").asText(), incoming.toString());
             assertEquals("Customer", incoming.at("/detail/remoteName").asText(), incoming.toString());
+            // attached data: the mapped header by its key, the X-Genesys- one by the rest of its name
+            assertEquals("gold", incoming.at("/detail/data/segment").asText(), incoming.toString());
+            assertEquals("42", incoming.at("/detail/data/case").asText(), incoming.toString());
+            assertEquals(2, incoming.at("/detail/data").size(), incoming.toString());
             caller.awaitReceived(m -> !m.isRequest() && m.status() == 180, 1, STEP, "180 Ringing while the page rings");
 
             phone.answer();

@@ -48,6 +48,17 @@ class ConfigLoaderTest {
         assertEquals(3, strict.receiveThreads());
     }
 
+    /** reference.conf has the map empty; its entries are the user's, not unknown keys. */
+    @Test
+    void attachedDataHeaderMapping() {
+        GatewayConfig c = ConfigLoader.parse("gateway.calls.attached-data { header-prefix = \"X-CC-\", "
+                + "headers { case = \"X-Case-Id\", segment = \"X-Customer-Segment\" } }");
+        assertEquals(Map.of("case", "X-Case-Id", "segment", "X-Customer-Segment"), c.calls().attachedDataHeaders());
+        assertEquals("X-CC-", c.calls().attachedDataPrefix());
+        assertEquals("X-Case-Id", ConfigLoader.parse("gateway.calls.attached-data.headers.case = X-Case-Id")
+                .calls().attachedDataHeaders().get("case"));
+    }
+
     @Test
     void parsesServersWithTransports() {
         GatewayConfig c = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\", \"sip.example.com:5080;transport=tcp\", \"[::1]:5062\"]");
@@ -82,6 +93,9 @@ class ConfigLoaderTest {
         "gateway.media.latch-window = 5 m                   | gateway.media.latch-window",
         "gateway.media.receive-threads = -1                 | gateway.media.receive-threads",
         "gateway.media.receive-threads = 65                 | gateway.media.receive-threads",
+        "gateway.calls.attached-data.headers.case = \"X Case\" | gateway.calls.attached-data.headers.case",
+        "gateway.calls.attached-data.headers.case = { a = b }  | gateway.calls.attached-data.headers.case",
+        "gateway.calls.attached-data.header-prefix = \"X:\"    | gateway.calls.attached-data.header-prefix",
         "gateway.sip.register-expires = 1 s                 | gateway.sip.register-expires",
         "gateway.session.idle-timeout = \"soon\"            | gateway.session.idle-timeout",
         "gateway.session.keepalive-interval = 90 s          | gateway.session.keepalive-interval",
