@@ -17,6 +17,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +26,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import javax.sip.RequestEvent;
+import javax.sip.address.SipURI;
+import javax.sip.header.FromHeader;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,8 +105,8 @@ public final class CallService {
     }
 
     private static String fromUser(RequestEvent event) {
-        var from = (javax.sip.header.FromHeader) event.getRequest().getHeader(javax.sip.header.FromHeader.NAME);
-        return from != null && from.getAddress().getURI() instanceof javax.sip.address.SipURI s ? s.getUser() : null;
+        var from = (FromHeader) event.getRequest().getHeader(FromHeader.NAME);
+        return from != null && from.getAddress().getURI() instanceof SipURI s ? s.getUser() : null;
     }
 
     private void notify(List<Consumer<Call>> listeners, Call call) {
@@ -196,7 +200,7 @@ public final class CallService {
         String dn = null;
         try {
             var uri = event.getRequest().getRequestURI();
-            dn = uri instanceof javax.sip.address.SipURI s ? s.getUser() : null;
+            dn = uri instanceof SipURI s ? s.getUser() : null;
             Registration reg = dn == null ? null : registrations.find(dn);
             Object owner = reg == null ? null : reg.owner();
             if (!(owner instanceof Session session) || session.isEnded()) {
@@ -252,7 +256,7 @@ public final class CallService {
      */
     private Map<String, String> incomingData(SipLeg leg) {
         Map<String, String> data = new LinkedHashMap<>();
-        java.util.Set<String> mapped = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        Set<String> mapped = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         for (Map.Entry<String, String> e : config.calls().attachedDataHeaders().entrySet()) {
             mapped.add(e.getValue());
             String v = leg.incomingHeader(e.getValue());

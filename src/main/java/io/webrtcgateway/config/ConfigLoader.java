@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -205,7 +206,7 @@ public final class ConfigLoader {
         }
         String policyText = get("gateway.media.sip-source-policy",
                 () -> c.getString("gateway.media.sip-source-policy")).trim();
-        GatewayConfig.SipSource sipSource = java.util.Arrays.stream(GatewayConfig.SipSource.values())
+        GatewayConfig.SipSource sipSource = Arrays.stream(GatewayConfig.SipSource.values())
                 .filter(p -> p.configName().equals(policyText)).findFirst()
                 .orElseThrow(() -> invalid("gateway.media.sip-source-policy", "\"" + policyText
                         + "\": use latching, latching-strict, sdp or sdp-strict"));
