@@ -21,9 +21,15 @@ public final class FreePorts {
 
     public static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-    /** Below Linux's ephemeral range (32768-60999), so outgoing connections of others don't land in it. */
+    /*
+     * Both bands lie below Linux's ephemeral range (32768-60999), so outgoing connections of others don't land
+     * in them. Single ports have a band of their own: they are never handed back, and scattered over the
+     * ranges' band they would leave no 200 consecutive ports free after a few hundred tests.
+     */
     private static final int RANGE_FLOOR = 20000;
-    private static final int RANGE_CEILING = 32767;
+    private static final int RANGE_CEILING = 29999;
+    private static final int SINGLE_FLOOR = 30000;
+    private static final int SINGLE_CEILING = 32767;
 
     private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
 
@@ -45,14 +51,14 @@ public final class FreePorts {
     }
 
     /**
-     * A free port below the ephemeral range. A port the kernel picked with bind(0) lies inside that range,
+     * A free port of the single ports' band. A port the kernel picked with bind(0) lies inside the ephemeral range,
      * and between our check and the peer's bind any outgoing connection on the machine may take it as its
      * source port (a CI run lost Kamailio's TCP listener that way).
      */
     private static synchronized int pick(String what, boolean tcp, boolean udp) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = RANGE_FLOOR + random.nextInt(RANGE_CEILING - RANGE_FLOOR + 1);
+            int port = SINGLE_FLOOR + random.nextInt(SINGLE_CEILING - SINGLE_FLOOR + 1);
             if (!handedOut.contains(port) && (!tcp || tcpFree(port)) && (!udp || udpFree(port))
                     && handedOut.add(port)) {
                 return port;

@@ -21,6 +21,17 @@ class FreePortsTest {
         assertNotEquals(FreePorts.tcp(), FreePorts.udp());
     }
 
+    /** Single ports are never handed back: they must not fragment the band the 200-port ranges come from. */
+    @Test
+    void manySinglePortsLeaveRoomForRanges() {
+        for (int i = 0; i < 500; i++) {
+            FreePorts.tcp();
+        }
+        for (int i = 0; i < 30; i++) {
+            FreePorts.release(FreePorts.udpRange(200));
+        }
+    }
+
     @Test
     void rangeIsContiguousFreeAndStartsEven() {
         FreePorts.Range range = FreePorts.udpRange(50);

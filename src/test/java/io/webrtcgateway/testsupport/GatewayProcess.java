@@ -123,7 +123,7 @@ public final class GatewayProcess extends PeerProcess {
 
     /**
      * Stops it for good and hands its RTP range back to {@link FreePorts}: a test JVM starts a hundred
-     * gateways, and 200 ports each would exhaust the 20000-32767 pool otherwise.
+     * gateways, and 200 ports each would exhaust the 20000-29999 pool otherwise.
      */
     @Override
     public void close() {
