@@ -1,10 +1,13 @@
 package io.webrtcgateway.testsupport;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -89,6 +92,42 @@ public final class FreePorts {
             }
         }
         throw new IllegalStateException("no " + count + " consecutive free UDP ports on " + LOOPBACK);
+    }
+
+    /**
+     * Whether some process listens on TCP {@code port} (any local address), from /proc/net/tcp and tcp6.
+     * Use this, not {@code !tcpFree}, to wait for a starting peer: tcpFree binds the port for a moment, and a
+     * peer binding it in that moment fails with "Address already in use" (kamailio did, twice in CI).
+     */
+    public static boolean tcpListening(int port) {
+        return inProcNet(port, "0A", "tcp", "tcp6"); // 0A: TCP_LISTEN
+    }
+
+    /** Whether some process has a UDP socket bound to {@code port}, from /proc/net/udp and udp6; binds nothing. */
+    public static boolean udpBound(int port) {
+        return inProcNet(port, null, "udp", "udp6");
+    }
+
+    /** proc(5): each line's local_address is "ADDR:PORT" in hex, st the socket state in hex. */
+    private static boolean inProcNet(int port, String state, String... tables) {
+        String hexPort = String.format(":%04X", port);
+        for (String table : tables) {
+            Path file = Path.of("/proc/net", table);
+            if (!Files.exists(file)) {
+                continue;
+            }
+            try {
+                for (String line : Files.readAllLines(file)) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && f[1].endsWith(hexPort) && (state == null || f[3].equals(state))) {
+                        return true;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file, e);
+            }
+        }
+        return false;
     }
 
     public static boolean tcpFree(int port) {

@@ -1,6 +1,7 @@
 package io.webrtcgateway.testsupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,5 +43,23 @@ class FreePortsTest {
             assertTrue(FreePorts.udpFree(p), "port " + p);
         }
         assertEquals(range.low() + "-" + range.high(), range.toString());
+    }
+
+    @Test
+    void listeningAndBoundAreSeenWithoutBindingThePort() throws Exception {
+        int tcp = FreePorts.tcp();
+        assertFalse(FreePorts.tcpListening(tcp));
+        try (java.net.ServerSocket server = new java.net.ServerSocket(tcp, 1, FreePorts.LOOPBACK)) {
+            assertTrue(FreePorts.tcpListening(tcp));
+            assertFalse(FreePorts.udpBound(tcp));
+        }
+        assertFalse(FreePorts.tcpListening(tcp));
+        int udp = FreePorts.udp();
+        assertFalse(FreePorts.udpBound(udp));
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(udp, FreePorts.LOOPBACK)) {
+            assertTrue(FreePorts.udpBound(udp));
+            assertFalse(FreePorts.tcpListening(udp));
+        }
+        assertFalse(FreePorts.udpBound(udp));
     }
 }

@@ -75,7 +75,7 @@ public final class Haproxy extends PeerProcess {
         try {
             Poll.until(Duration.ofSeconds(10), "haproxy listening on 127.0.0.1:" + port, () -> {
                 lb.requireAlive("starting");
-                return !FreePorts.tcpFree(port) && Files.exists(lb.socket);
+                return FreePorts.tcpListening(port) && Files.exists(lb.socket);
             });
         } catch (RuntimeException | Error e) {
             lb.kill9();

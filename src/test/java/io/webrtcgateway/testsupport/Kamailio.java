@@ -167,7 +167,7 @@ public final class Kamailio extends PeerProcess {
     private void awaitReady(Duration timeout) {
         Poll.until(timeout, name() + " answering on its ctl socket and listening on " + address(), () -> {
             requireAlive("starting");
-            if (!Files.exists(ctlSocket) || FreePorts.udpFree(port) || FreePorts.tcpFree(port)) {
+            if (!Files.exists(ctlSocket) || !FreePorts.udpBound(port) || !FreePorts.tcpListening(port)) {
                 return false;
             }
             kamcmd("core.uptime");

@@ -207,7 +207,7 @@ public final class Sipp extends PeerProcess {
         try {
             Poll.until(startTimeout, name() + " listening on " + transport + " " + address(), () -> {
                 requireAlive("starting");
-                return transport == Transport.UDP ? !FreePorts.udpFree(port) : !FreePorts.tcpFree(port);
+                return transport == Transport.UDP ? FreePorts.udpBound(port) : FreePorts.tcpListening(port);
             });
         } catch (RuntimeException | Error e) {
             kill9();
