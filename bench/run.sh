@@ -36,6 +36,13 @@ for dev in all default bench0 bench1; do
     sysctl -q -w "net.ipv4.conf.$dev.accept_local=1" "net.ipv4.conf.$dev.rp_filter=0"
 done
 
+# Janus's SIP plugin holds about four descriptors per registered session (Sofia socket pair, SIP socket, wake-up
+# pipe) plus its WebSocket: 5,000 idle sessions ran out of 20,000 ("Too many open files", then a GLib abort).
+# Root may raise the hard limit; everything started below inherits it.
+ulimit -Hn 262144 && ulimit -Sn 262144 || echo "bench/run.sh: could not raise the open-files limit ($(ulimit -n))" >&2
+# A crashing Janus would leave a core file of tens of GB (its address space) in the working tree.
+ulimit -c 0
+
 # Maven offline: the namespace has no route anywhere.
 exec mvn -B -o -Pbench test-compile failsafe:integration-test failsafe:verify \
     -Dit.test=GatewayVsJanusBench -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false "$@"

@@ -176,6 +176,11 @@ final class LegacyCallBridge {
                 offer.put("tiebreaker", (long) (Math.random() * 4294967295L));
                 offer.put("sdp", String.valueOf(f.get("sdp")));
                 offer.putArray("Candidates");
+                // the INVITE's attached data, in the form grtc.js sends it with its own offers
+                if (f.get("data") instanceof Map<?, ?> data && !data.isEmpty()) {
+                    var list = offer.putArray("attacheddata");
+                    data.forEach((k, v) -> list.addObject().put("key", String.valueOf(k)).put("value", String.valueOf(v)));
+                }
                 // grtc.js recognises an incoming call by a body that starts with "SDP".
                 mailbox.post(peer, "SDP " + offer);
             }

@@ -142,6 +142,10 @@ class LegacyBrowserCallIT {
                     Duration.ofSeconds(1));
             assertEquals("5000", offerPoll.path("pragma").asText(), "Pragma names the caller");
             assertTrue(offerPoll.path("body").asText().contains("UDP/TLS/RTP/SAVPF"), offerPoll.toString());
+            // uac-echo.xml's X-Genesys-case header, as grtc.js's own attacheddata list
+            JsonNode attached = rsmp(offerPoll).path("attacheddata");
+            assertEquals("case", attached.path(0).path("key").asText(), offerPoll.toString());
+            assertEquals("42", attached.path(0).path("value").asText(), offerPoll.toString());
 
             phone.answer();
             JsonNode answer = rsmp(phone.awaitEvent("sent", e -> e.path("body").asText().contains("\"ANSWER\""),
