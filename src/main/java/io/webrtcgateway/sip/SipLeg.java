@@ -417,14 +417,7 @@ public final class SipLeg implements SipRequestHandler {
         timer.addRequestHeaders(retry, sip.headers());
         LOG.info("call {}: 422 Session Interval Too Small; INVITE again with Session-Expires {}", callId,
                 timer.requestedInterval());
-        if (dialog != null) {
-            dialog.setApplicationData(null);
-            try {
-                dialog.delete();
-            } catch (RuntimeException e) {
-                LOG.debug("call {}: dialog delete: {}", callId, e.toString());
-            }
-        }
+        deleteDialog();
         provisionalSeen = false;
         inviteFinal = false;
         sendInvite(retry);
@@ -841,16 +834,23 @@ public final class SipLeg implements SipRequestHandler {
             ct.setApplicationData(null);
         }
         transactions.clear();
-        if (dialog != null) {
-            // Without automatic dialog support JAIN-SIP keeps the dialog (and through its application data the
-            // whole call and its media) until told: cut the link and release it. Transactions still running
-            // (our BYE, their CANCEL) are matched on their own and end with their timers.
-            dialog.setApplicationData(null);
-            try {
-                dialog.delete();
-            } catch (RuntimeException e) {
-                LOG.debug("call {}: dialog delete: {}", callId, e.toString());
-            }
+        deleteDialog();
+    }
+
+    /**
+     * Without automatic dialog support JAIN-SIP keeps a dialog (and through its application data the whole call
+     * and its media) until told: cut the link and release it. Transactions still running (our BYE, their
+     * CANCEL) are matched on their own and end with their timers.
+     */
+    private void deleteDialog() {
+        if (dialog == null) {
+            return;
+        }
+        dialog.setApplicationData(null);
+        try {
+            dialog.delete();
+        } catch (RuntimeException e) {
+            LOG.debug("call {}: dialog delete: {}", callId, e.toString());
         }
     }
 
