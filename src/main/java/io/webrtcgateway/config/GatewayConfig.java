@@ -61,14 +61,7 @@ public record GatewayConfig(
      */
     public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
                         List<String> iceAddresses, SipSource sipSource, int latchPackets, Duration latchWindow,
-                        int receiveThreads) {
-        /** Defaults for what tests and tools don't set: latching as the reference config has it, one thread per core. */
-        public Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
-                     List<String> iceAddresses) {
-            this(rtpPortMin, rtpPortMax, publicAddress, stunServers, iceAddresses, SipSource.LATCHING, 50,
-                    Duration.ofSeconds(2), Math.max(1, Runtime.getRuntime().availableProcessors()));
-        }
-    }
+                        int receiveThreads) {}
 
     /** {@code gateway.media.sip-source-policy}; docs/media.md "Which senders are accepted". */
     public enum SipSource {

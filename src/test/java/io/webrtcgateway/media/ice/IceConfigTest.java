@@ -17,8 +17,7 @@ class IceConfigTest {
 
     @Test
     void fromGatewayMediaSettings() {
-        IceConfig config = IceConfig.from(new GatewayConfig.Media(20000, 29999, " 203.0.113.7 ",
-                List.of(new HostPort("127.0.0.1", 3478)), List.of()));
+        IceConfig config = IceConfig.from(media(" 203.0.113.7 ", List.of(new HostPort("127.0.0.1", 3478)), List.of()));
         assertEquals(List.of(), config.localAddresses(), "every usable interface");
         assertEquals(20000, config.portMin());
         assertEquals(29999, config.portMax());
@@ -26,9 +25,14 @@ class IceConfigTest {
         assertEquals(List.of(new InetSocketAddress(IceTestSupport.LOOPBACK, 3478)), config.stunServers());
         assertEquals(Duration.ofSeconds(5), config.consentInterval());
         assertEquals(Duration.ofSeconds(30), config.consentTimeout());
-        assertNull(IceConfig.from(new GatewayConfig.Media(20000, 29999, "", List.of(), List.of())).publicAddress());
-        assertEquals(List.of(IceTestSupport.LOOPBACK),
-                IceConfig.from(new GatewayConfig.Media(20000, 29999, "", List.of(), List.of("127.0.0.1"))).localAddresses());
+        assertNull(IceConfig.from(media("", List.of(), List.of())).publicAddress());
+        assertEquals(List.of(IceTestSupport.LOOPBACK), IceConfig.from(media("", List.of(), List.of("127.0.0.1"))).localAddresses());
+    }
+
+    /** Ports 20000-29999; what ICE does not read at its reference.conf values. */
+    private static GatewayConfig.Media media(String publicAddress, List<HostPort> stun, List<String> iceAddresses) {
+        return new GatewayConfig.Media(20000, 29999, publicAddress, stun, iceAddresses, GatewayConfig.SipSource.LATCHING,
+                50, Duration.ofSeconds(2), 1);
     }
 
     @Test
