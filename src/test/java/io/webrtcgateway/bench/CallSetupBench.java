@@ -1,5 +1,7 @@
 package io.webrtcgateway.bench;
 
+import static io.webrtcgateway.bench.NearestRank.percentile;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.webrtcgateway.testsupport.BrowserPhone;
 import io.webrtcgateway.testsupport.ChromiumPeer;
@@ -242,16 +244,5 @@ class CallSetupBench {
                 Collections.max(values)));
         csv.append(String.format("\"%s\",%.2f,%.2f,%.2f%n", figure.trim(), percentile(values, 50),
                 percentile(values, 99), Collections.max(values)));
-    }
-
-    /** Nearest-rank percentile (with 50 samples, p99 is the largest). */
-    private static double percentile(List<Double> values, int p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
-        return sorted.get(Math.max(0, rank - 1));
     }
 }

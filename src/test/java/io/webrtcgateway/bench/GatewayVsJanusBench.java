@@ -1,5 +1,7 @@
 package io.webrtcgateway.bench;
 
+import static io.webrtcgateway.bench.NearestRank.percentile;
+
 import io.webrtcgateway.bench.load.GatewayPhone;
 import io.webrtcgateway.bench.load.JanusPhone;
 import io.webrtcgateway.bench.load.JanusProcess;
@@ -926,17 +928,6 @@ class GatewayVsJanusBench {
 
     private static double median(List<Double> values) {
         return percentile(values, 50);
-    }
-
-    /** Nearest-rank percentile. */
-    private static double percentile(List<Double> values, double p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
-        return sorted.get(Math.max(0, rank - 1));
     }
 
     private static String f1(double v) {

@@ -4,7 +4,6 @@ import io.webrtcgateway.media.PacketSender;
 import io.webrtcgateway.media.ice.IceConfig;
 import io.webrtcgateway.media.ice.IceSystemProperties;
 import io.webrtcgateway.media.ice.IceTransport;
-import io.webrtcgateway.media.rtp.DatagramReceiver;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import io.webrtcgateway.testsupport.Poll;
 import java.lang.management.ManagementFactory;
@@ -88,7 +87,7 @@ class IceEchoBench {
     private static String run(IceConfig config, int n) throws Exception {
         List<AutoCloseable> resources = new ArrayList<>();
         UdpReceiveLoops shared = SHARED_LOOPS ? new UdpReceiveLoops("bench-ice", LOOPS) : null;
-        Sinks sinks = new Sinks();
+        TimestampSink sinks = new TimestampSink(PACKET); // round trips: the echo comes back to the sender
         List<Thread> generatorThreads = new ArrayList<>();
         try {
             IceTransport[] gateways = new IceTransport[n];
@@ -293,43 +292,6 @@ class IceEchoBench {
                     sentInMeasure = sent;
                 }
             }
-        }
-    }
-
-    /** Round-trip times of the measured phase's echoes (1 µs buckets). */
-    private static final class Sinks implements DatagramReceiver {
-        volatile int phase;
-        private final MicrosHistogram histogram = new MicrosHistogram();
-        private final java.util.concurrent.atomic.LongAdder received = new java.util.concurrent.atomic.LongAdder();
-        private long lastSeen = -1;
-
-        @Override
-        public void onDatagram(byte[] buf, int off, int len, InetSocketAddress source) {
-            if (len != PACKET || buf[off + 17] != 2 || phase != 2) {
-                return;
-            }
-            long sentAt = 0;
-            for (int i = 0; i < 8; i++) {
-                sentAt = (sentAt << 8) | (buf[off + 20 + i] & 0xff);
-            }
-            long micros = (System.nanoTime() - sentAt) / 1000;
-            histogram.record(micros);
-            received.increment();
-        }
-
-        long received() {
-            return received.sum();
-        }
-
-        boolean settled() {
-            long now = received.sum();
-            boolean same = now == lastSeen;
-            lastSeen = now;
-            return same;
-        }
-
-        double[] percentiles(double... qs) {
-            return histogram.percentiles(qs);
         }
     }
 }

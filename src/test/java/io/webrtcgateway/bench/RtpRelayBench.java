@@ -2,7 +2,6 @@ package io.webrtcgateway.bench;
 
 import io.webrtcgateway.media.PacketSender;
 import io.webrtcgateway.media.dtls.PacketKind;
-import io.webrtcgateway.media.rtp.DatagramReceiver;
 import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
@@ -559,51 +558,26 @@ class RtpRelayBench {
         }
     }
 
-    /** Receives at the peers: counts the measured phase's packets and their one-way latency (1 µs buckets). */
-    private static final class Sinks implements DatagramReceiver {
-        volatile int phase;
-        /** Per call, the browser's SRTP session: what reaches a browser peer is decrypted first (null: no SRTP). */
+    /** Receives at the peers, one-way latency: what reaches a browser peer is decrypted first. */
+    private static final class Sinks extends TimestampSink {
+        /** Per call, the browser's SRTP session (null: no SRTP). */
         volatile SrtpSession[] browserSessions;
-        private final MicrosHistogram histogram = new MicrosHistogram();
-        private volatile long received;
-        private long lastSeen = -1;
+
+        Sinks() {
+            super(PACKET);
+        }
 
         @Override
-        public void onDatagram(byte[] buf, int off, int len, InetSocketAddress source) {
+        int unwrap(byte[] buf, int off, int len) {
             SrtpSession[] sessions = browserSessions;
             if (sessions != null && len > 12) {
                 int call = ((buf[off + 8] & 0xff) << 24 | (buf[off + 9] & 0xff) << 16 | (buf[off + 10] & 0xff) << 8
                         | (buf[off + 11] & 0xff)) - SSRC_TOWARD_BROWSER;
                 if (call >= 0 && call < sessions.length) {
-                    len = sessions[call].unprotectRtp(buf, off, len);
+                    return sessions[call].unprotectRtp(buf, off, len);
                 }
             }
-            if (len != PACKET || buf[off + 17] != 2 || phase != 2) {
-                return;
-            }
-            long sentAt = 0;
-            for (int i = 0; i < 8; i++) {
-                sentAt = (sentAt << 8) | (buf[off + 20 + i] & 0xff);
-            }
-            long micros = (System.nanoTime() - sentAt) / 1000;
-            histogram.record(micros);
-            received = received + 1; // one writer: the peer loop thread
-        }
-
-        long received() {
-            return received;
-        }
-
-        /** True once two checks in a row saw the same count. */
-        boolean settled() {
-            long now = received;
-            boolean same = now == lastSeen;
-            lastSeen = now;
-            return same;
-        }
-
-        double[] percentiles(double... qs) {
-            return histogram.percentiles(qs);
+            return len;
         }
     }
 }
