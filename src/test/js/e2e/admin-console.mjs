@@ -31,27 +31,17 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { CHROMIUM_FLAGS } from "./chromium.mjs";
+import { emit, playwrightChromium } from "./harness.mjs";
 
-const started = Date.now();
 const [gatewayUrl, screenshotDir] = process.argv.slice(2);
 const DEFAULT_TIMEOUT_MS = 15000;
-
-function emit(object) {
-  process.stdout.write(JSON.stringify({ ...object, t: Date.now() - started }) + "\n");
-}
 
 if (!gatewayUrl || !screenshotDir) {
   emit({ harness: "fatal", message: "usage: admin-console.mjs <gatewayUrl> <screenshotDir>" });
   process.exit(2);
 }
 
-let chromium;
-try {
-  ({ chromium } = await import("playwright-core"));
-} catch (e) {
-  emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
-  process.exit(1);
-}
+const chromium = await playwrightChromium();
 
 let browser;
 let context = null;

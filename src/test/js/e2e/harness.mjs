@@ -55,6 +55,16 @@ export function jsonCommand(line) {
  *   drainTimeout  options → ms to let commands in flight finish when quitting; default 0
  *   afterReady    async (run) → anything to do once ready; run(command, arg) runs a command as if read
  */
+/** playwright-core's chromium, or a fatal line and exit 1 when the package is missing. */
+export async function playwrightChromium() {
+  try {
+    return (await import("playwright-core")).chromium;
+  } catch (e) {
+    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
+    process.exit(1);
+  }
+}
+
 export async function runHarness(spec) {
   let options;
   try {
@@ -64,13 +74,7 @@ export async function runHarness(spec) {
     process.exit(2);
   }
 
-  let chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch (e) {
-    emit({ harness: "fatal", message: `playwright-core is not installed (scripts/install-test-peers.sh): ${e.message}` });
-    process.exit(1);
-  }
+  const chromium = await playwrightChromium();
 
   const userDataDir = await mkdtemp(join(tmpdir(), `gw-${spec.name}-`));
   const server = spec.pageUrl ? null : http.createServer((request, response) => {
