@@ -62,7 +62,8 @@
 //   outbound: {ssrc, codec, packetsSent, bytesSent} | null,
 //   remoteInbound: {packetsLost, fractionLost, jitter, roundTripTime} | null   (the far end's RTCP RR)
 //   video: {inbound: {ssrc, codec, packetsReceived, bytesReceived, framesDecoded} | null,
-//           outbound: {ssrc, codec, packetsSent, bytesSent, framesEncoded} | null}   (with --video)}
+//           outbound: {ssrc, codec, packetsSent, bytesSent, framesEncoded, keyFramesEncoded,
+//                      pliCount, firCount} | null}   (with --video; pliCount/firCount: keyframe requests received)}
 // Counters of the audio streams; packetsReceived counts packets that passed SRTP authentication;
 // codec as in a=rtpmap ("opus/48000/2", "PCMU/8000"). Before create-offer/set-offer every field is null.
 // Diagnostics (page console, errors, the compiler) go to stderr.
@@ -306,7 +307,8 @@ function installPeer(options) {
       } else if (options.video && s.type === "outbound-rtp" && s.kind === "video") {
         result.video.outbound = {
           ssrc: s.ssrc, codec: codec(s.codecId), packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0,
-          framesEncoded: number(s.framesEncoded),
+          framesEncoded: number(s.framesEncoded), keyFramesEncoded: number(s.keyFramesEncoded),
+          pliCount: number(s.pliCount), firCount: number(s.firCount),
         };
       }
     });

@@ -17,6 +17,9 @@ import io.webrtcgateway.testsupport.Poll;
 import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -288,6 +291,81 @@ class VideoCallIT {
                 assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
             }
         }
+    }
+
+    /**
+     * A keyframe request from the SIP side reaches the browser's encoder. A video phone or MCU behind SIP
+     * Server asks with RTCP PLI (RFC 4585 §6.3.1) on the video m-line's RTCP port, naming the SSRC the gateway
+     * sends it (the stream stats' {@code browserToSip.ssrc}); the gateway names the browser's own SSRC instead
+     * and sends it over SRTCP, and Chromium counts it ({@code pliCount}) and encodes a keyframe. A PLI naming
+     * another SSRC is removed ({@code rtcpFiltered}) while the RR in front of it passes. SIPp echoes RTP but
+     * sends no RTCP, so the test sends the RTCP itself, from SIPp's address.
+     */
+    @Test
+    void sipSideKeyframeRequestReachesTheBrowserEncoder() throws Exception {
+        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl());
+             DatagramChannel phone = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0))) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            Set<String> earlierCalls = sippCallIds();
+            String call = ws.ok("call", "to", "5000", "sdp", browser.createOffer()).path("call").asText();
+            SessionDescription sipOffer = twoPlainRtpStreams(newInvite(earlierCalls).body());
+            MediaDescription sipVideo = sipOffer.media().get(1);
+            browser.setAnswer(ws.awaitEvent("connected", STEP).path("sdp").asText());
+            browser.awaitIceState("connected", STEP);
+            ChromiumPeer.Stats decoding = withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(30),
+                    "echoed video decoded by the browser", browser::stats, s -> s.videoFramesDecoded() > 30));
+
+            // The stream stats name the SSRCs of both legs: the browser's own, and the one the SIP side sees.
+            JsonNode video = streams(ws.ok("stats", "call", call).path("stats")).get(1);
+            long towardSip = video.path("browserToSip").path("ssrc").asLong();
+            assertEquals(decoding.json().path("video").path("outbound").path("ssrc").asLong(),
+                    video.path("browserToSip").path("sourceSsrc").asLong(), "the browser's video SSRC: " + video);
+            assertEquals(decoding.json().path("video").path("inbound").path("ssrc").asLong(),
+                    video.path("sipToBrowser").path("ssrc").asLong(), "the SSRC the browser receives: " + video);
+            assertNotEquals(video.path("browserToSip").path("sourceSsrc").asLong(), towardSip,
+                    "the SIP leg gets the gateway's own SSRC: " + video);
+
+            int rtcpPort = sipVideo.attribute("rtcp").map(v -> Integer.parseInt(v.split(" ")[0]))
+                    .orElse(sipVideo.port() + 1);
+            InetSocketAddress gatewayRtcp = new InetSocketAddress(sipOffer.connectionOf(sipVideo).address(), rtcpPort);
+
+            // 1. A PLI about a stream the gateway does not send: removed, the RR before it forwarded.
+            long filtered = video.path("sipToBrowser").path("rtcpFiltered").asLong();
+            long forwarded = video.path("sipToBrowser").path("rtcpPackets").asLong();
+            long plis = pliCount(browser.stats());
+            phone.send(ByteBuffer.wrap(receiverReportAndPli(0x5150, towardSip ^ 0xffff)), gatewayRtcp);
+            Poll.until(STEP, "the stray PLI removed and its RR forwarded", () -> {
+                JsonNode v = streams(ws.ok("stats", "call", call).path("stats")).get(1).path("sipToBrowser");
+                return v.path("rtcpFiltered").asLong() > filtered && v.path("rtcpPackets").asLong() > forwarded;
+            });
+            assertEquals(plis, pliCount(browser.stats()), "no keyframe request reached the browser");
+
+            // 2. The PLI a SIP video peer sends: the browser's encoder gets it and sends a keyframe.
+            long keyframes = decoding.json().path("video").path("outbound").path("keyFramesEncoded").asLong();
+            phone.send(ByteBuffer.wrap(receiverReportAndPli(0x5150, towardSip)), gatewayRtcp);
+            ChromiumPeer.Stats asked = Poll.until(STEP, "the browser counting the PLI", browser::stats,
+                    s -> pliCount(s) > plis);
+            assertEquals(plis + 1, pliCount(asked), asked.toString());
+            Poll.until(STEP, "a keyframe encoded after the PLI", browser::stats, s -> s.json().path("video")
+                    .path("outbound").path("keyFramesEncoded").asLong() > keyframes);
+
+            ws.ok("hangup", "call", call);
+            assertEquals("local-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
+        }
+    }
+
+    /** RTCP compound as a plain SIP peer sends it: RR without blocks, then PLI (PT 206, FMT 1). */
+    private static byte[] receiverReportAndPli(int senderSsrc, long mediaSsrc) {
+        return ByteBuffer.allocate(20)
+                .put((byte) 0x80).put((byte) 201).putShort((short) 1).putInt(senderSsrc)
+                .put((byte) 0x81).put((byte) 206).putShort((short) 2).putInt(senderSsrc).putInt((int) mediaSsrc)
+                .array();
+    }
+
+    /** Keyframe requests the browser's video sender received (Chromium's outbound-rtp pliCount). */
+    private static long pliCount(ChromiumPeer.Stats stats) {
+        return stats.json().path("video").path("outbound").path("pliCount").asLong();
     }
 
     /** A failed wait says what the gateway counted too (which leg lost the packets). */

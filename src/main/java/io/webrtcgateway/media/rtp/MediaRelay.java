@@ -183,8 +183,8 @@ public final class MediaRelay implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(kind == Kind.AUDIO ? "audio" : "video", toSip.stats.snapshot(0),
-                toBrowser.stats.snapshot(sip.droppedForeignSource()));
+        return new Stats(kind == Kind.AUDIO ? "audio" : "video", toSip.snapshot(0),
+                toBrowser.snapshot(sip.droppedForeignSource()));
     }
 
     public PlainRtpEndpoint sipEndpoint() {

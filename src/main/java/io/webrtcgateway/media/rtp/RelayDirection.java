@@ -23,6 +23,12 @@ final class RelayDirection {
         this.stripExtensions = stripExtensions;
     }
 
+    /** The counters with the SSRCs in and out (any thread: the mapping is published whole). */
+    StreamStats.Snapshot snapshot(long foreignSource) {
+        StreamRewriter.Mapping m = rewriter.mapping();
+        return stats.snapshot(foreignSource, rewriter.outSsrc(), m == null ? null : m.inSsrc());
+    }
+
     /**
      * The RTP steps of this direction on a valid packet, in place: payload type map, source and numbering
      * rewrite, stats, optional extension strip. Returns the length to send, or -1 when dropped (counted).

@@ -221,26 +221,34 @@ public final class StreamStats {
         return (int) (arrival - ts);
     }
 
-    public Snapshot snapshot(long foreignSource) {
+    /**
+     * @param foreignSource  the endpoint's count of packets refused by its source policy (0: none kept here)
+     * @param ssrc           the SSRC this direction sends with
+     * @param sourceSsrc     the SSRC it forwards now, null before the first packet
+     */
+    public Snapshot snapshot(long foreignSource, int ssrc, Integer sourceSsrc) {
         long ignored = (long) PUBLISHED.getAcquire(this);
         long lost = lostBefore + (haveSequence ? lostOfCurrentSource() : 0);
         double jitterMs = jitterClockRate > 0 ? (jitter16 / 16.0) * 1000.0 / jitterClockRate : 0;
         long rtt = rttMicros;
-        return new Snapshot(packets, bytes, rtcpPackets, rtcpBytes, Math.max(0, lost), jitterMs,
+        return new Snapshot(Integer.toUnsignedLong(ssrc), sourceSsrc == null ? null : Integer.toUnsignedLong(sourceSsrc),
+                packets, bytes, rtcpPackets, rtcpBytes, Math.max(0, lost), jitterMs,
                 rtt < 0 ? Double.NaN : rtt / 1000.0, sourceChanges, rtcpFiltered,
                 new Drops(malformed, unknownSsrc, unknownPayloadType, foreignSource, gated,
                         srtpAuthFailures.sum(), srtpReplays.sum(), sendFailures));
     }
 
     public Snapshot snapshot() {
-        return snapshot(0);
+        return snapshot(0, 0, null);
     }
 
     /**
-     * What admin and metrics read. {@code lost} is cumulative over the call (all sources), never negative;
+     * What admin and metrics read. {@code ssrc} is what the direction sends with (unsigned), {@code sourceSsrc}
+     * what it forwards now (the sender's SSRC as received; null before the first packet): what finds the stream
+     * in a packet capture of either leg. {@code lost} is cumulative over the call (all sources), never negative;
      * {@code rttMs} is NaN until an RTCP report has made it known.
      */
-    public record Snapshot(long packets, long bytes, long rtcpPackets, long rtcpBytes, long lost, double jitterMs,
+    public record Snapshot(long ssrc, Long sourceSsrc, long packets, long bytes, long rtcpPackets, long rtcpBytes, long lost, double jitterMs,
                            double rttMs, long sourceChanges, long rtcpFiltered, Drops drops) {}
 
     /** Packets not forwarded, by cause. */

@@ -113,6 +113,9 @@ class MediaRelayTest {
 
     @Test
     void audioAndDtmfRelayedBothWaysOverUdp() throws Exception {
+        assertEquals(Integer.toUnsignedLong(TO_SIP), relay.stats().browserToSip().ssrc());
+        assertEquals(Integer.toUnsignedLong(TO_BROWSER), relay.stats().sipToBrowser().ssrc());
+        assertEquals(null, relay.stats().sipToBrowser().sourceSsrc(), "no source before the first packet");
         relay.allowMedia();
         // SIP -> browser
         for (int seq = 10; seq < 20; seq++) {
@@ -125,6 +128,7 @@ class MediaRelayTest {
             assertEquals(0, RtpPacket.payloadType(p, 0));
             assertEquals(172, p.length);
         }
+        assertEquals(Integer.toUnsignedLong(SIP_SSRC), relay.stats().sipToBrowser().sourceSsrc());
         sipSendsRtp(Packets.dtmf(101, 20, 3200, SIP_SSRC, 9, false, 160));
         byte[] event = browserRtp.next();
         assertEquals(126, RtpPacket.payloadType(event, 0), "telephone-event renumbered for the browser");

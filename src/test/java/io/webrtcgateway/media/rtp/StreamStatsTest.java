@@ -124,7 +124,11 @@ class StreamStatsTest {
         stats.sendFailed();
         stats.srtpAuthFailure();
         stats.srtpReplay();
-        StreamStats.Drops d = stats.snapshot(7).drops();
+        StreamStats.Snapshot s = stats.snapshot(7, 0x9abcdef0, null);
+        assertEquals(0x9abcdef0L, s.ssrc(), "unsigned");
+        assertEquals(null, s.sourceSsrc());
+        assertEquals(0x12345678L, stats.snapshot(0, 1, 0x12345678).sourceSsrc());
+        StreamStats.Drops d = s.drops();
         assertEquals(new StreamStats.Drops(2, 1, 1, 7, 1, 1, 1, 1), d);
         assertEquals(15, d.total());
         assertTrue(Double.isNaN(stats.snapshot().rttMs()));
