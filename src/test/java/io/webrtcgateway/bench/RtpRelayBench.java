@@ -13,6 +13,7 @@ import io.webrtcgateway.media.srtp.SrtpProfile;
 import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.testsupport.Poll;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,6 +22,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,22 +54,37 @@ import org.junit.jupiter.api.Test;
  * receive-loop threads' CPU time (syscalls included; the median of one-second samples). The load generator and the sinks run in the same JVM on the same 2 cores: their CPU is
  * printed too. {@code -Dbench.niceLoad=19} lowers the generator threads' priority (they stand for peers on
  * other machines), {@code -Dbench.relayCpus} / {@code -Dbench.loadCpus} pin relay and load to CPUs: neither
- * helps once relay and load together need both cores (docs/media.md, "Measured"). Not a test: it asserts
- * nothing about speed.
+ * helps once relay and load together need both cores (docs/media.md, "Measured").
+ * {@code -Dbench.layout=dedicated} gives the relay one loop alone on CPU 0 and the load one never-sleeping
+ * thread alone on the last CPU: what one relay core carries. The kernel's own cost of a relayed packet's two
+ * system calls is measured first and printed with the table. Not a test: it asserts nothing about speed.
  */
 class RtpRelayBench {
 
     private static final int[] STREAMS = Arrays.stream(System.getProperty("bench.streams", "100,250,500,1000,1500,2000")
             .split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     private static final int SECONDS = Integer.getInteger("bench.seconds", 10);
-    private static final int LOOPS = Integer.getInteger("bench.loops", 2);
+    /**
+     * {@code shared} (default): relay loops and load threads go wherever the scheduler puts them, the whole
+     * machine's figure. {@code dedicated}: one relay loop alone on CPU 0, the load one thread that never sleeps
+     * (sends, calls evenly spaced, and receives) alone on the last CPU: what one relay core carries when the
+     * peers cost it nothing, as on a gateway whose load comes over the network.
+     */
+    private static final boolean DEDICATED = switch (System.getProperty("bench.layout", "shared")) {
+        case "shared" -> false;
+        case "dedicated" -> true;
+        default -> throw new IllegalArgumentException("bench.layout must be shared or dedicated, not "
+                + System.getProperty("bench.layout"));
+    };
+    private static final int LOOPS = Integer.getInteger("bench.loops", DEDICATED ? 1 : 2);
     private static final int PEER_SOCKETS = 16;
-    private static final int GENERATORS = Integer.getInteger("bench.generators", 2);
+    private static final int GENERATORS = DEDICATED ? 1 : Integer.getInteger("bench.generators", 2);
     private static final boolean SRTP = Boolean.parseBoolean(System.getProperty("bench.srtp", "true"));
     private static final int NICE_LOAD = Integer.getInteger("bench.niceLoad", 0);
     /** CPU lists (taskset syntax) for the relay's loop threads and for the load (generators, sinks); unset: any. */
-    private static final String RELAY_CPUS = System.getProperty("bench.relayCpus");
-    private static final String LOAD_CPUS = System.getProperty("bench.loadCpus");
+    private static final String RELAY_CPUS = System.getProperty("bench.relayCpus", DEDICATED ? "0" : null);
+    private static final String LOAD_CPUS = System.getProperty("bench.loadCpus",
+            DEDICATED ? String.valueOf(Runtime.getRuntime().availableProcessors() - 1) : null);
     private static final int SSRC_TOWARD_SIP = 0x5000;
     private static final int SSRC_TOWARD_BROWSER = 0x6000;
     private static final int PACKET = 172;
@@ -86,6 +104,9 @@ class RtpRelayBench {
     private static final int PORT_LOW = Integer.getInteger("bench.portLow", 12000);
     private static final int PORT_HIGH = Integer.getInteger("bench.portHigh", 19999);
 
+    /** Sockets the syscall floor cycles through: about a 1,000-call relay's (two per call) and its peers'. */
+    private static final int FLOOR_SOCKETS = 4000;
+
     private static final int TO_BROWSER = 0;
     private static final int TO_SIP = 1;
 
@@ -99,6 +120,7 @@ class RtpRelayBench {
         double logicNanos = relayLogicOnly(false);
         double srtpPathNanos = relayLogicOnly(true);
         double floorNanos = io.webrtcgateway.media.srtp.SrtpBench.jcaProtectFloorNanos();
+        double syscallMicros = syscallFloorMicros(FLOOR_SOCKETS);
         List<String> rows = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("streams,mode,sent,received,loss_pct,p50_us,p99_us,max_us,gw_cpu_us_per_packet,"
@@ -124,9 +146,12 @@ class RtpRelayBench {
         }
         StringBuilder table = new StringBuilder(String.format("%nRtpRelayBench: G.711 20 ms, 172-byte packets, both directions, "
                 + "%d s per step, %d receive loop thread(s), %d cores; %s toward the browser side, ICE socket replaced "
-                + "by a plain one; load generator at nice %d, %d send slots per 20 ms; relay threads on CPUs %s, load on %s%n%n",
+                + "by a plain one; %s; relay threads on CPUs %s, load on %s%n%n",
                 SECONDS, LOOPS,
-                Runtime.getRuntime().availableProcessors(), SRTP ? "SRTP" : "no SRTP", NICE_LOAD, SLOTS,
+                Runtime.getRuntime().availableProcessors(), SRTP ? "SRTP" : "no SRTP",
+                DEDICATED ? "dedicated layout: the load is one thread that never sleeps, calls evenly spaced"
+                        : String.format("shared layout: %d generator thread(s) at nice %d, %d send slots per 20 ms, "
+                                + "one receiving thread", GENERATORS, NICE_LOAD, SLOTS),
                 RELAY_CPUS == null ? "any" : RELAY_CPUS, LOAD_CPUS == null ? "any" : LOAD_CPUS));
         table.append("| calls | packets sent (both ways) | loss | one-way p50 / p99 via relay (µs) | direct p50 / p99 (µs) "
                 + "| added p50 / p99 (µs) | relay CPU µs/packet, all in (median of 1 s samples) "
@@ -137,6 +162,8 @@ class RtpRelayBench {
         table.append(String.format("%nrelay logic alone (validate, copy, rewrite, stats; no syscall): %.0f ns/packet%n", logicNanos));
         table.append(String.format("browser -> SIP path without its syscalls (demux, SRTP unprotect, relay logic): %.0f ns/packet, "
                 + "%.1fx the JCA SRTP protect floor measured now (%.0f ns)%n", srtpPathNanos, srtpPathNanos / floorNanos, floorNanos));
+        table.append(String.format("one sendto + one recvfrom on loopback, %,d sockets in turn, one thread that never waits "
+                + "(the system calls of a relayed packet, and nothing else): %.2f µs%n", FLOOR_SOCKETS, syscallMicros));
         table.append(String.format("largest N with < 0.1 %% loss: %,d%s%n", largestClean,
                 generatorLimited ? " (the load generator could not send more on this machine)" : ""));
         System.out.println(table);
@@ -145,8 +172,55 @@ class RtpRelayBench {
         csv.add("logic_ns_per_packet," + String.format("%.0f", logicNanos));
         csv.add("srtp_path_ns_per_packet," + String.format("%.0f", srtpPathNanos));
         csv.add("jca_srtp_protect_floor_ns," + String.format("%.0f", floorNanos));
+        csv.add("syscall_floor_us_per_packet," + String.format("%.2f", syscallMicros));
         csv.add("largest_clean_streams," + largestClean);
         Files.write(out, csv);
+    }
+
+    /**
+     * What the kernel alone charges a relayed packet on this machine: socket k sends a 172-byte datagram to
+     * socket j, which receives it at once, cycling through {@code sockets} sockets so their kernel state is
+     * as cold as a relay's with that many (two sockets: 3.9 µs; 4,000: 5.1 µs here). No selector and no
+     * wake-up: neither thread ever sleeps. Median of 5 rounds of 100,000, after 2 of warm-up.
+     */
+    static double syscallFloorMicros(int sockets) throws IOException {
+        DatagramChannel[] channels = new DatagramChannel[sockets];
+        InetSocketAddress[] addresses = new InetSocketAddress[sockets];
+        try {
+            for (int i = 0; i < sockets; i++) {
+                channels[i] = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(LOOPBACK, 0));
+                channels[i].configureBlocking(false);
+                addresses[i] = (InetSocketAddress) channels[i].getLocalAddress();
+            }
+            ByteBuffer out = ByteBuffer.allocateDirect(PACKET);
+            ByteBuffer in = ByteBuffer.allocateDirect(2048);
+            int perRound = 100_000;
+            double[] micros = new double[5];
+            for (int round = -2; round < micros.length; round++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < perRound; i++) {
+                    int from = i % sockets;
+                    int to = (int) ((i * 7L + 1) % sockets);
+                    out.clear();
+                    channels[from].send(out, addresses[to]);
+                    in.clear();
+                    if (channels[to].receive(in) == null) {
+                        throw new IllegalStateException("a loopback datagram did not arrive at once");
+                    }
+                }
+                if (round >= 0) {
+                    micros[round] = (System.nanoTime() - t0) / 1000.0 / perRound;
+                }
+            }
+            Arrays.sort(micros);
+            return micros[micros.length / 2];
+        } finally {
+            for (DatagramChannel ch : channels) {
+                if (ch != null) {
+                    ch.close();
+                }
+            }
+        }
     }
 
     /**
@@ -240,8 +314,8 @@ class RtpRelayBench {
             DatagramChannel[] sipPeers = new DatagramChannel[PEER_SOCKETS];
             DatagramChannel[] browserPeers = new DatagramChannel[PEER_SOCKETS];
             for (int k = 0; k < PEER_SOCKETS; k++) {
-                sipPeers[k] = peerSocket(peerLoop, sinks, resources);
-                browserPeers[k] = peerSocket(peerLoop, sinks, resources);
+                sipPeers[k] = peerSocket(DEDICATED ? null : peerLoop, sinks, resources);
+                browserPeers[k] = peerSocket(DEDICATED ? null : peerLoop, sinks, resources);
             }
             InetSocketAddress[] sipTargets = new InetSocketAddress[n];
             InetSocketAddress[] browserTargets = new InetSocketAddress[n];
@@ -304,7 +378,8 @@ class RtpRelayBench {
                 Generator generator = new Generator(n, g, GENERATORS, sipPeers, browserPeers, sipTargets, browserTargets,
                         browserSessions);
                 generators.add(generator);
-                Thread t = new Thread(generator, "bench-gen-" + g);
+                Runnable load = DEDICATED ? new SpinningLoad(generator, sinks, concat(sipPeers, browserPeers)) : generator;
+                Thread t = new Thread(load, "bench-gen-" + g);
                 genThreads.add(t);
                 t.start();
             }
@@ -397,6 +472,9 @@ class RtpRelayBench {
         ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
         ch.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20);
         resources.add(ch);
+        if (loop == null) {
+            return ch;
+        }
         UdpReceiveLoops.Loop l = loop.leastLoaded();
         SelectionKey key = l.register(ch, sinks);
         resources.add(() -> l.deregister(List.of(key), () -> { }));
@@ -416,6 +494,12 @@ class RtpRelayBench {
             sum += Math.max(0, v);
         }
         return sum;
+    }
+
+    private static DatagramChannel[] concat(DatagramChannel[] a, DatagramChannel[] b) {
+        DatagramChannel[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     private static long[] concat(long[] a, long[] b) {
@@ -554,6 +638,77 @@ class RtpRelayBench {
         private void awaitUntil(long deadline) {
             for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
                 LockSupport.parkNanos(left);
+            }
+        }
+    }
+
+    /**
+     * The dedicated layout's load: one thread that never sleeps, so it neither delays a send nor leaves a
+     * received packet waiting (the sink's own delay stays out of the figures: 8-16 µs direct p99). Call i's
+     * packets leave at start + k x 20 ms + i x 20 ms / n, each call in its own phase as independent phones are,
+     * not in bursts; both directions of a call at once. Receiving runs between sends.
+     */
+    private static final class SpinningLoad implements Runnable {
+        /** Sends before the sockets get a look, so a late sender catches up without starving the receives. */
+        private static final int SEND_BUDGET = 32;
+        private final Generator g;
+        private final Sinks sinks;
+        private final Selector selector;
+        private final byte[] received = new byte[2048];
+        private final ByteBuffer receiveBuffer = ByteBuffer.wrap(received);
+        private final Consumer<SelectionKey> onReady = this::onReady;
+
+        SpinningLoad(Generator g, Sinks sinks, DatagramChannel[] peers) throws IOException {
+            this.g = g;
+            this.sinks = sinks;
+            selector = Selector.open();
+            for (DatagramChannel ch : peers) {
+                ch.configureBlocking(false);
+                ch.register(selector, SelectionKey.OP_READ, ch);
+            }
+        }
+
+        @Override
+        public void run() {
+            int n = g.n;
+            long start = System.nanoTime();
+            long sent = 0;
+            try (Selector s = selector) {
+                for (long k = 0; g.running; ) {
+                    long now = System.nanoTime();
+                    for (int budget = SEND_BUDGET; budget > 0 && start + k * PTIME_NANOS / n <= now; budget--, k++) {
+                        int p = g.phase;
+                        if (p == 0 || p == 3) {
+                            continue;
+                        }
+                        int i = (int) (k % n);
+                        g.send(g.sipPeers[i % PEER_SOCKETS], g.sipTargets[i], i, TO_BROWSER, p);
+                        g.send(g.browserPeers[i % PEER_SOCKETS], g.browserTargets[i], i, TO_SIP, p);
+                        if (p == 2) {
+                            sent += 2;
+                            g.sentInMeasure = sent;
+                        }
+                    }
+                    s.selectNow(onReady);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void onReady(SelectionKey key) {
+            DatagramChannel ch = (DatagramChannel) key.attachment();
+            for (int i = 0; i < 32; i++) {
+                receiveBuffer.clear();
+                try {
+                    InetSocketAddress source = (InetSocketAddress) ch.receive(receiveBuffer);
+                    if (source == null) {
+                        return;
+                    }
+                    sinks.onDatagram(received, 0, receiveBuffer.position(), source);
+                } catch (IOException e) {
+                    return; // closed at the end of the step
+                }
             }
         }
     }
