@@ -454,6 +454,11 @@ public final class Call implements SipLeg.Listener {
         } catch (SdpException e) {
             LOG.info("call {}: re-INVITE refused (488): {}", id, e.getMessage());
             reply.reject(488);
+        } catch (RuntimeException e) {
+            // Never leave a re-INVITE unanswered: SIP Server would retransmit it and end the call, and every
+            // later re-INVITE would get 491 while this one stays pending. A 500 leaves the session as it was.
+            LOG.warn("call {}: re-INVITE failed (500)", id, e);
+            reply.reject(500);
         }
     }
 

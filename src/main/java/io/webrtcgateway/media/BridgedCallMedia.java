@@ -40,6 +40,7 @@ import io.webrtcgateway.sdp.WebRtcTransportParams;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,6 +70,11 @@ final class BridgedCallMedia implements CallMedia {
     private final String callId;
     private final Object protectLock = new Object();
     private final List<PlainRtpEndpoint> endpoints = new ArrayList<>();
+    /**
+     * The SIP-side endpoint of each m-line that has had one (index as in both legs' SDPs, which keep every
+     * m-line in order). Kept when a re-offer disables the stream, so enabling it again reuses the port.
+     */
+    private final Map<Integer, PlainRtpEndpoint> endpointByMline = new HashMap<>();
     private volatile List<MediaRelay> relays = List.of();
     /** Browser payload type -> relay (BUNDLE demux); null entries drop. */
     private volatile MediaRelay[] relayByPayloadType = new MediaRelay[128];
@@ -109,7 +115,7 @@ final class BridgedCallMedia implements CallMedia {
         SessionDescription offer = SdpParser.parse(browserOffer);
         BridgePlan plan = BridgePlan.ofWebRtcOffer(offer);
         WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
-        List<Integer> ports = openEndpoints(plan.bridgedCount());
+        List<Integer> ports = openEndpoints(bridgedIndexes(plan));
         sipLocal = WebRtcToSip.offer(offer, new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
         browserSdp = offer;
         openIce(false, browser);
@@ -151,12 +157,12 @@ final class BridgedCallMedia implements CallMedia {
         if (sipOffer == null) {
             // Delayed offer (RFC 3261 §13.2.1): the browser gets our offer of every bridged codec; what it
             // accepts becomes our offer in the 200 OK, answered in the ACK.
-            ports = openEndpoints(1);
+            ports = openEndpoints(List.of(0));
             offer = GatewayOffer.audio(new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
             gatewayOffer = offer;
         } else {
             offer = SdpParser.parse(sipOffer);
-            ports = openEndpoints(BridgePlan.ofSipOffer(offer).bridgedCount());
+            ports = openEndpoints(bridgedIndexes(BridgePlan.ofSipOffer(offer)));
             sipRemote = offer;
         }
         openIce(true, null);
@@ -206,9 +212,11 @@ final class BridgedCallMedia implements CallMedia {
             return SdpWriter.write(sipLocal);
         }
         SessionDescription offer = SdpParser.parse(sipOffer);
+        List<Integer> ports = reofferPorts(BridgePlan.ofSipOffer(offer));
+        SessionDescription answer = WebRtcToSip.answer(offer, browserSdp,
+                new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin.nextVersion());
         sipOrigin = sipOrigin.nextVersion();
-        sipLocal = WebRtcToSip.answer(offer, browserSdp, new SipMediaEndpoint(engine.sipMediaAddress(), localPorts()),
-                sipOrigin);
+        sipLocal = answer;
         sipRemote = offer;
         applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
         return SdpWriter.write(sipLocal);
@@ -397,23 +405,53 @@ final class BridgedCallMedia implements CallMedia {
 
     // ---- plumbing -------------------------------------------------------------------------------------
 
-    private List<Integer> openEndpoints(int count) {
+    /** Opens a SIP-side endpoint for each of these m-lines; their RTP ports, in the same order. */
+    private List<Integer> openEndpoints(List<Integer> mlines) {
         List<Integer> ports = new ArrayList<>();
-        try {
-            for (int i = 0; i < count; i++) {
-                PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), engine.sipSourcePolicy());
-                endpoints.add(e);
-                ports.add(e.localRtpPort());
-            }
-        } catch (IOException e) {
-            throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no media ports: " + e.getMessage());
+        for (int index : mlines) {
+            ports.add(openEndpoint(index).localRtpPort());
         }
         return ports;
     }
 
-    private List<Integer> localPorts() {
-        return endpoints.stream().map(PlainRtpEndpoint::localRtpPort).toList();
+    private PlainRtpEndpoint openEndpoint(int mline) {
+        try {
+            PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), engine.sipSourcePolicy());
+            endpoints.add(e);
+            endpointByMline.put(mline, e);
+            return e;
+        } catch (IOException e) {
+            throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no media ports: " + e.getMessage());
+        }
     }
+
+    private static List<Integer> bridgedIndexes(BridgePlan plan) {
+        return plan.sections().stream().filter(BridgePlan.PlannedSection::bridged)
+                .map(BridgePlan.PlannedSection::index).toList();
+    }
+
+    /**
+     * A SIP re-offer may add m-lines, disable one (port 0) or enable one again (RFC 3264 §8): one RTP port per
+     * section it bridges, in order. The browser's session stays as it is, so a section only gets media when
+     * the browser has that m-line active: then its endpoint's port (opened now if the m-line never had one,
+     * e.g. video SIP Server first declined); else the translator answers it with port 0 and the number given
+     * here is never written.
+     */
+    private List<Integer> reofferPorts(BridgePlan plan) {
+        List<Integer> ports = new ArrayList<>();
+        for (int index : bridgedIndexes(plan)) {
+            MediaDescription b = index < browserSdp.media().size() ? browserSdp.media().get(index) : null;
+            PlainRtpEndpoint e = endpointByMline.get(index);
+            if (e == null && b != null && b.isActive()) {
+                e = openEndpoint(index);
+            }
+            ports.add(e == null ? UNUSED_PORT : e.localRtpPort());
+        }
+        return ports;
+    }
+
+    /** A placeholder for a section the answer rejects (port 0 is written instead). */
+    private static final int UNUSED_PORT = 9;
 
     private void openIce(boolean controlling, WebRtcTransportParams browser) {
         try {
@@ -494,18 +532,17 @@ final class BridgedCallMedia implements CallMedia {
     private void applyNegotiation(Negotiation negotiation) {
         List<MediaRelay> current = new ArrayList<>(relays);
         MediaRelay[] byPt = new MediaRelay[128];
-        int endpointIndex = 0;
         String codec = null;
         for (NegotiatedMedia m : negotiation.media()) {
             if (m.sipLocalRtpPort() == 0) {
-                continue; // not bridged: no endpoint was opened for it
+                continue; // not bridged now: its relay (if any) gets no browser packets, the SIP side sends none
             }
             if (codec == null && m.active() && m.media().equals("audio")) {
                 codec = m.codecs().stream().filter(c -> !c.isTelephoneEvent()).map(NegotiatedCodec::encodingName)
                         .findFirst().orElse(null);
             }
-            int ei = endpointIndex++;
-            if (!m.active() || ei >= endpoints.size()) {
+            PlainRtpEndpoint endpoint = endpointByMline.get(m.index());
+            if (!m.active() || endpoint == null || endpoint.localRtpPort() != m.sipLocalRtpPort()) {
                 continue;
             }
             PayloadTypeMap.Builder map = PayloadTypeMap.builder();
@@ -517,11 +554,11 @@ final class BridgedCallMedia implements CallMedia {
                 }
             }
             PayloadTypeMap browserToSip = map.build();
-            MediaRelay relay = ei < current.size() ? current.get(ei) : null;
+            MediaRelay relay = current.stream().filter(r -> r.sipEndpoint() == endpoint).findFirst().orElse(null);
             if (relay == null) {
                 int ssrcToSip = engine.random().nextInt();
                 int ssrcToBrowser = engine.random().nextInt();
-                relay = new MediaRelay(endpoints.get(ei), this::protectRtpToBrowser, this::protectRtcpToBrowser,
+                relay = new MediaRelay(endpoint, this::protectRtpToBrowser, this::protectRtcpToBrowser,
                         m.media().equals("video") ? MediaRelay.Config.video(ssrcToSip, ssrcToBrowser, browserToSip)
                                 : MediaRelay.Config.audio(ssrcToSip, ssrcToBrowser, browserToSip));
                 try {

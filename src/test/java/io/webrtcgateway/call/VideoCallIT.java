@@ -368,6 +368,121 @@ class VideoCallIT {
         return stats.json().path("video").path("outbound").path("pliCount").asLong();
     }
 
+    /**
+     * SIP Server adds video to an audio call ({@code uac-add-video.xml}): a re-INVITE keeps the audio and adds
+     * m=video. The browser's session has no video and the gateway does not renegotiate it, so the 200 declines
+     * the new stream (m=video 0, RFC 3264 §8.2) and keeps the audio on its port; the audio goes on. Before,
+     * the gateway threw on the port count, left the re-INVITE unanswered and answered every later one 491.
+     */
+    @Test
+    void sipReinviteAddingVideoToAnAudioCallIsAnsweredWithTheVideoDeclined() {
+        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            ws.ok("register", "dn", DN);
+            try (Sipp caller = callerWith("uac-add-video.xml")) {
+                JsonNode incoming = ws.awaitEvent("incoming", STEP);
+                String call = incoming.path("call").asText();
+                assertEquals(List.of("audio"), kinds(SdpParser.parse(incoming.path("sdp").asText())), incoming.toString());
+                ws.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
+                ws.awaitEvent("connected", STEP);
+                int audioPort = okTo(caller, 1).media().get(0).port();
+                browser.awaitIceState("connected", STEP);
+                long heard = withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(20),
+                        "echoed audio", browser::stats, s -> s.packetsReceived() > 50)).packetsReceived();
+
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "add-video");
+                SessionDescription reAnswer = okTo(caller, 2);
+                assertEquals(List.of("audio", "video"), kinds(reAnswer), reAnswer.toString());
+                assertEquals(audioPort, reAnswer.media().get(0).port(), "the audio stays on its port");
+                assertEquals(0, reAnswer.media().get(1).port(), "the added video declined");
+                Poll.until(Duration.ofSeconds(10), "audio still echoed after the re-INVITE", browser::stats,
+                        s -> s.packetsReceived() > heard + 50);
+                JsonNode stats = ws.ok("stats", "call", call).path("stats");
+                assertEquals("connected", stats.path("state").asText(), stats.toString());
+                assertEquals(List.of("audio"), kindsOf(streams(stats)), stats.toString());
+
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "hang-up");
+                assertEquals("remote-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
+                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            }
+        }
+    }
+
+    /**
+     * SIP Server turns the video of an audio + video call off and on again ({@code uac-video-off-on.xml}):
+     * re-INVITEs with m=video 0, then with the port back. The answers follow (m=video 0, then the same port as
+     * before); while off, not one browser video packet is forwarded toward SIP and the audio goes on; once on
+     * again, video flows both ways through the same relay.
+     */
+    @Test
+    void sipReinvitesTurnTheVideoOffAndOnAgain() {
+        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            ws.ok("register", "dn", DN);
+            try (Sipp caller = callerWith("uac-video-off-on.xml")) {
+                JsonNode incoming = ws.awaitEvent("incoming", STEP);
+                String call = incoming.path("call").asText();
+                ws.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
+                ws.awaitEvent("connected", STEP);
+                int videoPort = okTo(caller, 1).media().get(1).port();
+                browser.awaitIceState("connected", STEP);
+                withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(30), "echoed video and audio",
+                        browser::stats, s -> s.videoFramesDecoded() > 30 && s.packetsReceived() > 50));
+
+                // 1. Off: answered m=video 0; nothing more toward SIP on it, the audio goes on.
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "video-off");
+                assertEquals(0, okTo(caller, 2).media().get(1).port(), "video off in the answer");
+                awaitMoreAudio(ws, call);
+                long offAt = videoToSip(ws, call);
+                awaitMoreAudio(ws, call);
+                assertEquals(offAt, videoToSip(ws, call), "no video toward SIP while it is off");
+
+                // 2. On again: the same port, video both ways again.
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "video-on");
+                assertEquals(videoPort, okTo(caller, 3).media().get(1).port(), "video on again, on its port");
+                JsonNode video = Poll.until(Duration.ofSeconds(20), "video toward SIP and back again",
+                        () -> streams(ws.ok("stats", "call", call).path("stats")).get(1),
+                        v -> v.path("browserToSip").path("packets").asLong() > offAt + 50
+                                && v.path("sipToBrowser").path("packets").asLong() > 0);
+                assertEquals("video", video.path("kind").asText(), video.toString());
+                assertEquals(2, streams(ws.ok("stats", "call", call).path("stats")).size(), "the same two relays");
+
+                ws.ok("info", "call", call, "contentType", "text/plain", "body", "hang-up");
+                assertEquals("remote-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
+                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+            }
+        }
+    }
+
+    /** SIPp as SIP Server calling the DN the test registered, echoing RTP on both of its media ports. */
+    private Sipp callerWith(String scenario) {
+        return Sipp.scenario(scenario).name(scenario.replace(".xml", "")).remote("127.0.0.1:" + gw.sipPort())
+                .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
+                .maxCalls(1).start();
+    }
+
+    /** The SDP of the gateway's 200 OK to SIPp's INVITE with this CSeq. */
+    private static SessionDescription okTo(Sipp caller, int cseq) {
+        return SdpParser.parse(caller.awaitReceived(m -> !m.isRequest() && m.status() == 200 && m.cseq() == cseq,
+                1, STEP, "200 OK to INVITE CSeq " + cseq).get(0).body());
+    }
+
+    /** Waits for 50 more audio packets relayed toward the browser (one second of audio). */
+    private static void awaitMoreAudio(WsTestClient ws, String call) {
+        long now = audioToBrowser(ws, call);
+        Poll.until(Duration.ofSeconds(10), "audio going on", () -> audioToBrowser(ws, call) > now + 50);
+    }
+
+    private static long audioToBrowser(WsTestClient ws, String call) {
+        return streams(ws.ok("stats", "call", call).path("stats")).get(0).path("sipToBrowser").path("packets").asLong();
+    }
+
+    private static long videoToSip(WsTestClient ws, String call) {
+        return streams(ws.ok("stats", "call", call).path("stats")).get(1).path("browserToSip").path("packets").asLong();
+    }
+
     /** A failed wait says what the gateway counted too (which leg lost the packets). */
     private static <T> T withGatewayStats(WsTestClient ws, String call, Supplier<T> wait) {
         try {
