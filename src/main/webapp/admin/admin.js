@@ -110,6 +110,11 @@ function count(n) {
   return n === null || n === undefined ? "—" : num.format(n);
 }
 
+/** An SSRC (unsigned 32-bit) as "0x0b0b0b0b", or "?" while unknown. */
+function ssrcHex(n) {
+  return n === null || n === undefined ? "?" : `0x${n.toString(16).padStart(8, "0")}`;
+}
+
 /** "12:03:04" today, else the date too; with the full timestamp as the title. */
 function when(iso) {
   if (!iso) return "—";
@@ -553,6 +558,8 @@ function showDetail(call, detail) {
     $(`${prefix}-bytes`).textContent = bytes(d.bytes);
     $(`${prefix}-lost`).textContent = count(d.lost);
     $(`${prefix}-jitter`).textContent = d.jitterMs === null || d.jitterMs === undefined ? "—" : `${d.jitterMs.toFixed(1)} ms`;
+    // Hexadecimal, as Wireshark shows them.
+    $(`${prefix}-ssrc`).textContent = d.ssrc === null || d.ssrc === undefined ? "—" : `${ssrcHex(d.sourceSsrc)} → ${ssrcHex(d.ssrc)}`;
     const before = detail.previous?.[key];
     const seconds = detail.previous ? (now - detail.previous.at) / 1000 : 0;
     $(`${prefix}-rate`).textContent = before && seconds > 0 && d.packets !== undefined

@@ -221,6 +221,17 @@ final class AdminViews {
     }
 
     private static void stream(ObjectNode out, StreamStats.Snapshot s) {
+        // The SSRC this direction sends with and the one it forwards: what finds the stream in a capture.
+        if (s == null) {
+            out.putNull("ssrc");
+        } else {
+            out.put("ssrc", s.ssrc());
+        }
+        if (s == null || s.sourceSsrc() == null) {
+            out.putNull("sourceSsrc");
+        } else {
+            out.put("sourceSsrc", s.sourceSsrc());
+        }
         out.put("packets", s == null ? 0 : s.packets());
         out.put("bytes", s == null ? 0 : s.bytes());
         out.put("lost", s == null ? 0 : s.lost());

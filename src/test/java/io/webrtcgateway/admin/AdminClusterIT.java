@@ -2,6 +2,7 @@ package io.webrtcgateway.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -320,6 +321,12 @@ class AdminClusterIT {
         JsonNode media = detail.path("media");
         assertTrue(media.path("browserToSip").path("bytes").asLong() > 0, detail.toString());
         assertTrue(media.path("browserToSip").has("jitterMs"), detail.toString());
+        // SSRCs of both legs: what the browser sends is forwarded under the gateway's own toward SIP.
+        assertTrue(media.path("browserToSip").path("ssrc").canConvertToLong()
+                && media.path("browserToSip").path("sourceSsrc").canConvertToLong(), detail.toString());
+        assertNotEquals(media.path("browserToSip").path("ssrc").asLong(),
+                media.path("browserToSip").path("sourceSsrc").asLong(), detail.toString());
+        assertTrue(media.path("sipToBrowser").path("ssrc").asLong() > 0, detail.toString());
         assertTrue(media.path("sipToBrowser").has("lost"), detail.toString());
         assertEquals("connected", media.path("ice").path("state").asText(), detail.toString());
         assertTrue(media.path("ice").path("localCandidate").asText().contains("127.0.0.1"), detail.toString());

@@ -160,6 +160,8 @@ class AdminConsoleIT {
             awaitPackets("#b2s-packets", toSip);
             awaitPackets("#s2b-packets", toBrowser);
             console.awaitText("#detail-codec", "PCMU", STEP);
+            // Both legs' SSRCs, in hexadecimal as in a capture: what the browser sent -> the gateway's own.
+            console.awaitText("#b2s-ssrc", "^0x[0-9a-f]{8} → 0x[0-9a-f]{8}$", STEP);
             console.screenshot("04-call-detail");
             console.viewport(820, 1180);
             console.screenshot("05-call-detail-tablet");
