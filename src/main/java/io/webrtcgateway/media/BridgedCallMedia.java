@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
 final class BridgedCallMedia implements CallMedia {
     private static final Logger LOG = LoggerFactory.getLogger(BridgedCallMedia.class);
     private static final Set<String> DIRECTIONS = Set.of("sendrecv", "sendonly", "recvonly", "inactive");
+    /** The port given the translator for a re-offered section its answer rejects (port 0 is written instead). */
+    private static final int UNUSED_PORT = 9;
 
     private final MediaEngine engine;
     private final String callId;
@@ -449,9 +451,6 @@ final class BridgedCallMedia implements CallMedia {
         }
         return ports;
     }
-
-    /** A placeholder for a section the answer rejects (port 0 is written instead). */
-    private static final int UNUSED_PORT = 9;
 
     private void openIce(boolean controlling, WebRtcTransportParams browser) {
         try {
