@@ -181,7 +181,7 @@ class RtpRelayBench {
      * What the kernel alone charges a relayed packet on this machine: socket k sends a 172-byte datagram to
      * socket j, which receives it at once, cycling through {@code sockets} sockets so their kernel state is
      * as cold as a relay's with that many (two sockets: 3.9 µs; 4,000: 5.1 µs here). No selector and no
-     * wake-up: neither thread ever sleeps. Median of 5 rounds of 100,000, after 2 of warm-up.
+     * wake-up: the one thread never sleeps. Median of 5 rounds of 100,000, after 2 of warm-up.
      */
     static double syscallFloorMicros(int sockets) throws IOException {
         DatagramChannel[] channels = new DatagramChannel[sockets];
