@@ -298,7 +298,8 @@ class VideoCallIT {
      * Server asks with RTCP PLI (RFC 4585 §6.3.1) on the video m-line's RTCP port, naming the SSRC the gateway
      * sends it (the stream stats' {@code browserToSip.ssrc}); the gateway names the browser's own SSRC instead
      * and sends it over SRTCP, and Chromium counts it ({@code pliCount}) and encodes a keyframe. A PLI naming
-     * another SSRC is removed ({@code rtcpFiltered}) while the RR in front of it passes. SIPp echoes RTP but
+     * another SSRC is removed ({@code rtcpFiltered}) while the RR in front of it passes; a FIR naming the SSRC in
+     * its FCI entry is counted too ({@code firCount}). SIPp echoes RTP but
      * sends no RTCP, so the test sends the RTCP itself, from SIPp's address.
      */
     @Test
@@ -350,6 +351,12 @@ class VideoCallIT {
             Poll.until(STEP, "a keyframe encoded after the PLI", browser::stats, s -> s.json().path("video")
                     .path("outbound").path("keyFramesEncoded").asLong() > keyframes);
 
+            // 3. A FIR (RFC 5104 §4.3.1) naming the same SSRC in its FCI entry: the browser counts it too.
+            long firs = asked.json().path("video").path("outbound").path("firCount").asLong();
+            phone.send(ByteBuffer.wrap(receiverReportAndFir(0x5150, towardSip, 1)), gatewayRtcp);
+            Poll.until(STEP, "the browser counting the FIR", browser::stats,
+                    s -> s.json().path("video").path("outbound").path("firCount").asLong() > firs);
+
             ws.ok("hangup", "call", call);
             assertEquals("local-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
         }
@@ -360,6 +367,15 @@ class VideoCallIT {
         return ByteBuffer.allocate(20)
                 .put((byte) 0x80).put((byte) 201).putShort((short) 1).putInt(senderSsrc)
                 .put((byte) 0x81).put((byte) 206).putShort((short) 2).putInt(senderSsrc).putInt((int) mediaSsrc)
+                .array();
+    }
+
+    /** RR without blocks, then FIR (PT 206, FMT 4) with one FCI entry: the SSRC asked and a sequence number. */
+    private static byte[] receiverReportAndFir(int senderSsrc, long mediaSsrc, int sequence) {
+        return ByteBuffer.allocate(28)
+                .put((byte) 0x80).put((byte) 201).putShort((short) 1).putInt(senderSsrc)
+                .put((byte) 0x84).put((byte) 206).putShort((short) 4).putInt(senderSsrc).putInt(0)
+                .putInt((int) mediaSsrc).put((byte) sequence).put(new byte[3])
                 .array();
     }
 
