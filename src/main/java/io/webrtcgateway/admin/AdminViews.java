@@ -190,6 +190,18 @@ final class AdminViews {
         }
         stream(media.putObject("browserToSip"), audio == null ? null : audio.browserToSip());
         stream(media.putObject("sipToBrowser"), audio == null ? null : audio.sipToBrowser());
+        // Every bridged m-line (audio, and video when the call has it), in m-line order.
+        ArrayNode all = media.putArray("streams");
+        if (detail.get("streams") instanceof List<?> streams) {
+            for (Object o : streams) {
+                if (o instanceof MediaRelay.Stats st) {
+                    ObjectNode item = all.addObject();
+                    item.put("kind", st.kind());
+                    stream(item.putObject("browserToSip"), st.browserToSip());
+                    stream(item.putObject("sipToBrowser"), st.sipToBrowser());
+                }
+            }
+        }
         Double rtt = null;
         if (audio != null) {
             // RTT is known from the RTCP reports of whichever side sends them (RFC 3550 §6.4.1).

@@ -327,6 +327,10 @@ class AdminClusterIT {
         assertNotEquals(media.path("browserToSip").path("ssrc").asLong(),
                 media.path("browserToSip").path("sourceSsrc").asLong(), detail.toString());
         assertTrue(media.path("sipToBrowser").path("ssrc").asLong() > 0, detail.toString());
+        // Every m-line: this audio call has one, the same as the audio fields above.
+        assertEquals(1, media.path("streams").size(), detail.toString());
+        assertEquals("audio", media.path("streams").get(0).path("kind").asText(), detail.toString());
+        assertEquals(media.path("browserToSip").path("ssrc"), media.path("streams").get(0).path("browserToSip").path("ssrc"));
         assertTrue(media.path("sipToBrowser").has("lost"), detail.toString());
         assertEquals("connected", media.path("ice").path("state").asText(), detail.toString());
         assertTrue(media.path("ice").path("localCandidate").asText().contains("127.0.0.1"), detail.toString());
