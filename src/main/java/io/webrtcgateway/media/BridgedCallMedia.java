@@ -71,10 +71,10 @@ final class BridgedCallMedia implements CallMedia {
     private final MediaEngine engine;
     private final String callId;
     private final Object protectLock = new Object();
-    private final List<PlainRtpEndpoint> endpoints = new ArrayList<>();
     /**
      * The SIP-side endpoint of each m-line that has had one (index as in both legs' SDPs, which keep every
-     * m-line in order). Kept when a re-offer disables the stream, so enabling it again reuses the port.
+     * m-line in order): every endpoint the call opened, each closed with it. Kept when a re-offer disables the
+     * stream, so enabling it again reuses the port.
      */
     private final Map<Integer, PlainRtpEndpoint> endpointByMline = new HashMap<>();
     private volatile List<MediaRelay> relays = List.of();
@@ -399,7 +399,7 @@ final class BridgedCallMedia implements CallMedia {
         for (MediaRelay r : relays) {
             r.close();
         }
-        for (PlainRtpEndpoint e : endpoints) {
+        for (PlainRtpEndpoint e : endpointByMline.values()) {
             e.close();
         }
         LOG.debug("call {}: media closed", callId);
@@ -419,7 +419,6 @@ final class BridgedCallMedia implements CallMedia {
     private PlainRtpEndpoint openEndpoint(int mline) {
         try {
             PlainRtpEndpoint e = PlainRtpEndpoint.open(engine.ports(), engine.loops(), engine.sipSourcePolicy());
-            endpoints.add(e);
             endpointByMline.put(mline, e);
             return e;
         } catch (IOException e) {

@@ -223,13 +223,8 @@ class VideoCallIT {
      */
     @Test
     void sipCallerReachesTheRegisteredBrowserWithAudioAndVideo() {
-        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
-            ws.ok("hello");
-            ws.startKeepalive(Duration.ofSeconds(5));
-            ws.ok("register", "dn", DN);
-            try (Sipp caller = Sipp.scenario("uac-echo-video.xml").name("caller").remote("127.0.0.1:" + gw.sipPort())
-                    .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
-                    .maxCalls(1).start()) {
+        try (WsTestClient ws = registeredClient()) {
+            try (Sipp caller = callerWith("uac-echo-video.xml")) {
                 // 1. Toward the browser: one BUNDLE transport for both of SIP Server's m-lines.
                 JsonNode incoming = ws.awaitEvent("incoming", STEP);
                 String call = incoming.path("call").asText();
@@ -285,10 +280,7 @@ class VideoCallIT {
                 }
 
                 // 4. The INFO is uac-echo-video.xml's cue to hang up.
-                ws.ok("info", "call", call, "contentType", "text/plain", "body", "please-hang-up");
-                JsonNode ended = ws.awaitEvent("ended", STEP);
-                assertEquals("remote-hangup", ended.path("reason").asText(), ended.toString());
-                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+                hangUpFromSip(ws, call, caller);
             }
         }
     }
@@ -392,16 +384,11 @@ class VideoCallIT {
      */
     @Test
     void sipReinviteAddingVideoToAnAudioCallIsAnsweredWithTheVideoDeclined() {
-        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
-            ws.ok("hello");
-            ws.startKeepalive(Duration.ofSeconds(5));
-            ws.ok("register", "dn", DN);
+        try (WsTestClient ws = registeredClient()) {
             try (Sipp caller = callerWith("uac-add-video.xml")) {
-                JsonNode incoming = ws.awaitEvent("incoming", STEP);
+                JsonNode incoming = answerWithBrowser(ws);
                 String call = incoming.path("call").asText();
                 assertEquals(List.of("audio"), kinds(SdpParser.parse(incoming.path("sdp").asText())), incoming.toString());
-                ws.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
-                ws.awaitEvent("connected", STEP);
                 int audioPort = okTo(caller, 1).media().get(0).port();
                 browser.awaitIceState("connected", STEP);
                 long heard = withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(20),
@@ -418,9 +405,7 @@ class VideoCallIT {
                 assertEquals("connected", stats.path("state").asText(), stats.toString());
                 assertEquals(List.of("audio"), kindsOf(streams(stats)), stats.toString());
 
-                ws.ok("info", "call", call, "contentType", "text/plain", "body", "hang-up");
-                assertEquals("remote-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
-                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+                hangUpFromSip(ws, call, caller);
             }
         }
     }
@@ -433,15 +418,9 @@ class VideoCallIT {
      */
     @Test
     void sipReinvitesTurnTheVideoOffAndOnAgain() {
-        try (WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
-            ws.ok("hello");
-            ws.startKeepalive(Duration.ofSeconds(5));
-            ws.ok("register", "dn", DN);
+        try (WsTestClient ws = registeredClient()) {
             try (Sipp caller = callerWith("uac-video-off-on.xml")) {
-                JsonNode incoming = ws.awaitEvent("incoming", STEP);
-                String call = incoming.path("call").asText();
-                ws.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
-                ws.awaitEvent("connected", STEP);
+                String call = answerWithBrowser(ws).path("call").asText();
                 int videoPort = okTo(caller, 1).media().get(1).port();
                 browser.awaitIceState("connected", STEP);
                 withGatewayStats(ws, call, () -> Poll.until(Duration.ofSeconds(30), "echoed video and audio",
@@ -465,15 +444,43 @@ class VideoCallIT {
                 assertEquals("video", video.path("kind").asText(), video.toString());
                 assertEquals(2, streams(ws.ok("stats", "call", call).path("stats")).size(), "the same two relays");
 
-                ws.ok("info", "call", call, "contentType", "text/plain", "body", "hang-up");
-                assertEquals("remote-hangup", ws.awaitEvent("ended", STEP).path("reason").asText());
-                assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+                hangUpFromSip(ws, call, caller);
             }
         }
     }
 
+    /** A WebSocket session that said hello, keeps itself alive and registered {@link #DN}. */
+    private static WsTestClient registeredClient() {
+        WsTestClient ws = WsTestClient.connect(gw.wsUrl());
+        try {
+            ws.ok("hello");
+            ws.startKeepalive(Duration.ofSeconds(5));
+            ws.ok("register", "dn", DN);
+            return ws;
+        } catch (RuntimeException | AssertionError e) {
+            ws.close();
+            throw e;
+        }
+    }
+
+    /** The shared browser answers the next incoming call's offer; returns the incoming event once connected. */
+    private static JsonNode answerWithBrowser(WsTestClient ws) {
+        JsonNode incoming = ws.awaitEvent("incoming", STEP);
+        ws.ok("answer", "call", incoming.path("call").asText(), "sdp", browser.setOffer(incoming.path("sdp").asText()));
+        ws.awaitEvent("connected", STEP);
+        return incoming;
+    }
+
+    /** An INFO is the SIPp caller's cue to hang up: its BYE ends the call, and SIPp exits 0 (every step as expected). */
+    private static void hangUpFromSip(WsTestClient ws, String call, Sipp caller) {
+        ws.ok("info", "call", call, "contentType", "text/plain", "body", "hang-up");
+        JsonNode ended = ws.awaitEvent("ended", STEP);
+        assertEquals("remote-hangup", ended.path("reason").asText(), ended.toString());
+        assertEquals(0, caller.waitForExit(STEP), () -> "SIPp's call failed: " + caller.errors());
+    }
+
     /** SIPp as SIP Server calling the DN the test registered, echoing RTP on both of its media ports. */
-    private Sipp callerWith(String scenario) {
+    private static Sipp callerWith(String scenario) {
         return Sipp.scenario(scenario).name(scenario.replace(".xml", "")).remote("127.0.0.1:" + gw.sipPort())
                 .args("-s", DN, "-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .maxCalls(1).start();
