@@ -113,9 +113,13 @@ class JsLibraryCallIT {
         String callId = inviteTo("holds").callId();
         // The gateway's answers to SIPp's re-INVITEs (RFC 3264 §6.1: sendonly is answered recvonly or inactive).
         // A 200 retransmitted before SIPp's ACK arrived (RFC 3261 §13.3.1.4; a loaded machine) counts once.
-        List<String> answers = sipp.received().stream().filter(m -> !m.isRequest() && m.status() == 200
-                && m.callId().equals(callId) && m.header("CSeq").orElse("").endsWith("INVITE"))
-                .map(SipMessage::body).distinct().toList();
+        // The browser hears "resumed" when the gateway sent its 200; SIPp writes what it received to its message
+        // log a moment later, so wait for the second answer to be there rather than read the log once.
+        List<String> answers = Poll.until(STEP, "the gateway's two answers in SIPp's message log",
+                () -> sipp.received().stream().filter(m -> !m.isRequest() && m.status() == 200
+                        && m.callId().equals(callId) && m.header("CSeq").orElse("").endsWith("INVITE"))
+                        .map(SipMessage::body).distinct().toList(),
+                found -> found.size() >= 2);
         assertEquals(2, answers.size(), answers::toString);
         assertTrue(answers.get(0).contains("a=recvonly") || answers.get(0).contains("a=inactive"), answers.get(0));
         assertTrue(answers.get(1).contains("a=sendrecv"), answers.get(1));
