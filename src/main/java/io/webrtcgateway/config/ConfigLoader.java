@@ -145,7 +145,8 @@ public final class ConfigLoader {
 
         var http = new GatewayConfig.Http(
                 nonEmpty(c, "gateway.http.host"),
-                port(c, "gateway.http.port", false));
+                port(c, "gateway.http.port", false),
+                cidrs(c, "gateway.http.trusted-proxies"));
 
         List<SipServerAddress> servers = new ArrayList<>();
         List<String> serverTexts = get("gateway.sip.servers", () -> c.getStringList("gateway.sip.servers"));
@@ -326,6 +327,15 @@ public final class ConfigLoader {
                     "must be whole seconds (SIP carries seconds)");
         }
         return new GatewayConfig.SessionTimers(expires, minSe, floor);
+    }
+
+    /** A list of IP addresses or CIDR blocks, each checked with the key named. */
+    static List<Cidr> cidrs(Config c, String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String s : get(key, () -> c.getStringList(key))) {
+            out.add(parse(key, s, Cidr::parse));
+        }
+        return List.copyOf(out);
     }
 
     private static String defaultInstanceId() {

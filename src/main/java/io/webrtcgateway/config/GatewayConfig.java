@@ -20,7 +20,15 @@ public record GatewayConfig(
         Calls calls,
         Admin admin) {
 
-    public record Http(String host, int port) {}
+    /**
+     * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
+     */
+    public record Http(String host, int port, List<Cidr> trustedProxies) {
+
+        public Http(String host, int port) {
+            this(host, port, List.of());
+        }
+    }
 
     public record Sip(
             HostPort listen,

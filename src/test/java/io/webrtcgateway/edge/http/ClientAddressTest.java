@@ -1,0 +1,35 @@
+package io.webrtcgateway.edge.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.webrtcgateway.config.Cidr;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ClientAddressTest {
+    private final ClientAddress behindProxy = new ClientAddress(List.of(Cidr.parse("10.0.0.0/8")));
+    private final ClientAddress direct = new ClientAddress(List.of());
+
+    @Test
+    void forwardedForIsIgnoredFromAnUntrustedPeer() {
+        assertEquals("198.51.100.7", direct.resolve("198.51.100.7", "203.0.113.1"));
+        assertEquals("198.51.100.7", behindProxy.resolve("198.51.100.7", "203.0.113.1"));
+    }
+
+    @Test
+    void theFirstUntrustedHopFromTheRightIsTheClient() {
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "203.0.113.1"));
+        // The client wrote its own X-Forwarded-For; the proxy appended the real address.
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "1.2.3.4, 203.0.113.1"));
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "1.2.3.4, 203.0.113.1, 10.0.0.9"));
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "203.0.113.1:51234"));
+        assertEquals("2001:db8:0:0:0:0:0:1", behindProxy.resolve("10.0.0.5", "[2001:db8::1]:443"));
+    }
+
+    @Test
+    void garbageBeyondTheProxyIsNotBelieved() {
+        assertEquals("10.0.0.5", behindProxy.resolve("10.0.0.5", "evil.example"));
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "evil, 203.0.113.1"));
+        assertEquals("10.0.0.5", behindProxy.resolve("10.0.0.5", ""));
+    }
+}
