@@ -17,11 +17,14 @@ import io.webrtcgateway.sip.sandbox.SandboxSipServer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -41,6 +44,8 @@ public final class GatewayApplication {
     private final AffinityCookie affinityCookie;
     private ScheduledExecutorService timers;
     private ExecutorService workers;
+    /** PBKDF2 for admin logins: few threads, a bounded queue, refuses when full (admin.AdminAuthenticator). */
+    private ThreadPoolExecutor adminHashing;
     private SandboxSipServer sandbox;
     private SipEndpoint sip;
     private SipServerPool servers;
@@ -63,6 +68,9 @@ public final class GatewayApplication {
         t.setRemoveOnCancelPolicy(true); // refresh timers are cancelled often; don't let them pile up
         timers = t;
         workers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("gw-worker"));
+        GatewayConfig.LoginThrottle throttle = config.admin().loginThrottle();
+        adminHashing = new ThreadPoolExecutor(throttle.hashThreads(), throttle.hashThreads(), 0, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(throttle.hashQueue()), named("gw-admin-hash"), new ThreadPoolExecutor.AbortPolicy());
 
         List<SipServerAddress> resolved = new ArrayList<>();
         for (SipServerAddress s : config.sip().servers()) {
@@ -137,6 +145,7 @@ public final class GatewayApplication {
         }
         shutdown(timers);
         shutdown(workers);
+        shutdown(adminHashing);
         if (metrics != null) {
             metrics.close();
         }
@@ -216,6 +225,14 @@ public final class GatewayApplication {
 
     public GatewayMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Where admin password hashes are computed; throws RejectedExecutionException when its threads and its
+     * queue (gateway.admin.login-throttle.hash-threads, hash-queue) are all taken.
+     */
+    public Executor adminHashing() {
+        return adminHashing;
     }
 
     public ScheduledExecutorService timers() {

@@ -74,6 +74,7 @@ public final class GatewayContextListener implements ServletContextListener {
         // /admin/ itself (the console: index.html, admin.js, admin.css) is static content of the WAR, served
         // by the container's default servlet with index.html as welcome file.
         ServletRegistration.Dynamic admin = ctx.addServlet("admin-api", new AdminApiServlet(app, json));
+        admin.setAsyncSupported(true); // password checks wait for the hashing pool without holding a thread
         admin.addMapping("/admin/api/*");
 
         ServletRegistration.Dynamic legacy = ctx.addServlet("legacy", new LegacyServlet(app, json));

@@ -1,60 +1,73 @@
 package io.webrtcgateway.admin;
 
+import io.webrtcgateway.edge.http.ClientAddress;
 import io.webrtcgateway.edge.http.OriginFilter;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Who may do what on the admin API: authenticates a request by one of a peer's signature, the console's
  * login cookie or HTTP Basic, then applies the CSRF rule that goes with it and the Origin rule
- * (docs/admin.md, "Authentication"). Throws {@link AdminException} 401 or 403.
+ * (docs/admin.md, "Authentication"). Refuses with {@link AdminException} 401 or 403 (429 or 503 from
+ * the password throttle).
  */
 final class AdminAccess {
     private final AdminAuthenticator auth;
     private final ConsoleLogins logins;
     /** Null when no cluster secret is configured: peer requests are then refused. */
     private final ClusterSignature signature;
+    /** Whom the password throttle counts a request against. */
+    private final ClientAddress clients;
 
-    AdminAccess(AdminAuthenticator auth, ConsoleLogins logins, ClusterSignature signature) {
+    AdminAccess(AdminAuthenticator auth, ConsoleLogins logins, ClusterSignature signature, ClientAddress clients) {
         this.auth = auth;
         this.logins = logins;
         this.signature = signature;
+        this.clients = clients;
     }
 
     /**
-     * Who makes this request, after the CSRF and Origin checks; throws 401/403. A signed peer request
-     * needs neither check: no browser can sign one.
+     * Who makes this request, after the CSRF and Origin checks; fails with {@link AdminException} 401/403,
+     * or 429/503 from the password check. A signed peer request needs neither check: no browser can sign
+     * one. Completed at once unless a Basic password has to be hashed (then on the hashing thread).
      */
-    AdminAudit.Actor authorize(HttpServletRequest req) {
+    CompletableFuture<AdminAudit.Actor> authorize(HttpServletRequest req) {
         String address = req.getRemoteAddr();
         if (req.getHeader(ClusterSignature.PEER_HEADER) != null) {
-            return peer(req, address);
+            return CompletableFuture.completedFuture(peer(req, address));
         }
         boolean unsafe = !AdminApiServlet.SAFE_METHODS.contains(req.getMethod());
-        AdminAudit.Actor who;
         ConsoleLogins.Login login = logins.find(cookie(req), System.nanoTime());
         if (login != null) {
-            who = new AdminAudit.Actor(login.username(), "cookie", address);
             if (unsafe && !ConsoleLogins.csrfMatches(login, req.getHeader(AdminApiServlet.CSRF_TOKEN_HEADER))) {
                 throw new AdminException(403, "CSRF_TOKEN_INVALID", "requests that change something need the header "
                         + AdminApiServlet.CSRF_TOKEN_HEADER + " with the csrfToken of the login (POST /admin/api/login, GET /admin/api/me)");
             }
-        } else if (auth.authenticates(req.getHeader("Authorization"))) {
-            who = new AdminAudit.Actor(auth.username(), "basic", address);
-            String csrf = req.getHeader(AdminApiServlet.CSRF_HEADER);
+            checkOrigin(req);
+            return CompletableFuture.completedFuture(new AdminAudit.Actor(login.username(), "cookie", address));
+        }
+        // Read now: the check may end on another thread.
+        String csrf = req.getHeader(AdminApiServlet.CSRF_HEADER);
+        String origin = req.getHeader("Origin");
+        boolean sameOrigin = origin == null || OriginFilter.isSameOrigin(origin, req);
+        return auth.basic(req.getHeader("Authorization"), clients.of(req)).thenApply(ok -> {
+            if (!ok) {
+                throw new AdminException(401, "UNAUTHORIZED",
+                        "admin credentials required: log in (POST /admin/api/login) or use HTTP Basic");
+            }
             if (unsafe && (csrf == null || csrf.isBlank())) {
                 throw new AdminException(403, "CSRF_HEADER_MISSING", "state-changing admin requests need the header "
                         + AdminApiServlet.CSRF_HEADER + " (any value), e.g. curl -H '" + AdminApiServlet.CSRF_HEADER + ": curl'");
             }
-        } else {
-            throw new AdminException(401, "UNAUTHORIZED",
-                    "admin credentials required: log in (POST /admin/api/login) or use HTTP Basic");
-        }
-        checkOrigin(req);
-        return who;
+            if (!sameOrigin) {
+                throw forbiddenOrigin(origin);
+            }
+            return new AdminAudit.Actor(auth.username(), "basic", address);
+        });
     }
 
     private AdminAudit.Actor peer(HttpServletRequest req, String address) {
@@ -80,8 +93,12 @@ final class AdminAccess {
     static void checkOrigin(HttpServletRequest req) {
         String origin = req.getHeader("Origin");
         if (origin != null && !OriginFilter.isSameOrigin(origin, req)) {
-            throw new AdminException(403, "FORBIDDEN_ORIGIN", "admin requests from another origin are refused: " + origin);
+            throw forbiddenOrigin(origin);
         }
+    }
+
+    private static AdminException forbiddenOrigin(String origin) {
+        return new AdminException(403, "FORBIDDEN_ORIGIN", "admin requests from another origin are refused: " + origin);
     }
 
     /**

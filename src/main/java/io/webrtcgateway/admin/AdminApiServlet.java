@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
 import io.webrtcgateway.cluster.AffinityCookie;
 import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.edge.http.ClientAddress;
 import io.webrtcgateway.edge.http.OriginFilter;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -19,6 +23,11 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin API under {@code /admin/api/} (docs/admin.md, OpenAPI in /api/openapi.yaml).
@@ -30,12 +39,19 @@ import java.util.Set;
  * {@code X-Requested-With} (browsers replay Basic credentials and cookies on their own; a foreign page can
  * send neither header without a CORS preflight, which {@link OriginFilter} never grants on admin paths);
  * an {@code Origin}, if sent, must be this gateway's own. Then {@link AdminResources} does the work.
+ *
+ * <p>Password checks ({@link AdminAuthenticator}, throttled by {@link LoginThrottle}) run on the
+ * application's hashing pool; meanwhile the request is in async mode and holds no listener thread, so a
+ * flood of guesses cannot starve {@code /health} or the browsers of HTTP threads.
  */
 public final class AdminApiServlet extends HttpServlet {
     public static final String CSRF_HEADER = "X-Requested-With";
     public static final String CSRF_TOKEN_HEADER = "X-CSRF-Token";
     static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
     private static final int MAX_LOGIN_BODY = 4096;
+    /** Longer than any wait for a hashing thread (hash-queue checks of a few hundred ms each). */
+    private static final long ASYNC_TIMEOUT_MILLIS = 60_000;
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApiServlet.class);
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
@@ -46,12 +62,14 @@ public final class AdminApiServlet extends HttpServlet {
     private final transient AdminAudit audit = new AdminAudit();
     private final transient AdminResources resources;
     private final transient AdminAccess access;
+    private final transient ClientAddress clients;
 
     public AdminApiServlet(GatewayApplication app, ObjectMapper json) {
         this.app = app;
         this.json = json;
         GatewayConfig.Admin config = app.config().admin();
-        this.auth = new AdminAuthenticator(config);
+        this.auth = new AdminAuthenticator(config, app.adminHashing(),
+                new LoginThrottle(config.loginThrottle(), System::nanoTime), app.metrics().registry());
         this.logins = new ConsoleLogins(config.sessionTimeout());
         this.signature = config.clusterSecret().isEmpty() ? null : new ClusterSignature(config.clusterSecret());
         this.peers = signature == null || config.peers().isEmpty() ? null
@@ -66,7 +84,8 @@ public final class AdminApiServlet extends HttpServlet {
         app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
                 error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));
         this.resources = new AdminResources(app, json, history, peers, audit);
-        this.access = new AdminAccess(auth, logins, signature);
+        this.clients = new ClientAddress(app.config().http().trustedProxies());
+        this.access = new AdminAccess(auth, logins, signature, clients);
     }
 
     @Override
@@ -86,22 +105,103 @@ public final class AdminApiServlet extends HttpServlet {
         String path = req.getPathInfo() == null ? "" : req.getPathInfo();
         try {
             switch (path) {
-                case "/login" -> login(req, resp);
+                case "/login" -> login(req, resp, path);
                 case "/logout" -> logout(req, resp);
                 case "/me" -> me(req, resp);
-                default -> route(req, resp, path, access.authorize(req));
+                default -> then(req, resp, path, access.authorize(req), who -> route(req, resp, path, who));
             }
         } catch (AdminException e) {
-            if (e.status() == 401 && AdminAccess.wantsBasicChallenge(req, path)) {
-                resp.setHeader("WWW-Authenticate", "Basic realm=\"webrtc-gateway admin\", charset=\"UTF-8\"");
+            refuse(req, resp, path, e);
+        }
+    }
+
+    private void refuse(HttpServletRequest req, HttpServletResponse resp, String path, AdminException e)
+            throws IOException {
+        if (e.status() == 401 && AdminAccess.wantsBasicChallenge(req, path)) {
+            resp.setHeader("WWW-Authenticate", "Basic realm=\"webrtc-gateway admin\", charset=\"UTF-8\"");
+        }
+        if (e.retryAfterSeconds() > 0) {
+            resp.setHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+        }
+        error(resp, e.status(), e.code(), e.getMessage());
+    }
+
+    /** The rest of a request, once its password check is done. */
+    private interface Step<T> {
+        void run(T value) throws IOException;
+    }
+
+    /**
+     * Runs {@code step} with the check's result: at once when it is already known (no password to hash:
+     * a cookie, a remembered Basic header, a throttled or malformed attempt), else in async mode (Servlet
+     * 6.0 §2.3.3.3) so the listener thread is free while PBKDF2 runs, and then on a container thread
+     * ({@link AsyncContext#start}), never on the hashing thread.
+     */
+    private <T> void then(HttpServletRequest req, HttpServletResponse resp, String path, CompletableFuture<T> check,
+            Step<T> step) throws IOException {
+        if (check.isDone()) {
+            step.run(resultOf(check));
+            return;
+        }
+        AsyncContext async = req.startAsync();
+        async.setTimeout(ASYNC_TIMEOUT_MILLIS);
+        AtomicBoolean answered = new AtomicBoolean();
+        async.addListener(new AsyncListener() {
+            @Override
+            public void onTimeout(AsyncEvent event) throws IOException {
+                // Only if the hashing pool was shut down under a queued check (the gateway is stopping).
+                if (answered.compareAndSet(false, true)) {
+                    refuse(req, resp, path, AdminException.busy());
+                    async.complete();
+                }
             }
-            error(resp, e.status(), e.code(), e.getMessage());
+
+            @Override
+            public void onComplete(AsyncEvent event) {}
+
+            @Override
+            public void onError(AsyncEvent event) {}
+
+            @Override
+            public void onStartAsync(AsyncEvent event) {}
+        });
+        check.whenComplete((value, failure) -> {
+            if (answered.compareAndSet(false, true)) {
+                async.start(() -> {
+                    try {
+                        try {
+                            step.run(resultOf(check));
+                        } catch (AdminException e) {
+                            refuse(req, resp, path, e);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("admin request {} {} failed: {}", req.getMethod(), path, e.toString());
+                        if (!resp.isCommitted()) {
+                            resp.setStatus(500);
+                        }
+                    } finally {
+                        async.complete();
+                    }
+                });
+            }
+        });
+    }
+
+    /** The check's value, or the AdminException it failed with. */
+    private static <T> T resultOf(CompletableFuture<T> check) {
+        try {
+            return check.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof AdminException a) {
+                throw a;
+            }
+            throw e;
         }
     }
 
     // ---- console login ------------------------------------------------------------------------------
 
-    private void login(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    private void login(HttpServletRequest req, HttpServletResponse resp, String path) throws IOException {
         requireMethod(req, resp, "POST");
         String contentType = req.getContentType();
         // A cross-site HTML form can only send form or text types; JSON needs a preflight, never granted.
@@ -124,14 +224,23 @@ public final class AdminApiServlet extends HttpServlet {
         }
         String user = body.path("username").asText();
         AdminAudit.Actor who = new AdminAudit.Actor(user, "login", req.getRemoteAddr());
-        if (!auth.verifies(user, body.path("password").asText().toCharArray())) {
+        boolean secure = secure(req);
+        CompletableFuture<Boolean> check = auth.login(user, body.path("password").asText().toCharArray(),
+                clients.of(req));
+        then(req, resp, path, check, ok -> loggedIn(resp, who, ok, secure));
+    }
+
+    private void loggedIn(HttpServletResponse resp, AdminAudit.Actor who, boolean ok, boolean secure)
+            throws IOException {
+        String user = who.user();
+        if (!ok) {
             audit.log(who, "login", "-", "refused");
             throw new AdminException(401, "UNAUTHORIZED", "wrong user name or password");
         }
         ConsoleLogins.Created created = logins.create(user, System.nanoTime());
         audit.log(who, "login", "-", "ok");
         resp.addHeader("Set-Cookie", ConsoleLogins.COOKIE + "=" + created.cookie() + "; Path=/admin; HttpOnly; SameSite=Strict"
-                + (secure(req) ? "; Secure" : ""));
+                + (secure ? "; Secure" : ""));
         ObjectNode out = json.createObjectNode();
         out.put("username", user);
         out.put("csrfToken", created.login().csrfToken());

@@ -230,17 +230,18 @@ final class AdminResources {
     Answer signOut(String id, AdminAudit.Actor who) {
         Answer remote = forwardIfForeign(id, "POST", "/admin/api/sessions/" + id + "/sign-out", who, "session");
         if (remote != null) {
-            audit.log(who, "sign-out", id, "forwarded to " + SessionService.ownerInstance(id) + ": " + remote.status());
+            audit.log(who, "sign-out", SessionService.logId(id), "forwarded to " + SessionService.ownerInstance(id) + ": "
+                    + remote.status());
             return remote;
         }
         Session s = app.sessions().lookup(id).filter(x -> !x.isEnded()).orElse(null);
         if (s == null) {
-            audit.log(who, "sign-out", id, "not-found");
+            audit.log(who, "sign-out", SessionService.logId(id), "not-found");
             throw AdminException.notFound("no session " + id + " on instance " + self() + " (it may have ended)");
         }
         String dn = AdminViews.dnOf(s); // before end() forgets the registration
         app.sessions().end(s, "admin");
-        audit.log(who, "sign-out", id + (dn == null ? "" : " dn " + dn), "ok");
+        audit.log(who, "sign-out", s.logId() + (dn == null ? "" : " dn " + dn), "ok");
         ObjectNode out = json.createObjectNode();
         out.put("session", id);
         out.put("instance", self());

@@ -106,6 +106,7 @@ final class AdminViews {
     ObjectNode session(Session s) {
         ObjectNode out = json.createObjectNode();
         out.put("id", s.id());
+        out.put("logId", s.logId());
         out.put("instance", self());
         out.put("kind", s.kind().name().toLowerCase(Locale.ROOT));
         out.put("dn", dnOf(s));

@@ -286,7 +286,8 @@ public final class ConfigLoader {
         var admin = new GatewayConfig.Admin(adminUser, adminHash,
                 duration(c, "gateway.admin.session-timeout", Duration.ofMinutes(1), Duration.ofDays(7)),
                 adminPort, adminBind, List.copyOf(peers), clusterSecret,
-                duration(c, "gateway.admin.peer-timeout", Duration.ofMillis(100), Duration.ofSeconds(10)));
+                duration(c, "gateway.admin.peer-timeout", Duration.ofMillis(100), Duration.ofSeconds(10)),
+                loginThrottle(c));
 
         String prefix = get("gateway.calls.attached-data.header-prefix",
                 () -> c.getString("gateway.calls.attached-data.header-prefix")).trim();
@@ -327,6 +328,21 @@ public final class ConfigLoader {
                     "must be whole seconds (SIP carries seconds)");
         }
         return new GatewayConfig.SessionTimers(expires, minSe, floor);
+    }
+
+    private static GatewayConfig.LoginThrottle loginThrottle(Config c) {
+        String p = "gateway.admin.login-throttle.";
+        int free = intIn(c, p + "free-attempts", 0, 1000);
+        Duration delay = duration(c, p + "delay", Duration.ofMillis(10), Duration.ofMinutes(10));
+        Duration maxDelay = duration(c, p + "max-delay", delay, Duration.ofHours(24));
+        int lockoutAfter = intIn(c, p + "lockout-after", free + 1, 100_000);
+        Duration lockout = duration(c, p + "lockout", Duration.ofSeconds(1), Duration.ofDays(7));
+        // A record must outlive its wait, or forgetting it would end a lock-out early.
+        Duration forget = duration(c, p + "forget-after", lockout.compareTo(maxDelay) > 0 ? lockout : maxDelay,
+                Duration.ofDays(30));
+        return new GatewayConfig.LoginThrottle(free, delay, maxDelay, lockoutAfter, lockout, forget,
+                intIn(c, p + "user-free-attempts", 0, 1_000_000), intIn(c, p + "max-tracked", 100, 1_000_000),
+                intIn(c, p + "hash-threads", 1, 64), intIn(c, p + "hash-queue", 1, 1000));
     }
 
     /** A list of IP addresses or CIDR blocks, each checked with the key named. */

@@ -128,18 +128,40 @@ public record GatewayConfig(
      * @param port          separate admin listener port, 0 for none (the main listener serves /admin/**)
      * @param peers         base URLs of the other instances' admin listeners
      * @param clusterSecret HMAC key of requests between instances; empty: none accepted or sent
+     * @param loginThrottle how wrong passwords slow down and lock out further attempts
      */
     public record Admin(String username, String passwordHash, Duration sessionTimeout, int port,
-                        String bindAddress, List<String> peers, String clusterSecret, Duration peerTimeout) {
+                        String bindAddress, List<String> peers, String clusterSecret, Duration peerTimeout,
+                        LoginThrottle loginThrottle) {
 
         /** Credentials only, the rest at its defaults (tests and tools). */
         public Admin(String username, String passwordHash) {
-            this(username, passwordHash, Duration.ofHours(8), 0, "127.0.0.1", List.of(), "", Duration.ofSeconds(2));
+            this(username, passwordHash, Duration.ofHours(8), 0, "127.0.0.1", List.of(), "", Duration.ofSeconds(2),
+                    LoginThrottle.DEFAULTS);
         }
 
         /** The admin API exists only when both are set. */
         public boolean enabled() {
             return !username.isEmpty() && !passwordHash.isEmpty();
         }
+    }
+
+    /**
+     * {@code gateway.admin.login-throttle} (docs/admin.md, "Login throttling"). Per client address:
+     * {@code freeAttempts} failures, then a wait of {@code delay} doubling with each further failure up to
+     * {@code maxDelay}; from {@code lockoutAfter} failures on, {@code lockout}. Per user name: the same waits
+     * after {@code userFreeAttempts} failures from all addresses together, imposed only on addresses with
+     * failures of their own. Failures are forgotten {@code forgetAfter} after the last one.
+     *
+     * @param maxTracked  addresses (and, apart, user names) remembered at most; the least recently seen go first
+     * @param hashThreads threads that compute PBKDF2 for logins
+     * @param hashQueue   logins waiting for one of them at most; more are refused at once (503)
+     */
+    public record LoginThrottle(int freeAttempts, Duration delay, Duration maxDelay, int lockoutAfter,
+                                Duration lockout, Duration forgetAfter, int userFreeAttempts, int maxTracked,
+                                int hashThreads, int hashQueue) {
+        /** The values of reference.conf. */
+        public static final LoginThrottle DEFAULTS = new LoginThrottle(5, Duration.ofSeconds(1), Duration.ofMinutes(1),
+                20, Duration.ofMinutes(15), Duration.ofHours(1), 50, 10_000, 1, 8);
     }
 }

@@ -12,6 +12,8 @@ public final class Session {
     public enum Kind { WEBSOCKET, REST, LEGACY }
 
     private final String id;
+    /** What logs show instead of the id (SessionService#logId). */
+    private final String logId;
     private final Kind kind;
     private final Instant createdAt = Instant.now();
     private final String remoteAddress;
@@ -28,6 +30,7 @@ public final class Session {
 
     Session(String id, Kind kind, String remoteAddress, String userAgent) {
         this.id = id;
+        this.logId = SessionService.logId(id);
         this.kind = kind;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
@@ -35,6 +38,11 @@ public final class Session {
 
     public String id() {
         return id;
+    }
+
+    /** The session in logs: a short hash of the id, never the id (a bearer secret). */
+    public String logId() {
+        return logId;
     }
 
     public Kind kind() {

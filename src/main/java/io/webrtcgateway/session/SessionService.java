@@ -10,6 +10,9 @@ import io.webrtcgateway.error.GatewayException;
 import io.webrtcgateway.sip.Registration;
 import io.webrtcgateway.sip.RegistrationClient;
 import io.webrtcgateway.sip.RegistrationListener;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Collection;
@@ -93,7 +96,7 @@ public final class SessionService implements AutoCloseable {
         sessions.put(s.id(), s);
         Counter.builder("gateway.sessions.started").description("sessions created, by edge")
                 .tag("kind", kindName(kind)).register(meters).increment();
-        LOG.info("session {} created ({}, from {})", s.id(), kind, remoteAddress);
+        LOG.info("session {} created ({}, from {})", s.logId(), kind, remoteAddress);
         return s;
     }
 
@@ -123,6 +126,26 @@ public final class SessionService implements AutoCloseable {
                 ? "it expired or was signed out"
                 : "it belongs to instance " + owner;
         return new GatewayException(ErrorCode.SESSION_UNKNOWN, "unknown session: " + where + "; sign in again");
+    }
+
+    /**
+     * How logs name a session: the first 8 characters of base64url(SHA-256(id)) and the instance suffix,
+     * "Xy3k_9Qa.gw1". Never the id itself: it is a bearer secret (a WebSocket {@code hello} with
+     * {@code session} resumes it). The admin API shows the same as {@code logId} (docs/admin.md).
+     */
+    public static String logId(String id) {
+        if (id == null) {
+            return "-";
+        }
+        byte[] digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+        String owner = ownerInstance(id);
+        String hash = Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 8);
+        return owner == null ? hash : hash + "." + owner;
     }
 
     /** The instance id a session id names, or null if it has no suffix. */
@@ -197,7 +220,7 @@ public final class SessionService implements AutoCloseable {
                     }
                 }
                 if (wasOurs) {
-                    LOG.info("session {}: DN {} lost its registration ({})", s.id(), r.dn(), reason);
+                    LOG.info("session {}: DN {} lost its registration ({})", s.logId(), r.dn(), reason);
                     s.deliver(new SessionEvent.Unregistered(r.dn(), reason, sipStatus, sipReason));
                 }
             }
@@ -268,7 +291,7 @@ public final class SessionService implements AutoCloseable {
             r = s.registration();
             s.setRegistration(null);
         }
-        LOG.info("session {} ended ({})", s.id(), reason);
+        LOG.info("session {} ended ({})", s.logId(), reason);
         for (var l : endListeners) {
             try {
                 l.accept(s);

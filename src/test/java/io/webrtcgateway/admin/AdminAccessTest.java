@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.edge.http.ClientAddress;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Proxy;
@@ -13,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,8 +28,23 @@ class AdminAccessTest {
     private static final String SECRET = "cluster-secret-0123456789";
     private static final String HASH = PasswordHash.create("op-secret".toCharArray(), 10_000).toString();
     private final ConsoleLogins logins = new ConsoleLogins(Duration.ofHours(8));
-    private final AdminAccess access = new AdminAccess(new AdminAuthenticator(new GatewayConfig.Admin("ops", HASH)),
-            logins, new ClusterSignature(SECRET));
+    private final AdminAccess access = new AdminAccess(authenticator(), logins, new ClusterSignature(SECRET),
+            new ClientAddress(List.of()));
+
+    /** Hashing on the calling thread: every check is complete when authorize returns. */
+    private static AdminAuthenticator authenticator() {
+        return new AdminAuthenticator(new GatewayConfig.Admin("ops", HASH), Runnable::run,
+                new LoginThrottle(GatewayConfig.LoginThrottle.DEFAULTS, System::nanoTime), new SimpleMeterRegistry());
+    }
+
+    /** Who the request is, or the AdminException it is refused with. */
+    private static AdminAudit.Actor authorize(AdminAccess access, Fake request) {
+        try {
+            return access.authorize(request.build()).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof AdminException a ? a : e;
+        }
+    }
 
     /** A request to gw.example.com:8086; headers by name (case-insensitive), "Cookie" as GWADMIN's value. */
     private static final class Fake {
@@ -71,7 +90,7 @@ class AdminAccessTest {
     }
 
     private AdminException refused(Fake request) {
-        return assertThrows(AdminException.class, () -> access.authorize(request.build()));
+        return assertThrows(AdminException.class, () -> authorize(access, request));
     }
 
     @Test
@@ -87,12 +106,12 @@ class AdminAccessTest {
 
     @Test
     void basicReadsFreelyAndChangesWithTheCustomHeader() {
-        assertEquals("basic", access.authorize(new Fake().header("Authorization", basic("ops:op-secret")).build()).via());
+        assertEquals("basic", authorize(access, new Fake().header("Authorization", basic("ops:op-secret"))).via());
         AdminException e = refused(new Fake().method("POST").header("Authorization", basic("ops:op-secret")));
         assertEquals(403, e.status());
         assertEquals("CSRF_HEADER_MISSING", e.code());
-        AdminAudit.Actor who = access.authorize(new Fake().method("DELETE").header("Authorization", basic("ops:op-secret"))
-                .header("X-Requested-With", "curl").build());
+        AdminAudit.Actor who = authorize(access, new Fake().method("DELETE").header("Authorization", basic("ops:op-secret"))
+                .header("X-Requested-With", "curl"));
         assertEquals("ops", who.user());
         assertEquals("192.0.2.7", who.address());
     }
@@ -100,7 +119,7 @@ class AdminAccessTest {
     @Test
     void theCookieNeedsItsCsrfTokenToChangeAnything() {
         ConsoleLogins.Created login = logins.create("ops", System.nanoTime());
-        assertEquals("cookie", access.authorize(new Fake().cookie(login.cookie()).build()).via());
+        assertEquals("cookie", authorize(access, new Fake().cookie(login.cookie())).via());
         AdminException none = refused(new Fake().method("POST").cookie(login.cookie()));
         assertEquals(403, none.status());
         assertEquals("CSRF_TOKEN_INVALID", none.code());
@@ -112,8 +131,8 @@ class AdminAccessTest {
         ConsoleLogins.Created other = logins.create("ops", System.nanoTime());
         assertEquals("CSRF_TOKEN_INVALID", refused(new Fake().method("POST").cookie(login.cookie())
                 .header("X-CSRF-Token", other.login().csrfToken())).code(), "another login's token");
-        assertEquals("cookie", access.authorize(new Fake().method("POST").cookie(login.cookie())
-                .header("X-CSRF-Token", login.login().csrfToken()).build()).via());
+        assertEquals("cookie", authorize(access, new Fake().method("POST").cookie(login.cookie())
+                .header("X-CSRF-Token", login.login().csrfToken())).via());
     }
 
     @Test
@@ -125,9 +144,9 @@ class AdminAccessTest {
         assertEquals("FORBIDDEN_ORIGIN", e.code());
         assertEquals("FORBIDDEN_ORIGIN", refused(new Fake().header("Authorization", basic("ops:op-secret"))
                 .header("Origin", "http://gw.example.com:9999")).code());
-        assertEquals("cookie", access.authorize(new Fake().method("POST").cookie(login.cookie())
-                .header("X-CSRF-Token", login.login().csrfToken()).header("Origin", "http://gw.example.com:8086")
-                .build()).via(), "the gateway's own origin passes");
+        assertEquals("cookie", authorize(access, new Fake().method("POST").cookie(login.cookie())
+                .header("X-CSRF-Token", login.login().csrfToken()).header("Origin", "http://gw.example.com:8086"))
+                .via(), "the gateway's own origin passes");
     }
 
     @Test
@@ -138,7 +157,7 @@ class AdminAccessTest {
                 .header(ClusterSignature.USER_HEADER, s.user()).header(ClusterSignature.TIME_HEADER, String.valueOf(s.time()))
                 .header(ClusterSignature.NONCE_HEADER, s.nonce()).header(ClusterSignature.SIGNATURE_HEADER, s.signature());
         signed.uri = "/admin/api/drain";
-        AdminAudit.Actor who = access.authorize(signed.build());
+        AdminAudit.Actor who = authorize(access, signed);
         assertEquals("peer:gw2", who.via());
         assertEquals("ops", who.user());
         assertEquals(401, refused(signed).status(), "replayed");
@@ -150,13 +169,13 @@ class AdminAccessTest {
                 .header("Authorization", basic("ops:op-secret"));
         assertEquals(401, refused(forged).status(), "a bad signature is not rescued by other credentials");
 
-        AdminAccess noSecret = new AdminAccess(new AdminAuthenticator(new GatewayConfig.Admin("ops", HASH)), logins, null);
+        AdminAccess noSecret = new AdminAccess(authenticator(), logins, null, new ClientAddress(List.of()));
         ClusterSignature.Signed t = new ClusterSignature(SECRET).sign("GET", "/admin/api/sessions", "gw2", "ops",
                 System.currentTimeMillis() / 1000);
         Fake peer = new Fake().header(ClusterSignature.PEER_HEADER, t.peer()).header(ClusterSignature.USER_HEADER, t.user())
                 .header(ClusterSignature.TIME_HEADER, String.valueOf(t.time())).header(ClusterSignature.NONCE_HEADER, t.nonce())
                 .header(ClusterSignature.SIGNATURE_HEADER, t.signature());
-        assertThrows(AdminException.class, () -> noSecret.authorize(peer.build()), "no secret: no peers");
+        assertThrows(AdminException.class, () -> authorize(noSecret, peer), "no secret: no peers");
     }
 
     @Test

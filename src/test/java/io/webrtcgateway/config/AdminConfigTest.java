@@ -24,6 +24,16 @@ class AdminConfigTest {
         assertEquals("", a.clusterSecret());
         assertEquals(Duration.ofSeconds(2), a.peerTimeout());
         assertEquals(Duration.ofHours(8), a.sessionTimeout());
+        assertEquals(GatewayConfig.LoginThrottle.DEFAULTS, a.loginThrottle(), "reference.conf and DEFAULTS agree");
+    }
+
+    @Test
+    void loginThrottle() {
+        GatewayConfig.LoginThrottle t = ConfigLoader.parse(CREDENTIALS + "gateway.admin.login-throttle { free-attempts = 3, "
+                + "delay = 500 ms, max-delay = 10 s, lockout-after = 6, lockout = 1 h, forget-after = 2 h, "
+                + "user-free-attempts = 0, max-tracked = 500, hash-threads = 2, hash-queue = 4 }").admin().loginThrottle();
+        assertEquals(new GatewayConfig.LoginThrottle(3, Duration.ofMillis(500), Duration.ofSeconds(10), 6,
+                Duration.ofHours(1), Duration.ofHours(2), 0, 500, 2, 4), t);
     }
 
     @Test
@@ -49,6 +59,17 @@ class AdminConfigTest {
         "gateway.admin.bind-address = \"localhost\" | gateway.admin.bind-address",
         "gateway.admin.peer-timeout = 1 ms | gateway.admin.peer-timeout",
         "gateway.admin.session-timeout = 1 s | gateway.admin.session-timeout",
+        "gateway.admin.login-throttle.free-attempts = -1 | gateway.admin.login-throttle.free-attempts",
+        "gateway.admin.login-throttle.delay = 0 s | gateway.admin.login-throttle.delay",
+        "gateway.admin.login-throttle.max-delay = 500 ms | gateway.admin.login-throttle.max-delay",
+        "gateway.admin.login-throttle.lockout-after = 5 | gateway.admin.login-throttle.lockout-after",
+        "gateway.admin.login-throttle.lockout = 0 s | gateway.admin.login-throttle.lockout",
+        "gateway.admin.login-throttle.forget-after = 10 m | gateway.admin.login-throttle.forget-after",
+        "gateway.admin.login-throttle.user-free-attempts = -1 | gateway.admin.login-throttle.user-free-attempts",
+        "gateway.admin.login-throttle.max-tracked = 10 | gateway.admin.login-throttle.max-tracked",
+        "gateway.admin.login-throttle.hash-threads = 0 | gateway.admin.login-throttle.hash-threads",
+        "gateway.admin.login-throttle.hash-queue = 0 | gateway.admin.login-throttle.hash-queue",
+        "gateway.admin.login-throttle.delay = soon | gateway.admin.login-throttle.delay",
     })
     void invalidValuesNameTheKey(String hocon, String key) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(CREDENTIALS + hocon));

@@ -213,7 +213,7 @@ final class LegacyCallBridge {
                     }
                 }
             }
-            default -> LOG.debug("legacy session {}: call event {} has no legacy message", session.id(), e.name());
+            default -> LOG.debug("legacy session {}: call event {} has no legacy message", session.logId(), e.name());
         }
     }
 

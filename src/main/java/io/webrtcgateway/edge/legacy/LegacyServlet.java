@@ -175,7 +175,7 @@ public final class LegacyServlet extends HttpServlet {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
         }
         LegacyMessage msg = LegacyMessage.parse(body, json);
-        LOG.debug("legacy message from {} to {}: {}", s.id(), peer, msg.getClass().getSimpleName());
+        LOG.debug("legacy message from {} to {}: {}", s.logId(), peer, msg.getClass().getSimpleName());
         if (mailbox.calls() == null) {
             // A build without the call core: the browser hears so through its long poll, as grtc.js
             // expects errors (an ERROR body, Pragma naming the peer).
