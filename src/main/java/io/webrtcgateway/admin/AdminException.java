@@ -33,7 +33,7 @@ public final class AdminException extends RuntimeException {
     public static AdminException tooManyAttempts(long waitNanos) {
         long seconds = LoginThrottle.seconds(waitNanos);
         return new AdminException(429, "TOO_MANY_ATTEMPTS", "too many wrong passwords: try again in " + seconds
-                + " s (docs/admin.md, \"Login throttling\")", seconds);
+                + " s", seconds);
     }
 
     /** 503: every password-checking thread is busy and the queue is full; refused at once, not queued. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.webrtcgateway.session.SessionService;
 import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
@@ -502,8 +503,9 @@ class AdminClusterIT {
         assertTrue(log2.contains("via=cookie from=127.0.0.1 action=hangup target=" + call + " result=\"forwarded to adm-gw1: 200\""),
                 "hang-up on gw2");
         assertTrue(log1.contains("via=peer:adm-gw2 from=127.0.0.1 action=hangup target=" + call + " result=ok"), "on gw1");
-        assertTrue(log2.contains("via=peer:adm-gw1 from=127.0.0.1 action=sign-out target=\"" + session2 + " dn 7002\" result=ok"),
-                "sign-out on gw2");
+        assertTrue(log2.contains("via=peer:adm-gw1 from=127.0.0.1 action=sign-out target=\"" + SessionService.logId(session2)
+                + " dn 7002\" result=ok"), "sign-out on gw2, naming the session by its logId");
+        assertFalse(log1.contains(session2) || log2.contains(session2), "a session id (a bearer secret) is never logged");
         assertTrue(log2.contains("via=peer:adm-gw1 from=127.0.0.1 action=drain target=adm-gw2 result=ok"), "drain");
         assertTrue(log2.contains("action=undrain target=adm-gw2 result=ok"), "undrain");
         assertTrue(log1.contains("via=cookie from=127.0.0.1 action=logout"), "logout");

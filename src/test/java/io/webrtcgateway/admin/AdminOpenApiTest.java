@@ -19,8 +19,9 @@ class AdminOpenApiTest {
             assertTrue(yaml.contains("\n  /admin/api/" + path + ":\n    servers: [{url: /}]\n"), path);
         }
         for (String code : List.of("BAD_REQUEST", "UNAUTHORIZED", "CSRF_TOKEN_INVALID", "CSRF_HEADER_MISSING",
-                "FORBIDDEN_ORIGIN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PEER_UNREACHABLE")) {
+                "FORBIDDEN_ORIGIN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "PEER_UNREACHABLE", "TOO_MANY_ATTEMPTS", "BUSY")) {
             assertTrue(yaml.contains(code), code);
         }
+        assertTrue(yaml.contains("        logId: {type: string"), "the session view's logId");
     }
 }
