@@ -175,7 +175,9 @@ public final class AdminApiServlet extends HttpServlet {
                             refuse(req, resp, path, e);
                         }
                     } catch (IOException | RuntimeException e) {
-                        LOG.warn("admin request {} {} failed: {}", req.getMethod(), path, e.toString());
+                        // The route only: a path can hold a session id, a bearer secret.
+                        LOG.warn("admin request {} /{}/... failed: {}", req.getMethod(),
+                                path.replaceFirst("^/([^/]*).*$", "$1"), e.toString());
                         if (!resp.isCommitted()) {
                             resp.setStatus(500);
                         }

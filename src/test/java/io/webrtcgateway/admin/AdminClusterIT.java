@@ -54,6 +54,11 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AdminClusterIT {
+    /**
+     * This test sends wrong passwords to every endpoint on purpose, from the same address as the right ones;
+     * the login throttle (AdminLoginThrottleIT's subject) would answer most of them 429 instead of 401.
+     */
+    private static final String NO_THROTTLE = "{free-attempts = 1000, lockout-after = 100000, user-free-attempts = 1000000}";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration T = Duration.ofSeconds(20);
     private static final String SECRET = "it-cluster-secret-0123456789";
@@ -88,11 +93,13 @@ class AdminClusterIT {
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.admin.username", "ops").set("gateway.admin.password-hash", hash)
                 .set("gateway.admin.cluster-secret", SECRET).set("gateway.admin.peers", List.of(admin2))
+                .setHocon("gateway.admin.login-throttle", NO_THROTTLE)
                 .startTimeout(Duration.ofSeconds(90)).start();
         gw2 = GatewayProcess.builder().instanceId("adm-gw2").httpPort(http2).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.admin.username", "ops").set("gateway.admin.password-hash", hash)
                 .set("gateway.admin.cluster-secret", SECRET).set("gateway.admin.peers", List.of(admin1))
+                .setHocon("gateway.admin.login-throttle", NO_THROTTLE)
                 .setHocon("gateway.admin.port", String.valueOf(adminPort2))
                 .startTimeout(Duration.ofSeconds(90)).start();
         gw1.awaitHttpStatus("/health/ready", 200, T);
