@@ -108,7 +108,7 @@ public final class AdminApiServlet extends HttpServlet {
                 case "/login" -> login(req, resp, path);
                 case "/logout" -> logout(req, resp);
                 case "/me" -> me(req, resp);
-                default -> then(req, resp, path, access.authorize(req), who -> route(req, resp, path, who));
+                default -> afterCheck(req, resp, path, access.authorize(req), who -> route(req, resp, path, who));
             }
         } catch (AdminException e) {
             refuse(req, resp, path, e);
@@ -137,8 +137,8 @@ public final class AdminApiServlet extends HttpServlet {
      * 6.0 §2.3.3.3) so the listener thread is free while PBKDF2 runs, and then on a container thread
      * ({@link AsyncContext#start}), never on the hashing thread.
      */
-    private <T> void then(HttpServletRequest req, HttpServletResponse resp, String path, CompletableFuture<T> check,
-            Step<T> step) throws IOException {
+    private <T> void afterCheck(HttpServletRequest req, HttpServletResponse resp, String path,
+            CompletableFuture<T> check, Step<T> step) throws IOException {
         if (check.isDone()) {
             step.run(resultOf(check));
             return;
@@ -229,7 +229,7 @@ public final class AdminApiServlet extends HttpServlet {
         boolean secure = secure(req);
         CompletableFuture<Boolean> check = auth.login(user, body.path("password").asText().toCharArray(),
                 clients.of(req));
-        then(req, resp, path, check, ok -> loggedIn(resp, who, ok, secure));
+        afterCheck(req, resp, path, check, ok -> loggedIn(resp, who, ok, secure));
     }
 
     private void loggedIn(HttpServletResponse resp, AdminAudit.Actor who, boolean ok, boolean secure)

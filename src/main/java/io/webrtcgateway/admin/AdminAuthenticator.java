@@ -58,7 +58,7 @@ public final class AdminAuthenticator {
         this.hash = config.enabled() ? PasswordHash.parse(config.passwordHash()) : null;
         this.hashing = hashing;
         this.throttle = throttle;
-        for (String via : VIAS) {
+        for (String via : hash == null ? new String[0] : VIAS) { // the admin API is off: no admin metrics
             for (String result : RESULTS) {
                 counters.put(via + "/" + result, Counter.builder("gateway.admin.logins")
                         .description("admin password checks (console login, HTTP Basic) by outcome")

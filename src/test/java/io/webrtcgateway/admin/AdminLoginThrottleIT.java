@@ -87,7 +87,8 @@ class AdminLoginThrottleIT {
             AtomicInteger number = new AtomicInteger();
             Callable<Answer> guess = () -> {
                 int n = number.incrementAndGet();
-                Answer a = n % 2 == 0 ? login(ATTACKER, port, USER, "guess-" + n) : basic(ATTACKER, port, USER + ":guess-" + n);
+                Answer a = n % 2 == 0 ? login(ATTACKER, port, USER, "guess-" + n)
+                        : basic(ATTACKER, port, USER + ":guess-" + n);
                 guesses.add(a);
                 return a;
             };
@@ -172,6 +173,8 @@ class AdminLoginThrottleIT {
                     + throttledMedian + " ms vs " + checkedMedian + " ms");
             assertTrue(healthMax < 1000, "every /health/live under 1 s; max " + healthMax + " ms");
             assertTrue(duringAttack >= 10, "probed while the attack ran: " + duringAttack);
+            assertTrue(operatorDuringAttack, "the operator got in before the attacker's lock-out, i.e. while the"
+                    + " attacker's address and the user name were throttled");
 
             // A lock-out means it: the right password from the attacker's address is refused too, unhashed.
             Answer rightBasic = basic(ATTACKER, port, USER + ":" + PASSWORD);
@@ -182,7 +185,8 @@ class AdminLoginThrottleIT {
             assertTrue(rightLogin.retryAfter() > 500);
             assertEquals(200, basic(OPERATOR, port, USER + ":" + PASSWORD).status(), "the operator still gets in");
 
-            PrometheusText metrics = PrometheusText.parse(exchange(OPERATOR, port, "GET", "/metrics", Map.of(), null).body());
+            PrometheusText metrics = PrometheusText.parse(
+                    exchange(OPERATOR, port, "GET", "/metrics", Map.of(), null).body());
             String name = "gateway_admin_logins_total";
             assertEquals(LOCKOUT_AFTER, metrics.valueOrZero(name, "result", "failed"));
             assertEquals(2, metrics.valueOrZero(name, "result", "ok"), "the operator's Basic and console login");
