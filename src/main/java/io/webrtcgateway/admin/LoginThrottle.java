@@ -49,6 +49,12 @@ public final class LoginThrottle {
         int checking;
         long lastNanos;
         long blockedUntilNanos;
+
+        /** Times start at {@code now}, not 0: System.nanoTime() may be negative. */
+        Failures(long now) {
+            lastNanos = now;
+            blockedUntilNanos = now;
+        }
     }
 
     private final GatewayConfig.LoginThrottle settings;
@@ -99,7 +105,7 @@ public final class LoginThrottle {
         String key = addressKey(address);
         Failures a = addresses.get(key);
         if (a == null) {
-            a = new Failures();
+            a = new Failures(nanos.getAsLong());
             addresses.put(key, a);
         }
         if (a.checking > 0 && a.count + a.checking >= settings.freeAttempts()) {
@@ -120,7 +126,7 @@ public final class LoginThrottle {
         String key = addressKey(address);
         Failures a = addresses.get(key);
         if (a == null) {
-            a = new Failures();
+            a = new Failures(now);
             addresses.put(key, a);
         }
         a.checking = Math.max(0, a.checking - 1);
@@ -135,7 +141,7 @@ public final class LoginThrottle {
         String userKey = userKey(user);
         Failures u = live(users, userKey, now);
         if (u == null) {
-            u = new Failures();
+            u = new Failures(now);
             users.put(userKey, u);
         }
         u.count++;

@@ -19,7 +19,8 @@ class LoginThrottleTest {
     private static final String ATTACKER = "198.51.100.7";
     private static final String OPERATOR = "203.0.113.9";
 
-    private final AtomicLong now = new AtomicLong(123 * SECOND);
+    /** Negative on purpose: System.nanoTime() may be. */
+    private final AtomicLong now = new AtomicLong(-123 * SECOND);
     private final LoginThrottle throttle = new LoginThrottle(SETTINGS, now::get);
 
     /** A checked wrong password: the throttle must have let it through. */
