@@ -16,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class WebSocketProtocolIT {
                 .set("gateway.session.keepalive-interval", "1 s")
                 .set("gateway.legacy.poll-timeout", "1 s")
                 .set("gateway.limits.max-message-bytes", "4096")
+                .set("gateway.calls.anonymous-dial-plan", List.of()) // the default: anonymous sessions call nothing
                 .start();
         ws = gw.httpUrl().replaceFirst("^http", "ws").replaceAll("/$", "") + "/ws";
     }
