@@ -17,6 +17,8 @@
 #   --run-dir DIR     configs, logs and pid files (default target/cluster)
 #   --jar FILE        the standalone jar (default target/webrtc-gateway-standalone.jar)
 #   --set KEY=VALUE   an extra gateway config line for every instance (HOCON), e.g. --set gateway.limits.max-sessions=500
+#                     (tokens are off, gateway.auth.mode = none, unless set here: e.g. --set gateway.auth.mode=token
+#                     --set 'gateway.auth.token.hmac-secrets=["<32+ bytes>"]')
 #
 # Instance i is "gw<i>" (gateway.instance-id, HAProxy server name and cookie value). Needs java (17+),
 # haproxy and curl. Nothing listens outside 127.0.0.1.
@@ -25,7 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/../.." && pwd)
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
@@ -121,6 +123,9 @@ start() {
                 echo "gateway.sip.servers = [$list]"
             fi
             echo "gateway.media.rtp-port-range = \"$rtp_low-$((rtp_low + rtp_span - 1))\""
+            # Loopback only, for trying things by hand: no browser tokens unless --set gateway.auth.* says so
+            # (later lines win).
+            echo "gateway.auth.mode = \"none\""
             for kv in "${extra[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
         } > "$conf"
         GATEWAY_CONFIG=$conf nohup java ${JAVA_OPTS:--Xmx512m} -jar "$jar" > "$run_dir/$id.log" 2>&1 < /dev/null &

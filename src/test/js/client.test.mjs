@@ -488,3 +488,102 @@ describe("disconnect", () => {
     assert.equal(gw.requestsOf("hello").at(-1).session, undefined);
   });
 });
+
+describe("tokens", () => {
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  test("getToken supplies the hello's token when none is given", async () => {
+    let calls = 0;
+    const { client } = await connected({ getToken: async () => `tok${++calls}` });
+    assert.equal(gw.requestsOf("hello")[0].token, "tok1");
+    assert.equal(client.state, "connected");
+  });
+
+  test("getToken that fails rejects connect with AUTH_REQUIRED", async () => {
+    const client = newClient({ getToken: async () => { throw new Error("backend down"); } });
+    const p = rejection(client.connect());
+    await settle();
+    const e = await p;
+    assert.equal(e.code, "AUTH_REQUIRED");
+    assert.match(e.message, /backend down/);
+  });
+
+  test("getToken must be a function", () => {
+    assert.throws(() => newClient({ getToken: "abc" }), TypeError);
+  });
+
+  test("the token is renewed with auth before it runs out", async () => {
+    gw.handlers.hello = function (msg, socket) {
+      const session = { id: "s1.gw1", dn: null };
+      this.sessions.set(session.id, session);
+      socket.session = session.id;
+      return { session: session.id, instance: "gw1", resumed: false, keepaliveInterval: 1000, idleTimeout: 2000,
+        registration: null, tokenExpires: nowSeconds() + 40 };
+    };
+    gw.handlers.auth = (msg) => ({ tokenExpires: nowSeconds() + 40 });
+    let calls = 0;
+    const { events } = await connected({ getToken: () => `tok${++calls}` });
+    assert.equal(gw.requestsOf("auth").length, 0);
+    await advance(11000, 500); // 40 s left, renewed 30 s before the end
+    const auths = gw.requestsOf("auth");
+    assert.equal(auths.length, 1);
+    assert.equal(auths[0].token, "tok2");
+    assert.deepEqual(events.of("error"), []);
+  });
+
+  test("a refused renewal is reported and tried again", async () => {
+    gw.handlers.hello = function (msg, socket) {
+      const session = { id: "s1.gw1", dn: null };
+      this.sessions.set(session.id, session);
+      socket.session = session.id;
+      return { session: session.id, instance: "gw1", resumed: false, keepaliveInterval: 1000, idleTimeout: 2000,
+        registration: null, tokenExpires: nowSeconds() + 31 };
+    };
+    let refuse = true;
+    gw.handlers.auth = () => (refuse ? { error: { code: "FORBIDDEN_DN", message: "another DN" } } : { tokenExpires: nowSeconds() + 3600 });
+    const { events } = await connected({ getToken: () => "t" });
+    await advance(1500, 100);
+    assert.equal(events.of("error")[0].code, "FORBIDDEN_DN");
+    refuse = false;
+    await advance(2500, 100);
+    assert.equal(gw.requestsOf("auth").length, 2);
+    assert.equal(events.of("error").length, 1);
+  });
+
+  test("session-ended token-expired stops the client without reconnecting", async () => {
+    const { client, events } = await connected({ token: "t" });
+    gw.event(gw.lastSocket, "session-ended", { reason: "token-expired" });
+    await advance(5000, 100);
+    assert.equal(client.state, "disconnected");
+    assert.equal(events.of("error")[0].code, "AUTH_INVALID");
+    assert.equal(events.of("disconnected")[0].reason, "token-expired");
+    assert.equal(gw.sockets.length, 1, "no reconnect");
+  });
+
+  test("a reconnect whose token is refused gives up at once without getToken", async () => {
+    const { client, events } = await connected({ token: "t" });
+    gw.handlers.hello = () => ({ error: { code: "AUTH_INVALID", message: "token refused: expired" } });
+    gw.crash();
+    await advance(5000, 100);
+    assert.equal(client.state, "disconnected");
+    assert.equal(gw.requestsOf("hello").length, 2, "one attempt only: another could not succeed");
+    assert.equal(events.of("error")[0].code, "RECONNECT_FAILED");
+  });
+
+  test("with getToken a refused token is replaced on the next attempt", async () => {
+    let calls = 0;
+    const { client, events } = await connected({ getToken: () => `tok${++calls}` });
+    gw.handlers.hello = function (msg, socket) {
+      if (msg.token !== "tok3") return { error: { code: "AUTH_INVALID", message: "token refused: expired" } };
+      const session = { id: "s9.gw1", dn: null };
+      this.sessions.set(session.id, session);
+      socket.session = session.id;
+      return { session: session.id, instance: "gw1", resumed: false, keepaliveInterval: 20, idleTimeout: 60, registration: null };
+    };
+    gw.crash();
+    await advance(8000, 100);
+    assert.equal(client.state, "connected");
+    assert.deepEqual(gw.requestsOf("hello").map((h) => h.token), ["tok1", "tok1", "tok2", "tok3"]);
+    assert.equal(events.of("reconnected").length, 1);
+  });
+});

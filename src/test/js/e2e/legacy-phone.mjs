@@ -2,7 +2,7 @@
 // hanging-GET protocol (SPEC §4, docs/legacy-protocol.md) with fetch() and a raw RTCPeerConnection, the
 // way the deployed grtc.js 8.5 library does, driven over stdin/stdout (LegacyPhone.java is the Java driver).
 //
-//   node src/test/js/e2e/legacy-phone.mjs --gateway http://127.0.0.1:<port> --port <page port>
+//   node src/test/js/e2e/legacy-phone.mjs --gateway http://127.0.0.1:<port>[/t/<token>] --port <page port>
 //        [--polling-timeout ms] [--ice-timeout ms]
 //
 // The page is served from http://127.0.0.1:<page port>/, a different origin than the gateway, as grtc.js
@@ -71,8 +71,9 @@ function parseArgs(argv) {
     else if (arg === "--ice-timeout") options.iceTimeout = Number(value());
     else throw new Error(`unknown option ${arg}`);
   }
-  if (!options.gateway || !/^https?:\/\/(127\.[0-9.]+|\[::1\]|localhost)(:\d+)?$/.test(options.gateway)) {
-    throw new Error("--gateway http://127.0.0.1:<port> is required (loopback only)");
+  // A /t/<token> path is the token-carrying base URL of docs/legacy-protocol.md ("Tokens").
+  if (!options.gateway || !/^https?:\/\/(127\.[0-9.]+|\[::1\]|localhost)(:\d+)?(\/t\/[A-Za-z0-9_.\-]+)?$/.test(options.gateway)) {
+    throw new Error("--gateway http://127.0.0.1:<port>[/t/<token>] is required (loopback only)");
   }
   return options;
 }

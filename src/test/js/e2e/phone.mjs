@@ -16,6 +16,9 @@
 // its "seq" (the count of command lines read). Call commands act on the current call: the last one
 // placed with `call` or announced by `incoming`.
 //   connect | register <dn> [password] | unregister | disconnect
+//   token [<jwt>]                  a new Client (before connect) with this static token (none: no token)
+//   tokens <jwt> [<jwt>...]        a new Client (before connect) whose getToken() hands these out in order,
+//                                  the last one again and again; each call is reported as event "getToken"
 //   call <to>                      client.call(to, {audio: true}); value {call, startedAt, resolvedAt}
 //   answer | reject [status] | hangup | hold | resume | mute [true|false]
 //   dtmf <tones> [durationMs]      call.sendDtmf (RTCDTMFSender in the browser; see docs/js-library.md)
@@ -125,7 +128,13 @@ function installPhone({ moduleUrl, gatewayUrl, clientEvents, callEvents }) {
   };
 
   return import(moduleUrl).then(({ Client }) => {
-    const client = new Client({ url: gatewayUrl, WebSocketImpl: ReportingWebSocket });
+    let client;
+    const makeClient = (auth) => {
+      client = new Client({ url: gatewayUrl, WebSocketImpl: ReportingWebSocket, ...auth });
+      listen(client);
+      return { client: client.state };
+    };
+    const listen = (client) => {
     for (const name of clientEvents) {
       client.addEventListener(name, (e) => {
         if (name === "incoming") {
@@ -137,8 +146,23 @@ function installPhone({ moduleUrl, gatewayUrl, clientEvents, callEvents }) {
         report({ event: name, detail: plain(e.detail) });
       });
     }
+    };
+    makeClient({});
 
     const commands = {
+      token: ([token]) => makeClient(token === undefined ? {} : { token }),
+      tokens: (list) => {
+        if (list.length === 0) throw Object.assign(new Error("tokens needs at least one token"), { code: "HARNESS" });
+        let handedOut = 0;
+        return makeClient({
+          getToken: async () => {
+            const token = list[Math.min(handedOut, list.length - 1)];
+            handedOut++;
+            report({ event: "getToken", detail: { n: handedOut } });
+            return token;
+          },
+        });
+      },
       connect: () => client.connect(),
       register: ([dn, password]) => client.register(dn, password),
       unregister: () => client.unregister(),

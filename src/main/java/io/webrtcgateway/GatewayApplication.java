@@ -1,5 +1,6 @@
 package io.webrtcgateway;
 
+import io.webrtcgateway.auth.AccessControl;
 import io.webrtcgateway.call.CallService;
 import io.webrtcgateway.cluster.AffinityCookie;
 import io.webrtcgateway.cluster.Admission;
@@ -55,6 +56,7 @@ public final class GatewayApplication {
     private GatewayMetrics metrics;
     private CallService calls;
     private MediaEngine media;
+    private AccessControl access;
 
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
@@ -92,7 +94,10 @@ public final class GatewayApplication {
         registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers, metrics.registry());
         sip.onRequest("OPTIONS", event -> sip.reply(event, 200));
         servers.start();
-        sessions = new SessionService(config, registrations, timers, admission, metrics.registry());
+        access = new AccessControl(config.auth(), config.calls().dialPlan(), java.time.Clock.systemUTC(),
+                metrics.registry());
+        warnWhenOpen();
+        sessions = new SessionService(config, registrations, timers, admission, metrics.registry(), access);
         sessions.start();
         media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
         calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers,
@@ -150,6 +155,29 @@ public final class GatewayApplication {
             metrics.close();
         }
         LOG.info("instance {} stopped", config.instanceId());
+    }
+
+    /**
+     * none mode lets any browser register any DN the SIP Server accepts: fine for the sandbox demo on this machine,
+     * worth a warning as soon as the gateway listens beyond loopback.
+     */
+    private void warnWhenOpen() {
+        if (config.auth().tokens()) {
+            LOG.info("browsers sign in with tokens (gateway.auth.mode = token)");
+            return;
+        }
+        String host = config.http().host();
+        boolean loopbackOnly = host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("[::1]");
+        if (!loopbackOnly) {
+            LOG.warn("gateway.auth.mode = none and the HTTP listener is on {}: any browser that reaches it can register"
+                    + " any DN{}; set gateway.auth.token.* (docs/configuration.md, Tokens)", host,
+                    config.sip().usesSandbox() ? " of the sandbox" : " that SIP Server accepts without a password");
+        }
+    }
+
+    public AccessControl access() {
+        return access;
     }
 
     /** Where SIP Server sends RTP: the media public address, else the SIP one, else the detected one. */

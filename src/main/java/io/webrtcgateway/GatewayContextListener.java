@@ -79,7 +79,7 @@ public final class GatewayContextListener implements ServletContextListener {
 
         ServletRegistration.Dynamic legacy = ctx.addServlet("legacy", new LegacyServlet(app, json));
         legacy.setAsyncSupported(true);
-        legacy.addMapping("/sign_in", "/wait", "/message", "/sign_out");
+        legacy.addMapping("/sign_in", "/wait", "/message", "/sign_out", LegacyServlet.TOKEN_PREFIX + "/*");
 
         ServletRegistration.Dynamic rest = ctx.addServlet("rest", new ServletContainer(new RestApplication(app, json)));
         rest.setAsyncSupported(true);

@@ -16,9 +16,16 @@ const FAILOVER_CODES = new Set(["SESSION_UNKNOWN", "NOT_READY"]);
 // A request that failed with one of these is retried once the client has reconnected.
 const RETRY_AFTER_RECONNECT = new Set(["CONNECTION_LOST", "SESSION_UNKNOWN", "NOT_READY"]);
 // Re-registering after a fresh hello failed for a reason another attempt will not fix.
-const PERMANENT_REGISTER_CODES = new Set(["SIP_REJECTED", "INVALID_DN", "BAD_REQUEST", "ALREADY_REGISTERED"]);
+const PERMANENT_REGISTER_CODES = new Set(["SIP_REJECTED", "INVALID_DN", "BAD_REQUEST", "ALREADY_REGISTERED",
+  "FORBIDDEN_DN", "DN_IN_USE"]);
 // A hello that fails like this will fail on every instance: stop reconnecting.
 const FATAL_HELLO_CODES = new Set(["UNSUPPORTED_VERSION", "BAD_REQUEST"]);
+// A hello refused for its token: fatal unless getToken() can supply another one.
+const TOKEN_CODES = new Set(["AUTH_REQUIRED", "AUTH_INVALID", "FORBIDDEN_DN"]);
+// A token is renewed when this share of its lifetime is left (at least TOKEN_MARGIN_MIN ms before it runs out).
+const TOKEN_REFRESH_SHARE = 0.2;
+const TOKEN_MARGIN_MIN = 30000;
+const TOKEN_RETRY_MAX = 30000;
 
 const DEFAULT_RECONNECT = Object.freeze({ minDelay: 500, maxDelay: 30000, maxAttempts: 10 });
 const DEFAULT_KEEPALIVE_TIMEOUT = 10000;
@@ -81,6 +88,11 @@ function positive(value, name) {
 export class Client extends EventTarget {
   #wsUrl;
   #token;
+  /** options.getToken: () => string | Promise<string>, or undefined. */
+  #getToken;
+  /** When the current token runs out (ms since the epoch, from the gateway's `tokenExpires`), or null. */
+  #tokenExpiresAt = null;
+  #tokenTimer = null;
   #iceServers;
   #WebSocket;
   #reconnectOptions;
@@ -126,6 +138,9 @@ export class Client extends EventTarget {
    * @param {number} [options.iceGatheringTimeout] ms a call waits for ICE candidates before sending its
    *   SDP (default 2000); later candidates are trickled
    * @param {string} [options.token] sent in `hello` when the gateway requires tokens
+   * @param {() => (string|Promise<string>)} [options.getToken] returns a fresh token: called before the first
+   *   `hello` when no `token` is given, before the token runs out (the session then presents it with `auth`,
+   *   so it outlives its first token) and when reconnecting with an expired or refused token
    * @param {{interval?: number, timeout?: number}} [options.keepalive] ms; `interval` overrides the
    *   gateway's `keepaliveInterval`, `timeout` (default 10000) is how long a ping may stay unanswered
    *   before the connection counts as lost
@@ -139,6 +154,10 @@ export class Client extends EventTarget {
     if (!url) throw new TypeError("options.url is required outside a browser page");
     this.#wsUrl = webSocketUrl(url);
     this.#token = options.token;
+    if (options.getToken !== undefined && typeof options.getToken !== "function") {
+      throw new TypeError("getToken must be a function returning a token (or a Promise of one)");
+    }
+    this.#getToken = options.getToken;
     this.#iceServers = options.iceServers ?? [];
     // Not part of the public API: tests inject a fake WebSocket class here.
     this.#WebSocket = options.WebSocketImpl ?? globalThis.WebSocket;
@@ -226,6 +245,7 @@ export class Client extends EventTarget {
     this.#session = null;
     try {
       await this.#open(epoch);
+      if (this.#token === undefined && this.#getToken) await this.#fetchToken();
       const hello = await this.#request("hello", this.#helloFields(null));
       this.#adoptSession(hello);
       this.#state = "connected";
@@ -588,7 +608,12 @@ export class Client extends EventTarget {
         return;
       case "session-ended":
         if (this.#state !== "connected") return; // our own disconnect(), or a failover under way
-        if (msg.reason === "signed-out") {
+        if (msg.reason === "token-expired") {
+          // Its token ran out and no fresh one reached the gateway: the session is over on every instance.
+          const error = new GatewayError("AUTH_INVALID", "the session's token expired and was not renewed");
+          this.#emit("error", { code: error.code, message: error.message, error });
+          this.#finish("token-expired", error, "token-expired");
+        } else if (msg.reason === "signed-out") {
           // Signed out by an operator (or another tab with our session): final, never reconnect.
           const error = new GatewayError("SIGNED_OUT", "the gateway signed this session out");
           this.#emit("error", { code: error.code, message: error.message, error });
@@ -689,6 +714,7 @@ export class Client extends EventTarget {
   }
 
   #adoptSession(hello) {
+    this.#adoptTokenExpiry(hello.tokenExpires);
     this.#session = hello.session;
     this.#instance = hello.instance ?? null;
     this.#serverKeepaliveMs = typeof hello.keepaliveInterval === "number" ? hello.keepaliveInterval * 1000 : null;
@@ -776,6 +802,7 @@ export class Client extends EventTarget {
   async #restore(epoch) {
     await this.#open(epoch);
     let hello = null;
+    await this.#tokenForReconnect();
     if (this.#session) {
       try {
         hello = await this.#request("hello", this.#helloFields(this.#session));
@@ -785,6 +812,7 @@ export class Client extends EventTarget {
     }
     // A failed hello leaves the socket without a session, so the fresh hello goes on the same socket.
     if (!hello) {
+      await this.#tokenForReconnect();
       try {
         hello = await this.#request("hello", this.#helloFields(null));
       } catch (e) {
@@ -801,7 +829,75 @@ export class Client extends EventTarget {
 
   #helloFailure(e) {
     if (FATAL_HELLO_CODES.has(e.code)) e.fatal = true;
+    if (TOKEN_CODES.has(e.code)) {
+      // With getToken the next attempt asks for a fresh token; without it, no attempt can succeed.
+      if (this.#getToken) this.#tokenExpiresAt = 0;
+      else e.fatal = true;
+    }
     return e;
+  }
+
+  // ---- tokens -----------------------------------------------------------------------------------
+
+  async #fetchToken() {
+    let token;
+    try {
+      token = await this.#getToken();
+    } catch (e) {
+      throw new GatewayError("AUTH_REQUIRED", `getToken() failed: ${e?.message ?? e}`, { cause: e });
+    }
+    if (typeof token !== "string" || token === "") {
+      throw new GatewayError("AUTH_REQUIRED", "getToken() returned no token");
+    }
+    this.#token = token;
+    return token;
+  }
+
+  /** Before a reconnect's hello: a token that ran out (or was refused) is replaced first. */
+  async #tokenForReconnect() {
+    if (!this.#getToken) return;
+    const expiresAt = this.#tokenExpiresAt;
+    if (this.#token === undefined || (expiresAt !== null && expiresAt - Date.now() < TOKEN_MARGIN_MIN)) {
+      await this.#fetchToken();
+    }
+  }
+
+  #adoptTokenExpiry(tokenExpires) {
+    this.#tokenExpiresAt = typeof tokenExpires === "number" ? tokenExpires * 1000 : null;
+    this.#scheduleTokenRefresh();
+  }
+
+  #stopTokenRefresh() {
+    if (this.#tokenTimer !== null) clearTimeout(this.#tokenTimer);
+    this.#tokenTimer = null;
+  }
+
+  /** With getToken, renews the token with `auth` before it runs out; retries with backoff until it does. */
+  #scheduleTokenRefresh(retryDelay) {
+    this.#stopTokenRefresh();
+    const expiresAt = this.#tokenExpiresAt;
+    if (!this.#getToken || expiresAt === null) return;
+    const left = expiresAt - Date.now();
+    const margin = Math.max(TOKEN_MARGIN_MIN, left * TOKEN_REFRESH_SHARE);
+    // setTimeout fires at once beyond 2^31-1 ms (24.8 days); a longer token is looked at again then.
+    const delay = Math.min(2 ** 31 - 1, retryDelay ?? Math.max(1000, left - margin));
+    const epoch = this.#epoch;
+    this.#tokenTimer = setTimeout(async () => {
+      this.#tokenTimer = null;
+      if (epoch !== this.#epoch || this.#state !== "connected") return; // a reconnect renews it on its own
+      try {
+        const token = await this.#fetchToken();
+        const result = await this.#request("auth", { token });
+        if (epoch !== this.#epoch) return;
+        this.#adoptTokenExpiry(result.tokenExpires);
+      } catch (e) {
+        if (epoch !== this.#epoch) return;
+        const error = e instanceof GatewayError ? e : new GatewayError("AUTH_REQUIRED", String(e?.message ?? e), { cause: e });
+        this.#emit("error", { code: error.code, message: `renewing the token failed: ${error.message}`, error });
+        const next = Math.min(TOKEN_RETRY_MAX, Math.max(1000, (retryDelay ?? 1000) * 2));
+        this.#scheduleTokenRefresh(next);
+      }
+    }, delay);
   }
 
   async #restoreRegistration(onServer) {
@@ -860,6 +956,7 @@ export class Client extends EventTarget {
   /** Stops for good: no socket, no timer, waiters rejected, then `unregistered` and `disconnected`. */
   #finish(reason, error, unregisteredReason) {
     this.#epoch++;
+    this.#stopTokenRefresh();
     this.#state = "disconnected";
     this.#cancelSleep();
     this.#abortOpen?.(error);

@@ -56,6 +56,12 @@ public final class ActivityHistory {
         add(new Failure(at, "call", dn, remote, sipStatus, null, cause));
     }
 
+    /** A session was not allowed to place a call (dial plan, no DN): refused before any INVITE. */
+    public void callRefused(String dn, String to, String code, Instant at) {
+        count(at, 1, 1);
+        add(new Failure(at, "call", dn, to, null, null, code));
+    }
+
     public void registrationFailed(String dn, Integer sipStatus, String sipReason, String cause, Instant at) {
         add(new Failure(at, "registration", dn, null, sipStatus, sipReason, cause));
     }

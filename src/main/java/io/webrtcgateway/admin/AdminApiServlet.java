@@ -80,6 +80,8 @@ public final class AdminApiServlet extends HttpServlet {
             app.calls().onEnded(c -> history.callEnded(c, Instant.now()));
             app.calls().onRefused(r -> history.inviteRefused(r.dn(), r.remote(), r.sipStatus(), r.cause(),
                     Instant.now()));
+            app.calls().onRefusedCall(r -> history.callRefused(r.session().registration() == null ? null
+                    : r.session().registration().dn(), r.to(), r.code(), Instant.now()));
         }
         app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
                 error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));

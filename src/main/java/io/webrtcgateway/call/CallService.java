@@ -1,5 +1,6 @@
 package io.webrtcgateway.call;
 
+import io.webrtcgateway.auth.AccessControl;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
@@ -52,6 +53,8 @@ public final class CallService {
     private final List<Consumer<Call>> startListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Call>> endListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<RefusedInvite>> refusedListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<RefusedCall>> refusedCallListeners = new CopyOnWriteArrayList<>();
+    private final AccessControl access;
 
     /**
      * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
@@ -59,6 +62,9 @@ public final class CallService {
      * admin API (not-signed-in, limit-calls, session-interval-too-small, internal-error).
      */
     public record RefusedInvite(String dn, String remote, int sipStatus, String cause) {}
+
+    /** A call a session asked for and was not allowed to place (dial plan, no DN): the admin failures list. */
+    public record RefusedCall(Session session, String to, String code, String message) {}
 
     public CallService(GatewayConfig config, CallSignaling signaling, RegistrationClient registrations,
                        SessionService sessions, CallMediaFactory mediaFactory, ExecutorService workers,
@@ -71,6 +77,8 @@ public final class CallService {
         this.timers = timers;
         signaling.onInvite(this::onInvite);
         sessions.onEnded(session -> forSession(session).forEach(c -> c.terminate("session-ended")));
+        sessions.keepWhileCalls(session -> calls.values().stream().anyMatch(c -> c.session() == session));
+        this.access = sessions.access();
     }
 
     /** Told when a call is placed or offered (admin history); on the caller's thread, must not block. */
@@ -81,6 +89,11 @@ public final class CallService {
     /** Told once when a call ended (also one whose INVITE never went out); must not block. */
     public void onEnded(Consumer<Call> listener) {
         endListeners.add(listener);
+    }
+
+    /** Told of each call a session was refused before any INVITE (admin history); must not block. */
+    public void onRefusedCall(Consumer<RefusedCall> listener) {
+        refusedCallListeners.add(listener);
     }
 
     /** Told of each INVITE refused before a call existed (admin history); must not block. */
@@ -157,8 +170,21 @@ public final class CallService {
             throw new GatewayException(ErrorCode.BAD_SDP, "'sdp' (the browser's offer) is required");
         }
         Map<String, String> headers = attachedDataHeaders(data);
-        admit();
         Registration reg = session.registration();
+        try {
+            access.checkDestination(session.grant(), reg != null ? reg.dn() : null, to);
+        } catch (GatewayException e) {
+            RefusedCall refused = new RefusedCall(session, to, e.code().name(), e.getMessage());
+            for (Consumer<RefusedCall> l : refusedCallListeners) {
+                try {
+                    l.accept(refused);
+                } catch (RuntimeException le) {
+                    LOG.error("refused-call listener failed", le);
+                }
+            }
+            throw e;
+        }
+        admit();
         String from = reg != null ? reg.dn() : "anonymous";
         String id = newId();
         CallMedia media = mediaFactory.create(id);

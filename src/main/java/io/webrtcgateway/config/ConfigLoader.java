@@ -310,8 +310,80 @@ public final class ConfigLoader {
                 get("gateway.calls.dtmf-via-info", () -> c.getBoolean("gateway.calls.dtmf-via-info")),
                 sessionTimers(c),
                 duration(c, "gateway.calls.media-setup-timeout", Duration.ofSeconds(1), Duration.ofMinutes(10)),
-                mediaTimeout(c));
-        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin);
+                mediaTimeout(c),
+                dialPlan(c));
+        return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin,
+                auth(c, sip));
+    }
+
+    private static GatewayConfig.DialPlan dialPlan(Config c) {
+        return new GatewayConfig.DialPlan(patterns(c, "gateway.calls.dial-plan.allow"),
+                patterns(c, "gateway.calls.dial-plan.deny"), patterns(c, "gateway.calls.anonymous-dial-plan"));
+    }
+
+    /** Destination patterns: what a call's 'to' may hold, {@code x} for a digit, a trailing {@code *}. */
+    private static List<String> patterns(Config c, String key) {
+        List<String> out = get(key, () -> c.getStringList(key));
+        for (String p : out) {
+            if (!p.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+                throw invalid(key, "\"" + p + "\" is not a destination pattern (1-64 of A-Z a-z 0-9 . _ + * # -;"
+                        + " x is one digit, a trailing * anything)");
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * {@code gateway.auth}: tokens unless the config says otherwise or names only the sandbox; a real SIP Server
+     * without a key to verify tokens with refuses to start rather than let anybody register any DN.
+     */
+    private static GatewayConfig.Auth auth(Config c, GatewayConfig.Sip sip) {
+        String modeText = get("gateway.auth.mode", () -> c.getString("gateway.auth.mode")).trim();
+        boolean realServer = sip.servers().stream().anyMatch(s -> !s.sandbox());
+        GatewayConfig.AuthMode mode = switch (modeText) {
+            case "" -> realServer ? GatewayConfig.AuthMode.TOKEN : GatewayConfig.AuthMode.NONE;
+            case "none" -> GatewayConfig.AuthMode.NONE;
+            case "token" -> GatewayConfig.AuthMode.TOKEN;
+            default -> throw invalid("gateway.auth.mode", "\"" + modeText + "\": use none or token");
+        };
+        String takeover = get("gateway.auth.dn-takeover", () -> c.getString("gateway.auth.dn-takeover")).trim();
+        if (!takeover.equals("deny") && !takeover.equals("allow")) {
+            throw invalid("gateway.auth.dn-takeover", "\"" + takeover + "\": use deny or allow");
+        }
+        List<String> secrets = get("gateway.auth.token.hmac-secrets", () -> c.getStringList("gateway.auth.token.hmac-secrets"));
+        for (String secret : secrets) {
+            // RFC 7518 §3.2: a key of the same size as the hash output or larger; HS256 needs 256 bits.
+            if (secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+                throw invalid("gateway.auth.token.hmac-secrets", "each secret must be at least 32 bytes (RFC 7518 §3.2);"
+                        + " make one with: openssl rand -base64 48");
+            }
+        }
+        String keys = get("gateway.auth.token.public-keys", () -> c.getString("gateway.auth.token.public-keys")).trim();
+        if (!keys.isEmpty() && !new File(keys).isFile()) {
+            throw invalid("gateway.auth.token.public-keys", keys + " does not exist or is not a file (a JWKS, RFC 7517 §5)");
+        }
+        var token = new GatewayConfig.Token(List.copyOf(secrets), keys,
+                get("gateway.auth.token.issuer", () -> c.getString("gateway.auth.token.issuer")).trim(),
+                get("gateway.auth.token.audience", () -> c.getString("gateway.auth.token.audience")).trim(),
+                zeroOrIn(c, "gateway.auth.token.max-lifetime", Duration.ofMinutes(1), Duration.ofDays(30)),
+                duration(c, "gateway.auth.token.clock-skew", Duration.ZERO, Duration.ofMinutes(10)));
+        if (mode == GatewayConfig.AuthMode.TOKEN && !token.hasKeys()) {
+            throw invalid("gateway.auth", (modeText.isEmpty()
+                    ? "gateway.sip.servers names a real SIP Server, so browsers must present tokens (gateway.auth.mode"
+                            + " = token by default), but "
+                    : "gateway.auth.mode = token, but ")
+                    + "no key verifies them: set gateway.auth.token.hmac-secrets or gateway.auth.token.public-keys,"
+                    + " or write gateway.auth.mode = none to let any browser register any DN (docs/configuration.md)");
+        }
+        return new GatewayConfig.Auth(mode, takeover.equals("allow"), token);
+    }
+
+    private static Duration zeroOrIn(Config c, String key, Duration min, Duration max) {
+        Duration d = get(key, () -> c.getDuration(key));
+        if (!d.isZero() && (d.compareTo(min) < 0 || d.compareTo(max) > 0)) {
+            throw invalid(key, d + " must be 0 (not checked) or in [" + min + ", " + max + "]");
+        }
+        return d;
     }
 
     /** RFC 4028 §4: Min-SE and Session-Expires are at least 90 s; the floor goes lower for tests only. */

@@ -18,7 +18,8 @@ public record GatewayConfig(
         Cors cors,
         Cluster cluster,
         Calls calls,
-        Admin admin) {
+        Admin admin,
+        Auth auth) {
 
     /**
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
@@ -114,7 +115,47 @@ public record GatewayConfig(
      */
     public record Calls(Duration noAnswerTimeout, String attachedDataPrefix,
                         java.util.Map<String, String> attachedDataHeaders, boolean dtmfViaInfo,
-                        SessionTimers sessionTimers, Duration mediaSetupTimeout, Duration mediaTimeout) {}
+                        SessionTimers sessionTimers, Duration mediaSetupTimeout, Duration mediaTimeout,
+                        DialPlan dialPlan) {}
+
+    /**
+     * Who may call what (docs/configuration.md, "Who may call what"). Patterns: digits and other dialable
+     * characters stand for themselves, {@code x} for one digit, a trailing {@code *} for anything.
+     *
+     * @param allow     destinations every session may call (a registered DN's calls and anonymous ones alike)
+     * @param deny      destinations nobody may call; wins over allow
+     * @param anonymous destinations a session without a registered DN may call; empty: none
+     */
+    public record DialPlan(List<String> allow, List<String> deny, List<String> anonymous) {}
+
+    /**
+     * Browser authentication (docs/configuration.md, "Tokens").
+     *
+     * @param mode       none or token; token unless the config says none or names only the sandbox
+     * @param dnTakeover none mode only: whether a session may take a DN another live session holds
+     */
+    public record Auth(AuthMode mode, boolean dnTakeover, Token token) {
+        public boolean tokens() {
+            return mode == AuthMode.TOKEN;
+        }
+    }
+
+    public enum AuthMode { NONE, TOKEN }
+
+    /**
+     * @param hmacSecrets  HS256/384/512 secrets; any one verifies (rotation), the first signs (the token command)
+     * @param publicKeys   path of a JWKS file (RS256, ES256, EdDSA), re-read when it changes; empty: none
+     * @param issuer       required {@code iss}; empty: not checked
+     * @param audience     required in {@code aud}; empty: not checked
+     * @param maxLifetime  longest {@code exp - iat} accepted; zero: not checked
+     * @param clockSkew    tolerance on {@code exp} and {@code nbf}
+     */
+    public record Token(List<String> hmacSecrets, String publicKeys, String issuer, String audience,
+                        Duration maxLifetime, Duration clockSkew) {
+        public boolean hasKeys() {
+            return !hmacSecrets.isEmpty() || !publicKeys.isEmpty();
+        }
+    }
 
     /**
      * RFC 4028 session timers: {@code sessionExpires} zero turns them off; {@code floor} is the lowest

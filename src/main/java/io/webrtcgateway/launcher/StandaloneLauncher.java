@@ -30,6 +30,10 @@ public final class StandaloneLauncher {
             hashPassword();
             return;
         }
+        if (args.length > 0 && args[0].equals("token")) {
+            System.exit(TokenCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            return;
+        }
         GatewayConfig config;
         try {
             config = ConfigLoader.load();

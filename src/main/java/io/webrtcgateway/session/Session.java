@@ -1,5 +1,6 @@
 package io.webrtcgateway.session;
 
+import io.webrtcgateway.auth.Grant;
 import io.webrtcgateway.sip.Registration;
 import java.time.Instant;
 
@@ -19,6 +20,8 @@ public final class Session {
     private final String remoteAddress;
     private final String userAgent;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** What the session's token allows; replaced when the browser presents a fresh token. */
+    private volatile Grant grant = Grant.UNRESTRICTED;
     /** Guarded by this. */
     private SessionEventSink sink;
     /** Guarded by this. */
@@ -59,6 +62,14 @@ public final class Session {
 
     public String userAgent() {
         return userAgent;
+    }
+
+    public Grant grant() {
+        return grant;
+    }
+
+    void setGrant(Grant grant) {
+        this.grant = grant;
     }
 
     /** The browser showed a sign of life. */

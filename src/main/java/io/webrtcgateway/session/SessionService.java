@@ -3,6 +3,8 @@ package io.webrtcgateway.session;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.webrtcgateway.auth.AccessControl;
+import io.webrtcgateway.auth.Grant;
 import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.error.ErrorCode;
@@ -46,11 +48,15 @@ public final class SessionService implements AutoCloseable {
     /** A browser that showed no sign of life for this long has left (see {@link #browserPresent}). */
     private final long presenceWindowNanos;
     private final java.util.List<java.util.function.Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AccessControl access;
+    /** Whether a session still has calls; a session whose token ran out ends only after them. Set once at start. */
+    private volatile java.util.function.Predicate<Session> hasCalls = s -> false;
     private ScheduledFuture<?> sweeper;
 
     public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
-                          Admission admission, MeterRegistry meters) {
+                          Admission admission, MeterRegistry meters, AccessControl access) {
         this.config = config;
+        this.access = access;
         this.registrations = registrations;
         this.timers = timers;
         this.admission = admission;
@@ -76,13 +82,26 @@ public final class SessionService implements AutoCloseable {
         endListeners.add(listener);
     }
 
+    /** Tells the sweeper whether a session has calls in progress (a call is never cut by token expiry alone). */
+    public void keepWhileCalls(java.util.function.Predicate<Session> hasCalls) {
+        this.hasCalls = hasCalls;
+    }
+
+    public AccessControl access() {
+        return access;
+    }
+
     public void start() {
         long period = Math.max(100, Math.min(1000, config.session().idleTimeout().toMillis() / 4));
         sweeper = timers.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** A new session, or NOT_READY / TOO_MANY_SESSIONS. */
-    public Session create(Session.Kind kind, String remoteAddress, String userAgent) {
+    /**
+     * A new session, or NOT_READY / TOO_MANY_SESSIONS, or AUTH_REQUIRED / AUTH_INVALID when the token (null:
+     * none presented) does not let it in (gateway.auth.mode).
+     */
+    public Session create(Session.Kind kind, String remoteAddress, String userAgent, String token) {
+        Grant grant = access.signIn(token);
         if (!admission.acceptingSessions()) {
             throw new GatewayException(ErrorCode.NOT_READY,
                     "instance " + config.instanceId() + " is " + admission.stateName() + "; connect again");
@@ -93,11 +112,26 @@ public final class SessionService implements AutoCloseable {
                             + config.limits().maxSessions() + ")");
         }
         Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256));
+        s.setGrant(grant);
         sessions.put(s.id(), s);
         Counter.builder("gateway.sessions.started").description("sessions created, by edge")
                 .tag("kind", kindName(kind)).register(meters).increment();
-        LOG.info("session {} created ({}, from {})", s.logId(), kind, remoteAddress);
+        LOG.info("session {} created ({}, from {}{})", s.logId(), kind, remoteAddress, grant.fromToken()
+                ? ", token for " + (grant.dn() == null ? "no DN" : "DN " + grant.dn()) + " until " + grant.expiresAt()
+                        + (grant.jti() == null ? "" : ", jti " + grant.jti())
+                : "");
         return s;
+    }
+
+    /**
+     * A fresh token for the session (long shifts outlive their first token); the same DN as before or
+     * FORBIDDEN_DN, valid or AUTH_INVALID. Returns the new grant.
+     */
+    public Grant refreshToken(Session s, String token) {
+        Grant fresh = access.refresh(s.grant(), token);
+        s.setGrant(fresh);
+        LOG.debug("session {}: token refreshed, valid until {}", s.logId(), fresh.expiresAt());
+        return fresh;
     }
 
     private String newId() {
@@ -194,6 +228,7 @@ public final class SessionService implements AutoCloseable {
     /** Registers {@code dn} for the session; completes after SIP Server's 200 OK. */
     public CompletableFuture<Registration> register(Session s, String dn, String password) {
         Dn.validate(dn);
+        access.checkRegister(s.grant(), dn);
         synchronized (s) {
             if (s.isEnded()) {
                 throw unknown(s.id());
@@ -206,6 +241,12 @@ public final class SessionService implements AutoCloseable {
             if (current != null) {
                 throw new GatewayException(ErrorCode.ALREADY_REGISTERED,
                         "this session has already registered DN " + current.dn() + "; unregister first");
+            }
+            Registration held = registrations.find(dn);
+            if (held != null && held.owner() instanceof Session holder && holder != s && browserPresent(holder)) {
+                // A session whose browser has gone (socket closed, polls stopped) no longer holds its DN:
+                // that browser is most likely this one, signing in again after a reload.
+                access.checkTakeover(dn);
             }
             s.setRegistrationBusy(true);
         }
@@ -312,6 +353,9 @@ public final class SessionService implements AutoCloseable {
         for (Session s : sessions.values()) {
             if (s.idleNanos(now) > limit) {
                 end(s, "expired");
+            } else if (access.expired(s.grant()) && !hasCalls.test(s)) {
+                // Its token ran out and no fresh one came: after its last call, the session is over.
+                end(s, "token-expired");
             }
         }
     }

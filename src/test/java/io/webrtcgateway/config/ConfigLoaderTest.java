@@ -61,7 +61,8 @@ class ConfigLoaderTest {
 
     @Test
     void parsesServersWithTransports() {
-        GatewayConfig c = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\", \"sip.example.com:5080;transport=tcp\", \"[::1]:5062\"]");
+        GatewayConfig c = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\", \"sip.example.com:5080;transport=tcp\", \"[::1]:5062\"]"
+                + "\ngateway.auth.mode = none");
         assertEquals(new HostPort("10.0.0.1", 5060), c.sip().servers().get(0).address());
         assertEquals("udp", c.sip().servers().get(0).transport());
         assertEquals("tcp", c.sip().servers().get(1).transport());
@@ -109,10 +110,37 @@ class ConfigLoaderTest {
         "gateway.admin { username = ops, password-hash = secret } | gateway.admin.password-hash",
         "gateway.admin { username = ops, password-hash = \"pbkdf2-sha256:10:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" } | gateway.admin.password-hash",
         "gateway.admin { username = \"a:b\", password-hash = \"pbkdf2-sha256:600000:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" } | gateway.admin.username",
+        "gateway.auth.mode = tokens                         | gateway.auth.mode",
+        "gateway.auth.mode = token                          | gateway.auth",
+        "gateway.auth.dn-takeover = maybe                   | gateway.auth.dn-takeover",
+        "gateway.auth.token.hmac-secrets = [\"short\"]       | gateway.auth.token.hmac-secrets",
+        "gateway.auth.token.public-keys = \"/nonexistent/jwks.json\" | gateway.auth.token.public-keys",
+        "gateway.auth.token.max-lifetime = 5 s              | gateway.auth.token.max-lifetime",
+        "gateway.auth.token.clock-skew = 1 h                | gateway.auth.token.clock-skew",
+        "gateway.calls.dial-plan.allow = [\"5 000\"]         | gateway.calls.dial-plan.allow",
+        "gateway.calls.dial-plan.deny = [\"\"]               | gateway.calls.dial-plan.deny",
+        "gateway.calls.anonymous-dial-plan = [\"a/b\"]       | gateway.calls.anonymous-dial-plan",
+        "gateway.http.trusted-proxies = [\"proxy.example\"]  | gateway.http.trusted-proxies",
     })
     void invalidValuesNameTheKey(String hocon, String key) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(hocon));
         assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+    }
+
+    @Test
+    void tokensAreTheDefaultWithARealSipServer() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\"]"));
+        assertTrue(e.getMessage().contains("'gateway.auth'") && e.getMessage().contains("gateway.auth.mode = none"), e.getMessage());
+        GatewayConfig withKey = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\"]\n"
+                + "gateway.auth.token.hmac-secrets = [\"0123456789abcdef0123456789abcdef\"]");
+        assertEquals(GatewayConfig.AuthMode.TOKEN, withKey.auth().mode());
+        GatewayConfig explicitNone = ConfigLoader.parse("gateway.sip.servers = [\"10.0.0.1\"]\ngateway.auth.mode = none");
+        assertEquals(GatewayConfig.AuthMode.NONE, explicitNone.auth().mode());
+        GatewayConfig sandbox = ConfigLoader.parse("");
+        assertEquals(GatewayConfig.AuthMode.NONE, sandbox.auth().mode());
+        assertFalse(sandbox.auth().dnTakeover());
+        assertEquals(java.util.List.of("*"), sandbox.calls().dialPlan().allow());
+        assertTrue(sandbox.calls().dialPlan().anonymous().isEmpty());
     }
 
     @Test

@@ -207,6 +207,11 @@ public final class GatewayProcess extends PeerProcess {
             line(out, "gateway.sip.servers", list(sipServers));
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
             line(out, "gateway.media.rtp-port-range", quote(rtpPorts.toString()));
+            // Tests use SIPp and Kamailio as SIP Server; the ones about tokens set gateway.auth.* themselves.
+            line(out, "gateway.auth.mode", quote("none"));
+            // Most tests are about calls and media, not who may place them: sessions call without registering
+            // a DN. The tests of the dial plan (TokenAuthIT, WebSocketProtocolIT) set their own.
+            line(out, "gateway.calls.anonymous-dial-plan", list(List.of("*")));
             // Later lines win in HOCON, so set(...) overrides any of the above.
             extra.forEach((key, value) -> line(out, key, value));
             return out.toString();

@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * when the poll timeout passes — never 204, which grtc.js takes as a sign-out (SPEC §4).
  */
 final class LegacyMailbox implements SessionEventSink {
+    /** The token of the session's last /t/ request, to renew the session's token only when it changes. */
+    private volatile String lastToken;
+
     private static final Logger LOG = LoggerFactory.getLogger(LegacyMailbox.class);
 
     record Message(String peer, String body) {}
@@ -64,6 +67,16 @@ final class LegacyMailbox implements SessionEventSink {
         this.maxQueued = maxQueued;
         this.timers = timers;
         this.meters = meters;
+    }
+
+    void tokenSeen(String token) {
+        if (token != null) {
+            lastToken = token;
+        }
+    }
+
+    boolean tokenChanged(String token) {
+        return !token.equals(lastToken);
     }
 
     void serveCalls(LegacyCallBridge bridge) {

@@ -31,6 +31,9 @@ public final class LegacyServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(LegacyServlet.class);
     private static final Pattern ANONYMOUS = Pattern.compile("anon[0-9a-fA-F]{32}");
     private static final Pattern PEER = Pattern.compile("[\\x21-\\x7e]{1,128}");
+    /** Servlet path of the token-carrying form of every legacy path, /t/&lt;token&gt;/sign_in. */
+    public static final String TOKEN_PREFIX = "/t";
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]*");
 
     private final transient GatewayApplication app;
     private final transient ObjectMapper json;
@@ -42,14 +45,39 @@ public final class LegacyServlet extends HttpServlet {
         this.pollMeters = LegacyMailbox.PollMeters.register(app.metrics().registry());
     }
 
+    /**
+     * The legacy path and the token it came with: {@code /sign_in} (token null) or {@code /t/<token>/sign_in}. grtc.js
+     * has one URL to configure and never sends a password (docs/legacy-protocol.md, "Tokens"), so the token travels
+     * as the first path segment of that URL.
+     */
+    private record Target(String path, String token) {}
+
+    private static Target target(HttpServletRequest req) {
+        if (!TOKEN_PREFIX.equals(req.getServletPath())) {
+            return new Target(req.getServletPath(), null);
+        }
+        String info = req.getPathInfo(); // "/<token>/sign_in"
+        int slash = info == null ? -1 : info.indexOf('/', 1);
+        if (slash < 0) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "use " + TOKEN_PREFIX + "/<token>/sign_in (or wait, message, sign_out)");
+        }
+        String token = info.substring(1, slash);
+        if (!TOKEN.matcher(token).matches()) {
+            throw new GatewayException(ErrorCode.AUTH_INVALID, "token refused: not a JWT (base64url parts joined by dots)");
+        }
+        return new Target(info.substring(slash), token);
+    }
+
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         try {
-            switch (req.getServletPath()) {
-                case "/sign_in" -> signIn(req, resp, idFromQuery(req.getQueryString()), null);
-                case "/wait" -> waitForMessage(req, resp);
+            Target t = target(req);
+            switch (t.path()) {
+                case "/sign_in" -> signIn(req, resp, idFromQuery(req.getQueryString()), null, t.token());
+                case "/wait" -> waitForMessage(req, resp, t.token());
                 case "/sign_out" -> signOut(req, resp);
-                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use POST for " + req.getServletPath()), 405);
+                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use POST for " + t.path()),
+                        t.path().equals("/message") ? 405 : 404);
             }
         } catch (GatewayException e) {
             fail(resp, e, statusFor(e));
@@ -59,7 +87,8 @@ public final class LegacyServlet extends HttpServlet {
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         try {
-            switch (req.getServletPath()) {
+            Target t = target(req);
+            switch (t.path()) {
                 case "/sign_in" -> {
                     String body = readBody(req).strip();
                     int colon = body.indexOf(':');
@@ -69,10 +98,17 @@ public final class LegacyServlet extends HttpServlet {
                     if (password != null && (password.isEmpty() || password.equals("undefined"))) {
                         password = null;
                     }
-                    signIn(req, resp, dn, password);
+                    String token = t.token();
+                    if (token == null && app.access().tokensRequired()) {
+                        // Token mode without a /t/ path: the password half is the token (<dn>:<token>).
+                        token = password;
+                        password = null;
+                    }
+                    signIn(req, resp, dn, password, token);
                 }
-                case "/message" -> message(req, resp);
-                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use GET for " + req.getServletPath()), 405);
+                case "/message" -> message(req, resp, t.token());
+                default -> fail(resp, new GatewayException(ErrorCode.UNKNOWN_TYPE, "use GET for " + t.path()),
+                        t.path().equals("/wait") || t.path().equals("/sign_out") ? 405 : 404);
             }
         } catch (GatewayException e) {
             fail(resp, e, statusFor(e));
@@ -92,13 +128,14 @@ public final class LegacyServlet extends HttpServlet {
         }
     }
 
-    private void signIn(HttpServletRequest req, HttpServletResponse resp, String id, String password) {
+    private void signIn(HttpServletRequest req, HttpServletResponse resp, String id, String password, String token) {
         boolean anonymous = ANONYMOUS.matcher(id).matches();
         if (!anonymous) {
             Dn.validate(id);
         }
-        Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"));
+        Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"), token);
         LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers(), pollMeters);
+        mailbox.tokenSeen(token);
         if (app.calls() != null) {
             mailbox.serveCalls(new LegacyCallBridge(s, app.calls(), mailbox, json));
         }
@@ -130,12 +167,13 @@ public final class LegacyServlet extends HttpServlet {
         }
     }
 
-    private void waitForMessage(HttpServletRequest req, HttpServletResponse resp) {
+    private void waitForMessage(HttpServletRequest req, HttpServletResponse resp, String token) {
         Session s = app.sessions().find(req.getParameter("id"));
         s.touch();
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
         }
+        refreshToken(s, mailbox, token);
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0);
         ctx.addListener(new AsyncListener() {
@@ -156,7 +194,18 @@ public final class LegacyServlet extends HttpServlet {
         mailbox.poll(ctx, app.config().legacy().pollTimeout().toMillis());
     }
 
-    private void message(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    /**
+     * A /t/ path whose token is not the one the session knows (the app reloaded its URL with a fresh token) renews
+     * the session's token; the same token again costs nothing.
+     */
+    private void refreshToken(Session s, LegacyMailbox mailbox, String token) {
+        if (token != null && app.access().tokensRequired() && mailbox.tokenChanged(token)) {
+            app.sessions().refreshToken(s, token);
+            mailbox.tokenSeen(token);
+        }
+    }
+
+    private void message(HttpServletRequest req, HttpServletResponse resp, String token) throws IOException {
         // Read the body before any getParameter(): grtc.js posts with jQuery's default Content-Type
         // (application/x-www-form-urlencoded), and a parameter lookup would parse the body as a form and
         // leave nothing to read (Servlet 6.0 §3.1.1).
@@ -174,6 +223,7 @@ public final class LegacyServlet extends HttpServlet {
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
         }
+        refreshToken(s, mailbox, token);
         LegacyMessage msg = LegacyMessage.parse(body, json);
         LOG.debug("legacy message from {} to {}: {}", s.logId(), peer, msg.getClass().getSimpleName());
         if (mailbox.calls() == null) {

@@ -44,7 +44,7 @@ public final class SessionResource {
     @POST
     public Response create(@Context HttpServletRequest request, @Context HttpServletResponse response) {
         Session s = app.sessions().create(Session.Kind.REST, RestErrors.remoteAddress(request),
-                request.getHeader("User-Agent"));
+                request.getHeader("User-Agent"), bearer(request));
         app.affinityCookie().set(request, response);
         ObjectNode out = describe(s);
         out.put("keepaliveInterval", app.config().session().keepaliveInterval().toSeconds());
@@ -54,9 +54,10 @@ public final class SessionResource {
 
     @GET
     @Path("/{id}")
-    public ObjectNode get(@PathParam("id") String id) {
+    public ObjectNode get(@PathParam("id") String id, @Context HttpServletRequest request) {
         Session s = app.sessions().find(id);
         s.touch();
+        refreshFromBearer(request, s);
         return describe(s);
     }
 
@@ -73,9 +74,10 @@ public final class SessionResource {
 
     @POST
     @Path("/{id}/keepalive")
-    public ObjectNode keepalive(@PathParam("id") String id) {
+    public ObjectNode keepalive(@PathParam("id") String id, @Context HttpServletRequest request) {
         Session s = app.sessions().find(id);
         s.touch();
+        refreshFromBearer(request, s);
         ObjectNode out = json.createObjectNode();
         out.put("session", s.id());
         out.put("time", System.currentTimeMillis());
@@ -85,9 +87,11 @@ public final class SessionResource {
     @PUT
     @Path("/{id}/registration")
     @Consumes(MediaType.APPLICATION_JSON)
-    public void register(@PathParam("id") String id, JsonNode body, @Suspended AsyncResponse async) {
+    public void register(@PathParam("id") String id, JsonNode body, @Context HttpServletRequest request,
+                         @Suspended AsyncResponse async) {
         Session s = app.sessions().find(id);
         s.touch();
+        refreshFromBearer(request, s);
         if (body == null || !body.isObject()) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "body must be a JSON object {\"dn\": ..., \"password\": ...}");
         }
@@ -123,11 +127,37 @@ public final class SessionResource {
         });
     }
 
+    /**
+     * The token of {@code Authorization: Bearer} (RFC 6750 §2.1), or null without one. A malformed header is an
+     * error rather than no token, so a client learns why its token is not seen.
+     */
+    static String bearer(HttpServletRequest request) {
+        String h = request.getHeader("Authorization");
+        if (h == null || h.isBlank()) {
+            return null;
+        }
+        if (!h.regionMatches(true, 0, "Bearer ", 0, 7) || h.substring(7).isBlank()) {
+            throw new GatewayException(ErrorCode.AUTH_INVALID, "Authorization must be 'Bearer <token>'");
+        }
+        return h.substring(7).trim();
+    }
+
+    /** A Bearer on a later request is the client's newest token: it replaces the session's (long shifts). */
+    private void refreshFromBearer(HttpServletRequest request, Session s) {
+        String token = bearer(request);
+        if (token != null && app.access().tokensRequired()) {
+            app.sessions().refreshToken(s, token);
+        }
+    }
+
     private ObjectNode describe(Session s) {
         ObjectNode out = json.createObjectNode();
         out.put("session", s.id());
         out.put("instance", app.config().instanceId());
         out.put("createdAt", s.createdAt().toString());
+        if (s.grant().expiresAt() != null) {
+            out.put("tokenExpires", s.grant().expiresAt().getEpochSecond());
+        }
         Registration r = s.registration();
         if (r == null) {
             out.putNull("registration");

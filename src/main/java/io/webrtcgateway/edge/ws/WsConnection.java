@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
 import io.webrtcgateway.call.CallService;
+import io.webrtcgateway.auth.Grant;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
 import io.webrtcgateway.session.Session;
@@ -93,7 +94,7 @@ final class WsConnection implements SessionEventSink {
         }
         if (s == null) {
             if (type.equals("register") || type.equals("unregister") || type.equals("ping") || type.equals("bye")
-                    || CALL_REQUESTS.contains(type)) {
+                    || type.equals("auth") || CALL_REQUESTS.contains(type)) {
                 throw new GatewayException(ErrorCode.NOT_SIGNED_IN, "send 'hello' first");
             }
             throw new GatewayException(ErrorCode.UNKNOWN_TYPE, "unknown request type '" + abbreviate(type) + "'");
@@ -122,6 +123,12 @@ final class WsConnection implements SessionEventSink {
                 }
             });
             case "ping" -> send(result(id).put("time", System.currentTimeMillis()));
+            case "auth" -> {
+                Grant fresh = app.sessions().refreshToken(s, requiredText(msg, "token"));
+                ObjectNode out = result(id);
+                putTokenExpires(out, fresh);
+                send(out);
+            }
             case "bye" -> {
                 s.detach(this);
                 app.sessions().end(s, "signed-out");
@@ -232,6 +239,7 @@ final class WsConnection implements SessionEventSink {
             throw new GatewayException(ErrorCode.UNSUPPORTED_VERSION, "protocol version " + v + " is not supported; use 1");
         }
         String resume = optionalText(msg, "session");
+        String token = optionalText(msg, "token");
         Session s;
         boolean resumed;
         if (resume != null && app.admission().isStopping()) {
@@ -253,9 +261,13 @@ final class WsConnection implements SessionEventSink {
                 send(err);
                 return;
             }
+            if (token != null) {
+                // The session id proves the resume; a token that comes with it is the browser's newest one.
+                app.sessions().refreshToken(s, token);
+            }
             resumed = true;
         } else {
-            s = app.sessions().create(Session.Kind.WEBSOCKET, remoteAddress, userAgent);
+            s = app.sessions().create(Session.Kind.WEBSOCKET, remoteAddress, userAgent, token);
             resumed = false;
         }
         synchronized (this) {
@@ -277,6 +289,7 @@ final class WsConnection implements SessionEventSink {
         out.put("resumed", resumed);
         out.put("keepaliveInterval", app.config().session().keepaliveInterval().toSeconds());
         out.put("idleTimeout", app.config().session().idleTimeout().toSeconds());
+        putTokenExpires(out, s.grant());
         Registration r = s.registration();
         if (r == null) {
             out.putNull("registration");
@@ -286,6 +299,15 @@ final class WsConnection implements SessionEventSink {
             reg.put("state", r.state() == Registration.State.REGISTERED ? "registered" : "registering");
         }
         send(out);
+    }
+
+    /** {@code tokenExpires}: when the session's token runs out (seconds since the epoch), null without one. */
+    private static void putTokenExpires(ObjectNode out, Grant grant) {
+        if (grant.expiresAt() == null) {
+            out.putNull("tokenExpires");
+        } else {
+            out.put("tokenExpires", grant.expiresAt().getEpochSecond());
+        }
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class WebSocketProtocolIT {
                 .set("gateway.session.keepalive-interval", "1 s")
                 .set("gateway.legacy.poll-timeout", "1 s")
                 .set("gateway.limits.max-message-bytes", "4096")
+                .set("gateway.calls.anonymous-dial-plan", List.of()) // the default: anonymous sessions call nothing
                 .start();
         ws = gw.httpUrl().replaceFirst("^http", "ws").replaceAll("/$", "") + "/ws";
     }
@@ -123,7 +125,8 @@ class WebSocketProtocolIT {
             assertEquals("ALREADY_SIGNED_IN", c.request("hello").path("code").asText());
             assertEquals("UNKNOWN_TYPE", c.request("frobnicate").path("code").asText());
             assertEquals("BAD_REQUEST", c.request("call", "to", "5000").path("code").asText(), "no sdp");
-            assertEquals("BAD_SDP", c.request("call", "to", "5000", "sdp", "v=0\r\n").path("code").asText());
+            // This session registered nothing: the dial plan refuses it before the SDP is looked at.
+            assertEquals("NOT_REGISTERED", c.request("call", "to", "5000", "sdp", "v=0\r\n").path("code").asText());
             assertEquals("BAD_REQUEST", c.request("call", "to", "50 00", "sdp", "v=0\r\n").path("code").asText());
             assertEquals("CALL_UNKNOWN", c.request("hangup", "call", "nope.wsit").path("code").asText());
             assertEquals("CALL_UNKNOWN", c.request("answer", "call", "nope.wsit", "sdp", "v=0\r\n").path("code").asText());
@@ -195,8 +198,31 @@ class WebSocketProtocolIT {
     }
 
     @Test
-    void aSecondSessionTakesTheDnOverAndTheFirstIsTold() throws Exception {
+    void aDnHeldByASessionWhoseBrowserIsThereIsNotTakenOver() throws Exception {
         try (WsTestClient a = WsTestClient.connect(ws); WsTestClient b = WsTestClient.connect(ws)) {
+            a.ok("hello");
+            a.ok("register", "dn", "3400");
+            b.ok("hello");
+            JsonNode refused = b.request("register", "dn", "3400");
+            assertEquals("DN_IN_USE", refused.path("code").asText(), refused.toString());
+            // Nothing changed for the holder.
+            a.ok("ping");
+            // Once the holder's browser has gone (its socket closed), the DN is free for the next session.
+            a.abort();
+            JsonNode taken = Poll.until(Duration.ofSeconds(10), "3400 registered by the second session",
+                    () -> b.request("register", "dn", "3400"), r -> r.path("type").asText().equals("result"));
+            assertEquals("3400", taken.path("dn").asText());
+            b.ok("unregister");
+            b.ok("bye");
+        }
+        Poll.until(Duration.ofSeconds(10), "no registration left on the instance", () -> registrationsOrMinusOne() == 0);
+    }
+
+    @Test
+    void withDnTakeoverAllowedASecondSessionTakesTheDnOverAndTheFirstIsTold() throws Exception {
+        try (GatewayProcess open = GatewayProcess.builder().instanceId("wsit-takeover")
+                .set("gateway.auth.dn-takeover", "allow").start();
+             WsTestClient a = WsTestClient.connect(open.wsUrl()); WsTestClient b = WsTestClient.connect(open.wsUrl())) {
             a.ok("hello");
             a.ok("register", "dn", "3400");
             b.ok("hello");
@@ -208,7 +234,6 @@ class WebSocketProtocolIT {
             a.ok("bye");
             b.ok("bye");
         }
-        Poll.until(Duration.ofSeconds(10), "no registration left on the instance", () -> registrationsOrMinusOne() == 0);
     }
 
     private static int registrationsOrMinusOne() {
