@@ -38,8 +38,8 @@ class SipTrustedSourcesIT {
     private static final Duration T = Duration.ofSeconds(15);
     /** After the stranger's last request was answered (or dropped), how long the browser must stay silent. */
     private static final Duration QUIET = Duration.ofSeconds(2);
-    /** Forged INVITEs in the flood that runs while SIP Server calls the DN: 20/s for 2 s. */
-    private static final int FLOOD = 40;
+    /** Forged INVITEs in the flood that runs while SIP Server calls the DN: 20/s for 3 s. */
+    private static final int FLOOD = 60;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static GatewayProcess.Builder gateway(Sipp sipServer) {
@@ -59,11 +59,11 @@ class SipTrustedSourcesIT {
 
     /**
      * The stranger: SIPp from 127.0.0.2 toward the gateway, each request sent once ({@code -nr}: no UDP
-     * retransmissions, so the counts below are exact).
+     * retransmissions, so the counts below are exact). Started by the test method, so its logs carry its name.
      */
-    private static Sipp stranger(GatewayProcess gw, String scenario, String dn, String name) {
+    private static Sipp.Builder stranger(GatewayProcess gw, String scenario, String dn, String name) {
         return Sipp.scenario(scenario).name(name).localAddress(STRANGER).remote("127.0.0.1:" + gw.sipPort())
-                .args("-s", dn, "-nr").maxCalls(1).start();
+                .args("-s", dn, "-nr").maxCalls(1);
     }
 
     @Test
@@ -72,36 +72,43 @@ class SipTrustedSourcesIT {
              GatewayProcess gw = gateway(sipServer).start();
              WsTestClient ws = agent(gw, sipServer)) {
             int quietFrom = ws.seen().size();
+            String realCallId;
 
             // A flood of forged INVITEs for the signed-in DN; meanwhile SIP Server calls it for real.
-            Sipp flood = Sipp.scenario("uac-forged-invite.xml").name("stranger-invites").localAddress(STRANGER)
-                    .remote("127.0.0.1:" + gw.sipPort()).args("-s", DN, "-nr", "-r", "20").maxCalls(FLOOD).start();
-            Sipp realCall = Sipp.scenario("uac-rejected.xml").name("sip-server-call")
-                    .remote("127.0.0.1:" + gw.sipPort()).args("-s", DN).maxCalls(1).start();
-            JsonNode incoming = ws.awaitEvent("incoming", T);
-            assertEquals("Customer", incoming.path("fromName").asText(), "SIP Server's call, not a forged one: " + incoming);
-            String realCallId = incoming.path("call").asText();
-            ws.ok("reject", "call", realCallId, "status", 486);
-            assertEquals(0, realCall.waitForExit(T), "SIP Server's caller got the browser's 486");
-            assertEquals(0, flood.waitForExit(T), "every forged INVITE got a final answer: " + flood.errors());
-            assertOnly403s(flood, "INVITE", FLOOD);
+            try (Sipp flood = stranger(gw, "uac-forged-invite.xml", DN, "stranger-invites")
+                         .args("-r", "20").maxCalls(FLOOD).start();
+                 Sipp realCall = Sipp.scenario("uac-rejected.xml").name("sip-server-call")
+                         .remote("127.0.0.1:" + gw.sipPort()).args("-s", DN).maxCalls(1).start()) {
+                JsonNode incoming = ws.awaitEvent("incoming", T);
+                assertTrue(flood.isAlive(), "the real call came during the flood");
+                assertEquals("Customer", incoming.path("fromName").asText(), "SIP Server's call, not a forged one: "
+                        + incoming);
+                realCallId = incoming.path("call").asText();
+                ws.ok("reject", "call", realCallId, "status", 486);
+                assertEquals(0, realCall.waitForExit(T), "SIP Server's caller got the browser's 486");
+                assertEquals(0, flood.waitForExit(T), "every forged INVITE got a final answer: " + flood.errors());
+                assertOnly403s(flood, "INVITE", FLOOD);
+            }
 
-            Sipp requests = stranger(gw, "uac-forged-requests.xml", DN, "stranger-requests");
-            assertEquals(0, requests.waitForExit(T), "NOTIFY, INFO and OPTIONS answered: " + requests.errors());
-            assertEquals(List.of("NOTIFY", "INFO", "OPTIONS"),
-                    requests.received().stream().map(SipMessage::method).toList());
-            assertOnly403s(requests, null, 3);
+            try (Sipp requests = stranger(gw, "uac-forged-requests.xml", DN, "stranger-requests").start()) {
+                assertEquals(0, requests.waitForExit(T), "NOTIFY, INFO and OPTIONS answered: " + requests.errors());
+                assertEquals(List.of("NOTIFY", "INFO", "OPTIONS"),
+                        requests.received().stream().map(SipMessage::method).toList());
+                assertOnly403s(requests, null, 3);
+            }
 
             // No oracle: a DN nobody signed in gets exactly what a signed-in one got.
-            Sipp known = stranger(gw, "uac-forged-invite.xml", DN, "stranger-known-dn");
-            Sipp unknown = stranger(gw, "uac-forged-invite.xml", UNKNOWN_DN, "stranger-unknown-dn");
-            assertEquals(0, known.waitForExit(T));
-            assertEquals(0, unknown.waitForExit(T));
-            SipMessage forKnown = only(known.received());
-            SipMessage forUnknown = only(unknown.received());
-            assertEquals(forKnown.firstLine(), forUnknown.firstLine());
-            assertEquals(comparable(forKnown, DN), comparable(forUnknown, UNKNOWN_DN),
-                    "the same answer:\n" + forKnown.text() + "\n---\n" + forUnknown.text());
+            try (Sipp known = stranger(gw, "uac-forged-invite.xml", DN, "stranger-known-dn").start();
+                 Sipp unknown = stranger(gw, "uac-forged-invite.xml", UNKNOWN_DN, "stranger-unknown-dn").start()) {
+                assertEquals(0, known.waitForExit(T));
+                assertEquals(0, unknown.waitForExit(T));
+                SipMessage forKnown = only(known.received());
+                SipMessage forUnknown = only(unknown.received());
+                assertEquals("SIP/2.0 403 Forbidden", forKnown.firstLine());
+                assertEquals(forKnown.firstLine(), forUnknown.firstLine());
+                assertEquals(comparable(forKnown, DN), comparable(forUnknown, UNKNOWN_DN),
+                        "the same answer:\n" + forKnown.text() + "\n---\n" + forUnknown.text());
+            }
 
             assertQuiet(ws, quietFrom, realCallId);
 
@@ -122,14 +129,17 @@ class SipTrustedSourcesIT {
              GatewayProcess gw = gateway(sipServer).set("gateway.sip.untrusted", "drop").start();
              WsTestClient ws = agent(gw, sipServer)) {
             int quietFrom = ws.seen().size();
-            Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "stranger-invite");
-            Sipp unknown = stranger(gw, "uac-forged-invite.xml", UNKNOWN_DN, "stranger-unknown-dn");
-            Sipp requests = stranger(gw, "uac-forged-requests.xml", DN, "stranger-requests");
-            for (Sipp s : List.of(invite, unknown, requests)) {
-                s.waitForExit(T); // 1: its requests timed out, as they should
-                assertTrue(s.received().isEmpty(), s.name() + " got answers: " + s.received());
+            try (Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "stranger-invite").start();
+                 Sipp unknown = stranger(gw, "uac-forged-invite.xml", UNKNOWN_DN, "stranger-unknown-dn").start();
+                 Sipp requests = stranger(gw, "uac-forged-requests.xml", DN, "stranger-requests").start()) {
+                for (Sipp s : List.of(invite, unknown, requests)) {
+                    s.waitForExit(T); // 1: its requests timed out, as they should
+                    assertTrue(s.received().isEmpty(), s.name() + " got answers: " + s.received());
+                }
+                assertEquals(List.of("INVITE"), invite.sent().stream().map(SipMessage::method).toList());
+                assertEquals(List.of("NOTIFY", "INFO", "OPTIONS"),
+                        requests.sent().stream().map(SipMessage::method).toList());
             }
-            assertEquals(List.of("NOTIFY", "INFO", "OPTIONS"), requests.sent().stream().map(SipMessage::method).toList());
             assertQuiet(ws, quietFrom, null);
 
             PrometheusText metrics = metrics(gw);
@@ -139,7 +149,7 @@ class SipTrustedSourcesIT {
                 assertEquals(1, metrics.value(name, "method", method, "action", "drop"), method);
             }
             assertEquals(0, metrics.valueOrZero(name, "action", "reject"));
-            // SIP Server's side is untouched: still registered, still answering the keepalive.
+            // SIP Server's side is untouched: the session and its registration live, the keepalive answered.
             assertTrue(ws.ok("ping").path("time").asLong() > 0);
             assertEquals(1, metrics.valueOrZero("gateway_sip_server_reachable"));
         }
@@ -149,8 +159,8 @@ class SipTrustedSourcesIT {
     void aTrustedSourceIsLetIn() throws Exception {
         try (Sipp sipServer = Sipp.scenario("registrar-ok.xml").start();
              GatewayProcess gw = gateway(sipServer).set("gateway.sip.trusted-sources", List.of(STRANGER)).start();
-             WsTestClient ws = agent(gw, sipServer)) {
-            Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "trusted-invite");
+             WsTestClient ws = agent(gw, sipServer);
+             Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "trusted-invite").start()) {
             JsonNode incoming = ws.awaitEvent("incoming", T);
             assertEquals("Bank Security", incoming.path("fromName").asText(), incoming.toString());
             assertEquals("666", incoming.path("data").path("case").asText(), incoming.toString());
