@@ -331,6 +331,16 @@ public final class ConfigLoader {
         return new GatewayConfig.SessionTimers(expires, minSe, floor);
     }
 
+    /** A list of IP addresses or CIDR blocks, each checked with the key named. */
+    static List<Cidr> cidrs(Config c, String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String s : get(key, () -> c.getStringList(key))) {
+            out.add(parse(key, s, Cidr::parse));
+        }
+        return List.copyOf(out);
+    }
+
+    /** gateway.sip.untrusted: reject or drop. */
     private static GatewayConfig.Sip.Untrusted untrusted(Config c) {
         String key = "gateway.sip.untrusted";
         String text = get(key, () -> c.getString(key)).trim();
@@ -339,15 +349,6 @@ public final class ConfigLoader {
             case "drop" -> GatewayConfig.Sip.Untrusted.DROP;
             default -> throw invalid(key, "\"" + text + "\": use reject or drop");
         };
-    }
-
-    /** A list of IP addresses or CIDR blocks, each checked with the key named. */
-    static List<Cidr> cidrs(Config c, String key) {
-        List<Cidr> out = new ArrayList<>();
-        for (String s : get(key, () -> c.getStringList(key))) {
-            out.add(parse(key, s, Cidr::parse));
-        }
-        return List.copyOf(out);
     }
 
     private static String defaultInstanceId() {
