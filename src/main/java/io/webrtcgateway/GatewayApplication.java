@@ -89,7 +89,7 @@ public final class GatewayApplication {
             }
         }
         sip = new SipEndpoint(config.sip(), config.instanceId(), metrics.registry());
-        sip.start(resolved.get(0));
+        sip.start(resolved); // requests are taken from these (and gateway.sip.trusted-sources) only
         servers = new SipServerPool(sip, config.sip(), resolved, timers, metrics.registry());
         registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers, metrics.registry());
         sip.onRequest("OPTIONS", event -> sip.reply(event, 200));

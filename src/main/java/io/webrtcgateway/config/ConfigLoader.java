@@ -176,7 +176,9 @@ public final class ConfigLoader {
                 nonEmpty(c, "gateway.sip.user-agent"),
                 parse("gateway.sip.sandbox.listen", c.getString("gateway.sip.sandbox.listen"),
                         t -> HostPort.parse(t, 5080)),
-                get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")));
+                get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")),
+                cidrs(c, "gateway.sip.trusted-sources"),
+                untrusted(c));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -424,6 +426,17 @@ public final class ConfigLoader {
             out.add(parse(key, s, Cidr::parse));
         }
         return List.copyOf(out);
+    }
+
+    /** gateway.sip.untrusted: reject or drop. */
+    private static GatewayConfig.Sip.Untrusted untrusted(Config c) {
+        String key = "gateway.sip.untrusted";
+        String text = get(key, () -> c.getString(key)).trim();
+        return switch (text) {
+            case "reject" -> GatewayConfig.Sip.Untrusted.REJECT;
+            case "drop" -> GatewayConfig.Sip.Untrusted.DROP;
+            default -> throw invalid(key, "\"" + text + "\": use reject or drop");
+        };
     }
 
     private static String defaultInstanceId() {
