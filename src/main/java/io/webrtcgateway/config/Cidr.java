@@ -22,7 +22,9 @@ public record Cidr(byte[] network, int prefixLength, String text) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        if (host.isEmpty() || !host.matches("[0-9A-Fa-f.:]+") || !(host.contains(".") || host.contains(":"))) {
+        // A dotted quad or something with a colon (IPv6): "cafe.be" is hex and dots too, but a name, and
+        // InetAddress would look it up in DNS.
+        if (host.isEmpty() || !(host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") || host.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"))) {
             throw new IllegalArgumentException("\"" + text + "\" is not an IP address or CIDR block (e.g. 10.0.0.0/8)");
         }
         byte[] address;
