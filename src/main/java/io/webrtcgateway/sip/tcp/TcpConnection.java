@@ -160,7 +160,9 @@ final class TcpConnection extends NioTcpMessageChannel {
     /**
      * If the peer closed this connection, a new one to the same address and port, ready in the selector
      * before the message is written (RFC 3261 §18.1.1: a request may open a new connection; §18.2.2: a
-     * response falls back to one). Serialized per channel, so two senders open one connection, not two.
+     * response falls back to one), and this channel cached again for later requests. Serialized with
+     * {@link #close} (the selector thread closing the old socket must not see the new one half-way) and with
+     * other senders, so two of them open one connection, not two.
      */
     private synchronized void reopenIfClosed() throws IOException {
         SocketChannel current = socketChannel;
@@ -173,10 +175,12 @@ final class TcpConnection extends NioTcpMessageChannel {
         }
         socketChannel = fresh;
         mySock = fresh.socket();
+        listener.recache(this);
     }
 
+    /** Synchronized with {@link #reopenIfClosed}: JAIN-SIP's close reads {@code socketChannel} several times. */
     @Override
-    protected void close(boolean removeSocket, boolean stopKeepAliveTask) {
+    protected synchronized void close(boolean removeSocket, boolean stopKeepAliveTask) {
         SocketChannel closing = socketChannel;
         super.close(removeSocket, stopKeepAliveTask);
         if (closing == accepted && accepted != null && holdsPlace.compareAndSet(true, false)) {

@@ -9,7 +9,10 @@ import gov.nist.javax.sip.stack.SIPStackTimerTask;
 import gov.nist.javax.sip.stack.SIPTransactionStack;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpListener extends NioTcpMessageProcessor {
     private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
+    /** Connections the kernel queues before the selector accepts them (capped by net.core.somaxconn). */
+    private static final int ACCEPT_BACKLOG = 1024;
 
     private final SipTcpTransport transport;
     private final TcpSockets sockets;
@@ -91,20 +96,25 @@ final class TcpListener extends NioTcpMessageProcessor {
         return outgoing(MessageChannel.getKey(host, port, getTransport()), host, port);
     }
 
-    /** The cached channel to {@code host:port}, or a new {@link TcpConnection} to it (as JAIN-SIP caches its own). */
+    /**
+     * The cached channel to {@code host:port}, or a new {@link TcpConnection} to it (cached as JAIN-SIP caches its
+     * own). Not under this processor's lock, as JAIN-SIP's is: connecting may block for the connect timeout, and
+     * the selector thread takes that lock to forget every channel that closes. Two senders racing to a new
+     * destination share one socket ({@link TcpSockets#socketFor}); the first channel cached wins.
+     */
     private MessageChannel outgoing(String key, InetAddress host, int port) throws IOException {
         ConnectionOrientedMessageChannel cached = messageChannels.get(key);
         if (cached != null) {
             return cached;
         }
-        synchronized (this) {
-            cached = messageChannels.get(key);
-            if (cached == null) {
-                cached = new TcpConnection(this, host, port);
-                messageChannels.put(key, cached);
-            }
-            return cached;
-        }
+        TcpConnection fresh = new TcpConnection(this, host, port);
+        cached = messageChannels.putIfAbsent(key, fresh);
+        return cached != null ? cached : fresh;
+    }
+
+    /** A channel that opened a new socket after its last one closed is the one to use again. */
+    void recache(TcpConnection connection) {
+        messageChannels.putIfAbsent(connection.getKey(), connection);
     }
 
     /** Lets the selector read {@code socket}, whose channel is in the table by now. */
@@ -125,9 +135,21 @@ final class TcpListener extends NioTcpMessageProcessor {
         LOG.debug("SIP TCP connection from {} closed: {}", connection.getPeerAddress(), what);
     }
 
+    /**
+     * JAIN-SIP's own start, with an accept backlog: it binds with Java's default of 50, and when a burst of
+     * connects overflows that the kernel drops the SYNs, SIP Server's among them (retried after 1 s, 3 s, ...).
+     * The selector accepts them as fast as they come; the caps then decide.
+     */
     @Override
     public void start() throws IOException {
-        super.start();
+        selector = Selector.open();
+        channel = ServerSocketChannel.open();
+        channel.configureBlocking(false);
+        channel.socket().bind(new InetSocketAddress(getIpAddress(), getPort()), ACCEPT_BACKLOG);
+        channel.register(selector, SelectionKey.OP_ACCEPT);
+        selectorThread = new Thread(createProcessorTask(),
+                "NioSelector-TCP-" + getIpAddress().getHostAddress() + '/' + getPort());
+        selectorThread.start();
         long tick = transport.auditTickMillis();
         getSIPStack().getTimer().scheduleWithFixedDelay(audit, tick, tick);
     }
