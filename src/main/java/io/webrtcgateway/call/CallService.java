@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import javax.sip.RequestEvent;
 import javax.sip.address.SipURI;
+import javax.sip.header.CallIdHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
@@ -70,6 +71,19 @@ public final class CallService {
      * when off. Checked before any media is allocated, so an INVITE flood cannot empty the RTP port range.
      */
     private final Bucket incomingCalls;
+    /**
+     * Call-IDs of the last {@value #RATE_REFUSALS_KEPT} INVITEs refused over that rate. The 503 is sent without a
+     * transaction (a flood must not fill the stack's transaction table), so a retransmission of the INVITE
+     * (UDP, RFC 3261 §17.1.1.2) would look new and might find a token: it gets the same 503 instead, and no
+     * browser rings for a call its caller already gave up. Guarded by itself.
+     */
+    private final Map<String, Boolean> rateRefused = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > RATE_REFUSALS_KEPT;
+        }
+    };
+    private static final int RATE_REFUSALS_KEPT = 4096;
     private final MeterRegistry meters;
 
     /**
@@ -286,10 +300,20 @@ public final class CallService {
                 refused(event, dn, 422, "session-interval-too-small");
                 return;
             }
+            String callId = event.getRequest().getHeader(CallIdHeader.NAME) instanceof CallIdHeader h ? h.getCallId() : "";
+            synchronized (rateRefused) {
+                if (rateRefused.containsKey(callId)) {
+                    signaling.reply(event, Response.SERVICE_UNAVAILABLE, 1); // a retransmission: not counted again
+                    return;
+                }
+            }
             int retryAfter = incomingCallWait();
             if (retryAfter > 0) {
                 // Before any media port is taken. 503 + Retry-After (RFC 3261 §21.5.4): SIP Server may try
                 // another instance now, or this one after that many seconds.
+                synchronized (rateRefused) {
+                    rateRefused.put(callId, Boolean.TRUE);
+                }
                 signaling.reply(event, Response.SERVICE_UNAVAILABLE, retryAfter);
                 refused(event, dn, Response.SERVICE_UNAVAILABLE, "limit-call-rate");
                 return;
