@@ -122,7 +122,10 @@ class GatewayVsJanusBench {
                                      + OUT.resolve(System.getProperty("bench.gateway.jfr")).toAbsolutePath()})
                      .set("gateway.media.ice-addresses", List.of(gatewayAddress.getHostAddress()))
                      .set("gateway.media.rtp-port-range", "20000-39999")
-                     .set("gateway.limits.max-calls", "10000").set("gateway.limits.max-sessions", "20000").start();
+                     .set("gateway.limits.max-calls", "10000").set("gateway.limits.max-sessions", "20000")
+                     // Capacity is measured here: no flood limits on SIPp's calls (Janus has none either).
+                     .set("gateway.limits.max-incoming-calls-per-second", "0")
+                     .set("gateway.sip.max-requests-per-second", "0").start();
              JanusProcess janus = JanusProcess.start(OUT.resolve("janus"), "bench0", FreePorts.tcp(),
                      "40000-49999", "50000-59999");
              // Janus's SIP plugin listens on a port of its own per session: the Contact of its REGISTER says which,
