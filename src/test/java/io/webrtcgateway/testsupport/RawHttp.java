@@ -43,8 +43,8 @@ public final class RawHttp {
 
     /**
      * Writes {@code request} exactly as given (head, blank line, body) to the server of {@code httpUrl},
-     * from {@code localAddress} (null: the default), and reads the answer: up to the end of the head for a
-     * 101, else to the end of the stream (send {@code Connection: close}), chunked bodies decoded.
+     * from {@code localAddress} (null: the default), and reads the answer: the head, and the body unless it is
+     * a 101 (the connection then belongs to the WebSocket).
      */
     public static Response send(String httpUrl, String localAddress, String request) throws IOException {
         URI u = URI.create(httpUrl);
@@ -69,32 +69,41 @@ public final class RawHttp {
                             lines[i].substring(colon + 1).trim(), (a, b) -> a + "\n" + b);
                 }
             }
-            if (status == 101) {
-                return new Response(status, headers, head, "");
-            }
-            byte[] rest = in.readAllBytes();
-            boolean chunked = "chunked".equalsIgnoreCase(headers.getOrDefault("transfer-encoding", ""));
-            return new Response(status, headers, head, chunked ? dechunk(rest) : new String(rest, StandardCharsets.UTF_8));
+            return new Response(status, headers, head, body(in, status, headers));
         }
     }
 
-    private static String dechunk(byte[] raw) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int i = 0;
-        while (i < raw.length) {
-            int eol = i;
-            while (eol + 1 < raw.length && !(raw[eol] == '\r' && raw[eol + 1] == '\n')) {
-                eol++;
-            }
-            String sizeLine = new String(raw, i, eol - i, StandardCharsets.US_ASCII).split(";")[0].trim();
-            int size = sizeLine.isEmpty() ? 0 : Integer.parseInt(sizeLine, 16);
-            if (size == 0) {
-                break;
-            }
-            out.write(raw, eol + 2, Math.min(size, raw.length - eol - 2));
-            i = eol + 2 + size + 2;
+    /** The body as RFC 9112 §6.3 delimits it: none for a 101, Content-Length, chunked, else to the end. */
+    private static String body(InputStream in, int status, Map<String, String> headers) throws IOException {
+        if (status == 101 || status == 204 || status == 304) {
+            return "";
         }
-        return out.toString(StandardCharsets.UTF_8);
+        if ("chunked".equalsIgnoreCase(headers.getOrDefault("transfer-encoding", ""))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            while (true) {
+                int size = Integer.parseInt(readLine(in).split(";")[0].trim(), 16);
+                if (size == 0) {
+                    readLine(in); // the empty line after the last chunk (no trailers expected)
+                    return out.toString(StandardCharsets.UTF_8);
+                }
+                out.write(in.readNBytes(size));
+                readLine(in);
+            }
+        }
+        String length = headers.get("content-length");
+        byte[] bytes = length != null ? in.readNBytes(Integer.parseInt(length)) : in.readAllBytes();
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.US_ASCII);
     }
 
     private static String readHead(InputStream in) throws IOException {

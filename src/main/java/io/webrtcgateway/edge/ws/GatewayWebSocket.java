@@ -76,7 +76,7 @@ public final class GatewayWebSocket extends Endpoint {
                      * The user properties written here reach onOpen as its EndpointConfig's. They are this
                      * handshake's own: Jetty 12 (JakartaWebSocketCreator) hands modifyHandshake a copy of the
                      * endpoint config with a fresh user-property map per upgrade request, so concurrent
-                     * handshakes cannot see each other's client (WebSocketClientAddressIT checks it).
+                     * handshakes cannot see each other's client (HttpTrustIT checks it).
                      */
                     @Override
                     public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request,
