@@ -90,7 +90,8 @@ public final class OriginFilter extends HttpFilter {
             crossSiteRefusals.increment();
             log("cross-site", origin == null ? "no Origin, Sec-Fetch-Site: cross-site" : origin, req);
             refuse(resp, path, ErrorCode.FORBIDDEN_ORIGIN, origin == null
-                    ? "requests from a page of another site are refused here"
+                    ? "refused from a page of another site (Sec-Fetch-Site: cross-site): an app must call from an"
+                    + " origin in gateway.cors.allowed-origins"
                     : "origin " + quoted(origin) + " is not allowed (gateway.cors.allowed-origins)");
             return;
         }
