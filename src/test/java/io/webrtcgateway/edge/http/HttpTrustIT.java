@@ -132,6 +132,10 @@ class HttpTrustIT {
         assertTrue(img.body().startsWith("RSMP {\"messageType\":\"ERROR\",\"errorType\":\"FORBIDDEN_ORIGIN\""), img.body());
         // The same with the path percent-encoded: the container decodes it to /sign_in, so does the filter.
         assertEquals(403, get(gw, host, "/%73ign_in?1001", "Sec-Fetch-Site: cross-site\r\n").status());
+        // The token-carrying form (docs/legacy-protocol.md): refused before the token is looked at.
+        RawHttp.Response token = get(gw, host, "/t/a.b.c/sign_in?1001", "Sec-Fetch-Site: cross-site\r\n");
+        assertEquals(403, token.status(), token.head());
+        assertTrue(token.body().contains("\"errorType\":\"FORBIDDEN_ORIGIN\""), token.body());
         // A form of another site posting, with or without Fetch Metadata.
         assertEquals(403, post(gw, host, "/sign_in", "Sec-Fetch-Site: cross-site\r\nOrigin: http://evil.example\r\n",
                 "1001:undefined").status());
@@ -146,7 +150,7 @@ class HttpTrustIT {
         assertEquals(403, ws.status(), ws.head());
 
         PrometheusText after = metrics(gw);
-        assertEquals(8.0, after.value("gateway_http_refusals_total", "reason", "cross-site")
+        assertEquals(9.0, after.value("gateway_http_refusals_total", "reason", "cross-site")
                 - before.value("gateway_http_refusals_total", "reason", "cross-site"));
         assertEquals(before.value("gateway_sessions", "kind", "legacy"), after.value("gateway_sessions", "kind", "legacy"));
         assertEquals(before.value("gateway_sessions", "kind", "rest"), after.value("gateway_sessions", "kind", "rest"));
