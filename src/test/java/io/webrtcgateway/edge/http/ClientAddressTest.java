@@ -37,6 +37,18 @@ class ClientAddressTest {
     }
 
     @Test
+    void namesInTheHeaderAreNeverLookedUp() {
+        // Hex digits and dots, but a name: InetAddress would ask DNS for it (and the answer would be believed).
+        assertNull(ClientAddress.literal("cafe.be"));
+        assertNull(ClientAddress.literal("999.1.1.1"));
+        assertNull(ClientAddress.literal("1.2.3"));
+        assertNull(ClientAddress.literal("localhost"));
+        assertEquals("10.0.0.5", behindProxy.resolve("10.0.0.5", "cafe.be"));
+        assertEquals("203.0.113.1", behindProxy.resolve("10.0.0.5", "cafe.be, 203.0.113.1"));
+        assertEquals("0:0:0:0:0:0:0:1", ClientAddress.literal("::1").getHostAddress());
+    }
+
+    @Test
     void jettysBracketedIpv6PeerIsALiteralToo() {
         ClientAddress v6Proxy = new ClientAddress(List.of(Cidr.parse("::1/128")));
         assertEquals("203.0.113.1", v6Proxy.resolve("[::1]", "203.0.113.1"));
