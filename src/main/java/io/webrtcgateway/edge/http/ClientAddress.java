@@ -1,9 +1,9 @@
 package io.webrtcgateway.edge.http;
 
+import io.webrtcgateway.config.IpLiteral;
 import io.webrtcgateway.config.Cidr;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -21,8 +21,6 @@ public final class ClientAddress {
     /** A dotted quad, each part 0-255 without leading zeros (RFC 3986 §3.2.2 IPv4address). */
     static final Pattern IPV4 = Pattern.compile(
             "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
-    /** What an IPv6 literal is made of, with at least one colon (InetAddress then never looks it up). */
-    private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f.]*:[0-9A-Fa-f.:]*");
 
     private final List<Cidr> trustedProxies;
 
@@ -129,20 +127,8 @@ public final class ClientAddress {
         return entry;
     }
 
-    /**
-     * The address a literal names, or null when it is not an IP literal. Never a DNS lookup: only a dotted
-     * quad or text with a colon (IPv6) reaches InetAddress, since "cafe.be" is hex digits and dots too, and
-     * X-Forwarded-For entries are the client's text.
-     */
+    /** The address a literal names, or null; never a DNS lookup (X-Forwarded-For entries are the client's text). */
     static InetAddress literal(String text) {
-        if (text == null || text.length() > 45
-                || !(IPV4.matcher(text).matches() || IPV6_CHARACTERS.matcher(text).matches())) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return IpLiteral.parse(text);
     }
 }
