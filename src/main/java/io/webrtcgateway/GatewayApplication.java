@@ -106,7 +106,7 @@ public final class GatewayApplication {
         calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers,
                 (int) config.calls().sessionTimers().sessionExpires().toSeconds(),
                 (int) config.calls().sessionTimers().minSe().toSeconds()), registrations, sessions,
-                media, workers, timers);
+                media, workers, timers, metrics.registry());
         readiness = new Readiness(config, admission, servers, sessions, metrics.registry());
         LOG.info("instance {} started", config.instanceId());
     }

@@ -1,5 +1,9 @@
 package io.webrtcgateway.call;
 
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.auth.AccessControl;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
@@ -13,6 +17,7 @@ import io.webrtcgateway.sip.Registration;
 import io.webrtcgateway.sip.RegistrationClient;
 import io.webrtcgateway.sip.SipLeg;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -28,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import javax.sip.RequestEvent;
 import javax.sip.address.SipURI;
+import javax.sip.header.CallIdHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
@@ -56,10 +62,34 @@ public final class CallService {
     private final List<Consumer<RefusedCall>> refusedCallListeners = new CopyOnWriteArrayList<>();
     private final AccessControl access;
 
+    /** Causes of {@link RefusedInvite}, each exported in gateway_sip_invites_refused_total from the start. */
+    static final List<String> REFUSAL_CAUSES = List.of("not-signed-in", "limit-calls", "limit-call-rate",
+            "session-interval-too-small", "internal-error");
+
+    /**
+     * gateway.limits.max-incoming-calls-per-second: one second's worth of tokens, refilled continuously; null
+     * when off. Checked before any media is allocated, so an INVITE flood cannot empty the RTP port range.
+     */
+    private final Bucket incomingCalls;
+    /**
+     * Call-IDs of the last {@value #RATE_REFUSALS_KEPT} INVITEs refused over that rate. The 503 is sent without a
+     * transaction (a flood must not fill the stack's transaction table), so a retransmission of the INVITE
+     * (UDP, RFC 3261 §17.1.1.2) would look new and might find a token: it gets the same 503 instead, and no
+     * browser rings for a call its caller already gave up. Guarded by itself.
+     */
+    private final Map<String, Boolean> rateRefused = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > RATE_REFUSALS_KEPT;
+        }
+    };
+    private static final int RATE_REFUSALS_KEPT = 4096;
+    private final MeterRegistry meters;
+
     /**
      * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
      * user, {@code remote} the From user (either may be null); {@code cause} says why in the words of the
-     * admin API (not-signed-in, limit-calls, session-interval-too-small, internal-error).
+     * admin API (not-signed-in, limit-calls, limit-call-rate, session-interval-too-small, internal-error).
      */
     public record RefusedInvite(String dn, String remote, int sipStatus, String cause) {}
 
@@ -68,8 +98,14 @@ public final class CallService {
 
     public CallService(GatewayConfig config, CallSignaling signaling, RegistrationClient registrations,
                        SessionService sessions, CallMediaFactory mediaFactory, ExecutorService workers,
-                       ScheduledExecutorService timers) {
+                       ScheduledExecutorService timers, MeterRegistry meters) {
         this.config = config;
+        this.meters = meters;
+        int perSecond = config.limits().maxIncomingCallsPerSecond();
+        this.incomingCalls = perSecond == 0 ? null : Bucket.builder()
+                .addLimit(limit -> limit.capacity(perSecond).refillGreedy(perSecond, Duration.ofSeconds(1)))
+                .build();
+        REFUSAL_CAUSES.forEach(this::refusedCounter);
         this.signaling = signaling;
         this.registrations = registrations;
         this.mediaFactory = mediaFactory;
@@ -107,6 +143,7 @@ public final class CallService {
     }
 
     private void refused(RequestEvent event, String dn, int status, String cause) {
+        refusedCounter(cause).increment();
         RefusedInvite refused = new RefusedInvite(dn, fromUser(event), status, cause);
         for (Consumer<RefusedInvite> l : refusedListeners) {
             try {
@@ -115,6 +152,27 @@ public final class CallService {
                 LOG.error("refused-INVITE listener failed", e);
             }
         }
+    }
+
+    /** {@code gateway_sip_invites_refused_total{cause}} (docs/metrics.md). */
+    private Counter refusedCounter(String cause) {
+        return Counter.builder("gateway.sip.invites.refused")
+                .description("INVITEs from SIP Server answered with an error before any call or media existed, by cause")
+                .tag("cause", cause)
+                .register(meters);
+    }
+
+    /**
+     * Takes a token for a new incoming call: 0 if it may go on, else whole seconds until the next token
+     * (Retry-After, at least 1).
+     */
+    private int incomingCallWait() {
+        if (incomingCalls == null) {
+            return 0;
+        }
+        ConsumptionProbe probe = incomingCalls.tryConsumeAndReturnRemaining(1);
+        return probe.isConsumed() ? 0
+                : (int) Math.max(1, Math.min(3600, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L));
     }
 
     private static String fromUser(RequestEvent event) {
@@ -240,6 +298,24 @@ public final class CallService {
             if (signaling.refusedAsTooBrief(event)) {
                 // it answered 422: the Session-Expires is below our Min-SE (RFC 4028 §8.1)
                 refused(event, dn, 422, "session-interval-too-small");
+                return;
+            }
+            String callId = event.getRequest().getHeader(CallIdHeader.NAME) instanceof CallIdHeader h ? h.getCallId() : "";
+            synchronized (rateRefused) {
+                if (rateRefused.containsKey(callId)) {
+                    signaling.reply(event, Response.SERVICE_UNAVAILABLE, 1); // a retransmission: not counted again
+                    return;
+                }
+            }
+            int retryAfter = incomingCallWait();
+            if (retryAfter > 0) {
+                // Before any media port is taken. 503 + Retry-After (RFC 3261 §21.5.4): SIP Server may try
+                // another instance now, or this one after that many seconds.
+                synchronized (rateRefused) {
+                    rateRefused.put(callId, Boolean.TRUE);
+                }
+                signaling.reply(event, Response.SERVICE_UNAVAILABLE, retryAfter);
+                refused(event, dn, Response.SERVICE_UNAVAILABLE, "limit-call-rate");
                 return;
             }
             String id = newId();

@@ -181,7 +181,9 @@ public final class ConfigLoader {
                         t -> HostPort.parse(t, 5080)),
                 get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")),
                 cidrs(c, "gateway.sip.trusted-sources"),
-                untrusted(c));
+                untrusted(c),
+                sipTcp(c),
+                intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -235,7 +237,8 @@ public final class ConfigLoader {
         var limits = new GatewayConfig.Limits(
                 maxSessions == 0 ? 5_000 * cores : maxSessions,
                 maxCalls == 0 ? 250 * cores : maxCalls,
-                intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024));
+                intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024),
+                intIn(c, "gateway.limits.max-incoming-calls-per-second", 0, 100_000));
 
         List<String> origins = get("gateway.cors.allowed-origins", () -> c.getStringList("gateway.cors.allowed-origins"));
         for (String o : origins) {
@@ -322,6 +325,12 @@ public final class ConfigLoader {
                 duration(c, "gateway.calls.media-setup-timeout", Duration.ofSeconds(1), Duration.ofMinutes(10)),
                 mediaTimeout(c),
                 dialPlan(c));
+        if (sip.tcp().idleTimeout().compareTo(calls.noAnswerTimeout()) <= 0) {
+            // While the browser rings nothing crosses the connection an INVITE came on, and its final answer
+            // must go back on it (RFC 3261 §18.2.2).
+            throw invalid("gateway.sip.tcp.idle-timeout", sip.tcp().idleTimeout()
+                    + " must be longer than gateway.calls.no-answer-timeout (" + calls.noAnswerTimeout() + ")");
+        }
         return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin,
                 auth(c, sip));
     }
@@ -472,6 +481,15 @@ public final class ConfigLoader {
             out.add(name);
         }
         return List.copyOf(out);
+    }
+
+    /** gateway.sip.tcp: connection caps and timeouts of inbound SIP over TCP. */
+    private static GatewayConfig.Sip.Tcp sipTcp(Config c) {
+        String p = "gateway.sip.tcp.";
+        int max = intIn(c, p + "max-connections", 1, 1_000_000);
+        Duration read = duration(c, p + "read-timeout", Duration.ofMillis(200), Duration.ofMinutes(10));
+        return new GatewayConfig.Sip.Tcp(max, intIn(c, p + "max-connections-per-source", 1, 1_000_000),
+                duration(c, p + "idle-timeout", read, Duration.ofDays(1)), read);
     }
 
     private static String defaultInstanceId() {

@@ -40,6 +40,8 @@ public record GatewayConfig(
     /**
      * @param trustedSources who may send requests to the SIP listener besides the SIP Servers (sip.TrustedSipSources)
      * @param untrusted      what a request from anyone else gets
+     * @param tcp            bounds on inbound SIP over TCP (sip.tcp)
+     * @param maxRequestsPerSecond requests one source address may send per second (and in one burst); 0: no limit
      */
     public record Sip(
             HostPort listen,
@@ -54,7 +56,9 @@ public record GatewayConfig(
             HostPort sandboxListen,
             boolean contactSipInstance,
             List<Cidr> trustedSources,
-            Untrusted untrusted) {
+            Untrusted untrusted,
+            Tcp tcp,
+            int maxRequestsPerSecond) {
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
@@ -62,6 +66,28 @@ public record GatewayConfig(
                    String userAgent, HostPort sandboxListen) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, true, List.of(), Untrusted.REJECT);
+        }
+
+        /** For tests and tools that build a config by hand: the defaults of the flood limits. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
+                   Untrusted untrusted) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted,
+                    Tcp.DEFAULTS, 500);
+        }
+
+        /**
+         * Inbound SIP over TCP (docs/sip.md "TCP connections"): connections from sources other than the SIP
+         * Servers and trusted-sources count against {@code maxConnections}; every source against
+         * {@code maxConnectionsPerSource}. A connection must bring each message (its first one too) within
+         * {@code readTimeout} of that message's first byte (of connecting), and is closed after
+         * {@code idleTimeout} without a message either way.
+         */
+        public record Tcp(int maxConnections, int maxConnectionsPerSource, Duration idleTimeout,
+                          Duration readTimeout) {
+            public static final Tcp DEFAULTS = new Tcp(256, 64, Duration.ofSeconds(120), Duration.ofSeconds(10));
         }
 
         /**
@@ -124,7 +150,11 @@ public record GatewayConfig(
         }
     }
 
-    public record Limits(int maxSessions, int maxCalls, int maxMessageBytes) {}
+    /**
+     * @param maxIncomingCallsPerSecond INVITEs from SIP Server that may become calls per second (and in one
+     *                                  burst), instance-wide; beyond, 503 with Retry-After before any media
+     */
+    public record Limits(int maxSessions, int maxCalls, int maxMessageBytes, int maxIncomingCallsPerSecond) {}
 
     public record Cors(List<String> allowedOrigins) {
         public boolean allows(String origin) {

@@ -74,6 +74,11 @@ public final class CallSignaling {
         sip.reply(event, status);
     }
 
+    /** A reply with Retry-After (e.g. 503 when calls arrive faster than gateway.limits allow). */
+    public void reply(RequestEvent event, int status, int retryAfterSeconds) {
+        sip.reply(event, status, retryAfterSeconds);
+    }
+
     SipEndpoint sip() {
         return sip;
     }

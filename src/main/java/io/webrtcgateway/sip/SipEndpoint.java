@@ -3,6 +3,7 @@ package io.webrtcgateway.sip;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.sip.tcp.SipTcpTransport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -108,7 +109,11 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         // Before any listening point exists, so no request ever gets past the stack unchecked. JAIN-SIP only
         // reads this list while receiving.
         stack.sipMessageValves.add(new SipSourceFilter(sources, owners::get, config.untrusted(), this::provider,
-                headerFactory.createUserAgentHeader(List.of(config.userAgent())), meters));
+                headerFactory.createUserAgentHeader(List.of(config.userAgent())), meters,
+                new SourceRateLimit(config.maxRequestsPerSecond())));
+        // TCP served by one selector thread, with connection caps and timeouts (docs/sip.md "TCP connections").
+        stack.setMessageProcessorFactory(new SipTcpTransport(config.tcp(), SipStacks.MAX_MESSAGE_BYTES,
+                SipStacks.CONNECT_TIMEOUT_MILLIS, sources::trusted, meters));
 
         HostPort listen = config.listen();
         String bindHost = listen.host();
@@ -272,9 +277,17 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
 
     /** Answers a request statelessly-safe: through its server transaction if one exists. */
     public void reply(RequestEvent event, int status) {
+        reply(event, status, 0);
+    }
+
+    /** {@link #reply(RequestEvent, int)} with a Retry-After of {@code retryAfterSeconds} (0: none; RFC 3261 §20.33). */
+    public void reply(RequestEvent event, int status, int retryAfterSeconds) {
         try {
             Response response = messageFactory.createResponse(status, event.getRequest());
             response.addHeader(headerFactory.createUserAgentHeader(java.util.List.of(config.userAgent())));
+            if (retryAfterSeconds > 0) {
+                response.addHeader(headerFactory.createRetryAfterHeader(retryAfterSeconds));
+            }
             if (event.getServerTransaction() != null) {
                 event.getServerTransaction().sendResponse(response);
             } else {

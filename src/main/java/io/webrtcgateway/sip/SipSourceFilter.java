@@ -1,5 +1,6 @@
 package io.webrtcgateway.sip;
 
+import gov.nist.javax.sip.header.RetryAfter;
 import gov.nist.javax.sip.message.SIPRequest;
 import gov.nist.javax.sip.message.SIPResponse;
 import gov.nist.javax.sip.stack.MessageChannel;
@@ -31,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * transaction (a retransmission gets another one); {@code drop}: nothing. An ACK is never answered
  * (RFC 3261 §17.2.3). The answer depends only on the request's source, never on whom it names, so it tells
  * a stranger nothing about which DNs are signed in. Counted in {@code gateway_sip_untrusted_requests_total}.
+ *
+ * <p>First, every source's requests are held to gateway.sip.max-requests-per-second ({@link SourceRateLimit}),
+ * SIP Servers' too. Over it, an INVITE the source check would let in gets 503 Service Unavailable with
+ * Retry-After (RFC 3261 §21.5.4: SIP Server may try another instance), built the same stateless way; any other
+ * request, and everything from a stranger, is dropped (a UDP sender retransmits; a stranger learns nothing).
+ * Counted in {@code gateway_sip_rate_limited_requests_total}.
  */
 final class SipSourceFilter implements SIPMessageValve {
     private static final Logger LOG = LoggerFactory.getLogger(SipSourceFilter.class);
@@ -43,13 +50,17 @@ final class SipSourceFilter implements SIPMessageValve {
     private final Function<String, SipProvider> providerByTransport;
     private final UserAgentHeader userAgent;
     private final MeterRegistry meters;
+    private final SourceRateLimit rate;
     /** System.nanoTime() after which the next refusal is logged at INFO. */
     private final AtomicLong nextInfoNanos = new AtomicLong(System.nanoTime());
+    /** System.nanoTime() after which the next rate-limited request is logged at INFO. */
+    private final AtomicLong nextLimitedInfoNanos = new AtomicLong(System.nanoTime());
 
     SipSourceFilter(TrustedSipSources sources, Function<String, SipRequestHandler> ownerByCallId,
                     GatewayConfig.Sip.Untrusted action, Function<String, SipProvider> providerByTransport,
-                    UserAgentHeader userAgent, MeterRegistry meters) {
+                    UserAgentHeader userAgent, MeterRegistry meters, SourceRateLimit rate) {
         this.sources = sources;
+        this.rate = rate;
         this.ownerByCallId = ownerByCallId;
         this.action = action;
         this.providerByTransport = providerByTransport;
@@ -63,17 +74,33 @@ final class SipSourceFilter implements SIPMessageValve {
         InetAddress source = sourceOf(request, channel);
         String callId = request.getCallId() == null ? null : request.getCallId().getCallId();
         SipRequestHandler owner = callId == null ? null : ownerByCallId.apply(callId);
-        if (sources.accepts(source, owner)) {
+        boolean accepted = sources.accepts(source, owner);
+        String method = request.getMethod();
+        long waitNanos = rate.tryAcquire(source);
+        if (waitNanos > 0) {
+            boolean answer = accepted && Request.INVITE.equals(method);
+            countLimited(method, answer ? "reject" : "drop");
+            logLimited(source, method, answer);
+            if (answer) {
+                answer(request, channel, Response.SERVICE_UNAVAILABLE, retryAfterSeconds(waitNanos));
+            }
+            return false;
+        }
+        if (accepted) {
             return true;
         }
-        String method = request.getMethod();
         boolean answer = action == GatewayConfig.Sip.Untrusted.REJECT && !Request.ACK.equals(method);
         count(method, answer ? "reject" : "drop");
         log(source, method, owner != null, answer);
         if (answer) {
-            forbid(request, channel);
+            answer(request, channel, Response.FORBIDDEN, 0);
         }
         return false;
+    }
+
+    /** Whole seconds until the source has a token again, at least 1 (Retry-After carries seconds). */
+    static int retryAfterSeconds(long waitNanos) {
+        return (int) Math.max(1, Math.min(3600, (waitNanos + 999_999_999L) / 1_000_000_000L));
     }
 
     /**
@@ -89,16 +116,21 @@ final class SipSourceFilter implements SIPMessageValve {
     }
 
     /**
-     * 403 without a transaction. Over TCP on the connection the request came on (RFC 3261 §18.2.2); over UDP
-     * through the provider, which sends to the Via's received/rport (the packet's source, RFC 3581).
+     * 403 or 503 without a transaction. Over TCP on the connection the request came on (RFC 3261 §18.2.2); over
+     * UDP through the provider, which sends to the Via's received/rport (the packet's source, RFC 3581).
      */
-    private void forbid(SIPRequest request, MessageChannel channel) {
+    private void answer(SIPRequest request, MessageChannel channel, int status, int retryAfterSeconds) {
         try {
-            SIPResponse response = request.createResponse(Response.FORBIDDEN);
+            SIPResponse response = request.createResponse(status);
             if (response.getTo() != null && response.getTo().getTag() == null) {
                 response.getTo().setTag(SipEndpoint.randomHex(4)); // RFC 3261 §8.2.6.2
             }
             response.setHeader((UserAgentHeader) userAgent.clone());
+            if (retryAfterSeconds > 0) {
+                RetryAfter retryAfter = new RetryAfter();
+                retryAfter.setRetryAfter(retryAfterSeconds);
+                response.setHeader(retryAfter);
+            }
             if (channel.isReliable()) {
                 channel.sendMessage(response);
             } else {
@@ -108,7 +140,7 @@ final class SipSourceFilter implements SIPMessageValve {
                 }
             }
         } catch (Exception e) {
-            LOG.debug("403 to {} not sent: {}", request.getMethod(), e.toString());
+            LOG.debug("{} to {} not sent: {}", status, request.getMethod(), e.toString());
         }
     }
 
@@ -121,6 +153,31 @@ final class SipSourceFilter implements SIPMessageValve {
                 .tag("action", what)
                 .register(meters)
                 .increment();
+    }
+
+    /** {@code gateway_sip_rate_limited_requests_total{method, action}} (docs/metrics.md). */
+    private void countLimited(String method, String what) {
+        Counter.builder("gateway.sip.rate.limited.requests")
+                .description("SIP requests over gateway.sip.max-requests-per-second of their source (docs/sip.md), "
+                        + "by method and action (reject: 503 sent; drop: no answer)")
+                .tag("method", SipEndpoint.knownMethod(method))
+                .tag("action", what)
+                .register(meters)
+                .increment();
+    }
+
+    private void logLimited(InetAddress source, String method, boolean answered) {
+        long now = System.nanoTime();
+        long next = nextLimitedInfoNanos.get();
+        String from = source == null ? "?" : source.getHostAddress();
+        if (now - next >= 0 && nextLimitedInfoNanos.compareAndSet(next, now + LOG_EVERY_NANOS)) {
+            LOG.info("SIP {} from {} refused ({}): over gateway.sip.max-requests-per-second; further ones within a "
+                    + "minute are logged at DEBUG only, all are counted in gateway_sip_rate_limited_requests_total",
+                    method, from, answered ? "503" : "dropped");
+        } else {
+            LOG.debug("SIP {} from {} refused ({}): over gateway.sip.max-requests-per-second", method, from,
+                    answered ? "503" : "dropped");
+        }
     }
 
     private void log(InetAddress source, String method, boolean ofDialog, boolean answered) {

@@ -18,10 +18,14 @@ import org.slf4j.LoggerFactory;
  *     Without the pool size the stack starts a thread per datagram; without re-entrancy every event
  *     funnels through one EventScanner thread. Our listeners only route, so concurrency is safe.</li>
  * <li>AUTOMATIC_DIALOG_SUPPORT off: dialogs are the application's (REGISTER and OPTIONS have none).</li>
- * <li>TCP uses JAIN-SIP's default blocking handler (a thread per connection), not its NIO one: the NIO
- *     handler can lose the first request sent on a connection it just opened (jain-sip issue #188; seen
- *     here on INVITE and REGISTER over TCP). A gateway holds few TCP connections (one per SIP Server).</li>
+ * <li>TCP: these properties give JAIN-SIP's default blocking processor, two threads per connection and no
+ *     timeout on a connection that sends nothing. The sandbox keeps it (a demo on loopback); the gateway's
+ *     stack replaces it with {@link io.webrtcgateway.sip.tcp.SipTcpTransport} (one selector thread, caps and
+ *     timeouts, and a fix for the NIO processor's lost first request on a new connection, jain-sip #188).
+ *     NIO_MAX_SOCKET_IDLE_TIME 0 turns off JAIN-SIP's own NIO idle audit, which walks an unsynchronized map
+ *     from the timer thread; SipTcpTransport has its own.</li>
  * <li>MAX_MESSAGE_SIZE: bounds what one TCP peer can make the parser buffer (default: unlimited).</li>
+ * <li>CONNECTION_TIMEOUT: how long a send may block connecting to a TCP peer (JAIN-SIP's default, said once).</li>
  * <li>STACK_LOGGER {@link Slf4jStackLogger}, and no TRACE_LEVEL/DEBUG_LOG/SERVER_LOG: warnings and
  *     errors through SLF4J, chatter at DEBUG, no log files. The logger is JVM-wide in JAIN-SIP, so every
  *     stack must name the same class.</li>
@@ -33,6 +37,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SipStacks {
     private static final Logger LOG = LoggerFactory.getLogger(SipStacks.class);
+
+    /** Largest SIP message read from a TCP connection (gateway.sip.* has no key for it: RFC 3261 messages are small). */
+    public static final int MAX_MESSAGE_BYTES = 65536;
+    /** How long a send may block connecting to a TCP peer. */
+    public static final int CONNECT_TIMEOUT_MILLIS = 10_000;
 
     private SipStacks() {}
 
@@ -47,7 +56,9 @@ public final class SipStacks {
         p.setProperty("gov.nist.javax.sip.STACK_LOGGER", Slf4jStackLogger.class.getName());
         p.setProperty("gov.nist.javax.sip.REENTRANT_LISTENER", "true");
         p.setProperty("gov.nist.javax.sip.THREAD_POOL_SIZE", "4");
-        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", "65536");
+        p.setProperty("gov.nist.javax.sip.MAX_MESSAGE_SIZE", Integer.toString(MAX_MESSAGE_BYTES));
+        p.setProperty("gov.nist.javax.sip.CONNECTION_TIMEOUT", Integer.toString(CONNECT_TIMEOUT_MILLIS));
+        p.setProperty("gov.nist.javax.sip.NIO_MAX_SOCKET_IDLE_TIME", "0");
         p.setProperty("gov.nist.javax.sip.CACHE_CLIENT_CONNECTIONS", "true");
         p.setProperty("gov.nist.javax.sip.TLS_SECURITY_POLICY", "gov.nist.javax.sip.stack.DefaultTlsSecurityPolicy");
         p.setProperty("gov.nist.javax.sip.SECURITY_MANAGER_PROVIDER", NoTlsSecurityManagerProvider.class.getName());

@@ -116,6 +116,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void sipFloodLimits() {
+        GatewayConfig defaults = ConfigLoader.parse("");
+        assertEquals(new GatewayConfig.Sip.Tcp(256, 64, Duration.ofSeconds(120), Duration.ofSeconds(10)),
+                defaults.sip().tcp());
+        assertEquals(GatewayConfig.Sip.Tcp.DEFAULTS, defaults.sip().tcp(), "the record's defaults are reference.conf's");
+        assertEquals(500, defaults.sip().maxRequestsPerSecond());
+        assertEquals(50, defaults.limits().maxIncomingCallsPerSecond());
+        GatewayConfig c = ConfigLoader.parse("gateway.sip { max-requests-per-second = 0, tcp { max-connections = 10,"
+                + " max-connections-per-source = 2, read-timeout = 1 s, idle-timeout = 3 s } }\n"
+                + "gateway.calls.no-answer-timeout = 2 s\ngateway.limits.max-incoming-calls-per-second = 0");
+        assertEquals(new GatewayConfig.Sip.Tcp(10, 2, Duration.ofSeconds(3), Duration.ofSeconds(1)), c.sip().tcp());
+        assertEquals(0, c.sip().maxRequestsPerSecond());
+        assertEquals(0, c.limits().maxIncomingCallsPerSecond());
+    }
+
+    @Test
     void unknownKeySuggestsTheClosest() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("gateway.sip.registr-expires = 60 s"));
         assertTrue(e.getMessage().contains("gateway.sip.registr-expires"), e.getMessage());
@@ -140,6 +156,15 @@ class ConfigLoaderTest {
         "gateway.sip.trusted-sources = \"10.0.0.1\"        | gateway.sip.trusted-sources",
         "gateway.sip.untrusted = ignore                     | gateway.sip.untrusted",
         "gateway.sip.untrusted = REJECT                     | gateway.sip.untrusted",
+        "gateway.sip.max-requests-per-second = -1           | gateway.sip.max-requests-per-second",
+        "gateway.sip.tcp.max-connections = 0                | gateway.sip.tcp.max-connections",
+        "gateway.sip.tcp.max-connections-per-source = 0     | gateway.sip.tcp.max-connections-per-source",
+        "gateway.sip.tcp.read-timeout = 0 s                 | gateway.sip.tcp.read-timeout",
+        "gateway.sip.tcp.read-timeout = 1 h                 | gateway.sip.tcp.read-timeout",
+        "gateway.sip.tcp { read-timeout = 20 s, idle-timeout = 10 s } | gateway.sip.tcp.idle-timeout",
+        "gateway.sip.tcp.idle-timeout = 60 s                | gateway.sip.tcp.idle-timeout",
+        "gateway.sip.tcp.idle-timeout = soon                | gateway.sip.tcp.idle-timeout",
+        "gateway.limits.max-incoming-calls-per-second = -5  | gateway.limits.max-incoming-calls-per-second",
         "gateway.media.rtp-port-range = \"30000-20000\"     | gateway.media.rtp-port-range",
         "gateway.media.rtp-port-range = \"80-90\"           | gateway.media.rtp-port-range",
         "gateway.media.sip-source-policy = symmetric        | gateway.media.sip-source-policy",

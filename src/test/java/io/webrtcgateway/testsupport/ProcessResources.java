@@ -12,8 +12,8 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * What a process holds, read from Linux's /proc, for leak checks: its thread count and the UDP ports of
- * its sockets (a call's RTP and ICE ports). Sockets are matched by inode: the process's fd links
+ * What a process holds, read from Linux's /proc, for leak checks: its thread count, open files, the UDP
+ * ports of its sockets (a call's RTP and ICE ports) and its TCP connections on a port. Sockets are matched by inode: the process's fd links
  * ("socket:[inode]") against the socket tables of its network namespace ({@code /proc/<pid>/net/udp},
  * {@code udp6}).
  */
@@ -59,6 +59,38 @@ public final class ProcessResources {
                 String[] f = line.trim().split("\\s+");
                 if (f.length > 9 && inodes.contains(f[9])) {
                     count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** How many file descriptors the process has open (sockets included). */
+    public static int openFiles(long pid) {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
+            return (int) fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the fds of " + pid, e);
+        }
+    }
+
+    /**
+     * How many TCP connections of the process have {@code localPort} as their local port (accepted on a
+     * listening port; the listening socket itself is not counted).
+     */
+    public static int tcpConnectionsOn(long pid, int localPort) {
+        Set<String> inodes = socketInodes(pid);
+        int count = 0;
+        for (String table : List.of("tcp", "tcp6")) {
+            List<String> lines = read(Path.of("/proc", String.valueOf(pid), "net", table));
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                // sl local_address rem_address st ...; st 0A = LISTEN
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && inodes.contains(f[9]) && !f[3].equals("0A")) {
+                    String local = f[1];
+                    if (Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16) == localPort) {
+                        count++;
+                    }
                 }
             }
         }

@@ -1,0 +1,198 @@
+package io.webrtcgateway.sip.tcp;
+
+import gov.nist.core.HostPort;
+import gov.nist.javax.sip.stack.ConnectionOrientedMessageChannel;
+import gov.nist.javax.sip.stack.MessageChannel;
+import gov.nist.javax.sip.stack.NioTcpMessageChannel;
+import gov.nist.javax.sip.stack.NioTcpMessageProcessor;
+import gov.nist.javax.sip.stack.SIPStackTimerTask;
+import gov.nist.javax.sip.stack.SIPTransactionStack;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's SIP TCP listener: JAIN-SIP's NIO processor (one selector thread for every connection, not a
+ * thread or two per connection as its default processor has), with {@link TcpSockets} for its socket tables,
+ * {@link TcpConnection} for every connection, and what JAIN-SIP's NIO side lacks (its MAX_CONNECTIONS and
+ * READ_TIMEOUT apply to the blocking processor only):
+ * <ul>
+ * <li>the connection caps of {@link InboundConnections}, checked as each connection is accepted: one over a
+ * cap is shut down at once and counted;</li>
+ * <li>read and idle timeouts: an audit on the stack's timer closes accepted connections whose message (or
+ * first message) did not arrive in time, or that carried nothing for the idle timeout.</li>
+ * </ul>
+ * Connections the gateway opened itself (to SIP Server) are not audited: the keepalive uses them, and SIP
+ * Server may close them as it likes.
+ */
+final class TcpListener extends NioTcpMessageProcessor {
+    private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
+    /** Connections the kernel queues before the selector accepts them (capped by net.core.somaxconn). */
+    private static final int ACCEPT_BACKLOG = 1024;
+
+    private final SipTcpTransport transport;
+    private final TcpSockets sockets;
+    /** Accepted connections that hold a place, by their accepted socket (audited). */
+    private final ConcurrentHashMap<SocketChannel, TcpConnection> accepted = new ConcurrentHashMap<>();
+    private final Audit audit = new Audit();
+
+    TcpListener(InetAddress address, SIPTransactionStack stack, int port, SipTcpTransport transport) {
+        super(address, stack, port);
+        this.transport = transport;
+        this.sockets = new TcpSockets(stack, this, transport.connectTimeoutMillis());
+        this.nioHandler = sockets;
+    }
+
+    TcpSockets sockets() {
+        return sockets;
+    }
+
+    int maxMessageBytes() {
+        return transport.maxMessageBytes();
+    }
+
+    /**
+     * A connection was accepted (JAIN-SIP's selector thread, which registers it for reading right after).
+     * Over a cap it is shut down before anything is read from it.
+     */
+    @Override
+    public NioTcpMessageChannel createMessageChannel(NioTcpMessageProcessor processor, SocketChannel client)
+            throws IOException {
+        NioTcpMessageChannel known = sockets.getMessageChannel(client);
+        if (known != null) {
+            return known;
+        }
+        InetAddress source = client.socket().getInetAddress();
+        boolean trusted = transport.trusted(source);
+        TcpConnection connection = new TcpConnection(this, client, trusted);
+        sockets.putMessageChannel(client, connection);
+        InboundConnections.Admission admission = transport.connections().admit(source, trusted);
+        if (admission == InboundConnections.Admission.ADMITTED) {
+            connection.holdPlace();
+            accepted.put(client, connection);
+        } else {
+            transport.closed(admission.reason);
+            transport.logRefusal(source, admission.reason);
+            connection.refuseAtAccept();
+        }
+        return connection;
+    }
+
+    @Override
+    public MessageChannel createMessageChannel(HostPort target) throws IOException {
+        return outgoing(MessageChannel.getKey(target, getTransport()), target.getInetAddress(), target.getPort());
+    }
+
+    @Override
+    public MessageChannel createMessageChannel(InetAddress host, int port) throws IOException {
+        return outgoing(MessageChannel.getKey(host, port, getTransport()), host, port);
+    }
+
+    /**
+     * The cached channel to {@code host:port}, or a new {@link TcpConnection} to it (cached as JAIN-SIP caches its
+     * own). Not under this processor's lock, as JAIN-SIP's is: connecting may block for the connect timeout, and
+     * the selector thread takes that lock to forget every channel that closes. Two senders racing to a new
+     * destination share one socket ({@link TcpSockets#socketFor}); the first channel cached wins.
+     */
+    private MessageChannel outgoing(String key, InetAddress host, int port) throws IOException {
+        ConnectionOrientedMessageChannel cached = messageChannels.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        TcpConnection fresh = new TcpConnection(this, host, port);
+        cached = messageChannels.putIfAbsent(key, fresh);
+        return cached != null ? cached : fresh;
+    }
+
+    /** A channel that opened a new socket after its last one closed is the one to use again. */
+    void recache(TcpConnection connection) {
+        messageChannels.putIfAbsent(connection.getKey(), connection);
+    }
+
+    /** Lets the selector read {@code socket}, whose channel is in the table by now. */
+    void watch(SocketChannel socket) {
+        changeRequests.add(new ChangeRequest(socket, ChangeRequest.REGISTER, SelectionKey.OP_READ));
+        selector.wakeup();
+    }
+
+    /** An accepted connection closed. */
+    void released(TcpConnection connection) {
+        accepted.remove(connection.accepted(), connection);
+        transport.connections().release(connection.source(), connection.trusted());
+    }
+
+    /** {@code connection} sent what the parser must not see ({@link SipStreamFraming}); it is closed next. */
+    void refused(TcpConnection connection, String reason, String what) {
+        transport.closed(reason);
+        LOG.debug("SIP TCP connection from {} closed: {}", connection.getPeerAddress(), what);
+    }
+
+    /**
+     * JAIN-SIP's own start, with an accept backlog: it binds with Java's default of 50, and when a burst of
+     * connects overflows that the kernel drops the SYNs, SIP Server's among them (retried after 1 s, 3 s, ...).
+     * The selector accepts them as fast as they come; the caps then decide.
+     */
+    @Override
+    public void start() throws IOException {
+        selector = Selector.open();
+        channel = ServerSocketChannel.open();
+        channel.configureBlocking(false);
+        channel.socket().bind(new InetSocketAddress(getIpAddress(), getPort()), ACCEPT_BACKLOG);
+        channel.register(selector, SelectionKey.OP_ACCEPT);
+        selectorThread = new Thread(createProcessorTask(),
+                "NioSelector-TCP-" + getIpAddress().getHostAddress() + '/' + getPort());
+        selectorThread.start();
+        long tick = transport.auditTickMillis();
+        getSIPStack().getTimer().scheduleWithFixedDelay(audit, tick, tick);
+    }
+
+    @Override
+    public void stop() {
+        try {
+            getSIPStack().getTimer().cancel(audit);
+        } catch (RuntimeException e) {
+            LOG.debug("audit not cancelled: {}", e.toString());
+        }
+        super.stop();
+    }
+
+    /** Closes the accepted connections past their read or idle timeout. On the stack's timer thread. */
+    private void audit(long now) {
+        long read = transport.readTimeoutNanos();
+        long idle = transport.idleTimeoutNanos();
+        for (TcpConnection c : List.copyOf(accepted.values())) {
+            String expiry = c.expiry(now, read, idle);
+            if (expiry != null) {
+                // The tables are concurrent (TcpSockets), so closing off the selector thread is safe; the
+                // selector forgets the socket's key when it next selects.
+                transport.closed(expiry);
+                LOG.debug("SIP TCP connection from {} closed: {}", c.getPeerAddress(), expiry);
+                c.close();
+            }
+        }
+    }
+
+    private final class Audit extends SIPStackTimerTask {
+        @Override
+        public void runTask() {
+            try {
+                audit(System.nanoTime());
+            } catch (RuntimeException e) {
+                LOG.warn("SIP TCP audit failed", e);
+            }
+        }
+
+        @Override
+        public Object getThreadHash() {
+            return null;
+        }
+    }
+}
