@@ -1,6 +1,7 @@
 package io.webrtcgateway.call;
 
 import io.webrtcgateway.auth.AccessControl;
+import io.webrtcgateway.concurrent.SerialExecutor;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
@@ -55,6 +56,8 @@ public final class CallService {
     private final List<Consumer<RefusedInvite>> refusedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<RefusedCall>> refusedCallListeners = new CopyOnWriteArrayList<>();
     private final AccessControl access;
+    /** Every call's actor, watched together (concurrent.ExecutorWatchdog). */
+    private final SerialExecutor.Group actors = new SerialExecutor.Group("call");
 
     /**
      * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
@@ -130,6 +133,11 @@ public final class CallService {
                 LOG.error("call listener failed", e);
             }
         }
+    }
+
+    /** The calls' actors, for the watchdog. */
+    public SerialExecutor.Group actors() {
+        return actors;
     }
 
     GatewayConfig.Calls config() {

@@ -25,10 +25,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One WebSocket: parses requests (docs/protocol.md), turns them into session commands, renders results,
- * errors and session events. Holds no session logic of its own.
+ * errors and session events. Holds no session logic of its own. What it sends goes through an
+ * {@link OutboundQueue}: whichever thread has a reply or an event only queues it.
  */
 final class WsConnection implements SessionEventSink {
     private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
+    /** The session was resumed on another socket (docs/protocol.md). */
+    static final CloseReason.CloseCode RESUMED_ELSEWHERE = CloseReason.CloseCodes.getCloseCode(4000);
+    /** The client does not read what it is sent (docs/protocol.md, "Slow clients"); it may resume. */
+    static final CloseReason.CloseCode TOO_SLOW = CloseReason.CloseCodes.getCloseCode(4008);
     /** Requests of the call part of the protocol, served by a later version. */
     private static final Set<String> CALL_REQUESTS = Set.of("call", "answer", "reject", "hangup", "hold", "resume",
             "dtmf", "info", "candidate", "ice-restart", "stats");
@@ -38,19 +43,34 @@ final class WsConnection implements SessionEventSink {
     private final jakarta.websocket.Session ws;
     private final String remoteAddress;
     private final String userAgent;
+    private final OutboundQueue outbound;
+    /** Told each time a client is cut off as too slow. */
+    private final java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter;
     /** Set by hello; then only read. Guarded by this. */
     private Session session;
+    /** Found too slow: requests still arriving are ignored while the socket closes. */
+    private volatile boolean cutOff;
 
     WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
-                 String userAgent) {
+                 String userAgent, java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter) {
         this.app = app;
         this.json = json;
         this.ws = ws;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
+        this.tooSlowCounter = tooSlowCounter;
+        var limits = app.config().limits();
+        // The container enforces the same timeout on the write itself and aborts the connection when it passes:
+        // a close frame could not get past the unwritten message anyway.
+        ws.getAsyncRemote().setSendTimeout(limits.writeTimeout().toMillis());
+        this.outbound = new OutboundQueue(this::sendAsync, limits.wsSendQueueMessages(), limits.wsSendQueueBytes(),
+                limits.writeTimeout(), OutboundQueue.Timer.on(app.timers()), System::nanoTime, this::tooSlow);
     }
 
     void onText(String text) {
+        if (cutOff) {
+            return; // the socket is closing; its session waits to be resumed
+        }
         JsonNode id = null;
         try {
             JsonNode msg;
@@ -133,7 +153,7 @@ final class WsConnection implements SessionEventSink {
                 s.detach(this);
                 app.sessions().end(s, "signed-out");
                 send(result(id));
-                close(CloseReason.CloseCodes.NORMAL_CLOSURE, "signed out");
+                closeAfterQueued(CloseReason.CloseCodes.NORMAL_CLOSURE, "signed out");
             }
             default -> {
                 if (CALL_REQUESTS.contains(type)) {
@@ -276,12 +296,7 @@ final class WsConnection implements SessionEventSink {
         s.touch();
         SessionEventSink previous = s.attach(this);
         if (previous instanceof WsConnection other && other != this) {
-            other.close(new CloseReason.CloseCode() {
-                @Override
-                public int getCode() {
-                    return 4000;
-                }
-            }, "session resumed elsewhere");
+            other.closeAfterQueued(RESUMED_ELSEWHERE, "session resumed elsewhere");
         }
         ObjectNode out = result(id);
         out.put("session", s.id());
@@ -337,13 +352,14 @@ final class WsConnection implements SessionEventSink {
             out.put("name", "session-ended");
             out.put("reason", e.reason());
             send(out);
-            close(CloseReason.CloseCodes.NORMAL_CLOSURE, "session ended: " + e.reason());
+            closeAfterQueued(CloseReason.CloseCodes.NORMAL_CLOSURE, "session ended: " + e.reason());
             return;
         }
         send(out);
     }
 
     void onClosed(CloseReason reason) {
+        outbound.shutdown();
         Session s = currentSession();
         if (s != null) {
             // The session lives on for gateway.session.idle-timeout so the browser can resume it.
@@ -351,13 +367,44 @@ final class WsConnection implements SessionEventSink {
         }
     }
 
-    void close(CloseReason.CloseCode code, String reason) {
+    /** Closes the socket once what was sent before has been handed to it (the close frame goes after it). */
+    void closeAfterQueued(CloseReason.CloseCode code, String reason) {
+        outbound.closeAfterQueued(() -> close(code, reason));
+    }
+
+    /** Never waits for the network: the container sends the close frame asynchronously. */
+    private void close(CloseReason.CloseCode code, String reason) {
         try {
             if (ws.isOpen()) {
                 ws.close(new CloseReason(code, reason));
             }
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             LOG.debug("close: {}", e.toString());
+        }
+    }
+
+    /**
+     * The client does not read what it is sent: close with 4008 and go on as if its connection had dropped.
+     * The session is detached now (its events are no longer queued for this socket) and waits to be resumed;
+     * the close frame goes out if the socket still takes anything, else the container's write timeout aborts
+     * the connection.
+     */
+    private void tooSlow(OutboundQueue.TooSlow why) {
+        cutOff = true;
+        tooSlowCounter.accept(why);
+        Session s = currentSession();
+        if (s != null) {
+            s.detach(this);
+        }
+        LOG.info("WebSocket of session {} from {} closed with {} ({}): the client does not read what it is sent; "
+                        + "the session waits to be resumed", s == null ? "-" : s.logId(), remoteAddress,
+                TOO_SLOW.getCode(), why.label());
+        close(TOO_SLOW, "too slow: " + why.label());
+        try {
+            // If the close frame cannot go out either, the connection ends when it has been idle this long.
+            ws.setMaxIdleTimeout(app.config().limits().writeTimeout().toMillis());
+        } catch (IllegalStateException e) {
+            LOG.debug("idle timeout: {}", e.toString());
         }
     }
 
@@ -393,18 +440,18 @@ final class WsConnection implements SessionEventSink {
         return out;
     }
 
+    /** Queues the message (never waits for the network); dropped once the socket is closing or too slow. */
     private void send(ObjectNode message) {
-        String text = message.toString();
-        synchronized (ws) {
-            if (!ws.isOpen()) {
-                return;
-            }
-            try {
-                ws.getBasicRemote().sendText(text);
-            } catch (IOException | IllegalStateException e) {
-                LOG.debug("send failed: {}", e.toString());
-            }
+        outbound.offer(message.toString());
+    }
+
+    /** The queue's transport: one asynchronous write; {@code done} gets null or why it failed. */
+    private void sendAsync(String text, java.util.function.Consumer<Throwable> done) {
+        if (!ws.isOpen()) {
+            done.accept(new IOException("socket closed"));
+            return;
         }
+        ws.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
     }
 
     private static String requiredText(ObjectNode msg, String field) {
