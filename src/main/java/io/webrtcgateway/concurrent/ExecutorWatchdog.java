@@ -125,8 +125,10 @@ public final class ExecutorWatchdog implements AutoCloseable {
         long now = clock.monotonicTime();
         for (Watched w : watched) {
             try {
-                w.sample(now);
+                // Before sampling: a probe that ran late since the last tick is seen here once, even if the
+                // pool moved again at once (sampling sends the next probe).
                 long delay = w.delayNanos(now);
+                w.sample(now);
                 boolean stuck = delay >= stuckAfterNanos;
                 if (stuck && !w.wasStuck) {
                     w.stuckSince = now - delay;

@@ -75,6 +75,21 @@ class ExecutorWatchdogTest {
     }
 
     @Test
+    void aStallThatEndedBetweenTwoTicksIsStillCounted() {
+        ExecutorWatchdog watchdog = new ExecutorWatchdog(Duration.ofSeconds(2), clock);
+        watchdog.watchPool("gw-timer", held::add, null);
+        watchdog.bindTo(registry);
+        watchdog.tick();
+        clock.add(Duration.ofSeconds(3));
+        runPool(); // the probe ran 3 s late, and the pool is fine again before the watchdog looks
+        watchdog.tick();
+        assertEquals(1, registry.get("gateway.executor.stalls").tag("pool", "gw-timer").counter().count());
+        runPool();
+        watchdog.tick();
+        assertEquals(List.of(), watchdog.stuck());
+    }
+
+    @Test
     void aPoolThatRefusesTasksIsNotStuck() {
         ExecutorWatchdog watchdog = new ExecutorWatchdog(Duration.ofSeconds(1), clock);
         watchdog.watchPool("gw-timer", task -> {

@@ -210,14 +210,15 @@ class SlowClientIT {
     }
 
     /**
-     * Signs in on a raw socket with a receive buffer of 4 KB, registers, places a call, then in rounds: floods
-     * {@code stats} for the call without ever reading until the gateway drops the connection, resumes the
+     * Signs in on a raw socket with a receive buffer of 4 KB, registers, places two calls, then in rounds: floods
+     * {@code stats} for them without ever reading until the gateway drops the connection, resumes the
      * session on a new one, and again.
      */
     static final class Attacker {
         final int port;
         final String session;
-        final String call;
+        /** Two calls, one actor each: replies come from two gw-worker threads at once (the pool has two). */
+        final List<String> calls;
         final AtomicInteger rounds = new AtomicInteger();
         final AtomicLong sent = new AtomicLong();
         volatile boolean stopped;
@@ -225,11 +226,11 @@ class SlowClientIT {
         volatile Throwable failure;
         private Thread thread;
 
-        private Attacker(int port, RawWebSocket signedIn, String session, String call) {
+        private Attacker(int port, RawWebSocket signedIn, String session, List<String> calls) {
             this.port = port;
             this.socket = signedIn;
             this.session = session;
-            this.call = call;
+            this.calls = calls;
         }
 
         static Attacker signIn(int port, String dn, String to) throws IOException {
@@ -238,15 +239,18 @@ class SlowClientIT {
                 String session = request(ws, "{\"type\":\"hello\",\"id\":1,\"version\":1}", 1).path("session").asText();
                 request(ws, "{\"type\":\"register\",\"id\":2,\"dn\":\"" + dn + "\"}", 2);
                 String sdp = JSON.writeValueAsString(offerWithoutUsableCandidates());
-                String call = request(ws, "{\"type\":\"call\",\"id\":3,\"to\":\"" + to + "\",\"sdp\":" + sdp + "}", 3)
-                        .path("call").asText();
-                long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-                while (!"connected".equals(JSON.readTree(ws.readText(Duration.ofSeconds(15))).path("name").asText())) {
-                    if (System.nanoTime() > deadline) {
-                        throw new AssertionError("the attacker's call did not connect");
+                List<String> calls = new ArrayList<>();
+                for (int id = 3; id <= 4; id++) {
+                    calls.add(request(ws, "{\"type\":\"call\",\"id\":" + id + ",\"to\":\"" + to + "\",\"sdp\":" + sdp + "}",
+                            id).path("call").asText());
+                    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                    while (!"connected".equals(JSON.readTree(ws.readText(Duration.ofSeconds(15))).path("name").asText())) {
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("the attacker's call did not connect");
+                        }
                     }
                 }
-                return new Attacker(port, ws, session, call);
+                return new Attacker(port, ws, session, List.copyOf(calls));
             } catch (IOException | RuntimeException | Error e) {
                 ws.close();
                 throw e;
@@ -300,7 +304,8 @@ class SlowClientIT {
             int id = 100;
             try {
                 while (!stopped) {
-                    ws.sendText("{\"type\":\"stats\",\"id\":" + (id++) + ",\"call\":\"" + call + "\"}");
+                    ws.sendText("{\"type\":\"stats\",\"id\":" + id + ",\"call\":\"" + calls.get(id % 2) + "\"}");
+                    id++;
                     sent.incrementAndGet();
                     if (System.nanoTime() > deadline) {
                         throw new AssertionError("the gateway did not drop a connection that never reads within 30 s");
