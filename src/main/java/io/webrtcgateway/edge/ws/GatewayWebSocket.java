@@ -113,7 +113,7 @@ public final class GatewayWebSocket extends Endpoint {
         connection = new WsConnection(app, json, ws, remoteAddress, ua == null ? "" : ua.toString(),
                 why -> meters.tooSlow().get(why).increment());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
-        ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b -> connection.closeAfterQueued(
+        ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b -> connection.closeNow(
                 CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));
     }
 

@@ -296,7 +296,8 @@ final class WsConnection implements SessionEventSink {
         s.touch();
         SessionEventSink previous = s.attach(this);
         if (previous instanceof WsConnection other && other != this) {
-            other.closeAfterQueued(RESUMED_ELSEWHERE, "session resumed elsewhere");
+            // At once: what still waits there is for a session that has moved to this socket.
+            other.closeNow(RESUMED_ELSEWHERE, "session resumed elsewhere");
         }
         ObjectNode out = result(id);
         out.put("session", s.id());
@@ -370,6 +371,12 @@ final class WsConnection implements SessionEventSink {
     /** Closes the socket once what was sent before has been handed to it (the close frame goes after it). */
     void closeAfterQueued(CloseReason.CloseCode code, String reason) {
         outbound.closeAfterQueued(() -> close(code, reason));
+    }
+
+    /** Drops what waits to be sent and closes. */
+    void closeNow(CloseReason.CloseCode code, String reason) {
+        outbound.shutdown();
+        close(code, reason);
     }
 
     /** Never waits for the network: the container sends the close frame asynchronously. */
