@@ -8,6 +8,7 @@ import io.webrtcgateway.cluster.Readiness;
 import io.webrtcgateway.concurrent.ExecutorWatchdog;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.edge.http.ClientAddress;
 import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.metrics.GatewayMetrics;
 import io.webrtcgateway.session.SessionService;
@@ -44,6 +45,7 @@ public final class GatewayApplication {
     private final Instant startedAt = Instant.now();
     private final Admission admission = new Admission();
     private final AffinityCookie affinityCookie;
+    private final ClientAddress clientAddress;
     private ScheduledExecutorService timers;
     private ThreadPoolExecutor workers;
     /** Measures how late gw-worker, gw-timer and the actors run; on its own thread, gw-watchdog. */
@@ -64,6 +66,7 @@ public final class GatewayApplication {
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
         this.affinityCookie = new AffinityCookie(config.cluster().affinityCookie(), config.instanceId());
+        this.clientAddress = new ClientAddress(config.http().trustedProxies());
     }
 
     public void start() throws Exception {
@@ -94,7 +97,7 @@ public final class GatewayApplication {
             }
         }
         sip = new SipEndpoint(config.sip(), config.instanceId(), metrics.registry());
-        sip.start(resolved.get(0));
+        sip.start(resolved); // requests are taken from these (and gateway.sip.trusted-sources) only
         servers = new SipServerPool(sip, config.sip(), resolved, timers, metrics.registry());
         registrations = new RegistrationClient(sip, servers, config.sip(), timers, workers, metrics.registry());
         sip.onRequest("OPTIONS", event -> sip.reply(event, 200));
@@ -243,6 +246,11 @@ public final class GatewayApplication {
 
     public AffinityCookie affinityCookie() {
         return affinityCookie;
+    }
+
+    /** Who an HTTP request or WebSocket comes from (X-Forwarded-For believed from gateway.http.trusted-proxies only). */
+    public ClientAddress clientAddress() {
+        return clientAddress;
     }
 
     /** The call core, or null while this build serves no calls. */

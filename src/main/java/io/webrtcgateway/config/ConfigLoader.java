@@ -146,7 +146,8 @@ public final class ConfigLoader {
         var http = new GatewayConfig.Http(
                 nonEmpty(c, "gateway.http.host"),
                 port(c, "gateway.http.port", false),
-                cidrs(c, "gateway.http.trusted-proxies"));
+                cidrs(c, "gateway.http.trusted-proxies"),
+                hostNames(c, "gateway.http.allowed-hosts"));
 
         List<SipServerAddress> servers = new ArrayList<>();
         List<String> serverTexts = get("gateway.sip.servers", () -> c.getStringList("gateway.sip.servers"));
@@ -176,7 +177,9 @@ public final class ConfigLoader {
                 nonEmpty(c, "gateway.sip.user-agent"),
                 parse("gateway.sip.sandbox.listen", c.getString("gateway.sip.sandbox.listen"),
                         t -> HostPort.parse(t, 5080)),
-                get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")));
+                get("gateway.sip.contact-sip-instance", () -> c.getBoolean("gateway.sip.contact-sip-instance")),
+                cidrs(c, "gateway.sip.trusted-sources"),
+                untrusted(c));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -427,6 +430,37 @@ public final class ConfigLoader {
         List<Cidr> out = new ArrayList<>();
         for (String s : get(key, () -> c.getStringList(key))) {
             out.add(parse(key, s, Cidr::parse));
+        }
+        return List.copyOf(out);
+    }
+
+    /** gateway.sip.untrusted: reject or drop. */
+    private static GatewayConfig.Sip.Untrusted untrusted(Config c) {
+        String key = "gateway.sip.untrusted";
+        String text = get(key, () -> c.getString(key)).trim();
+        return switch (text) {
+            case "reject" -> GatewayConfig.Sip.Untrusted.REJECT;
+            case "drop" -> GatewayConfig.Sip.Untrusted.DROP;
+            default -> throw invalid(key, "\"" + text + "\": use reject or drop");
+        };
+    }
+
+    /**
+     * Host names as a Host header carries them (RFC 9110 §7.2), without port: lower case, a trailing dot
+     * dropped (the same DNS name), "*." allowed in front for every subdomain.
+     */
+    static List<String> hostNames(Config c, String key) {
+        List<String> out = new ArrayList<>();
+        for (String s : get(key, () -> c.getStringList(key))) {
+            String name = s.trim().toLowerCase(java.util.Locale.ROOT);
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            if (!name.matches("(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*")) {
+                throw invalid(key, "\"" + s + "\" is not a host name (no scheme, port or path; \"*.example.com\""
+                        + " for every subdomain)");
+            }
+            out.add(name);
         }
         return List.copyOf(out);
     }

@@ -24,14 +24,24 @@ public record GatewayConfig(
 
     /**
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
+     * @param allowedHosts   host names the gateway answers to besides IP literals and localhost, lower case,
+     *                       "*.example.com" for subdomains (edge.http.AllowedHosts)
      */
-    public record Http(String host, int port, List<Cidr> trustedProxies) {
+    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts) {
 
         public Http(String host, int port) {
-            this(host, port, List.of());
+            this(host, port, List.of(), List.of());
+        }
+
+        public Http(String host, int port, List<Cidr> trustedProxies) {
+            this(host, port, trustedProxies, List.of());
         }
     }
 
+    /**
+     * @param trustedSources who may send requests to the SIP listener besides the SIP Servers (sip.TrustedSipSources)
+     * @param untrusted      what a request from anyone else gets
+     */
     public record Sip(
             HostPort listen,
             String publicAddress,
@@ -43,14 +53,27 @@ public record GatewayConfig(
             Duration requestTimeout,
             String userAgent,
             HostPort sandboxListen,
-            boolean contactSipInstance) {
+            boolean contactSipInstance,
+            List<Cidr> trustedSources,
+            Untrusted untrusted) {
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
                    Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
                    String userAgent, HostPort sandboxListen) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
-                    requestTimeout, userAgent, sandboxListen, true);
+                    requestTimeout, userAgent, sandboxListen, true, List.of(), Untrusted.REJECT);
+        }
+
+        /**
+         * {@code gateway.sip.untrusted}: what a request gets from a source that is neither a SIP Server nor in
+         * {@code trusted-sources} (nor, inside a dialog, its peer); docs/sip.md "Whom the SIP listener accepts".
+         */
+        public enum Untrusted {
+            /** 403 Forbidden, sent statelessly. */
+            REJECT,
+            /** No answer at all. */
+            DROP
         }
 
         public boolean usesSandbox() {

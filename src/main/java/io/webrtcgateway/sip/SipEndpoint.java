@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TooManyListenersException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,9 +42,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's JAIN-SIP stack: listening points (UDP and TCP on {@code gateway.sip.listen}), factories,
- * and the one {@link SipListener}, which only routes: responses and timeouts to the
- * {@link ClientTransactionHandler} stored on the transaction, requests to the handler registered for the
- * method. Nothing here blocks or holds a lock across calls into JAIN-SIP.
+ * the source check that keeps out requests from anyone but SIP Server ({@link SipSourceFilter}), and the one
+ * {@link SipListener}, which only routes: responses and timeouts to the {@link ClientTransactionHandler}
+ * stored on the transaction, requests to the handler registered for the method. Nothing here blocks or
+ * holds a lock across calls into JAIN-SIP.
  */
 public final class SipEndpoint implements SipListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SipEndpoint.class);
@@ -66,6 +68,8 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private MessageFactory messageFactory;
     private String advertisedHost;
     private int advertisedPort;
+    private SipHostResolver resolver;
+    private TrustedSipSources sources;
 
     /** For tests and tools: meters go to a registry nobody reads. */
     public SipEndpoint(GatewayConfig.Sip config, String instanceId) {
@@ -78,13 +82,33 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         this.meters = meters;
     }
 
-    /** Creates the stack and binds; {@code primary} is used to detect the advertised address. */
+    /** {@link #start(List)} with one SIP Server. */
     public void start(SipServerAddress primary) throws Exception {
+        start(List.of(primary));
+    }
+
+    /**
+     * Creates the stack and binds. {@code servers} are the SIP Servers, primary first, as resolved at start
+     * (the sandbox entry with the sandbox's address): requests are taken from them (their names are looked up
+     * here, before the listener binds), from gateway.sip.trusted-sources and from dialog peers only; the
+     * primary is used to detect the advertised address.
+     */
+    public void start(List<SipServerAddress> servers) throws Exception {
+        SipServerAddress primary = servers.get(0);
         // Unique per start: thread names carry it, and a redeployed WAR must get a fresh stack.
-        stack = SipStacks.create("webrtc-gateway-" + instanceId + "-" + randomHex(4));
+        String name = "webrtc-gateway-" + instanceId + "-" + randomHex(4);
+        stack = SipStacks.create(name);
         addressFactory = new AddressFactoryImpl();
         headerFactory = new HeaderFactoryImpl();
         messageFactory = new MessageFactoryImpl();
+
+        resolver = new SipHostResolver(name + "-dns");
+        sources = new TrustedSipSources(servers, config.trustedSources(), resolver);
+        sources.resolveServersNow();
+        // Before any listening point exists, so no request ever gets past the stack unchecked. JAIN-SIP only
+        // reads this list while receiving.
+        stack.sipMessageValves.add(new SipSourceFilter(sources, owners::get, config.untrusted(), this::provider,
+                headerFactory.createUserAgentHeader(List.of(config.userAgent())), meters));
 
         HostPort listen = config.listen();
         String bindHost = listen.host();
@@ -127,6 +151,16 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         } catch (Exception e) {
             LOG.warn("cannot detect local address toward {}: {}; using 127.0.0.1", server, e.toString());
             return "127.0.0.1";
+        }
+    }
+
+    /**
+     * Looks the SIP Servers' host names up again, in the background, so that the source check follows a DNS
+     * change (called at every keepalive). Never blocks.
+     */
+    public void refreshServerAddresses() {
+        if (sources != null) {
+            sources.refreshServers();
         }
     }
 
@@ -217,6 +251,11 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         return owners.size();
     }
 
+    /** For tests: the stack itself (its transaction and dialog tables). */
+    SipStackImpl jainSipStack() {
+        return stack;
+    }
+
     private SipRequestHandler ownerOf(RequestEvent event) {
         if (event.getDialog() != null && event.getDialog().getApplicationData() instanceof SipRequestHandler h) {
             return h;
@@ -301,7 +340,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     }
 
     /** Methods are bounded to the known ones, so a peer cannot blow up the label set. */
-    private static String knownMethod(String method) {
+    static String knownMethod(String method) {
         return switch (method) {
             case "REGISTER", "OPTIONS", "INVITE", "ACK", "CANCEL", "BYE", "INFO", "NOTIFY", "UPDATE", "PRACK",
                  "SUBSCRIBE", "REFER", "MESSAGE", "PUBLISH" -> method;
@@ -345,5 +384,8 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         }
         SipStacks.stop(stack);
         stack = null;
+        if (resolver != null) {
+            resolver.close();
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.webrtcgateway.sip;
 import io.webrtcgateway.config.SipServerAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -25,6 +26,7 @@ import javax.sip.header.ContentTypeHeader;
 import javax.sip.header.EventHeader;
 import javax.sip.header.FromHeader;
 import javax.sip.header.Header;
+import javax.sip.header.RouteHeader;
 import javax.sip.header.ToHeader;
 import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
@@ -93,7 +95,12 @@ public final class SipLeg implements SipRequestHandler {
     private String callId;
     private String transport = "udp";
     private String localUser;
-    private Dialog dialog;
+    /**
+     * Set on the leg's executor (or in {@link #incoming}, before the leg is registered as owner); volatile
+     * because {@link #peerHosts} reads it on a SIP thread. The dialog's own state is JAIN-SIP's, which
+     * synchronizes it; no request the source check refused ever reaches it (SipSourceFilter).
+     */
+    private volatile Dialog dialog;
     private ClientTransaction inviteTransaction;
     private ServerTransaction incomingInvite;
     private boolean provisionalSeen;
@@ -648,6 +655,27 @@ public final class SipLeg implements SipRequestHandler {
 
     public ScheduledExecutorService timers() {
         return timers;
+    }
+
+    @Override
+    public List<String> peerHosts() {
+        Dialog d = dialog;
+        if (d == null) {
+            return List.of();
+        }
+        List<String> hosts = new ArrayList<>(2);
+        // JAIN-SIP keeps the route set in the order we send (RFC 3261 §12.1.1/§12.1.2): its first entry is
+        // the proxy next to us, which also forwards the peer's requests to us.
+        Iterator<?> routes = d.getRouteSet();
+        if (routes.hasNext() && routes.next() instanceof RouteHeader route
+                && route.getAddress().getURI() instanceof SipURI uri) {
+            hosts.add(uri.getHost());
+        }
+        Address target = d.getRemoteTarget();
+        if (target != null && target.getURI() instanceof SipURI uri) {
+            hosts.add(uri.getHost());
+        }
+        return hosts;
     }
 
     @Override

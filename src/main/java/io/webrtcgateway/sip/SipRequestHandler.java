@@ -1,5 +1,6 @@
 package io.webrtcgateway.sip;
 
+import java.util.List;
 import javax.sip.RequestEvent;
 import javax.sip.ResponseEvent;
 
@@ -13,4 +14,11 @@ public interface SipRequestHandler {
 
     /** A response no client transaction claims: a retransmitted 2xx to our INVITE (re-ACK it). */
     void onStrayResponse(ResponseEvent event);
+
+    /**
+     * The hosts the dialog's peer sends its requests from, as far as known yet: the host of the first hop of
+     * the route set and of the remote target (the peer's Contact). {@link TrustedSipSources} accepts requests
+     * of this dialog from them. Called on a SIP thread, before the request is routed: must not block.
+     */
+    List<String> peerHosts();
 }

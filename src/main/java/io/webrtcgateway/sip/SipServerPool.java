@@ -142,6 +142,7 @@ public final class SipServerPool implements AutoCloseable {
     }
 
     private void probeAll() {
+        sip.refreshServerAddresses(); // the source check follows the servers' DNS names (in the background)
         for (Server s : servers) {
             synchronized (this) {
                 if (s.probing) {

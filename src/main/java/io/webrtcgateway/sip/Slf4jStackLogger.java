@@ -62,6 +62,12 @@ public final class Slf4jStackLogger implements StackLogger {
 
     @Override
     public void logWarning(String message) {
+        if (message != null && message.startsWith("Null request interface returned")) {
+            // JAIN-SIP's line for every UDP request a message valve refused (SipSourceFilter logs and counts
+            // those itself) or a retransmission it is still busy with: a stranger must not flood the log.
+            log.debug(message);
+            return;
+        }
         log.warn(message);
     }
 

@@ -34,7 +34,7 @@ class CidrTest {
 
     @Test
     void refusesWhatIsNotABlock() {
-        for (String bad : new String[] {"", "example.com", "10.0.0.0/33", "10.0.0.0/x", "::1/129", "10.0.0/8x", "1"}) {
+        for (String bad : new String[] {"", "example.com", "10.0.0.0/33", "10.0.0.0/x", "::1/129", "10.0.0/8x", "1", "cafe.be", "cafe.be/16", "1.2.3", "10.0.0.0.1"}) {
             assertThrows(IllegalArgumentException.class, () -> Cidr.parse(bad), bad);
         }
     }

@@ -10,6 +10,7 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +88,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void sipTrustedSourcesAndWhatOthersGet() {
+        GatewayConfig defaults = ConfigLoader.parse("");
+        assertEquals(List.of(), defaults.sip().trustedSources());
+        assertEquals(GatewayConfig.Sip.Untrusted.REJECT, defaults.sip().untrusted());
+        GatewayConfig c = ConfigLoader.parse(
+                "gateway.sip { trusted-sources = [\"10.1.2.0/24\", \"::1\"], untrusted = drop }");
+        assertEquals(List.of(Cidr.parse("10.1.2.0/24"), Cidr.parse("::1")), c.sip().trustedSources());
+        assertEquals(GatewayConfig.Sip.Untrusted.DROP, c.sip().untrusted());
+    }
+
+    @Test
+    void allowedHostsAreNormalisedAndEmptyByDefault() {
+        assertEquals(List.of(), ConfigLoader.parse("").http().allowedHosts());
+        GatewayConfig c = ConfigLoader.parse("gateway.http.allowed-hosts = [\"GW.Example.com.\", \" *.agents.example.net\"]");
+        assertEquals(List.of("gw.example.com", "*.agents.example.net"), c.http().allowedHosts());
+    }
+
+    @Test
     void unknownKeySuggestsTheClosest() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("gateway.sip.registr-expires = 60 s"));
         assertTrue(e.getMessage().contains("gateway.sip.registr-expires"), e.getMessage());
@@ -97,10 +116,20 @@ class ConfigLoaderTest {
     @CsvSource(delimiter = '|', value = {
         "gateway.http.port = 70000                          | gateway.http.port",
         "gateway.http.port = \"abc\"                        | gateway.http.port",
+        "gateway.http.allowed-hosts = [\"https://gw.example.com\"] | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"gw.example.com:8086\"]    | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"gw.*.com\"]               | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"\"]                       | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = \"gw.example.com\"           | gateway.http.allowed-hosts",
         "gateway.sip.servers = []                           | gateway.sip.servers",
         "gateway.sip.servers = [\"host:5060;transport=sctp\"] | gateway.sip.servers",
         "gateway.sip.servers = [\"host:99999\"]             | gateway.sip.servers",
         "gateway.sip.listen = \"::1:5070\"                  | gateway.sip.listen",
+        "gateway.sip.trusted-sources = [\"sip.example.com\"] | gateway.sip.trusted-sources",
+        "gateway.sip.trusted-sources = [\"10.0.0.0/33\"]   | gateway.sip.trusted-sources",
+        "gateway.sip.trusted-sources = \"10.0.0.1\"        | gateway.sip.trusted-sources",
+        "gateway.sip.untrusted = ignore                     | gateway.sip.untrusted",
+        "gateway.sip.untrusted = REJECT                     | gateway.sip.untrusted",
         "gateway.media.rtp-port-range = \"30000-20000\"     | gateway.media.rtp-port-range",
         "gateway.media.rtp-port-range = \"80-90\"           | gateway.media.rtp-port-range",
         "gateway.media.sip-source-policy = symmetric        | gateway.media.sip-source-policy",

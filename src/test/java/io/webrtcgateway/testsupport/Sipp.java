@@ -17,7 +17,8 @@ import java.util.function.Predicate;
 
 /**
  * SIPp (Debian sip-tester, 3.6.1) running one scenario from {@code src/test/resources/sipp/} on
- * 127.0.0.1, usually as the SIP Server the gateway registers with.
+ * 127.0.0.1 (or another loopback address, {@link Builder#localAddress}), usually as the SIP Server the
+ * gateway registers with.
  *
  * <pre>
  * try (Sipp registrar = Sipp.scenario("registrar-ok.xml").start()) {
@@ -46,6 +47,7 @@ public final class Sipp extends PeerProcess {
         }
     }
 
+    private final String localAddress;
     private final int port;
     private final Transport transport;
     private final Path scenario;
@@ -53,10 +55,11 @@ public final class Sipp extends PeerProcess {
     private final Path errorLog;
     private final Duration startTimeout;
 
-    private Sipp(String name, List<String> command, Path workDir, Path logFile, int port, Transport transport,
-            Path scenario, Path messageLog, Path errorLog, Duration startTimeout) {
+    private Sipp(String name, List<String> command, Path workDir, Path logFile, String localAddress, int port,
+            Transport transport, Path scenario, Path messageLog, Path errorLog, Duration startTimeout) {
         // SIPp draws its screen with curses; without TERM it may refuse to start.
         super(name, command, Map.of("TERM", "dumb"), workDir, logFile);
+        this.localAddress = localAddress;
         this.port = port;
         this.transport = transport;
         this.scenario = scenario;
@@ -85,9 +88,9 @@ public final class Sipp extends PeerProcess {
         return scenario;
     }
 
-    /** "127.0.0.1:port". */
+    /** "127.0.0.1:port" (the local address it was started on). */
     public String address() {
-        return "127.0.0.1:" + port;
+        return localAddress + ":" + port;
     }
 
     /** This SIPp as an entry of gateway.sip.servers: "127.0.0.1:port", plus ";transport=tcp" over TCP. */
@@ -235,6 +238,7 @@ public final class Sipp extends PeerProcess {
     public static final class Builder {
         private final Path scenario;
         private String name;
+        private String localAddress = "127.0.0.1";
         private int port;
         private Transport transport = Transport.UDP;
         private String remote;
@@ -253,6 +257,15 @@ public final class Sipp extends PeerProcess {
         /** Log name (default "sipp-&lt;scenario&gt;"); use e.g. "primary" and "backup" for two registrars. */
         public Builder name(String name) {
             this.name = name;
+            return this;
+        }
+
+        /**
+         * {@code -i}: the local address SIPp binds and sends from (default 127.0.0.1), e.g. "127.0.0.2" for a
+         * peer the gateway does not know as its SIP Server.
+         */
+        public Builder localAddress(String address) {
+            this.localAddress = address;
             return this;
         }
 
@@ -331,7 +344,7 @@ public final class Sipp extends PeerProcess {
 
             List<String> command = new ArrayList<>(List.of(sipp.toString(),
                     "-sf", scenario.toString(),
-                    "-i", "127.0.0.1",
+                    "-i", localAddress,
                     "-p", String.valueOf(localPort),
                     "-t", transport.sippMode,
                     "-nostdin",
@@ -352,7 +365,7 @@ public final class Sipp extends PeerProcess {
             if (remote != null) {
                 command.add(remote);
             }
-            Sipp peer = new Sipp(name, command, ItLogs.dir(), logFile, localPort, transport, scenario,
+            Sipp peer = new Sipp(name, command, ItLogs.dir(), logFile, localAddress, localPort, transport, scenario,
                     messageLog, errorLog, startTimeout);
             peer.launchAndAwaitListening();
             return peer;

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -58,10 +57,5 @@ public final class RestErrors implements ExceptionMapper<Throwable> {
             body.put("sipReason", sipReason);
         }
         return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
-    }
-
-    static String remoteAddress(HttpServletRequest request) {
-        String fwd = request.getHeader("X-Forwarded-For");
-        return fwd != null ? fwd : request.getRemoteAddr() + ":" + request.getRemotePort();
     }
 }

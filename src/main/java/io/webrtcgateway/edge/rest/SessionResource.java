@@ -43,7 +43,7 @@ public final class SessionResource {
 
     @POST
     public Response create(@Context HttpServletRequest request, @Context HttpServletResponse response) {
-        Session s = app.sessions().create(Session.Kind.REST, RestErrors.remoteAddress(request),
+        Session s = app.sessions().create(Session.Kind.REST, app.clientAddress().withPort(request),
                 request.getHeader("User-Agent"), bearer(request));
         app.affinityCookie().set(request, response);
         ObjectNode out = describe(s);

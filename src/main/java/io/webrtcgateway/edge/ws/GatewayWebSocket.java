@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.edge.http.ClientAddress;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
@@ -13,6 +14,7 @@ import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,9 @@ public final class GatewayWebSocket extends Endpoint {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayWebSocket.class);
     public static final String PATH = "/ws";
     static final String UA = "gw.userAgent";
-    static final String FORWARDED_FOR = "gw.forwardedFor";
+    static final String CLIENT = "gw.client";
+    /** Put in the handshake's user properties by Jetty before modifyHandshake: the TCP peer. */
+    private static final String PEER = "jakarta.websocket.endpoint.remoteAddress";
 
     private final GatewayApplication app;
     private final ObjectMapper json;
@@ -75,12 +79,19 @@ public final class GatewayWebSocket extends Endpoint {
                         return true; // enforced with the Host header at hand by OriginFilter
                     }
 
+                    /*
+                     * The user properties written here reach onOpen as its EndpointConfig's. They are this
+                     * handshake's own: Jetty 12 (JakartaWebSocketCreator) hands modifyHandshake a copy of the
+                     * endpoint config with a fresh user-property map per upgrade request, so concurrent
+                     * handshakes cannot see each other's client (HttpTrustIT checks it).
+                     */
                     @Override
                     public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request,
                                                 HandshakeResponse response) {
                         Map<String, List<String>> h = request.getHeaders();
-                        sec.getUserProperties().put(UA, first(h, "User-Agent"));
-                        sec.getUserProperties().put(FORWARDED_FOR, first(h, "X-Forwarded-For"));
+                        Map<String, Object> properties = sec.getUserProperties();
+                        properties.put(UA, first(h, "User-Agent"));
+                        properties.put(CLIENT, client(app, properties.get(PEER), ClientAddress.forwardedFor(h)));
                         boolean secure = request.getRequestURI() != null
                                 && "wss".equalsIgnoreCase(request.getRequestURI().getScheme())
                                 || "https".equalsIgnoreCase(first(h, "X-Forwarded-Proto"));
@@ -88,6 +99,13 @@ public final class GatewayWebSocket extends Endpoint {
                     }
                 })
                 .build();
+    }
+
+    private static String client(GatewayApplication app, Object peer, String forwardedFor) {
+        if (peer instanceof InetSocketAddress a && a.getAddress() != null) {
+            return app.clientAddress().withPort(a.getAddress().getHostAddress(), a.getPort(), forwardedFor);
+        }
+        return peer == null ? "" : peer.toString();
     }
 
     private static String first(Map<String, List<String>> headers, String name) {
@@ -107,11 +125,9 @@ public final class GatewayWebSocket extends Endpoint {
         ws.setMaxBinaryMessageBufferSize(1024);
         ws.setMaxIdleTimeout(app.config().session().idleTimeout().toMillis() + 10_000);
         Object ua = config.getUserProperties().get(UA);
-        Object fwd = config.getUserProperties().get(FORWARDED_FOR);
-        Object remote = ws.getUserProperties().get("jakarta.websocket.endpoint.remoteAddress");
-        String remoteAddress = fwd != null ? fwd.toString() : remote != null ? remote.toString() : "";
-        connection = new WsConnection(app, json, ws, remoteAddress, ua == null ? "" : ua.toString(),
-                why -> meters.tooSlow().get(why).increment());
+        Object client = config.getUserProperties().get(CLIENT);
+        connection = new WsConnection(app, json, ws, client == null ? "" : client.toString(),
+                ua == null ? "" : ua.toString(), why -> meters.tooSlow().get(why).increment());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
         ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b -> connection.closeNow(
                 CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));
