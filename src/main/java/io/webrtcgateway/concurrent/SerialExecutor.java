@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
  * Runs tasks one at a time, in submission order, on a shared pool: an actor's mailbox. Logic that runs
  * only on one SerialExecutor needs no locks. A task that throws is logged and does not stop the queue.
  *
+ * <p>An actor takes turns on the pool's threads: {@value #TURN} tasks at most, then it queues itself behind the
+ * pool's other work, so that no actor keeps a shared thread to itself while its queue stays full.
+ *
  * <p>An executor created with a {@link Group} (every call, every registration) is watched: the group
  * knows which of its actors have work, how long the most behind one has gone without finishing a task,
  * how many tasks wait, and the longest any task waited to start ({@link ExecutorWatchdog}). That costs
@@ -21,6 +24,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SerialExecutor implements Executor {
     private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
+
+    /** Tasks an actor runs before it lets the pool's other work have the thread (see {@link #drain}). */
+    static final int TURN = 32;
 
     private record Queued(Runnable task, long submittedNanos) {}
 
@@ -64,6 +70,11 @@ public final class SerialExecutor implements Executor {
                 group.busy.add(this);
             }
         }
+        schedule();
+    }
+
+    /** Puts {@link #drain} in the pool; while it is there or running, {@link #running} is true. */
+    private void schedule() {
         try {
             pool.execute(this::drain);
         } catch (RejectedExecutionException e) {
@@ -80,8 +91,13 @@ public final class SerialExecutor implements Executor {
         }
     }
 
+    /**
+     * Runs queued tasks on a pool thread. After {@link #TURN} tasks with more waiting it hands the thread back
+     * and queues itself again behind what else waits in the pool: an actor flooded with work (a client sending
+     * requests as fast as it can) shares the pool's threads instead of keeping one for as long as the flood lasts.
+     */
     private void drain() {
-        while (true) {
+        for (int ran = 0; ran < TURN; ran++) {
             Queued next;
             synchronized (queue) {
                 next = queue.poll();
@@ -103,6 +119,20 @@ public final class SerialExecutor implements Executor {
                 LOG.error("task failed", t);
             }
             progressNanos = System.nanoTime();
+        }
+        synchronized (queue) {
+            if (queue.isEmpty()) {
+                running = false;
+                if (group != null) {
+                    group.busy.remove(this);
+                }
+                return;
+            }
+        }
+        try {
+            schedule();
+        } catch (RejectedExecutionException e) {
+            LOG.debug("actor not resumed: the pool is shut down");
         }
     }
 

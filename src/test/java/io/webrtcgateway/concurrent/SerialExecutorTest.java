@@ -107,4 +107,35 @@ class SerialExecutorTest {
             pool.shutdownNow();
         }
     }
+
+    /** A flooded actor takes turns: the pool's other work runs after one turn of it, not after the whole flood. */
+    @Test
+    void aFloodedActorSharesThePoolThread() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            SerialExecutor actor = new SerialExecutor(pool);
+            List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            actor.execute(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ran.add("actor");
+            });
+            for (int i = 1; i < 1000; i++) {
+                actor.execute(() -> ran.add("actor"));
+            }
+            actor.execute(done::countDown);
+            pool.execute(() -> ran.add("other")); // queued in the pool behind the actor's first turn
+            go.countDown();
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(SerialExecutor.TURN, ran.indexOf("other"), "one turn of the actor, then the other task");
+            assertEquals(1001, ran.size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,8 @@ final class WsConnection implements SessionEventSink {
     private Session session;
     /** Found too slow: requests still arriving are ignored while the socket closes. */
     private volatile boolean cutOff;
+    /** The container reported the socket closed. */
+    private volatile boolean closed;
 
     WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
                  String userAgent, java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter) {
@@ -360,6 +363,7 @@ final class WsConnection implements SessionEventSink {
     }
 
     void onClosed(CloseReason reason) {
+        closed = true;
         outbound.shutdown();
         Session s = currentSession();
         if (s != null) {
@@ -392,9 +396,10 @@ final class WsConnection implements SessionEventSink {
 
     /**
      * The client does not read what it is sent: close with 4008 and go on as if its connection had dropped.
-     * The session is detached now (its events are no longer queued for this socket) and waits to be resumed;
-     * the close frame goes out if the socket still takes anything, else the container's write timeout aborts
-     * the connection.
+     * The session is detached now (its events are no longer queued for this socket) and waits to be resumed.
+     * The close frame goes out if the client still reads anything; if the connection is still there a write
+     * timeout later (the client reads nothing, so the close frame is stuck behind what it did not read), it is
+     * dropped. Runs on whichever thread found it too slow; takes no lock and never waits.
      */
     private void tooSlow(OutboundQueue.TooSlow why) {
         cutOff = true;
@@ -406,12 +411,30 @@ final class WsConnection implements SessionEventSink {
         LOG.info("WebSocket of session {} from {} closed with {} ({}): the client does not read what it is sent; "
                         + "the session waits to be resumed", s == null ? "-" : s.logId(), remoteAddress,
                 TOO_SLOW.getCode(), why.label());
+        if (why == OutboundQueue.TooSlow.WRITE_TIMEOUT) {
+            abortConnection(); // a close frame would wait behind the message the client has not taken
+            return;
+        }
         close(TOO_SLOW, "too slow: " + why.label());
+        app.timers().schedule(() -> {
+            if (!closed) {
+                abortConnection();
+            }
+        }, app.config().limits().writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Drops the connection without a close handshake. The Jakarta WebSocket API has no such call, and a close
+     * frame cannot get past data the client does not read; Jetty's session has a public {@code abort()}, found by
+     * name so that the WAR needs no Jetty class. Elsewhere the connection ends at the container's idle timeout,
+     * set here to the write timeout, once the client stops sending too.
+     */
+    private void abortConnection() {
         try {
-            // If the close frame cannot go out either, the connection ends when it has been idle this long.
             ws.setMaxIdleTimeout(app.config().limits().writeTimeout().toMillis());
-        } catch (IllegalStateException e) {
-            LOG.debug("idle timeout: {}", e.toString());
+            ws.getClass().getMethod("abort").invoke(ws);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("abort: {}", e.toString());
         }
     }
 
