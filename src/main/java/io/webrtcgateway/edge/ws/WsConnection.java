@@ -408,8 +408,8 @@ final class WsConnection implements SessionEventSink {
         if (s != null) {
             s.detach(this);
         }
-        LOG.info("WebSocket of session {} from {} closed with {} ({}): the client does not read what it is sent; "
-                        + "the session waits to be resumed", s == null ? "-" : s.logId(), remoteAddress,
+        LOG.info("WebSocket of session {} from {} cut off with close code {} ({}): the client does not read what it "
+                        + "is sent; the session waits to be resumed", s == null ? "-" : s.logId(), remoteAddress,
                 TOO_SLOW.getCode(), why.label());
         if (why == OutboundQueue.TooSlow.WRITE_TIMEOUT) {
             abortConnection(); // a close frame would wait behind the message the client has not taken

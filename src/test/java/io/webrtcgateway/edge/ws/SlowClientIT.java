@@ -142,8 +142,8 @@ class SlowClientIT {
         assertTrue(queueFull + writeTimeout >= attacker.rounds.get(), "queue-full " + queueFull + ", write-timeout "
                 + writeTimeout + " for " + attacker.rounds + " rounds");
         String log = Files.readString(gw.logFile());
-        assertTrue(log.contains("closed with 4008 (queue-full)") || log.contains("closed with 4008 (write-timeout)"),
-                "the log names the close code");
+        assertTrue(log.contains("cut off with close code 4008 (queue-full)")
+                || log.contains("cut off with close code 4008 (write-timeout)"), "the log names the close code");
 
         // Its session goes on as after a dropped connection: resumable, registration intact.
         try (WsTestClient back = WsTestClient.connect(gw.wsUrl())) {
