@@ -157,10 +157,14 @@ class SlowClientIT {
         Poll.until(Duration.ofSeconds(30), "only the bystander's WebSocket left open",
                 () -> metrics().valueOrZero("gateway_websocket_connections") == 1);
         // Jetty keeps threads it started under load for its idle timeout (60 s); generous on purpose.
-        int threads = Poll.until(Duration.ofSeconds(90), "threads back near " + baselineThreads,
-                () -> ProcessResources.threads(gw.pid()), n -> n <= baselineThreads + 8);
-        System.out.printf("gateway threads: %d before, %d after%n%s%n%s%n", baselineThreads, threads, baselineNames,
-                threadNames());
+        int threads;
+        try {
+            threads = Poll.until(Duration.ofSeconds(90), "threads back near " + baselineThreads,
+                    () -> ProcessResources.threads(gw.pid()), n -> n <= baselineThreads + 8);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nbefore: " + baselineNames + "\nafter: " + threadNames(), e);
+        }
+        System.out.printf("gateway threads: %d before, %d after%n", baselineThreads, threads);
     }
 
     private static String threadNames() {
