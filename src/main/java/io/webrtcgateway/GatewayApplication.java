@@ -7,6 +7,7 @@ import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.cluster.Readiness;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.edge.http.ClientAddress;
 import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.metrics.GatewayMetrics;
 import io.webrtcgateway.session.SessionService;
@@ -43,6 +44,7 @@ public final class GatewayApplication {
     private final Instant startedAt = Instant.now();
     private final Admission admission = new Admission();
     private final AffinityCookie affinityCookie;
+    private final ClientAddress clientAddress;
     private ScheduledExecutorService timers;
     private ExecutorService workers;
     /** PBKDF2 for admin logins: few threads, a bounded queue, refuses when full (admin.AdminAuthenticator). */
@@ -61,6 +63,7 @@ public final class GatewayApplication {
     public GatewayApplication(GatewayConfig config) {
         this.config = config;
         this.affinityCookie = new AffinityCookie(config.cluster().affinityCookie(), config.instanceId());
+        this.clientAddress = new ClientAddress(config.http().trustedProxies());
     }
 
     public void start() throws Exception {
@@ -99,7 +102,7 @@ public final class GatewayApplication {
         warnWhenOpen();
         sessions = new SessionService(config, registrations, timers, admission, metrics.registry(), access);
         sessions.start();
-        media = new MediaEngine(config.media(), sipMediaAddress(), sipBindAddress(), workers);
+        media = new MediaEngine(config.media(), config.limits().inputs(), sipMediaAddress(), sipBindAddress(), workers);
         calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers,
                 (int) config.calls().sessionTimers().sessionExpires().toSeconds(),
                 (int) config.calls().sessionTimers().minSe().toSeconds()), registrations, sessions,
@@ -228,6 +231,11 @@ public final class GatewayApplication {
 
     public AffinityCookie affinityCookie() {
         return affinityCookie;
+    }
+
+    /** Who an HTTP request or WebSocket comes from (X-Forwarded-For believed from gateway.http.trusted-proxies only). */
+    public ClientAddress clientAddress() {
+        return clientAddress;
     }
 
     /** The call core, or null while this build serves no calls. */

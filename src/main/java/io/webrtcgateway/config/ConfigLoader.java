@@ -227,7 +227,8 @@ public final class ConfigLoader {
         var limits = new GatewayConfig.Limits(
                 maxSessions == 0 ? 5_000 * cores : maxSessions,
                 maxCalls == 0 ? 250 * cores : maxCalls,
-                intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024));
+                intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024),
+                inputs(c), clients(c));
 
         List<String> origins = get("gateway.cors.allowed-origins", () -> c.getStringList("gateway.cors.allowed-origins"));
         for (String o : origins) {
@@ -402,6 +403,28 @@ public final class ConfigLoader {
                     "must be whole seconds (SIP carries seconds)");
         }
         return new GatewayConfig.SessionTimers(expires, minSe, floor);
+    }
+
+    /** gateway.limits: what one message may carry. */
+    private static GatewayConfig.Inputs inputs(Config c) {
+        String p = "gateway.limits.";
+        return new GatewayConfig.Inputs(intIn(c, p + "max-media-sections", 1, 64),
+                intIn(c, p + "max-sdp-bytes", 1024, 1024 * 1024), intIn(c, p + "max-candidates-per-call", 1, 1000),
+                intIn(c, p + "max-attached-data-keys", 1, 1000), intIn(c, p + "max-attached-data-bytes", 64, 1024 * 1024),
+                intIn(c, p + "max-info-bytes", 64, 1024 * 1024), intIn(c, p + "max-queued-requests-per-call", 1, 10_000));
+    }
+
+    /** gateway.limits: what one client may do; 0 turns a limit off. */
+    private static GatewayConfig.Clients clients(Config c) {
+        String p = "gateway.limits.";
+        return new GatewayConfig.Clients(intIn(c, p + "max-sessions-per-address", 0, 10_000_000),
+                intIn(c, p + "sign-ins-per-address-per-second", 0, 100_000),
+                intIn(c, p + "sign-in-burst-per-address", 1, 10_000_000),
+                intIn(c, p + "requests-per-session-per-second", 0, 100_000),
+                intIn(c, p + "request-burst-per-session", 1, 10_000_000),
+                intIn(c, p + "max-calls-per-session", 0, 10_000),
+                intIn(c, p + "registrations-per-dn-per-minute", 0, 1_000_000),
+                intIn(c, p + "max-tracked-clients", 100, 10_000_000));
     }
 
     private static GatewayConfig.LoginThrottle loginThrottle(Config c) {

@@ -13,6 +13,7 @@ import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +104,11 @@ public final class GatewayWebSocket extends Endpoint {
         Object fwd = config.getUserProperties().get(FORWARDED_FOR);
         Object remote = ws.getUserProperties().get("jakarta.websocket.endpoint.remoteAddress");
         String remoteAddress = fwd != null ? fwd.toString() : remote != null ? remote.toString() : "";
-        connection = new WsConnection(app, json, ws, remoteAddress, ua == null ? "" : ua.toString());
+        // Whom the per-client limits count it under: X-Forwarded-For only from gateway.http.trusted-proxies.
+        String client = remote instanceof InetSocketAddress a && a.getAddress() != null
+                ? app.clientAddress().resolve(a.getAddress().getHostAddress(), fwd == null ? null : fwd.toString())
+                : remoteAddress;
+        connection = new WsConnection(app, json, ws, client, remoteAddress, ua == null ? "" : ua.toString());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
         ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b ->
                 connection.close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));

@@ -32,20 +32,25 @@ final class WsConnection implements SessionEventSink {
     /** Requests of the call part of the protocol, served by a later version. */
     private static final Set<String> CALL_REQUESTS = Set.of("call", "answer", "reject", "hangup", "hold", "resume",
             "dtmf", "info", "candidate", "ice-restart", "stats");
+    /** Requests that only end things: they count as a sign of life, never against the session's request rate. */
+    private static final Set<String> ENDING_REQUESTS = Set.of("bye", "hangup", "reject");
 
     private final GatewayApplication app;
     private final ObjectMapper json;
     private final jakarta.websocket.Session ws;
+    /** The client's address for the per-client limits (trusted-proxy aware). */
+    private final String client;
     private final String remoteAddress;
     private final String userAgent;
     /** Set by hello; then only read. Guarded by this. */
     private Session session;
 
-    WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
-                 String userAgent) {
+    WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String client,
+                 String remoteAddress, String userAgent) {
         this.app = app;
         this.json = json;
         this.ws = ws;
+        this.client = client;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
     }
@@ -86,7 +91,11 @@ final class WsConnection implements SessionEventSink {
     private void handle(String type, JsonNode id, ObjectNode msg) {
         Session s = currentSession();
         if (s != null) {
-            s.touch();
+            if (ENDING_REQUESTS.contains(type)) {
+                s.touch(); // never refused: ending things is what a client over its limits should do
+            } else {
+                s.request(); // RATE_LIMITED past gateway.limits.requests-per-session-per-second
+            }
         }
         if (type.equals("hello")) {
             hello(id, msg);
@@ -188,7 +197,15 @@ final class WsConnection implements SessionEventSink {
                                 "'candidate' must be {candidate, sdpMid, sdpMLineIndex} or null");
                     }
                     line = c.get("candidate").asText();
-                    index = c.path("sdpMLineIndex").asInt(0);
+                    JsonNode mline = c.get("sdpMLineIndex");
+                    if (mline != null && !mline.isNull()) {
+                        // The call checks it against its offer's m-lines; here only that it is one.
+                        if (!mline.isIntegralNumber() || !mline.canConvertToInt() || mline.asInt() < 0) {
+                            throw new GatewayException(ErrorCode.BAD_REQUEST,
+                                    "'sdpMLineIndex' must be the index of an m-line (0, 1, ...)");
+                        }
+                        index = mline.asInt();
+                    }
                     if (line.isEmpty()) {
                         line = null; // an empty candidate string is the browser's end-of-candidates
                     }
@@ -267,7 +284,7 @@ final class WsConnection implements SessionEventSink {
             }
             resumed = true;
         } else {
-            s = app.sessions().create(Session.Kind.WEBSOCKET, remoteAddress, userAgent, token);
+            s = app.sessions().create(Session.Kind.WEBSOCKET, client, remoteAddress, userAgent, token);
             resumed = false;
         }
         synchronized (this) {
@@ -389,6 +406,9 @@ final class WsConnection implements SessionEventSink {
         if (e.sipStatus() != null) {
             out.put("sipStatus", e.sipStatus());
             out.put("sipReason", e.sipReason());
+        }
+        if (e.retryAfter() != null) {
+            out.put("retryAfter", e.retryAfter());
         }
         return out;
     }
