@@ -133,7 +133,7 @@ class ConfigLoaderTest {
         "gateway.limits.max-sessions-per-address = -1       | gateway.limits.max-sessions-per-address",
         "gateway.limits.sign-ins-per-address-per-second = -5 | gateway.limits.sign-ins-per-address-per-second",
         "gateway.limits.sign-in-burst-per-address = 0       | gateway.limits.sign-in-burst-per-address",
-        "gateway.limits.requests-per-session-per-second = 1.5 | gateway.limits.requests-per-session-per-second",
+        "gateway.limits.requests-per-session-per-second = lots | gateway.limits.requests-per-session-per-second",
         "gateway.limits.request-burst-per-session = 0       | gateway.limits.request-burst-per-session",
         "gateway.limits.max-calls-per-session = -1          | gateway.limits.max-calls-per-session",
         "gateway.limits.registrations-per-dn-per-minute = -1 | gateway.limits.registrations-per-dn-per-minute",
