@@ -65,6 +65,16 @@ public final class ProcessResources {
         return count;
     }
 
+    /** Open file descriptors of the process (files, sockets, pipes): /proc/&lt;pid&gt;/fd. */
+    public static int openFiles(long pid) {
+        Path fds = Path.of("/proc", String.valueOf(pid), "fd");
+        try (Stream<Path> links = Files.list(fds)) {
+            return (int) links.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + fds, e);
+        }
+    }
+
     private static Set<String> socketInodes(long pid) {
         Set<String> inodes = new HashSet<>();
         Path fds = Path.of("/proc", String.valueOf(pid), "fd");
