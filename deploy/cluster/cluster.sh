@@ -115,6 +115,7 @@ start() {
             echo "gateway.instance-id = \"$id\""
             echo "gateway.http.host = \"127.0.0.1\""
             echo "gateway.http.port = $http"
+            echo "gateway.http.trusted-proxies = [\"127.0.0.1\"]  # HAProxy on this host: its X-Forwarded-For names the browser"
             echo "gateway.sip.listen = \"127.0.0.1:$sip\""
             echo "gateway.sip.sandbox.listen = \"127.0.0.1:$sandbox\""
             if [ ${#sip_servers[@]} -gt 0 ]; then

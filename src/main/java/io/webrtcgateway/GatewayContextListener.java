@@ -6,6 +6,7 @@ import io.webrtcgateway.admin.AdminListenerFilter;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.ConfigLoader;
 import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.edge.http.AllowedHosts;
 import io.webrtcgateway.edge.http.HealthServlet;
 import io.webrtcgateway.edge.http.OriginFilter;
 import io.webrtcgateway.edge.legacy.LegacyServlet;
@@ -62,9 +63,11 @@ public final class GatewayContextListener implements ServletContextListener {
         adminListener.setAsyncSupported(true);
         adminListener.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
 
-        FilterRegistration.Dynamic origin = ctx.addFilter("origin", new OriginFilter(config.cors()));
+        FilterRegistration.Dynamic origin = ctx.addFilter("origin", new OriginFilter(config.cors(),
+                new AllowedHosts(config.http().allowedHosts()), app.clientAddress(), app.metrics().registry()));
         origin.setAsyncSupported(true);
-        // isMatchAfter=false: ahead of the container's WebSocket upgrade filter, so foreign origins are refused.
+        // isMatchAfter=false: ahead of the container's WebSocket upgrade filter, so foreign hosts and origins
+        // are refused before a handshake.
         origin.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
 
         // Jersey reads REST bodies itself: this bounds them before it does (gateway.limits.max-message-bytes).

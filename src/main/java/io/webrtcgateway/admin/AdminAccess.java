@@ -36,7 +36,7 @@ final class AdminAccess {
      * one. Completed at once unless a Basic password has to be hashed (then on the hashing thread).
      */
     CompletableFuture<AdminAudit.Actor> authorize(HttpServletRequest req) {
-        String address = req.getRemoteAddr();
+        String address = clients.of(req);
         if (req.getHeader(ClusterSignature.PEER_HEADER) != null) {
             return CompletableFuture.completedFuture(peer(req, address));
         }

@@ -86,7 +86,7 @@ public final class AdminApiServlet extends HttpServlet {
         app.registrations().onFailure((dn, purpose, error) -> history.registrationFailed(dn, error.sipStatus(),
                 error.sipReason(), purpose + ": " + error.code().name(), Instant.now()));
         this.resources = new AdminResources(app, json, history, peers, audit);
-        this.clients = new ClientAddress(app.config().http().trustedProxies());
+        this.clients = app.clientAddress();
         this.access = new AdminAccess(auth, logins, signature, clients);
     }
 
@@ -227,7 +227,7 @@ public final class AdminApiServlet extends HttpServlet {
             throw AdminException.badRequest("the login body must be {\"username\": \"...\", \"password\": \"...\"}");
         }
         String user = body.path("username").asText();
-        AdminAudit.Actor who = new AdminAudit.Actor(user, "login", req.getRemoteAddr());
+        AdminAudit.Actor who = new AdminAudit.Actor(user, "login", clients.of(req));
         boolean secure = secure(req);
         CompletableFuture<Boolean> check = auth.login(user, body.path("password").asText().toCharArray(),
                 clients.of(req));
@@ -261,7 +261,7 @@ public final class AdminApiServlet extends HttpServlet {
                 throw new AdminException(403, "CSRF_TOKEN_INVALID", "log out with the header " + CSRF_TOKEN_HEADER);
             }
             logins.remove(cookie);
-            audit.log(new AdminAudit.Actor(login.username(), "cookie", req.getRemoteAddr()), "logout", "-", "ok");
+            audit.log(new AdminAudit.Actor(login.username(), "cookie", clients.of(req)), "logout", "-", "ok");
         }
         resp.addHeader("Set-Cookie", ConsoleLogins.COOKIE + "=; Path=/admin; Max-Age=0; HttpOnly; SameSite=Strict"
                 + (secure(req) ? "; Secure" : ""));

@@ -1,7 +1,6 @@
 package io.webrtcgateway.config;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /**
  * An IPv4 or IPv6 address block, {@code 10.0.0.0/8} or {@code ::1/128}; a bare address is a block of one.
@@ -22,17 +21,11 @@ public record Cidr(byte[] network, int prefixLength, String text) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        // A dotted quad or something with a colon (IPv6): "cafe.be" is hex and dots too, but a name, and
-        // InetAddress would look it up in DNS.
-        if (host.isEmpty() || !(host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}") || host.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"))) {
+        InetAddress literal = IpLiteral.parse(host);
+        if (literal == null) {
             throw new IllegalArgumentException("\"" + text + "\" is not an IP address or CIDR block (e.g. 10.0.0.0/8)");
         }
-        byte[] address;
-        try {
-            address = InetAddress.getByName(host).getAddress(); // a literal: no lookup
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("\"" + text + "\" is not an IP address or CIDR block (e.g. 10.0.0.0/8)");
-        }
+        byte[] address = literal.getAddress();
         int bits = address.length * 8;
         int prefix = bits;
         if (slash >= 0) {

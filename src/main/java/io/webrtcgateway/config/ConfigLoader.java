@@ -146,7 +146,8 @@ public final class ConfigLoader {
         var http = new GatewayConfig.Http(
                 nonEmpty(c, "gateway.http.host"),
                 port(c, "gateway.http.port", false),
-                cidrs(c, "gateway.http.trusted-proxies"));
+                cidrs(c, "gateway.http.trusted-proxies"),
+                hostNames(c, "gateway.http.allowed-hosts"));
 
         List<SipServerAddress> servers = new ArrayList<>();
         List<String> serverTexts = get("gateway.sip.servers", () -> c.getStringList("gateway.sip.servers"));
@@ -460,6 +461,26 @@ public final class ConfigLoader {
             case "drop" -> GatewayConfig.Sip.Untrusted.DROP;
             default -> throw invalid(key, "\"" + text + "\": use reject or drop");
         };
+    }
+
+    /**
+     * Host names as a Host header carries them (RFC 9110 §7.2), without port: lower case, a trailing dot
+     * dropped (the same DNS name), "*." allowed in front for every subdomain.
+     */
+    static List<String> hostNames(Config c, String key) {
+        List<String> out = new ArrayList<>();
+        for (String s : get(key, () -> c.getStringList(key))) {
+            String name = s.trim().toLowerCase(java.util.Locale.ROOT);
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            if (!name.matches("(\\*\\.)?[a-z0-9_-]+(\\.[a-z0-9_-]+)*")) {
+                throw invalid(key, "\"" + s + "\" is not a host name (no scheme, port or path; \"*.example.com\""
+                        + " for every subdomain)");
+            }
+            out.add(name);
+        }
+        return List.copyOf(out);
     }
 
     private static String defaultInstanceId() {

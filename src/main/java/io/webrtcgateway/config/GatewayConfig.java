@@ -23,11 +23,17 @@ public record GatewayConfig(
 
     /**
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
+     * @param allowedHosts   host names the gateway answers to besides IP literals and localhost, lower case,
+     *                       "*.example.com" for subdomains (edge.http.AllowedHosts)
      */
-    public record Http(String host, int port, List<Cidr> trustedProxies) {
+    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts) {
 
         public Http(String host, int port) {
-            this(host, port, List.of());
+            this(host, port, List.of(), List.of());
+        }
+
+        public Http(String host, int port, List<Cidr> trustedProxies) {
+            this(host, port, trustedProxies, List.of());
         }
     }
 

@@ -27,6 +27,8 @@ public enum ErrorCode {
     TOO_MANY_SESSIONS(503),
     MESSAGE_TOO_BIG(413),
     FORBIDDEN_ORIGIN(403),
+    /** The Host header names no host this gateway serves (DNS rebinding); 421 Misdirected Request, RFC 9110 §15.5.20. */
+    FORBIDDEN_HOST(421),
     NOT_READY(503),
     CALL_UNKNOWN(404),
     WRONG_STATE(409),

@@ -1,5 +1,6 @@
 package io.webrtcgateway.sip;
 
+import io.webrtcgateway.config.IpLiteral;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -139,50 +140,9 @@ final class SipHostResolver implements AutoCloseable {
         return all;
     }
 
-    /**
-     * The address an IPv4 dotted quad or an IPv6 literal (brackets allowed, as in a SIP URI) names, or null
-     * for anything else; never a DNS lookup (InetAddress.getByName would query DNS for what it does not
-     * recognise as a literal). An IPv4-mapped IPv6 literal comes back as the IPv4 address.
-     */
+    /** An IPv4 dotted quad or an IPv6 literal (brackets allowed, as in a SIP URI), never a DNS lookup. */
     static InetAddress literal(String host) {
-        if (host == null || host.isEmpty()) {
-            return null;
-        }
-        String s = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        if (s.indexOf(':') >= 0) {
-            int percent = s.indexOf('%');
-            String bare = percent >= 0 ? s.substring(0, percent) : s;
-            if (bare.isEmpty() || !bare.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
-                return null;
-            }
-            try {
-                // A string with ':' is only ever parsed as an IPv6 literal, never looked up.
-                return InetAddress.getByName(bare);
-            } catch (UnknownHostException e) {
-                return null;
-            }
-        }
-        String[] parts = s.split("\\.", -1);
-        if (parts.length != 4) {
-            return null;
-        }
-        byte[] bytes = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String p = parts[i];
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return null;
-            }
-            int v = Integer.parseInt(p);
-            if (v > 255) {
-                return null;
-            }
-            bytes[i] = (byte) v;
-        }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new AssertionError("4 bytes are always a valid IPv4 address", e);
-        }
+        return IpLiteral.parse(host);
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.webrtcgateway.config.Cidr;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.edge.http.ClientAddress;
 import jakarta.servlet.http.Cookie;
@@ -14,6 +15,7 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +80,8 @@ class AdminAccessTest {
                         case "getQueryString" -> query;
                         case "getRemoteAddr" -> "192.0.2.7";
                         case "getHeader" -> headers.get(((String) args[0]).toLowerCase());
+                        case "getHeaders" -> Collections.enumeration(headers.containsKey(((String) args[0]).toLowerCase())
+                                ? List.of(headers.get(((String) args[0]).toLowerCase())) : List.<String>of());
                         case "getCookies" -> cookie == null ? null : new Cookie[] {new Cookie("GWADMIN", cookie)};
                         case "toString" -> method + " " + uri;
                         default -> throw new UnsupportedOperationException(m.getName());
@@ -114,6 +118,15 @@ class AdminAccessTest {
                 .header("X-Requested-With", "curl"));
         assertEquals("ops", who.user());
         assertEquals("192.0.2.7", who.address());
+    }
+
+    @Test
+    void theAuditedAddressBelievesXForwardedForOnlyFromATrustedProxy() {
+        Fake forged = new Fake().header("Authorization", basic("ops:op-secret")).header("X-Forwarded-For", "203.0.113.9");
+        assertEquals("192.0.2.7", authorize(access, forged).address(), "the peer 192.0.2.7 is no proxy of ours");
+        AdminAccess behindProxy = new AdminAccess(authenticator(), logins, null,
+                new ClientAddress(List.of(Cidr.parse("192.0.2.0/24"))));
+        assertEquals("203.0.113.9", authorize(behindProxy, forged).address());
     }
 
     @Test

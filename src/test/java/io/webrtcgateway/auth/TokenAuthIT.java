@@ -33,6 +33,8 @@ class TokenAuthIT {
     static final String SECRET = "token-auth-it-secret-0123456789abcdef";
     static final String AUDIENCE = "webrtc-gateway";
     private static final Duration STEP = Duration.ofSeconds(15);
+    /** A token that runs out during the test, after the session has signed in, registered and placed a call. */
+    private static final Duration SHORT_TOKEN = Duration.ofSeconds(20);
 
     private static Sipp sipp;
     private static GatewayProcess gw;
@@ -55,6 +57,8 @@ class TokenAuthIT {
                 .set("gateway.calls.anonymous-dial-plan", List.of("5000"))
                 .start();
         phone = BrowserPhone.start(gw.httpUrl(), "token-phone");
+        // Chromium is up and the page loaded before any test mints a short-lived token.
+        phone.awaitReady();
     }
 
     @AfterAll
@@ -127,14 +131,15 @@ class TokenAuthIT {
 
     @Test
     void getTokenKeepsTheSessionAndItsCallPastTheFirstTokensExpiry() {
-        // The first token lives 8 s; the library renews it at once (less than 30 s left) through `auth`.
-        Instant firstExpires = Instant.now().plusSeconds(8);
-        phone.command("tokens " + token("1003", Duration.ofSeconds(8), null) + " " + token("1003", Duration.ofHours(1), null));
+        // The first token lives 20 s (room for a loaded machine to sign in and call); with less than 30 s left the
+        // library renews it a second after hello, through `auth`.
+        Instant firstExpires = Instant.now().plus(SHORT_TOKEN);
+        phone.command("tokens " + token("1003", SHORT_TOKEN, null) + " " + token("1003", Duration.ofHours(1), null));
         phone.connect();
         phone.register("1003");
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
-        Poll.until(STEP, "the first token's expiry to pass", () -> Instant.now().isAfter(firstExpires.plusSeconds(2)));
+        Poll.until(SHORT_TOKEN.plus(STEP), "the first token's expiry to pass", () -> Instant.now().isAfter(firstExpires.plusSeconds(2)));
         JsonNode stats = awaitAudio("audio after the first token expired", 0);
         awaitAudio("audio still flowing", stats.at("/inbound/packets").asLong() + 50);
         JsonNode state = phone.command("state");
@@ -152,14 +157,14 @@ class TokenAuthIT {
 
     @Test
     void aSessionWhoseTokenRunsOutEndsAfterItsCallNotDuringIt() {
-        Instant expires = Instant.now().plusSeconds(6);
-        phone.command("token " + token("1004", Duration.ofSeconds(6), null));
+        Instant expires = Instant.now().plus(SHORT_TOKEN);
+        phone.command("token " + token("1004", SHORT_TOKEN, null));
         int from = phone.lineCount();
         phone.connect();
         phone.register("1004");
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
-        Poll.until(STEP, "the token's expiry to pass", () -> Instant.now().isAfter(expires.plusSeconds(2)));
+        Poll.until(SHORT_TOKEN.plus(STEP), "the token's expiry to pass", () -> Instant.now().isAfter(expires.plusSeconds(2)));
         JsonNode stats = awaitAudio("audio after the token expired", 0);
         awaitAudio("the call goes on", stats.at("/inbound/packets").asLong() + 50);
         // A new call with the expired token is refused.

@@ -83,6 +83,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void allowedHostsAreNormalisedAndEmptyByDefault() {
+        assertEquals(List.of(), ConfigLoader.parse("").http().allowedHosts());
+        GatewayConfig c = ConfigLoader.parse("gateway.http.allowed-hosts = [\"GW.Example.com.\", \" *.agents.example.net\"]");
+        assertEquals(List.of("gw.example.com", "*.agents.example.net"), c.http().allowedHosts());
+    }
+
+    @Test
     void unknownKeySuggestsTheClosest() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("gateway.sip.registr-expires = 60 s"));
         assertTrue(e.getMessage().contains("gateway.sip.registr-expires"), e.getMessage());
@@ -93,6 +100,11 @@ class ConfigLoaderTest {
     @CsvSource(delimiter = '|', value = {
         "gateway.http.port = 70000                          | gateway.http.port",
         "gateway.http.port = \"abc\"                        | gateway.http.port",
+        "gateway.http.allowed-hosts = [\"https://gw.example.com\"] | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"gw.example.com:8086\"]    | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"gw.*.com\"]               | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = [\"\"]                       | gateway.http.allowed-hosts",
+        "gateway.http.allowed-hosts = \"gw.example.com\"           | gateway.http.allowed-hosts",
         "gateway.sip.servers = []                           | gateway.sip.servers",
         "gateway.sip.servers = [\"host:5060;transport=sctp\"] | gateway.sip.servers",
         "gateway.sip.servers = [\"host:99999\"]             | gateway.sip.servers",

@@ -91,6 +91,13 @@ public final class WsTestClient implements AutoCloseable {
         return new WsTestClient(HttpClient.newHttpClient().newWebSocketBuilder().header("Origin", origin), URI.create(wsUrl));
     }
 
+    /** Connects with these extra handshake headers (e.g. X-Forwarded-For; java.net.http refuses Host). */
+    public static WsTestClient connect(String wsUrl, java.util.Map<String, String> headers) {
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
+        headers.forEach(builder::header);
+        return new WsTestClient(builder, URI.create(wsUrl));
+    }
+
     /**
      * Pings every {@code interval} like a browser would (the JS library does), so a test that waits longer
      * than gateway.session.idle-timeout keeps its session. Stops with {@link #close()} or {@link #abort()}.

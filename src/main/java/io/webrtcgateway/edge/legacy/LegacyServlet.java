@@ -276,7 +276,7 @@ public final class LegacyServlet extends HttpServlet {
     /**
      * The error body grtc.js recognises: contains "ERROR" but not at position 0 (SPEC §4).
      */
-    static String errorBody(String code, String message) {
+    public static String errorBody(String code, String message) {
         ObjectNode n = JsonNodeFactory.instance.objectNode();
         n.put("messageType", "ERROR");
         n.put("errorType", code);
@@ -327,8 +327,7 @@ public final class LegacyServlet extends HttpServlet {
         }
     }
 
-    private static String remoteAddress(HttpServletRequest req) {
-        String fwd = req.getHeader("X-Forwarded-For");
-        return fwd != null ? fwd : req.getRemoteAddr() + ":" + req.getRemotePort();
+    private String remoteAddress(HttpServletRequest req) {
+        return app.clientAddress().withPort(req);
     }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -85,10 +84,5 @@ public final class RestErrors implements ExceptionMapper<Throwable> {
 
     private static Response.ResponseBuilder builder(int status, ObjectNode body) {
         return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body);
-    }
-
-    static String remoteAddress(HttpServletRequest request) {
-        String fwd = request.getHeader("X-Forwarded-For");
-        return fwd != null ? fwd : request.getRemoteAddr() + ":" + request.getRemotePort();
     }
 }

@@ -44,7 +44,7 @@ public final class SessionResource {
     @POST
     public Response create(@Context HttpServletRequest request, @Context HttpServletResponse response) {
         Session s = app.sessions().create(Session.Kind.REST, app.clientAddress().of(request),
-                RestErrors.remoteAddress(request), request.getHeader("User-Agent"), bearer(request));
+                app.clientAddress().withPort(request), request.getHeader("User-Agent"), bearer(request));
         app.affinityCookie().set(request, response);
         ObjectNode out = describe(s);
         out.put("keepaliveInterval", app.config().session().keepaliveInterval().toSeconds());

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.GatewayApplication;
+import io.webrtcgateway.edge.http.ClientAddress;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
@@ -29,7 +30,10 @@ public final class GatewayWebSocket extends Endpoint {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayWebSocket.class);
     public static final String PATH = "/ws";
     static final String UA = "gw.userAgent";
-    static final String FORWARDED_FOR = "gw.forwardedFor";
+    static final String CLIENT = "gw.client";
+    static final String CLIENT_IP = "gw.clientIp";
+    /** Put in the handshake's user properties by Jetty before modifyHandshake: the TCP peer. */
+    private static final String PEER = "jakarta.websocket.endpoint.remoteAddress";
 
     private final GatewayApplication app;
     private final ObjectMapper json;
@@ -69,12 +73,21 @@ public final class GatewayWebSocket extends Endpoint {
                         return true; // enforced with the Host header at hand by OriginFilter
                     }
 
+                    /*
+                     * The user properties written here reach onOpen as its EndpointConfig's. They are this
+                     * handshake's own: Jetty 12 (JakartaWebSocketCreator) hands modifyHandshake a copy of the
+                     * endpoint config with a fresh user-property map per upgrade request, so concurrent
+                     * handshakes cannot see each other's client (HttpTrustIT checks it).
+                     */
                     @Override
                     public void modifyHandshake(ServerEndpointConfig sec, HandshakeRequest request,
                                                 HandshakeResponse response) {
                         Map<String, List<String>> h = request.getHeaders();
-                        sec.getUserProperties().put(UA, first(h, "User-Agent"));
-                        sec.getUserProperties().put(FORWARDED_FOR, first(h, "X-Forwarded-For"));
+                        Map<String, Object> properties = sec.getUserProperties();
+                        properties.put(UA, first(h, "User-Agent"));
+                        String forwardedFor = ClientAddress.forwardedFor(h);
+                        properties.put(CLIENT, client(app, properties.get(PEER), forwardedFor));
+                        properties.put(CLIENT_IP, clientIp(app, properties.get(PEER), forwardedFor));
                         boolean secure = request.getRequestURI() != null
                                 && "wss".equalsIgnoreCase(request.getRequestURI().getScheme())
                                 || "https".equalsIgnoreCase(first(h, "X-Forwarded-Proto"));
@@ -82,6 +95,21 @@ public final class GatewayWebSocket extends Endpoint {
                     }
                 })
                 .build();
+    }
+
+    private static String client(GatewayApplication app, Object peer, String forwardedFor) {
+        if (peer instanceof InetSocketAddress a && a.getAddress() != null) {
+            return app.clientAddress().withPort(a.getAddress().getHostAddress(), a.getPort(), forwardedFor);
+        }
+        return peer == null ? "" : peer.toString();
+    }
+
+    /** The client's address alone, as the per-client limits count it (gateway.limits.*-per-address). */
+    private static String clientIp(GatewayApplication app, Object peer, String forwardedFor) {
+        if (peer instanceof InetSocketAddress a && a.getAddress() != null) {
+            return app.clientAddress().resolve(a.getAddress().getHostAddress(), forwardedFor);
+        }
+        return peer == null ? "" : peer.toString();
     }
 
     private static String first(Map<String, List<String>> headers, String name) {
@@ -101,14 +129,10 @@ public final class GatewayWebSocket extends Endpoint {
         ws.setMaxBinaryMessageBufferSize(1024);
         ws.setMaxIdleTimeout(app.config().session().idleTimeout().toMillis() + 10_000);
         Object ua = config.getUserProperties().get(UA);
-        Object fwd = config.getUserProperties().get(FORWARDED_FOR);
-        Object remote = ws.getUserProperties().get("jakarta.websocket.endpoint.remoteAddress");
-        String remoteAddress = fwd != null ? fwd.toString() : remote != null ? remote.toString() : "";
-        // Whom the per-client limits count it under: X-Forwarded-For only from gateway.http.trusted-proxies.
-        String client = remote instanceof InetSocketAddress a && a.getAddress() != null
-                ? app.clientAddress().resolve(a.getAddress().getHostAddress(), fwd == null ? null : fwd.toString())
-                : remoteAddress;
-        connection = new WsConnection(app, json, ws, client, remoteAddress, ua == null ? "" : ua.toString());
+        Object client = config.getUserProperties().get(CLIENT);
+        Object clientIp = config.getUserProperties().get(CLIENT_IP);
+        connection = new WsConnection(app, json, ws, clientIp == null ? "" : clientIp.toString(),
+                client == null ? "" : client.toString(), ua == null ? "" : ua.toString());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
         ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b ->
                 connection.close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));

@@ -1,10 +1,10 @@
 package io.webrtcgateway.media.ice;
 
+import io.webrtcgateway.config.IpLiteral;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.LocalCandidate;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -189,43 +189,9 @@ public record CandidateAttribute(
         }
     }
 
-    /**
-     * Parses an IPv4 dotted quad or an IPv6 literal without ever resolving a name (InetAddress.getByName would
-     * query DNS for anything it does not recognise as a literal). Null if {@code s} is not such a literal.
-     */
+    /** An IP literal, never a DNS lookup (config.IpLiteral). */
     static InetAddress literal(String s) {
-        if (s.indexOf(':') >= 0) {
-            if (!s.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
-                return null;
-            }
-            try {
-                // A string with ':' is only ever parsed as an IPv6 literal, never looked up.
-                return InetAddress.getByName(s);
-            } catch (UnknownHostException e) {
-                return null;
-            }
-        }
-        String[] parts = s.split("\\.", -1);
-        if (parts.length != 4) {
-            return null;
-        }
-        byte[] bytes = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            String p = parts[i];
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return null;
-            }
-            int v = Integer.parseInt(p);
-            if (v > 255) {
-                return null;
-            }
-            bytes[i] = (byte) v;
-        }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new AssertionError("4 bytes are always a valid IPv4 address", e);
-        }
+        return IpLiteral.parse(s);
     }
 
     private static boolean isIceChar(int c) {
