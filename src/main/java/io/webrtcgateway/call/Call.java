@@ -7,6 +7,7 @@ import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.session.Session;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.sip.SipLeg;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -148,13 +149,21 @@ public final class Call implements SipLeg.Listener {
      */
     private <T> CompletableFuture<T> request(Supplier<T> action) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        int max = service.inputs().maxQueuedRequests();
-        if (!executor.tryExecute(task(action, f), max)) {
-            service.queueFull();
-            f.completeExceptionally(GatewayException.rateLimited("call " + id + " has " + max + " requests waiting"
-                    + " (gateway.limits.max-queued-requests-per-call); try again when they are answered", 1));
-        }
+        enqueueRequest(task(action, f), f);
         return f;
+    }
+
+    /**
+     * Queues a browser's request unless gateway.limits.max-queued-requests-per-call wait already; then
+     * {@code result} fails with RATE_LIMITED (a second: about the time a call's actor takes to work them off).
+     */
+    private void enqueueRequest(Runnable task, CompletableFuture<?> result) {
+        int max = service.inputs().maxQueuedRequests();
+        if (!executor.tryExecute(task, max)) {
+            service.queueFull();
+            result.completeExceptionally(GatewayException.rateLimited("call " + id + " has " + max + " requests"
+                    + " waiting (gateway.limits.max-queued-requests-per-call); try again when they are answered", 1));
+        }
     }
 
     private <T> Runnable task(Supplier<T> action, CompletableFuture<T> f) {
@@ -416,12 +425,7 @@ public final class Call implements SipLeg.Listener {
                 result.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "re-INVITE failed: " + e.getMessage()));
             }
         };
-        int max = service.inputs().maxQueuedRequests();
-        if (!executor.tryExecute(task, max)) {
-            service.queueFull();
-            result.completeExceptionally(GatewayException.rateLimited("call " + id + " has " + max
-                    + " requests waiting (gateway.limits.max-queued-requests-per-call)", 1));
-        }
+        enqueueRequest(task, result);
         return result;
     }
 
@@ -581,7 +585,7 @@ public final class Call implements SipLeg.Listener {
     @Override
     public boolean onInfo(String contentType, String body) {
         int max = service.inputs().maxInfoBytes();
-        if (body != null && body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > max) {
+        if (body != null && body.getBytes(StandardCharsets.UTF_8).length > max) {
             LOG.warn("call {}: INFO body of {} characters not passed to the browser: over gateway.limits.max-info-bytes"
                     + " ({})", id, body.length(), max);
             return false;
