@@ -126,7 +126,10 @@ class InputBoundsIT {
                             .put("sdpMid", "audio").put("sdpMLineIndex", index)));
             // To a new peer (a call would be placed), then to the peer of the live call (a re-offer).
             for (String peer : List.of("5001", "5000")) {
+                long sent = System.nanoTime();
                 JsonNode answer = legacy.post(peer, offer);
+                System.out.printf("InputBoundsIT: sdpMLineIndex %d to %s answered %d in %d ms%n", index, peer,
+                        answer.path("status").asInt(), (System.nanoTime() - sent) / 1_000_000);
                 assertEquals(400, answer.path("status").asInt(), answer.toString());
                 assertTrue(answer.path("answer").asText().contains("BAD_REQUEST")
                         && answer.path("answer").asText().contains("sdpMLineIndex"), answer.toString());
@@ -167,8 +170,10 @@ class InputBoundsIT {
             }
             assertEquals("result", attacker.request("ping").path("type").asText(), "the attacker's session is as it was");
         }
-        assertEquals(udpSockets, ProcessResources.udpSocketCount(gw.pid()), "not one UDP socket taken (it took 802)");
         int filesAfter = ProcessResources.openFiles(gw.pid());
+        System.out.printf("InputBoundsIT: 400 m-lines refused: UDP sockets %d -> %d, open files %d -> %d%n", udpSockets,
+                ProcessResources.udpSocketCount(gw.pid()), files, filesAfter);
+        assertEquals(udpSockets, ProcessResources.udpSocketCount(gw.pid()), "not one UDP socket taken (it took 802)");
         assertTrue(Math.abs(filesAfter - files) <= 8, "open files " + files + " -> " + filesAfter + " (it took 802 more)");
         assertEquals(invites, sipServer.receivedRequests("INVITE").size(), "no INVITE toward SIP Server");
         assertFalse(ws.seen().stream().anyMatch(n -> "incoming".equals(n.path("name").asText())
