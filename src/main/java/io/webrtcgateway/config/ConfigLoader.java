@@ -83,6 +83,8 @@ public final class ConfigLoader {
 
     /** Maps whose keys the user chooses: reference.conf has them empty, so their entries are not "unknown". */
     private static final List<String> OPEN_MAPS = List.of("gateway.calls.attached-data.headers.");
+    /** In gateway.media.ice-remote-deny: the gateway's own addresses, found at start (docs/media.md). */
+    public static final String OWN_ADDRESSES = "own-addresses";
 
     private static void rejectUnknownKeys(Config user, Config reference) {
         Set<String> known = new TreeSet<>();
@@ -213,14 +215,19 @@ public final class ConfigLoader {
         GatewayConfig.SipSource sipSource = Arrays.stream(GatewayConfig.SipSource.values())
                 .filter(p -> p.configName().equals(policyText)).findFirst()
                 .orElseThrow(() -> invalid("gateway.media.sip-source-policy", "\"" + policyText
-                        + "\": use latching, latching-strict, sdp or sdp-strict"));
+                        + "\": use learning, latching, latching-strict, sdp or sdp-strict"));
         int receiveThreads = intIn(c, "gateway.media.receive-threads", 0, 64);
         var media = new GatewayConfig.Media(ports[0], ports[1],
                 get("gateway.media.public-address", () -> c.getString("gateway.media.public-address")).trim(),
                 List.copyOf(stun), List.copyOf(iceAddresses), sipSource,
                 intIn(c, "gateway.media.latch-packets", 1, 10_000),
                 duration(c, "gateway.media.latch-window", Duration.ofMillis(20), Duration.ofSeconds(60)),
-                receiveThreads == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : receiveThreads);
+                receiveThreads == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : receiveThreads,
+                intIn(c, "gateway.media.learn-packets", 2, 1000),
+                duration(c, "gateway.media.learn-silence", Duration.ZERO, Duration.ofSeconds(60)),
+                cidrs(c, "gateway.media.ice-remote-deny", OWN_ADDRESSES),
+                get("gateway.media.ice-remote-deny", () -> c.getStringList("gateway.media.ice-remote-deny"))
+                        .stream().anyMatch(e -> e.trim().equals(OWN_ADDRESSES)));
 
         int cores = Runtime.getRuntime().availableProcessors();
         int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);
@@ -445,9 +452,16 @@ public final class ConfigLoader {
 
     /** A list of IP addresses or CIDR blocks, each checked with the key named. */
     static List<Cidr> cidrs(Config c, String key) {
+        return cidrs(c, key, null);
+    }
+
+    /** The same, where the entry {@code word} (if not null) may also appear; it is left out of the result. */
+    static List<Cidr> cidrs(Config c, String key, String word) {
         List<Cidr> out = new ArrayList<>();
         for (String s : get(key, () -> c.getStringList(key))) {
-            out.add(parse(key, s, Cidr::parse));
+            if (word == null || !s.trim().equals(word)) {
+                out.add(parse(key, s, Cidr::parse));
+            }
         }
         return List.copyOf(out);
     }

@@ -90,14 +90,20 @@ public record GatewayConfig(
      * @param latchPackets    latching: the destination may move while fewer packets than this have arrived...
      * @param latchWindow     ...and less than this has passed since the first
      * @param receiveThreads  threads reading every media socket of the instance
+     * @param learnPackets    learning: RTP packets in sequence another source sends before it takes over...
+     * @param learnSilence    ...while the gateway has been sending to the current destination this long unanswered
+     * @param iceRemoteDeny   remote ICE candidates in these blocks are never checked ({@code gateway.media.ice-remote-deny})
+     * @param iceDenyOwnAddresses that list holds {@code own-addresses}: the gateway's own addresses are denied too
      */
     public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
                         List<String> iceAddresses, SipSource sipSource, int latchPackets, Duration latchWindow,
-                        int receiveThreads) {}
+                        int receiveThreads, int learnPackets, Duration learnSilence, List<Cidr> iceRemoteDeny,
+                        boolean iceDenyOwnAddresses) {}
 
     /** {@code gateway.media.sip-source-policy}; docs/media.md "Which senders are accepted". */
     public enum SipSource {
-        LATCHING("latching"), LATCHING_STRICT("latching-strict"), SDP("sdp"), SDP_STRICT("sdp-strict");
+        LEARNING("learning"), LATCHING("latching"), LATCHING_STRICT("latching-strict"), SDP("sdp"),
+        SDP_STRICT("sdp-strict");
 
         private final String configName;
 

@@ -1,11 +1,14 @@
 package io.webrtcgateway.media;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.call.CallMedia;
 import io.webrtcgateway.call.CallMediaFactory;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.media.dtls.DtlsCertificate;
 import io.webrtcgateway.media.dtls.DtlsService;
 import io.webrtcgateway.media.ice.IceConfig;
+import io.webrtcgateway.media.ice.IceRemoteDeny;
 import io.webrtcgateway.media.ice.IceSystemProperties;
 import io.webrtcgateway.media.rtp.RtpPortAllocator;
 import io.webrtcgateway.media.rtp.SourcePolicy;
@@ -49,12 +52,14 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
      * @param inputs          bounds on the SDPs and candidates of a call (gateway.limits)
      * @param sipMediaAddress the address written in SDP toward SIP Server (where it sends RTP)
      * @param events          where media callbacks are delivered (each call then posts to its own executor)
+     * @param meters          the instance's registry (docs/metrics.md, ICE)
      */
     public MediaEngine(GatewayConfig.Media config, GatewayConfig.Inputs inputs, String sipMediaAddress,
-                       InetAddress sipBindAddress, Executor events) throws IOException {
+                       InetAddress sipBindAddress, Executor events, MeterRegistry meters) throws IOException {
         this.inputs = inputs;
         this.sdpLimits = new SdpLimits(inputs.maxSdpBytes(), inputs.maxMediaSections());
         this.ice = IceConfig.from(config);
+        registerIceMeters(ice.remoteDeny(), meters);
         IceSystemProperties.apply(ice);
         DtlsCertificate certificate = DtlsCertificate.generate();
         this.dtls = new DtlsService(certificate, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), 1024,
@@ -70,15 +75,34 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
             return t;
         });
         LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}, SIP-side sources {}, {} receive "
-                        + "thread(s)", certificate.fingerprint(), config.rtpPortMin(), config.rtpPortMax(),
-                sipBindAddress.getHostAddress(), sipMediaAddress, config.sipSource().configName(), config.receiveThreads());
+                        + "thread(s), ICE {}", certificate.fingerprint(), config.rtpPortMin(), config.rtpPortMax(),
+                sipBindAddress.getHostAddress(), sipMediaAddress, config.sipSource().configName(), config.receiveThreads(),
+                ice.remoteDeny());
     }
 
     static SourcePolicy sourcePolicy(GatewayConfig.Media config) {
         GatewayConfig.SipSource s = config.sipSource();
+        if (s == GatewayConfig.SipSource.LEARNING) {
+            return SourcePolicy.learning(config.learnPackets(), config.learnSilence());
+        }
         return s.latching()
                 ? new SourcePolicy(true, s.strict(), config.latchPackets(), config.latchWindow())
                 : new SourcePolicy(false, s.strict(), 0, Duration.ZERO);
+    }
+
+    /** docs/metrics.md, "ICE": what gateway.media.ice-remote-deny kept ICE from doing. */
+    private static void registerIceMeters(IceRemoteDeny deny, MeterRegistry meters) {
+        for (IceRemoteDeny.Reason reason : IceRemoteDeny.Reason.values()) {
+            FunctionCounter.builder("gateway.ice.remote.candidates.refused", deny, d -> d.candidatesRefused(reason))
+                    .description("remote ICE candidates never checked: their address is denied")
+                    .tag("reason", reason.label()).register(meters);
+        }
+        FunctionCounter.builder("gateway.ice.stun.refused", deny, IceRemoteDeny::stunDropped)
+                .description("STUN datagrams dropped unanswered: they came from a denied address")
+                .tag("direction", "in").register(meters);
+        FunctionCounter.builder("gateway.ice.stun.refused", deny, IceRemoteDeny::sendsRefused)
+                .description("STUN datagrams to a denied address stopped at the socket")
+                .tag("direction", "out").register(meters);
     }
 
     @Override

@@ -37,7 +37,9 @@ class ConfigLoaderTest {
     @Test
     void sipSideSourcePolicyAndReceiveThreads() {
         GatewayConfig.Media defaults = ConfigLoader.parse("").media();
-        assertEquals(GatewayConfig.SipSource.LATCHING, defaults.sipSource());
+        assertEquals(GatewayConfig.SipSource.LEARNING, defaults.sipSource());
+        assertEquals(5, defaults.learnPackets());
+        assertEquals(Duration.ofSeconds(1), defaults.learnSilence());
         assertEquals(50, defaults.latchPackets());
         assertEquals(Duration.ofSeconds(2), defaults.latchWindow());
         assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors()), defaults.receiveThreads());
@@ -47,6 +49,30 @@ class ConfigLoaderTest {
         assertEquals(10, strict.latchPackets());
         assertEquals(Duration.ofMillis(500), strict.latchWindow());
         assertEquals(3, strict.receiveThreads());
+        GatewayConfig.Media learning = ConfigLoader.parse("gateway.media { learn-packets = 8, learn-silence = 0 }").media();
+        assertEquals(8, learning.learnPackets());
+        assertEquals(Duration.ZERO, learning.learnSilence());
+        assertEquals(GatewayConfig.SipSource.LATCHING,
+                ConfigLoader.parse("gateway.media.sip-source-policy = latching").media().sipSource());
+    }
+
+    @Test
+    void iceRemoteDenyDefaultsAndOwnAddresses() throws Exception {
+        GatewayConfig.Media defaults = ConfigLoader.parse("").media();
+        assertTrue(defaults.iceDenyOwnAddresses());
+        for (String denied : List.of("127.0.0.1", "127.255.0.9", "::1", "169.254.169.254", "fe80::1", "fd00:ec2::254",
+                "0.0.0.0", "::", "224.0.0.1", "239.255.255.250", "255.255.255.255", "ff02::1", "::ffff:127.0.0.1")) {
+            assertTrue(Cidr.anyContains(defaults.iceRemoteDeny(), java.net.InetAddress.getByName(denied)), denied);
+        }
+        for (String allowed : List.of("192.0.2.10", "10.1.2.3", "203.0.113.9", "2001:db8::1", "fd00::2")) {
+            assertFalse(Cidr.anyContains(defaults.iceRemoteDeny(), java.net.InetAddress.getByName(allowed)), allowed);
+        }
+        GatewayConfig.Media mine = ConfigLoader.parse("gateway.media.ice-remote-deny = [\"10.0.0.0/8\"]").media();
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8")), mine.iceRemoteDeny());
+        assertFalse(mine.iceDenyOwnAddresses());
+        GatewayConfig.Media none = ConfigLoader.parse("gateway.media.ice-remote-deny = []").media();
+        assertTrue(none.iceRemoteDeny().isEmpty() && !none.iceDenyOwnAddresses());
+        assertTrue(ConfigLoader.parse("gateway.media.ice-remote-deny = [own-addresses]").media().iceDenyOwnAddresses());
     }
 
     /** reference.conf has the map empty; its entries are the user's, not unknown keys. */
@@ -119,6 +145,13 @@ class ConfigLoaderTest {
         "gateway.media.sip-source-policy = symmetric        | gateway.media.sip-source-policy",
         "gateway.media.sip-source-policy = LATCHING         | gateway.media.sip-source-policy",
         "gateway.media.latch-packets = 0                    | gateway.media.latch-packets",
+        "gateway.media.learn-packets = 1                    | gateway.media.learn-packets",
+        "gateway.media.learn-packets = 1001                 | gateway.media.learn-packets",
+        "gateway.media.learn-silence = 2 m                  | gateway.media.learn-silence",
+        "gateway.media.learn-silence = -1 s                 | gateway.media.learn-silence",
+        "gateway.media.ice-remote-deny = [\"own\"]          | gateway.media.ice-remote-deny",
+        "gateway.media.ice-remote-deny = [\"10.0.0.0/33\"]  | gateway.media.ice-remote-deny",
+        "gateway.media.ice-remote-deny = \"127.0.0.0/8\"    | gateway.media.ice-remote-deny",
         "gateway.media.latch-window = 0 s                   | gateway.media.latch-window",
         "gateway.media.latch-window = 5 m                   | gateway.media.latch-window",
         "gateway.media.receive-threads = -1                 | gateway.media.receive-threads",

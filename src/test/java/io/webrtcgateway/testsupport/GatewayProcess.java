@@ -39,6 +39,10 @@ public final class GatewayProcess extends PeerProcess {
 
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
 
+    /** reference.conf's gateway.media.ice-remote-deny without loopback and own-addresses (see Settings#hocon). */
+    public static final List<String> TEST_ICE_REMOTE_DENY = List.of("169.254.0.0/16", "fe80::/10", "fd00:ec2::254",
+            "0.0.0.0/8", "::", "224.0.0.0/4", "255.255.255.255", "ff00::/8");
+
     private final String instanceId;
     private final int httpPort;
     private final int sipPort;
@@ -207,6 +211,11 @@ public final class GatewayProcess extends PeerProcess {
             line(out, "gateway.sip.servers", list(sipServers));
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
             line(out, "gateway.media.rtp-port-range", quote(rtpPorts.toString()));
+            // The default gateway.media.ice-remote-deny refuses loopback and this machine's own addresses as ICE
+            // targets (docs/media.md, "ICE targets"), and every test's browser runs on this machine, on loopback
+            // (its checks come from 127.0.0.1, its candidates name eth0's address): keep the rest of the default
+            // (link-local, metadata, unspecified, multicast), allow those two. IceRemoteDenyIT sets its own.
+            line(out, "gateway.media.ice-remote-deny", list(TEST_ICE_REMOTE_DENY));
             // Tests use SIPp and Kamailio as SIP Server; the ones about tokens set gateway.auth.* themselves.
             line(out, "gateway.auth.mode", quote("none"));
             // Most tests are about calls and media, not who may place them: sessions call without registering

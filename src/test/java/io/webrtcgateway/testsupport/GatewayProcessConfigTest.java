@@ -42,6 +42,10 @@ class GatewayProcessConfigTest {
         assertEquals(List.of("http://a.example", "http://b.example"), config.cors().allowedOrigins());
         assertEquals(settings.rtpPorts.low(), config.media().rtpPortMin());
         assertEquals(settings.rtpPorts.high(), config.media().rtpPortMax());
+        // browsers on loopback must reach the gateway's ICE: loopback and own addresses allowed, the rest denied
+        assertEquals(false, config.media().iceDenyOwnAddresses());
+        assertTrue(config.media().iceRemoteDeny().stream().noneMatch(c -> c.contains(java.net.InetAddress.getLoopbackAddress())));
+        assertTrue(config.media().iceRemoteDeny().stream().anyMatch(c -> c.toString().equals("169.254.0.0/16")));
     }
 
     @Test

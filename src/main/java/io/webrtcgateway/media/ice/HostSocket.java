@@ -78,6 +78,9 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
     private final DatagramChannel channel;
     private final InetSocketAddress local;
     private final Sink sink;
+    /** Remote addresses never answered nor sent to; the configured STUN servers are exempt from it. */
+    private final IceRemoteDeny deny;
+    private final List<InetSocketAddress> stunServers;
     private final UdpReceiveLoops.Loop loop;
     private final BlockingQueue<Stun> stunIn = new ArrayBlockingQueue<>(STUN_QUEUE);
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -120,21 +123,26 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
      */
     private final ByteBuffer txBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
 
-    private HostSocket(DatagramChannel channel, Sink sink, UdpReceiveLoops.Loop loop) throws IOException {
+    private HostSocket(DatagramChannel channel, IceConfig config, Sink sink, UdpReceiveLoops.Loop loop)
+            throws IOException {
         this.channel = channel;
         this.local = (InetSocketAddress) channel.getLocalAddress();
+        this.deny = config.remoteDeny();
+        this.stunServers = config.stunServers();
         this.sink = sink;
         this.loop = loop;
     }
 
     /**
-     * Binds a port of {@code [portMin, portMax]} on {@code address}, starting at a random port and walking up:
+     * Binds a port of the config's range on {@code address}, starting at a random port and walking up:
      * ports are shared with other calls and the SIP-side RTP, so a busy one is skipped, and a port just freed
      * is unlikely to be taken again at once (late packets of an ended call then find nobody). The socket is read
      * by {@code loop} from now on (payload is dropped until the sink accepts its source).
      */
-    static HostSocket bind(InetAddress address, int portMin, int portMax, Sink sink, UdpReceiveLoops.Loop loop)
+    static HostSocket bind(IceConfig config, InetAddress address, Sink sink, UdpReceiveLoops.Loop loop)
             throws IOException {
+        int portMin = config.portMin();
+        int portMax = config.portMax();
         int size = portMax - portMin + 1;
         int start = ThreadLocalRandom.current().nextInt(size);
         StandardProtocolFamily family = address instanceof Inet6Address ? StandardProtocolFamily.INET6
@@ -153,7 +161,7 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
                 throw e;
             }
             try {
-                HostSocket socket = new HostSocket(c, sink, loop);
+                HostSocket socket = new HostSocket(c, config, sink, loop);
                 socket.key = loop.register(c, socket);
                 return socket;
             } catch (IOException | RuntimeException e) {
@@ -180,6 +188,12 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
         }
         int first = buf[off] & 0xFF;
         if (first < 4) {
+            if (deny.inDeniedBlock(source.getAddress())) {
+                // Neither answered nor learnt as a peer-reflexive candidate (which ice4j would check).
+                deny.countStunDropped();
+                count(DROPPED_IN, 1);
+                return;
+            }
             if (len >= 20 && readInt(buf, off + 4) == STUN_MAGIC_COOKIE && !closed.get()
                     && stunIn.offer(new Stun(Arrays.copyOfRange(buf, off, off + len), source))) {
                 count(STUN_IN, 1);
@@ -310,10 +324,22 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
         }
     }
 
-    /** ice4j's sends (connectivity checks, responses, STUN requests): rare, so a wrapper each. */
+    /**
+     * ice4j's sends (connectivity checks, responses, STUN requests): rare, so a wrapper each. A destination in
+     * a denied block is refused here whatever path led ice4j to it (none should: candidates there are never
+     * added, STUN from there never reaches ice4j); it is dropped as if lost, counted and logged.
+     */
     @Override
     public void send(DatagramPacket p) throws IOException {
-        channel.send(ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength()), p.getSocketAddress());
+        SocketAddress to = p.getSocketAddress();
+        if (to instanceof InetSocketAddress target && deny.inDeniedBlock(target.getAddress())
+                && !stunServers.contains(target)) {
+            deny.countSendRefused();
+            LOG.warn("ICE {}: refused to send {} bytes to {} (gateway.media.ice-remote-deny)", local, p.getLength(),
+                    target);
+            return;
+        }
+        channel.send(ByteBuffer.wrap(p.getData(), p.getOffset(), p.getLength()), to);
     }
 
     /**

@@ -30,6 +30,7 @@ import java.util.List;
  * @param consentInterval  how often consent is refreshed on the selected pair (RFC 7675 §5.1: 5 s, randomized)
  * @param consentTimeout   a peer that stops answering for this long is reported DISCONNECTED (RFC 7675 §5.1:
  *                         30 s). Both consent values are JVM-wide in ice4j 3.2; see {@link IceSystemProperties}.
+ * @param remoteDeny       remote addresses never checked nor answered ({@code gateway.media.ice-remote-deny})
  */
 public record IceConfig(
         List<InetAddress> localAddresses,
@@ -38,7 +39,8 @@ public record IceConfig(
         List<InetSocketAddress> stunServers,
         InetAddress publicAddress,
         Duration consentInterval,
-        Duration consentTimeout) {
+        Duration consentTimeout,
+        IceRemoteDeny remoteDeny) {
 
     public static final Duration DEFAULT_CONSENT_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_CONSENT_TIMEOUT = Duration.ofSeconds(30);
@@ -46,6 +48,9 @@ public record IceConfig(
     public IceConfig {
         localAddresses = List.copyOf(localAddresses);
         stunServers = List.copyOf(stunServers);
+        if (remoteDeny == null) {
+            throw new IllegalArgumentException("remoteDeny is required (IceRemoteDeny.NONE denies nothing)");
+        }
         if (portMin < 1 || portMax > 65535 || portMin > portMax) {
             throw new IllegalArgumentException("ICE port range must be within 1-65535 with min <= max, not "
                     + portMin + "-" + portMax);
@@ -77,34 +82,49 @@ public record IceConfig(
         for (String a : media.iceAddresses()) {
             local.add(resolve("gateway.media.ice-addresses", a));
         }
+        InetAddress mapped = publicAddress.isEmpty() ? null : resolve("gateway.media.public-address", publicAddress);
+        List<InetAddress> own = new ArrayList<>(local);
+        if (mapped != null) {
+            own.add(mapped);
+        }
         return new IceConfig(
                 local,
                 media.rtpPortMin(),
                 media.rtpPortMax(),
                 stun,
-                publicAddress.isEmpty() ? null : resolve("gateway.media.public-address", publicAddress),
+                mapped,
                 DEFAULT_CONSENT_INTERVAL,
-                DEFAULT_CONSENT_TIMEOUT);
+                DEFAULT_CONSENT_TIMEOUT,
+                IceRemoteDeny.of(media.iceRemoteDeny(), media.iceDenyOwnAddresses(), own));
     }
 
-    /** Host candidates on the given addresses only (tests: loopback), default STUN/NAT/consent settings. */
+    /**
+     * Host candidates on the given addresses only (tests: loopback), default STUN/NAT/consent settings, no
+     * remote address denied.
+     */
     public static IceConfig onAddresses(List<InetAddress> addresses, int portMin, int portMax) {
         return new IceConfig(addresses, portMin, portMax, List.of(), null,
-                DEFAULT_CONSENT_INTERVAL, DEFAULT_CONSENT_TIMEOUT);
+                DEFAULT_CONSENT_INTERVAL, DEFAULT_CONSENT_TIMEOUT, IceRemoteDeny.NONE);
     }
 
     public IceConfig withStunServers(List<InetSocketAddress> servers) {
         return new IceConfig(localAddresses, portMin, portMax, servers, publicAddress, consentInterval,
-                consentTimeout);
+                consentTimeout, remoteDeny);
     }
 
     public IceConfig withPublicAddress(InetAddress address) {
         return new IceConfig(localAddresses, portMin, portMax, stunServers, address, consentInterval,
-                consentTimeout);
+                consentTimeout, remoteDeny);
     }
 
     public IceConfig withConsent(Duration interval, Duration timeout) {
-        return new IceConfig(localAddresses, portMin, portMax, stunServers, publicAddress, interval, timeout);
+        return new IceConfig(localAddresses, portMin, portMax, stunServers, publicAddress, interval, timeout,
+                remoteDeny);
+    }
+
+    public IceConfig withRemoteDeny(IceRemoteDeny deny) {
+        return new IceConfig(localAddresses, portMin, portMax, stunServers, publicAddress, consentInterval,
+                consentTimeout, deny);
     }
 
     /** Whether a server-reflexive candidate with {@link #publicAddress} belongs next to a host candidate on {@code local}. */
@@ -154,6 +174,6 @@ public record IceConfig(
         return "IceConfig[addresses=" + (localAddresses.isEmpty() ? "auto" : localAddresses)
                 + ", ports=" + portMin + "-" + portMax + ", stun=" + stunServers
                 + ", public=" + (publicAddress == null ? "none" : publicAddress.getHostAddress())
-                + ", consent=" + consentInterval.toMillis() + "/" + consentTimeout.toMillis() + " ms]";
+                + ", consent=" + consentInterval.toMillis() + "/" + consentTimeout.toMillis() + " ms, " + remoteDeny + "]";
     }
 }

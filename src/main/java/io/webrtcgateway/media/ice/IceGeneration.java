@@ -385,8 +385,7 @@ final class IceGeneration implements HostSocket.Sink {
             for (InetAddress address : addresses) {
                 HostSocket socket;
                 try {
-                    socket = HostSocket.bind(address, config.portMin(), config.portMax(), IceGeneration.this,
-                            loops.leastLoaded());
+                    socket = HostSocket.bind(config, address, IceGeneration.this, loops.leastLoaded());
                 } catch (IOException e) {
                     LOG.warn("ICE: no host candidate on {}: {}", address.getHostAddress(), e.getMessage());
                     failure = e;

@@ -244,8 +244,8 @@ public final class IceTransport implements AutoCloseable {
      *
      * @return true if ICE will check it; false if it is valid but unusable here: component 2 (we require
      *         rtcp-mux), TCP, a host name (mDNS {@code .local} names are never resolved: the browser's checks
-     *         reach us anyway and ICE learns its address as peer-reflexive), another generation's
-     *         {@code ufrag}, or the transport is closed
+     *         reach us anyway and ICE learns its address as peer-reflexive), an address ICE must not send to
+     *         ({@link IceRemoteDeny}: counted), another generation's {@code ufrag}, or the transport is closed
      * @throws IllegalArgumentException the line is malformed; the message says where
      */
     public boolean addRemoteCandidate(String candidateAttribute) {
@@ -255,6 +255,7 @@ public final class IceTransport implements AutoCloseable {
         }
         CandidateAttribute c = CandidateAttribute.parse(candidateAttribute);
         String skip = null;
+        IceRemoteDeny.Reason refused = null;
         InetAddress address = c.ipAddress();
         if (c.component() != 1) {
             skip = "component " + c.component() + " (RTCP is muxed, RFC 8843 §9.3)";
@@ -264,6 +265,11 @@ public final class IceTransport implements AutoCloseable {
             skip = "host name " + c.address() + " (not resolved)";
         } else if (c.port() == 0) {
             skip = "port 0";
+        } else {
+            refused = config.remoteDeny().refuses(address);
+            if (refused != null) {
+                skip = "address refused (" + refused.label() + ", gateway.media.ice-remote-deny)";
+            }
         }
         IceGeneration generation;
         synchronized (lock) {
@@ -277,6 +283,9 @@ public final class IceTransport implements AutoCloseable {
             }
         }
         if (skip != null) {
+            if (refused != null) {
+                config.remoteDeny().countRefused(refused);
+            }
             LOG.debug("{}: remote candidate ignored, {}: {}", name, skip, c);
             return false;
         }

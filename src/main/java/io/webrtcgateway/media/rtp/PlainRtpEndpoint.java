@@ -8,8 +8,11 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One m-line's plain RTP toward the SIP side: an RTP and an RTCP socket from the port range (RTCP on the
@@ -21,6 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * reusable wrapper for the caller's array); {@link #setRemote} from any thread.
  */
 public final class PlainRtpEndpoint implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PlainRtpEndpoint.class);
 
     private final PortPair ports;
     private final UdpReceiveLoops.Loop loop;
@@ -32,7 +36,7 @@ public final class PlainRtpEndpoint implements AutoCloseable {
     /** Guarded by {@code keys}. */
     private final List<SelectionKey> keys = new ArrayList<>(2);
 
-    /** Replaced whole by {@link #setRemote}; the loop re-arms latching when the generation changes. */
+    /** Replaced whole by {@link #setRemote}; the loop re-arms latching/learning when the generation changes. */
     private volatile Remote remote = new Remote(null, null, false, 0);
 
     private final LongAdder foreignSource = new LongAdder();
@@ -83,11 +87,17 @@ public final class PlainRtpEndpoint implements AutoCloseable {
 
     /**
      * The SIP peer's addresses from its SDP ({@code c=}/{@code m=} port, {@code a=rtcp} or port + 1) and
-     * whether it multiplexes RTCP. Called again on each re-INVITE: re-arms latching.
+     * whether it multiplexes RTCP. Called again on each re-INVITE: re-arms latching; with {@code learning},
+     * starts learning again only if an address changed (a hold or a session refresh keeps what was learnt).
      */
     public void setRemote(InetSocketAddress rtp, InetSocketAddress rtcp, boolean rtcpMux) {
         Remote old = remote;
-        remote = new Remote(rtp, rtcpMux ? rtp : rtcp, rtcpMux, old.generation + 1);
+        InetSocketAddress rtcpAddress = rtcpMux ? rtp : rtcp;
+        if (policy.learning() && old.generation > 0 && Objects.equals(old.rtp, rtp)
+                && Objects.equals(old.rtcp, rtcpAddress) && old.rtcpMux == rtcpMux) {
+            return;
+        }
+        remote = new Remote(rtp, rtcpAddress, rtcpMux, old.generation + 1);
     }
 
     public int localRtpPort() {
@@ -114,12 +124,24 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         if (r.rtcpMux) {
             return rtpDestination();
         }
+        if (policy.learning()) {
+            // The RTCP socket follows the RTP one: its own latch counts only while RTP is on a learnt source.
+            Latch rtp = rtpSocket.latch;
+            if (rtp == null || rtp.generation != r.generation) {
+                return r.rtcp;
+            }
+        }
         Latch latch = rtcpSocket.latch;
         return latch != null && latch.generation == r.generation ? latch.address : r.rtcp;
     }
 
     /** Sends one RTP packet; false (and counted) when there is no destination yet or the send failed. */
     public boolean sendRtp(byte[] b, int off, int len) {
+        Remote r = remote;
+        if (r.rtpSentSince == 0 && r.rtp != null) {
+            long now = System.nanoTime();
+            r.rtpSentSince = now == 0 ? 1 : now; // 0 means "nothing sent yet"
+        }
         return send(rtpSocket, rtpSocket.sendWrapper(b, off, len), rtpDestination());
     }
 
@@ -191,12 +213,31 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         return "PlainRtpEndpoint[" + ports + " -> " + rtpDestination() + "]";
     }
 
-    private record Remote(InetSocketAddress rtp, InetSocketAddress rtcp, boolean rtcpMux, long generation) {}
+    /** One SDP of the SIP side (one generation). */
+    private static final class Remote {
+        final InetSocketAddress rtp;
+        final InetSocketAddress rtcp;
+        final boolean rtcpMux;
+        final long generation;
+        /**
+         * System.nanoTime() of the first RTP packet sent under this SDP, 0 before: {@code learning}'s silence is
+         * counted from there. Written by the sending thread (a race between two senders only moves it by a few
+         * microseconds), read by the loop thread.
+         */
+        volatile long rtpSentSince;
+
+        Remote(InetSocketAddress rtp, InetSocketAddress rtcp, boolean rtcpMux, long generation) {
+            this.rtp = rtp;
+            this.rtcp = rtcp;
+            this.rtcpMux = rtcpMux;
+            this.generation = generation;
+        }
+    }
 
     /** A learnt destination, valid only for the SDP generation it was learnt under. */
     private record Latch(InetSocketAddress address, long generation) {}
 
-    /** One of the two sockets with its latching state. */
+    /** One of the two sockets with its latching or learning state. */
     private final class Socket implements DatagramReceiver {
         final DatagramChannel channel;
         final boolean rtcpPort;
@@ -204,6 +245,8 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         volatile Latch latch;
 
         // Loop thread only.
+        /** {@code learning}, RTP socket only; else null. */
+        private final SourceLearning learning;
         private long generation = -1;
         private int accepted;
         private long firstAcceptedNanos;
@@ -216,6 +259,8 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         Socket(DatagramChannel channel, boolean rtcpPort) {
             this.channel = channel;
             this.rtcpPort = rtcpPort;
+            this.learning = policy.learning() && !rtcpPort
+                    ? new SourceLearning(policy.learnPackets(), policy.learnSilence()) : null;
         }
 
         ByteBuffer sendWrapper(byte[] b, int off, int len) {
@@ -229,15 +274,60 @@ public final class PlainRtpEndpoint implements AutoCloseable {
 
         @Override
         public void onDatagram(byte[] buf, int off, int len, InetSocketAddress source) {
-            if (!accept(source)) {
+            boolean rtcp = rtcpPort || RtpPacket.looksLikeRtcp(buf, off, len);
+            if (!(policy.learning() ? acceptLearning(source, buf, off, len, rtcp) : accept(source))) {
                 foreignSource.increment();
                 return;
             }
-            if (rtcpPort || RtpPacket.looksLikeRtcp(buf, off, len)) {
+            if (rtcp) {
                 rtcpHandler.onPacket(buf, off, len);
             } else {
                 rtpHandler.onPacket(buf, off, len);
             }
+        }
+
+        /** {@code learning}: see {@link SourceLearning}; the RTCP socket follows what the RTP socket learnt. */
+        private boolean acceptLearning(InetSocketAddress source, byte[] buf, int off, int len, boolean rtcp) {
+            Remote r = remote;
+            if (r.generation != generation) {
+                generation = r.generation;
+                latch = null;
+                if (learning != null) {
+                    learning.restart(r.rtp);
+                }
+            }
+            if (learning == null) {
+                if (r.rtcp == null) {
+                    return false;
+                }
+                Latch rtp = rtpSocket.latch;
+                if (rtp != null && rtp.generation == generation
+                        && rtp.address.getAddress().equals(source.getAddress())) {
+                    Latch current = latch;
+                    if (current == null || current.generation != generation || !current.address.equals(source)) {
+                        latch = new Latch(source, generation);
+                    }
+                    return true;
+                }
+                return source.getAddress().equals(r.rtcp.getAddress());
+            }
+            boolean rtp = !rtcp && len >= RtpPacket.FIXED_HEADER && RtpPacket.version(buf, off) == 2;
+            boolean before = learning.learntAnother();
+            boolean ok = learning.accept(source, rtp, rtp ? RtpPacket.ssrc(buf, off) : 0,
+                    rtp ? RtpPacket.sequence(buf, off) : 0, System.nanoTime(), r.rtpSentSince);
+            if (learning.learntAnother()) {
+                Latch current = latch;
+                InetSocketAddress to = learning.destination();
+                if (current == null || !current.address.equals(to)) {
+                    latch = new Latch(to, generation);
+                    LOG.info("SIP-side RTP on port {}: now sending to {}, which sent {} packets in sequence while the"
+                            + " SDP's {} sent nothing", ports.rtpPort(), to, policy.learnPackets(), r.rtp);
+                }
+            } else if (before) {
+                latch = null;
+                LOG.info("SIP-side RTP on port {}: back to the SDP's {}, which sends now", ports.rtpPort(), r.rtp);
+            }
+            return ok;
         }
 
         private boolean accept(InetSocketAddress source) {

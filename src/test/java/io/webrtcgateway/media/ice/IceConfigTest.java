@@ -31,8 +31,8 @@ class IceConfigTest {
 
     /** Ports 20000-29999; what ICE does not read at its reference.conf values. */
     private static GatewayConfig.Media media(String publicAddress, List<HostPort> stun, List<String> iceAddresses) {
-        return new GatewayConfig.Media(20000, 29999, publicAddress, stun, iceAddresses, GatewayConfig.SipSource.LATCHING,
-                50, Duration.ofSeconds(2), 1);
+        return new GatewayConfig.Media(20000, 29999, publicAddress, stun, iceAddresses, GatewayConfig.SipSource.LEARNING,
+                50, Duration.ofSeconds(2), 1, 5, Duration.ofSeconds(1), List.of(), false);
     }
 
     @Test

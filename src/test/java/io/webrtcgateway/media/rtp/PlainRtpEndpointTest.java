@@ -230,6 +230,107 @@ class PlainRtpEndpointTest {
         assertEquals(0, e.droppedForeignSource());
     }
 
+    /** {@code learning} with a short silence, so that the tests below run in well under a second each. */
+    private static final SourcePolicy LEARNING = SourcePolicy.learning(5, Duration.ofMillis(200));
+
+    /** Sends one RTP packet every 20 ms from {@code from} to the endpoint, in sequence, until closed. */
+    private java.util.concurrent.ScheduledExecutorService stream(DatagramSocket from, int ssrc, int port) {
+        java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        cleanup.add(pacer::shutdownNow);
+        int[] seq = {1};
+        pacer.scheduleAtFixedRate(() -> {
+            try {
+                send(from, Packets.rtp(0, seq[0]++, 160L * seq[0], ssrc, 160), port);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, 0, 20, TimeUnit.MILLISECONDS);
+        return pacer;
+    }
+
+    /** The gateway's side sending every 20 ms (what starts learning's silence clock). */
+    private void sendEvery20Ms(PlainRtpEndpoint e) {
+        java.util.concurrent.ScheduledExecutorService pacer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        cleanup.add(pacer::shutdownNow);
+        byte[] rtp = Packets.rtp(0, 1, 160, 0x6A7E, 160);
+        pacer.scheduleAtFixedRate(() -> e.sendRtp(rtp, 0, rtp.length), 0, 20, TimeUnit.MILLISECONDS);
+    }
+
+    /** A SIP peer behind NAT: its SDP's address never sends, its stream comes from elsewhere and is learnt. */
+    @Test
+    void learningFindsAPeerBehindNat() throws Exception {
+        PlainRtpEndpoint e = endpoint(LEARNING);
+        DatagramSocket privateAddress = peer(); // what the SDP names: nothing ever comes from it
+        DatagramSocket publicAddress = peer(InetAddress.getByName("127.0.0.2"));
+        e.setRemote(addressOf(privateAddress), null, true);
+        assertEquals(addressOf(privateAddress), e.rtpDestination(), "the SDP's address at once");
+        stream(publicAddress, 0xCAFE, e.localRtpPort());
+        sendEvery20Ms(e);
+        Poll.until(WAIT, "the NAT'd peer learnt", e::rtpDestination, addressOf(publicAddress)::equals);
+        assertTrue(e.droppedForeignSource() >= 4, "its first packets were dropped: " + e.droppedForeignSource());
+        receive(publicAddress); // our packets go there now
+        next(rtpIn); // and its packets are passed on
+        receive(privateAddress); // before, they went where the SDP said
+    }
+
+    /**
+     * RTP bleed: a stranger streams in sequence to the port before and during the call. The SDP's peer answers
+     * what it hears: the stranger is never learnt, never sent to, and its packets are counted.
+     */
+    @Test
+    void learningKeepsTheSdpPeerAgainstAStranger() throws Exception {
+        PlainRtpEndpoint e = endpoint(LEARNING);
+        DatagramSocket sipPeer = peer();
+        DatagramSocket stranger = peer(InetAddress.getByName("127.0.0.2"));
+        stream(stranger, 0xBAD, e.localRtpPort());
+        Poll.until(WAIT, "the stranger's packets dropped before any SDP", () -> e.droppedForeignSource() >= 5);
+        e.setRemote(addressOf(sipPeer), null, true);
+        sendEvery20Ms(e);
+        receive(sipPeer);
+        send(sipPeer, Packets.rtp(0, 1, 160, 0x5157, 160), e.localRtpPort()); // the echo's first answer
+        byte[] first = next(rtpIn);
+        assertEquals(0x5157, RtpPacket.ssrc(first, 0));
+        long dropped = e.droppedForeignSource();
+        // five times the silence later, with the stranger still streaming and the peer silent again
+        long start = System.nanoTime();
+        Poll.until(WAIT, "1 s of the stranger's stream", () -> System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(1000));
+        assertEquals(addressOf(sipPeer), e.rtpDestination());
+        assertTrue(e.droppedForeignSource() >= dropped + 25, "the stranger's stream counted: " + e.droppedForeignSource());
+        assertTrue(nothingArrives(stranger), "the stranger never receives anything");
+        for (byte[] p; (p = rtpIn.poll()) != null; ) {
+            assertEquals(0x5157, RtpPacket.ssrc(p, 0), "only the SIP peer's packets are passed on");
+        }
+    }
+
+    @Test
+    void learningStartsAgainOnlyWhenTheSdpAddressChanges() throws Exception {
+        PlainRtpEndpoint e = endpoint(LEARNING);
+        DatagramSocket silent = peer();
+        DatagramSocket nat = peer(InetAddress.getByName("127.0.0.2"));
+        DatagramSocket natRtcp = peer(InetAddress.getByName("127.0.0.2"));
+        e.setRemote(addressOf(silent), new InetSocketAddress(FreePorts.LOOPBACK, addressOf(silent).getPort() + 1), false);
+        java.util.concurrent.ScheduledExecutorService natStream = stream(nat, 0xCAFE, e.localRtpPort());
+        sendEvery20Ms(e);
+        Poll.until(WAIT, "the NAT'd peer learnt", e::rtpDestination, addressOf(nat)::equals);
+        // RTCP follows: accepted from the learnt host, and sent where it comes from
+        byte[] rr = Packets.rr(0xCAFE);
+        send(natRtcp, rr, e.localRtcpPort());
+        assertArrayEquals(rr, next(rtcpIn));
+        assertEquals(addressOf(natRtcp), e.rtcpDestination());
+        // a re-INVITE with the same addresses (hold, session refresh) keeps it
+        e.setRemote(addressOf(silent), new InetSocketAddress(FreePorts.LOOPBACK, addressOf(silent).getPort() + 1), false);
+        assertEquals(addressOf(nat), e.rtpDestination());
+        // another address: the learnt source is a stranger to it
+        natStream.shutdownNow();
+        DatagramSocket moved = peer();
+        e.setRemote(addressOf(moved), null, true);
+        assertEquals(addressOf(moved), e.rtpDestination());
+        long before = e.droppedForeignSource();
+        send(nat, Packets.rtp(0, 999, 160, 0xCAFE, 160), e.localRtpPort());
+        Poll.until(WAIT, "the old source dropped", () -> e.droppedForeignSource() > before);
+        assertEquals(addressOf(moved), e.rtpDestination());
+    }
+
     @Test
     void closeFromInsideTheHandlerReleasesThePorts() throws Exception {
         PlainRtpEndpoint[] self = new PlainRtpEndpoint[1];

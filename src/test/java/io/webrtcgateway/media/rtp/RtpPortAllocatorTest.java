@@ -9,7 +9,9 @@ import io.webrtcgateway.testsupport.FreePorts;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -92,6 +94,74 @@ class RtpPortAllocatorTest {
         try (PortPair again = allocator.allocate()) {
             assertEquals(range.low(), again.rtpPort());
         }
+    }
+
+    /**
+     * RTP bleed: with ports handed out in order, whoever saw one call's port (or just one free port) knew the
+     * next call's. Now consecutive calls get pairs that are rarely neighbours: out of 49 successive draws
+     * from 500 pairs about one lands next to the one before by chance (the old allocator: all 49).
+     */
+    @Test
+    void consecutiveAllocationsAreNotNeighbours() throws Exception {
+        FreePorts.Range range = FreePorts.udpRange(1000);
+        RtpPortAllocator allocator = new RtpPortAllocator(FreePorts.LOOPBACK, range.low(), range.high());
+        List<PortPair> held = new ArrayList<>();
+        try {
+            int neighbours = 0;
+            int previous = -1;
+            for (int i = 0; i < 50; i++) {
+                PortPair p = allocator.allocate();
+                held.add(p);
+                if (previous >= 0 && Math.abs(p.rtpPort() - previous) == 2) {
+                    neighbours++;
+                }
+                previous = p.rtpPort();
+            }
+            // P(>= 8 of 49 draws next to the previous one) under uniform draws is below 1e-9.
+            assertTrue(neighbours < 8, neighbours + " of 49 successive pairs were neighbours");
+        } finally {
+            held.forEach(PortPair::close);
+        }
+    }
+
+    /**
+     * Each free pair is equally likely, pairs in use are never handed out again until released, and a
+     * released pair goes back among the candidates. A seeded Random makes the figures repeatable; production
+     * uses SecureRandom.
+     */
+    @Test
+    void drawsUniformlyAmongTheFreePairsOnly() throws Exception {
+        FreePorts.Range range = FreePorts.udpRange(80); // 40 pairs
+        RtpPortAllocator allocator = new RtpPortAllocator(FreePorts.LOOPBACK, range.low(), range.high(),
+                new Random(1234));
+        int total = allocator.pairsTotal();
+        List<PortPair> held = new ArrayList<>();
+        Set<Integer> heldPorts = new HashSet<>();
+        try {
+            for (int i = 0; i < total / 2; i++) {
+                PortPair p = allocator.allocate();
+                held.add(p);
+                assertTrue(heldPorts.add(p.rtpPort()), "handed out twice: " + p.rtpPort());
+            }
+            int freePairs = total - held.size();
+            int draws = 200 * freePairs;
+            java.util.Map<Integer, Integer> counts = new java.util.HashMap<>();
+            for (int i = 0; i < draws; i++) {
+                try (PortPair p = allocator.allocate()) {
+                    assertTrue(!heldPorts.contains(p.rtpPort()), "pair in use handed out: " + p.rtpPort());
+                    counts.merge(p.rtpPort(), 1, Integer::sum);
+                }
+            }
+            assertEquals(freePairs, counts.size(), "every free pair drawn: " + counts);
+            double expected = (double) draws / freePairs;
+            double chiSquare = counts.values().stream().mapToDouble(n -> (n - expected) * (n - expected) / expected).sum();
+            // 19 degrees of freedom: 43.8 is the 0.1 % critical value.
+            assertTrue(chiSquare < 43.8, "chi-square " + chiSquare + " over " + counts);
+            assertEquals(held.size(), allocator.pairsInUse());
+        } finally {
+            held.forEach(PortPair::close);
+        }
+        assertEquals(0, allocator.pairsInUse());
     }
 
     @Test
