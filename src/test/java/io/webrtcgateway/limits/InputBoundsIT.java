@@ -50,7 +50,7 @@ class InputBoundsIT {
     private static final Duration T = Duration.ofSeconds(15);
     private static final String DN = "2001";
     private static final String LEGACY_DN = "2002";
-    /** Set below the default in this gateway: JAIN-SIP reads UDP datagrams of at most 8 KB. */
+    /** Below the default (16384) in this gateway, so the INFO over the bound is a datagram of a few KB. */
     private static final int MAX_INFO_BYTES = 1024;
 
     private static Sipp sipServer;
