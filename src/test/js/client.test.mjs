@@ -427,6 +427,21 @@ describe("failover", () => {
     assert.equal(hellos.at(-1).session, "s2.gw1", "second attempt resumes the fresh session of the first");
   });
 
+  test("close code 4008 (too slow) is a lost connection: the session is resumed", async () => {
+    const { client, events } = await registered();
+    gw.lastSocket.serverClose(4008, "too slow: queue-full");
+    await settle();
+    assert.equal(client.state, "reconnecting");
+    assert.equal(events.of("reconnecting")[0].reason, "socket closed (4008 too slow: queue-full)");
+    await advance(510);
+    assert.equal(gw.requestsOf("hello")[1].session, "s1.gw1");
+    assert.deepEqual(events.of("reconnected"), [
+      { attempt: 1, resumed: true, session: "s1.gw1", instance: "gw1", registered: true, dn: "1001" },
+    ]);
+    assert.equal(gw.requestsOf("register").length, 1, "no second REGISTER");
+    assert.equal(client.state, "connected");
+  });
+
   test("close code 4000 (resumed elsewhere) stops without reconnecting", async () => {
     const { client, events } = await registered();
     gw.lastSocket.serverClose(4000, "session resumed elsewhere");

@@ -5,6 +5,7 @@ import io.webrtcgateway.call.CallService;
 import io.webrtcgateway.cluster.AffinityCookie;
 import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.cluster.Readiness;
+import io.webrtcgateway.concurrent.ExecutorWatchdog;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.edge.http.ClientAddress;
@@ -22,7 +23,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -46,7 +47,9 @@ public final class GatewayApplication {
     private final AffinityCookie affinityCookie;
     private final ClientAddress clientAddress;
     private ScheduledExecutorService timers;
-    private ExecutorService workers;
+    private ThreadPoolExecutor workers;
+    /** Measures how late gw-worker, gw-timer and the actors run; on its own thread, gw-watchdog. */
+    private ExecutorWatchdog watchdog;
     /** PBKDF2 for admin logins: few threads, a bounded queue, refuses when full (admin.AdminAuthenticator). */
     private ThreadPoolExecutor adminHashing;
     private SandboxSipServer sandbox;
@@ -72,7 +75,9 @@ public final class GatewayApplication {
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, named("gw-timer"));
         t.setRemoveOnCancelPolicy(true); // refresh timers are cancelled often; don't let them pile up
         timers = t;
-        workers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("gw-worker"));
+        int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        workers = new ThreadPoolExecutor(workerThreads, workerThreads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                named("gw-worker"));
         GatewayConfig.LoginThrottle throttle = config.admin().loginThrottle();
         adminHashing = new ThreadPoolExecutor(throttle.hashThreads(), throttle.hashThreads(), 0, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(throttle.hashQueue()), named("gw-admin-hash"), new ThreadPoolExecutor.AbortPolicy());
@@ -107,7 +112,14 @@ public final class GatewayApplication {
                 (int) config.calls().sessionTimers().sessionExpires().toSeconds(),
                 (int) config.calls().sessionTimers().minSe().toSeconds()), registrations, sessions,
                 media, workers, timers, metrics.registry());
-        readiness = new Readiness(config, admission, servers, sessions, metrics.registry());
+        watchdog = new ExecutorWatchdog(config.health().stuckAfter(), io.micrometer.core.instrument.Clock.SYSTEM);
+        watchdog.watchPool("gw-worker", workers, () -> workers.getQueue().size());
+        watchdog.watchPool("gw-timer", timers, null); // its queue holds every future timer: no backlog to count
+        watchdog.watchActors(calls.actors(), "gw-worker");
+        watchdog.watchActors(registrations.actors(), "gw-worker");
+        watchdog.bindTo(metrics.registry());
+        watchdog.start(named("gw-watchdog"));
+        readiness = new Readiness(config, admission, servers, sessions, watchdog, metrics.registry());
         LOG.info("instance {} started", config.instanceId());
     }
 
@@ -150,6 +162,9 @@ public final class GatewayApplication {
         }
         if (sandbox != null) {
             sandbox.close();
+        }
+        if (watchdog != null) {
+            watchdog.close();
         }
         shutdown(timers);
         shutdown(workers);

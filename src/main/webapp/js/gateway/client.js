@@ -9,6 +9,8 @@ const WS_CONNECTING = 0;
 
 // Close code the gateway uses when this session was resumed on another socket (docs/protocol.md).
 // Reconnecting then would fight the other socket for the session, so the client stops instead.
+// Every other close is a lost connection (reconnect and resume), 4008 included: the gateway cut off a
+// client that did not read what it was sent (a frozen tab), and kept its session for it.
 const CLOSE_RESUMED_ELSEWHERE = 4000;
 
 // Answers that mean "this instance cannot serve this session": fail over as if the socket broke.

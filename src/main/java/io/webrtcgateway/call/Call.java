@@ -64,7 +64,7 @@ public final class Call implements SipLeg.Listener {
         this.session = session;
         this.direction = direction;
         this.remote = remote;
-        this.executor = new SerialExecutor(pool);
+        this.executor = new SerialExecutor(pool, service.actors());
         this.service = service;
         this.media = media;
         this.state = direction == Direction.OUTGOING ? CallState.CALLING : CallState.OFFERED;

@@ -5,6 +5,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.auth.AccessControl;
+import io.webrtcgateway.concurrent.SerialExecutor;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
@@ -61,6 +62,8 @@ public final class CallService {
     private final List<Consumer<RefusedInvite>> refusedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<RefusedCall>> refusedCallListeners = new CopyOnWriteArrayList<>();
     private final AccessControl access;
+    /** Every call's actor, watched together (concurrent.ExecutorWatchdog). */
+    private final SerialExecutor.Group actors = new SerialExecutor.Group("call");
 
     /** Causes of {@link RefusedInvite}, each exported in gateway_sip_invites_refused_total from the start. */
     static final List<String> REFUSAL_CAUSES = List.of("not-signed-in", "limit-calls", "limit-call-rate",
@@ -188,6 +191,11 @@ public final class CallService {
                 LOG.error("call listener failed", e);
             }
         }
+    }
+
+    /** The calls' actors, for the watchdog. */
+    public SerialExecutor.Group actors() {
+        return actors;
     }
 
     GatewayConfig.Calls config() {

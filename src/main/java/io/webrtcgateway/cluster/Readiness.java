@@ -2,6 +2,7 @@ package io.webrtcgateway.cluster;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.webrtcgateway.concurrent.ExecutorWatchdog;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.session.SessionService;
 import io.webrtcgateway.sip.SipServerPool;
@@ -14,13 +15,15 @@ public final class Readiness {
     private final Admission admission;
     private final SipServerPool servers;
     private final SessionService sessions;
+    private final ExecutorWatchdog watchdog;
 
     public Readiness(GatewayConfig config, Admission admission, SipServerPool servers, SessionService sessions,
-                     MeterRegistry meters) {
+                     ExecutorWatchdog watchdog, MeterRegistry meters) {
         this.config = config;
         this.admission = admission;
         this.servers = servers;
         this.sessions = sessions;
+        this.watchdog = watchdog;
         Gauge.builder("gateway.ready", this, r -> r.notReadyReasons().isEmpty() ? 1 : 0)
                 .description("1 while /health/ready answers 200 (takes new sessions), else 0")
                 .register(meters);
@@ -29,7 +32,10 @@ public final class Readiness {
                 .register(meters);
     }
 
-    /** Empty when ready; else one short reason each ("draining", "sip-unreachable", ...). */
+    /**
+     * Empty when ready; else one short reason each ("draining", "sip-unreachable", ...). A stuck executor is
+     * {@code executor-stuck:<pool>}: the instance would accept a browser and then not answer it.
+     */
     public List<String> notReadyReasons() {
         List<String> reasons = new ArrayList<>();
         if (admission.isStopping()) {
@@ -44,6 +50,9 @@ public final class Readiness {
         }
         if (sessions.count() >= config.limits().maxSessions()) {
             reasons.add("session-limit");
+        }
+        for (String pool : watchdog.stuck()) {
+            reasons.add("executor-stuck:" + pool);
         }
         return reasons;
     }

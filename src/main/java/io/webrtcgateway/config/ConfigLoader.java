@@ -238,7 +238,10 @@ public final class ConfigLoader {
                 maxSessions == 0 ? 5_000 * cores : maxSessions,
                 maxCalls == 0 ? 250 * cores : maxCalls,
                 intIn(c, "gateway.limits.max-message-bytes", 1024, 16 * 1024 * 1024),
-                intIn(c, "gateway.limits.max-incoming-calls-per-second", 0, 100_000));
+                intIn(c, "gateway.limits.max-incoming-calls-per-second", 0, 100_000),
+                intIn(c, "gateway.limits.ws-send-queue-messages", 16, 1_000_000),
+                bytesIn(c, "gateway.limits.ws-send-queue-bytes", 16 * 1024, 256 * 1024 * 1024),
+                duration(c, "gateway.limits.write-timeout", Duration.ofMillis(500), Duration.ofMinutes(10)));
 
         List<String> origins = get("gateway.cors.allowed-origins", () -> c.getStringList("gateway.cors.allowed-origins"));
         for (String o : origins) {
@@ -331,8 +334,10 @@ public final class ConfigLoader {
             throw invalid("gateway.sip.tcp.idle-timeout", sip.tcp().idleTimeout()
                     + " must be longer than gateway.calls.no-answer-timeout (" + calls.noAnswerTimeout() + ")");
         }
+        var health = new GatewayConfig.Health(
+                duration(c, "gateway.health.stuck-after", Duration.ofMillis(500), Duration.ofHours(1)));
         return new GatewayConfig(instanceId, http, sip, session, legacy, media, limits, cors, cluster, calls, admin,
-                auth(c, sip));
+                auth(c, sip), health);
     }
 
     private static GatewayConfig.DialPlan dialPlan(Config c) {
@@ -568,6 +573,15 @@ public final class ConfigLoader {
             throw invalid(key, v + " is out of range [" + min + ", " + max + "]");
         }
         return v;
+    }
+
+    /** A size: a number of bytes or HOCON's "256 KiB" form. */
+    private static int bytesIn(Config c, String key, int min, int max) {
+        long v = get(key, () -> c.getBytes(key));
+        if (v < min || v > max) {
+            throw invalid(key, v + " bytes is out of range [" + min + ", " + max + "]");
+        }
+        return (int) v;
     }
 
     private static Duration duration(Config c, String key, Duration min, Duration max) {

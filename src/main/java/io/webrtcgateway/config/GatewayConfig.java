@@ -19,7 +19,8 @@ public record GatewayConfig(
         Cluster cluster,
         Calls calls,
         Admin admin,
-        Auth auth) {
+        Auth auth,
+        Health health) {
 
     /**
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
@@ -153,8 +154,19 @@ public record GatewayConfig(
     /**
      * @param maxIncomingCallsPerSecond INVITEs from SIP Server that may become calls per second (and in one
      *                                  burst), instance-wide; beyond, 503 with Retry-After before any media
+     * @param wsSendQueueMessages messages waiting to be written to one WebSocket, besides the one being written;
+     *                            one more closes it with 4008 (docs/protocol.md, "Slow clients")
+     * @param wsSendQueueBytes    the same in bytes (UTF-8); a message always fits when none waits
+     * @param writeTimeout        a WebSocket message not written within this closes its socket with 4008
      */
-    public record Limits(int maxSessions, int maxCalls, int maxMessageBytes, int maxIncomingCallsPerSecond) {}
+    public record Limits(int maxSessions, int maxCalls, int maxMessageBytes, int maxIncomingCallsPerSecond,
+                         int wsSendQueueMessages, int wsSendQueueBytes, Duration writeTimeout) {}
+
+    /**
+     * @param stuckAfter an executor (gw-worker, gw-timer, the call or registration actors) whose work waits
+     *                   this long is stuck: /health/ready answers 503 {@code executor-stuck:<pool>}
+     */
+    public record Health(Duration stuckAfter) {}
 
     public record Cors(List<String> allowedOrigins) {
         public boolean allows(String origin) {

@@ -76,7 +76,7 @@ public final class Registration {
         this.dn = dn;
         this.callId = client.sip().newCallId();
         this.fromTag = SipEndpoint.randomHex(4);
-        this.executor = new SerialExecutor(client.workers());
+        this.executor = new SerialExecutor(client.workers(), client.actors());
         this.requestedExpires = (int) client.config().registerExpires().toSeconds();
     }
 

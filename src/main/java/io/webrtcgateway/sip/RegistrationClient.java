@@ -1,5 +1,6 @@
 package io.webrtcgateway.sip;
 
+import io.webrtcgateway.concurrent.SerialExecutor;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
@@ -48,6 +49,8 @@ public final class RegistrationClient {
     private final Map<String, Registration> byDn = new ConcurrentHashMap<>();
     private final MeterRegistry meters;
     private final List<FailureListener> failureListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Every registration's actor, watched together (concurrent.ExecutorWatchdog). */
+    private final SerialExecutor.Group actors = new SerialExecutor.Group("registration");
 
     /** A REGISTER (initial, refresh, hand-over) failed for good; for the admin failure log. */
     public interface FailureListener {
@@ -221,6 +224,11 @@ public final class RegistrationClient {
 
     ScheduledExecutorService timers() {
         return timers;
+    }
+
+    /** The registrations' actors, for the watchdog. */
+    public SerialExecutor.Group actors() {
+        return actors;
     }
 
     ExecutorService workers() {

@@ -3,6 +3,8 @@ package io.webrtcgateway.concurrent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.webrtcgateway.testsupport.Poll;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -40,6 +42,98 @@ class SerialExecutorTest {
             for (int i = 0; i < seen.size(); i++) {
                 assertEquals(i, seen.get(i));
             }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The group's view: queued tasks, busy actors' time without progress, longest wait; nothing once idle. */
+    @Test
+    void aGroupSeesQueuedTasksStallsAndWaits() {
+        List<Runnable> pool = new ArrayList<>(); // runs nothing until the test says so
+        SerialExecutor.Group group = new SerialExecutor.Group("call");
+        SerialExecutor a = new SerialExecutor(pool::add, group);
+        SerialExecutor b = new SerialExecutor(pool::add, group);
+        long before = System.nanoTime();
+        assertEquals(0, group.stalledNanos(before), "idle");
+        List<String> ran = new ArrayList<>();
+        a.execute(() -> ran.add("a1"));
+        a.execute(() -> ran.add("a2"));
+        b.execute(() -> ran.add("b1"));
+        assertEquals(2, pool.size(), "one drain per busy actor");
+        assertEquals(3, group.queuedTasks());
+        long later = System.nanoTime() + TimeUnit.SECONDS.toNanos(7);
+        assertTrue(group.stalledNanos(later) >= TimeUnit.SECONDS.toNanos(7), "waiting for a pool thread counts");
+
+        pool.remove(0).run(); // a's drain
+        assertEquals(List.of("a1", "a2"), ran);
+        assertEquals(1, group.queuedTasks());
+        assertTrue(group.takeLongestWaitNanos() > 0);
+        assertEquals(0, group.takeLongestWaitNanos(), "taken");
+        pool.remove(0).run();
+        assertEquals(0, group.queuedTasks());
+        assertEquals(0, group.stalledNanos(later), "no actor has work");
+    }
+
+    /** An actor whose task blocks is stalled; one that keeps finishing tasks is not, however long its queue. */
+    @Test
+    void aBlockedTaskStallsItsActor() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            SerialExecutor.Group group = new SerialExecutor.Group("registration");
+            SerialExecutor actor = new SerialExecutor(pool, group);
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            actor.execute(() -> {
+                started.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            actor.execute(() -> { });
+            assertTrue(started.await(5, TimeUnit.SECONDS));
+            long inAMinute = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            assertTrue(group.stalledNanos(inAMinute) >= TimeUnit.MINUTES.toNanos(1));
+            assertEquals(1, group.queuedTasks());
+            CountDownLatch done = new CountDownLatch(1);
+            actor.execute(done::countDown);
+            release.countDown();
+            assertTrue(done.await(5, TimeUnit.SECONDS));
+            // The drain leaves the busy set right after its last task.
+            Poll.until(Duration.ofSeconds(5), "the actor idle", () -> group.stalledNanos(inAMinute) == 0);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A flooded actor takes turns: the pool's other work runs after one turn of it, not after the whole flood. */
+    @Test
+    void aFloodedActorSharesThePoolThread() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            SerialExecutor actor = new SerialExecutor(pool);
+            List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            actor.execute(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ran.add("actor");
+            });
+            for (int i = 1; i < 1000; i++) {
+                actor.execute(() -> ran.add("actor"));
+            }
+            actor.execute(done::countDown);
+            pool.execute(() -> ran.add("other")); // queued in the pool behind the actor's first turn
+            go.countDown();
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(SerialExecutor.TURN, ran.indexOf("other"), "one turn of the actor, then the other task");
+            assertEquals(1001, ran.size());
         } finally {
             pool.shutdownNow();
         }

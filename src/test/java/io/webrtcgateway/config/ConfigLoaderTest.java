@@ -34,6 +34,22 @@ class ConfigLoaderTest {
         assertFalse(c.instanceId().isEmpty(), "instance id defaults to the host name");
     }
 
+    /** Slow clients (docs/protocol.md) and stuck executors (docs/deployment.md): defaults sized for a browser. */
+    @Test
+    void sendQueueWriteTimeoutAndStuckAfter() {
+        GatewayConfig defaults = ConfigLoader.parse("");
+        assertEquals(1000, defaults.limits().wsSendQueueMessages());
+        assertEquals(256 * 1024, defaults.limits().wsSendQueueBytes());
+        assertEquals(Duration.ofSeconds(10), defaults.limits().writeTimeout());
+        assertEquals(Duration.ofSeconds(5), defaults.health().stuckAfter());
+        GatewayConfig set = ConfigLoader.parse("gateway.limits { ws-send-queue-messages = 50, ws-send-queue-bytes = 65536, "
+                + "write-timeout = 2 s }\ngateway.health.stuck-after = 1500 ms");
+        assertEquals(50, set.limits().wsSendQueueMessages());
+        assertEquals(65536, set.limits().wsSendQueueBytes());
+        assertEquals(Duration.ofSeconds(2), set.limits().writeTimeout());
+        assertEquals(Duration.ofMillis(1500), set.health().stuckAfter());
+    }
+
     @Test
     void sipSideSourcePolicyAndReceiveThreads() {
         GatewayConfig.Media defaults = ConfigLoader.parse("").media();
@@ -192,6 +208,14 @@ class ConfigLoaderTest {
         "gateway.instance-id = \"bad id!\"                  | gateway.instance-id",
         "gateway.cluster.affinity-cookie = \"a b\"          | gateway.cluster.affinity-cookie",
         "gateway.limits.max-message-bytes = 10              | gateway.limits.max-message-bytes",
+        "gateway.limits.ws-send-queue-messages = 0          | gateway.limits.ws-send-queue-messages",
+        "gateway.limits.ws-send-queue-bytes = 1 KiB         | gateway.limits.ws-send-queue-bytes",
+        "gateway.limits.ws-send-queue-bytes = 1 GiB         | gateway.limits.ws-send-queue-bytes",
+        "gateway.limits.ws-send-queue-bytes = lots          | gateway.limits.ws-send-queue-bytes",
+        "gateway.limits.write-timeout = 0 s                 | gateway.limits.write-timeout",
+        "gateway.limits.write-timeout = 1 h                 | gateway.limits.write-timeout",
+        "gateway.health.stuck-after = 10 ms                 | gateway.health.stuck-after",
+        "gateway.health.stuck-after = \"later\"             | gateway.health.stuck-after",
         "gateway.admin.username = ops                       | gateway.admin.password-hash",
         "gateway.admin.password-hash = \"pbkdf2-sha256:600000:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" | gateway.admin.username",
         "gateway.admin { username = ops, password-hash = secret } | gateway.admin.password-hash",

@@ -97,6 +97,29 @@ public final class ProcessResources {
         return count;
     }
 
+    /**
+     * Bytes the kernel holds unsent on the TCP connection from local port {@code localPort} to remote port
+     * {@code remotePort} (tx_queue of {@code /proc/<pid>/net/tcp}, {@code tcp6}): more than 0 for long means
+     * the peer does not read. -1 when there is no such connection.
+     */
+    public static long tcpSendQueue(long pid, int localPort, int remotePort) {
+        for (String table : List.of("tcp", "tcp6")) {
+            List<String> lines = read(Path.of("/proc", String.valueOf(pid), "net", table));
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                // sl local_address rem_address st tx_queue:rx_queue ...
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 4 && port(f[1]) == localPort && port(f[2]) == remotePort) {
+                    return Long.parseLong(f[4].substring(0, f[4].indexOf(':')), 16);
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static int port(String hexAddress) {
+        return Integer.parseInt(hexAddress.substring(hexAddress.lastIndexOf(':') + 1), 16);
+    }
+
     private static Set<String> socketInodes(long pid) {
         Set<String> inodes = new HashSet<>();
         Path fds = Path.of("/proc", String.valueOf(pid), "fd");

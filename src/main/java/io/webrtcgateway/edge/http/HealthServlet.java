@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * {@code GET /health/live}: the process serves HTTP. {@code GET /health/ready}: 200 only when this instance
- * can take new sessions (SIP Server reachable, not draining or stopping, under limits), else 503 with the
- * reasons (SPEC §7).
+ * can take new sessions (SIP Server reachable, not draining or stopping, under limits, no executor stuck),
+ * else 503 with the reasons (SPEC §7).
  *
  * <p>{@code GET /health/lb} is the same check for load balancers, with one more answer: 404 when the only
  * reasons are draining and/or the session limit — "send me no new sessions, but keep routing my existing

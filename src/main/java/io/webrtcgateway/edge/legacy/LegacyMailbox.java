@@ -6,9 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.session.SessionEventSink;
 import jakarta.servlet.AsyncContext;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,14 +27,21 @@ final class LegacyMailbox implements SessionEventSink {
 
     record Message(String peer, String body) {}
 
-    /** {@code gateway_legacy_polls_total{outcome}}: how long polls ended (docs/metrics.md). */
-    record PollMeters(Counter message, Counter empty, Counter closed, AtomicInteger open) {
+    /**
+     * {@code gateway_legacy_polls_total{outcome}}: how long polls ended; {@code gateway_legacy_answers_unwritten_total}:
+     * answers the client never took (docs/metrics.md).
+     */
+    record PollMeters(Counter message, Counter empty, Counter closed, AtomicInteger open, Counter unwritten) {
         static PollMeters register(MeterRegistry registry) {
             AtomicInteger open = new AtomicInteger();
             Gauge.builder("gateway.legacy.polls.open", open, AtomicInteger::get)
                     .description("legacy GET /wait long polls being held").register(registry);
+            Counter unwritten = Counter.builder("gateway.legacy.answers.unwritten")
+                    .description("legacy long-poll and sign-in answers the client never took: the write failed, "
+                            + "usually when the HTTP server's idle timeout closed a connection that did not read")
+                    .register(registry);
             return new PollMeters(counter(registry, "message"), counter(registry, "empty"), counter(registry, "closed"),
-                    open);
+                    open, unwritten);
         }
 
         private static Counter counter(MeterRegistry registry, String outcome) {
@@ -199,28 +203,10 @@ final class LegacyMailbox implements SessionEventSink {
         }
     }
 
+    /** Never waits for the client: the container writes the answer (a client that does not read loses it). */
     private void answer(AsyncContext ctx, int status, String peer, String body) {
         (status != 200 ? meters.closed() : body.isEmpty() ? meters.empty() : meters.message()).increment();
         meters.open().decrementAndGet();
-        try {
-            HttpServletResponse resp = (HttpServletResponse) ctx.getResponse();
-            resp.setStatus(status);
-            resp.setContentType("text/plain;charset=utf-8");
-            resp.setHeader("Cache-Control", "no-cache, no-store");
-            if (peer != null) {
-                resp.setHeader("Pragma", peer);
-            }
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            resp.setContentLength(bytes.length);
-            resp.getOutputStream().write(bytes);
-        } catch (IOException | IllegalStateException e) {
-            LOG.debug("long poll answer failed: {}", e.toString());
-        } finally {
-            try {
-                ctx.complete();
-            } catch (IllegalStateException e) {
-                LOG.debug("long poll already completed");
-            }
-        }
+        AsyncAnswer.send(ctx, status, peer, body, meters.unwritten()::increment);
     }
 }

@@ -149,16 +149,15 @@ public final class LegacyServlet extends HttpServlet {
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // bounded by gateway.sip.request-timeout inside the registration
         try {
+            // Completes on a shared thread (the registration's actor, a timer): the answer must not wait for the client.
             app.sessions().register(s, id, password).whenComplete((r, err) -> {
-                HttpServletResponse r2 = (HttpServletResponse) ctx.getResponse();
                 if (err == null) {
-                    write(r2, 200, okBody);
+                    AsyncAnswer.send(ctx, 200, null, okBody, pollMeters.unwritten()::increment);
                 } else {
                     GatewayException e = GatewayException.from(err);
                     app.sessions().end(s, "registration-failed");
-                    fail(r2, e, statusFor(e));
+                    AsyncAnswer.send(ctx, statusFor(e), null, errorBody(e), pollMeters.unwritten()::increment);
                 }
-                ctx.complete();
             });
         } catch (GatewayException e) {
             app.sessions().end(s, "registration-failed");

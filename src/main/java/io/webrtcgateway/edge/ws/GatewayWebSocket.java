@@ -39,15 +39,22 @@ public final class GatewayWebSocket extends Endpoint {
     private final Meters meters;
     private WsConnection connection;
 
-    /** Open sockets and sockets opened, shared by every endpoint instance. */
-    private record Meters(AtomicInteger open, Counter opened) {
+    /** Open sockets, sockets opened and clients cut off as too slow, shared by every endpoint instance. */
+    private record Meters(AtomicInteger open, Counter opened, Map<OutboundQueue.TooSlow, Counter> tooSlow) {
         static Meters register(MeterRegistry registry) {
             AtomicInteger open = new AtomicInteger();
             Gauge.builder("gateway.websocket.connections", open, AtomicInteger::get)
                     .description("open WebSocket connections on /ws").register(registry);
             Counter opened = Counter.builder("gateway.websocket.connections.opened")
                     .description("WebSocket connections accepted on /ws").register(registry);
-            return new Meters(open, opened);
+            Map<OutboundQueue.TooSlow, Counter> tooSlow = new java.util.EnumMap<>(OutboundQueue.TooSlow.class);
+            for (OutboundQueue.TooSlow why : OutboundQueue.TooSlow.values()) {
+                tooSlow.put(why, Counter.builder("gateway.websocket.too.slow")
+                        .description("WebSocket connections closed with 4008 because the client did not read what it "
+                                + "was sent (docs/protocol.md, Slow clients)")
+                        .tag("reason", why.label()).register(registry));
+            }
+            return new Meters(open, opened, Map.copyOf(tooSlow));
         }
     }
 
@@ -120,10 +127,10 @@ public final class GatewayWebSocket extends Endpoint {
         Object ua = config.getUserProperties().get(UA);
         Object client = config.getUserProperties().get(CLIENT);
         connection = new WsConnection(app, json, ws, client == null ? "" : client.toString(),
-                ua == null ? "" : ua.toString());
+                ua == null ? "" : ua.toString(), why -> meters.tooSlow().get(why).increment());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
-        ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b ->
-                connection.close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));
+        ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b -> connection.closeNow(
+                CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));
     }
 
     @Override

@@ -20,15 +20,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One WebSocket: parses requests (docs/protocol.md), turns them into session commands, renders results,
- * errors and session events. Holds no session logic of its own.
+ * errors and session events. Holds no session logic of its own. What it sends goes through an
+ * {@link OutboundQueue}: whichever thread has a reply or an event only queues it.
  */
 final class WsConnection implements SessionEventSink {
     private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
+    /** The session was resumed on another socket (docs/protocol.md). */
+    static final CloseReason.CloseCode RESUMED_ELSEWHERE = CloseReason.CloseCodes.getCloseCode(4000);
+    /** The client does not read what it is sent (docs/protocol.md, "Slow clients"); it may resume. */
+    static final CloseReason.CloseCode TOO_SLOW = CloseReason.CloseCodes.getCloseCode(4008);
     /** Requests of the call part of the protocol, served by a later version. */
     private static final Set<String> CALL_REQUESTS = Set.of("call", "answer", "reject", "hangup", "hold", "resume",
             "dtmf", "info", "candidate", "ice-restart", "stats");
@@ -38,19 +44,36 @@ final class WsConnection implements SessionEventSink {
     private final jakarta.websocket.Session ws;
     private final String remoteAddress;
     private final String userAgent;
+    private final OutboundQueue outbound;
+    /** Told each time a client is cut off as too slow. */
+    private final java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter;
     /** Set by hello; then only read. Guarded by this. */
     private Session session;
+    /** Found too slow: requests still arriving are ignored while the socket closes. */
+    private volatile boolean cutOff;
+    /** The container reported the socket closed. */
+    private volatile boolean closed;
 
     WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
-                 String userAgent) {
+                 String userAgent, java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter) {
         this.app = app;
         this.json = json;
         this.ws = ws;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
+        this.tooSlowCounter = tooSlowCounter;
+        var limits = app.config().limits();
+        // The container enforces the same timeout on the write itself and aborts the connection when it passes:
+        // a close frame could not get past the unwritten message anyway.
+        ws.getAsyncRemote().setSendTimeout(limits.writeTimeout().toMillis());
+        this.outbound = new OutboundQueue(this::sendAsync, limits.wsSendQueueMessages(), limits.wsSendQueueBytes(),
+                limits.writeTimeout(), OutboundQueue.Timer.on(app.timers()), System::nanoTime, this::tooSlow);
     }
 
     void onText(String text) {
+        if (cutOff) {
+            return; // the socket is closing; its session waits to be resumed
+        }
         JsonNode id = null;
         try {
             JsonNode msg;
@@ -133,7 +156,7 @@ final class WsConnection implements SessionEventSink {
                 s.detach(this);
                 app.sessions().end(s, "signed-out");
                 send(result(id));
-                close(CloseReason.CloseCodes.NORMAL_CLOSURE, "signed out");
+                closeAfterQueued(CloseReason.CloseCodes.NORMAL_CLOSURE, "signed out");
             }
             default -> {
                 if (CALL_REQUESTS.contains(type)) {
@@ -276,12 +299,8 @@ final class WsConnection implements SessionEventSink {
         s.touch();
         SessionEventSink previous = s.attach(this);
         if (previous instanceof WsConnection other && other != this) {
-            other.close(new CloseReason.CloseCode() {
-                @Override
-                public int getCode() {
-                    return 4000;
-                }
-            }, "session resumed elsewhere");
+            // At once: what still waits there is for a session that has moved to this socket.
+            other.closeNow(RESUMED_ELSEWHERE, "session resumed elsewhere");
         }
         ObjectNode out = result(id);
         out.put("session", s.id());
@@ -337,13 +356,15 @@ final class WsConnection implements SessionEventSink {
             out.put("name", "session-ended");
             out.put("reason", e.reason());
             send(out);
-            close(CloseReason.CloseCodes.NORMAL_CLOSURE, "session ended: " + e.reason());
+            closeAfterQueued(CloseReason.CloseCodes.NORMAL_CLOSURE, "session ended: " + e.reason());
             return;
         }
         send(out);
     }
 
     void onClosed(CloseReason reason) {
+        closed = true;
+        outbound.shutdown();
         Session s = currentSession();
         if (s != null) {
             // The session lives on for gateway.session.idle-timeout so the browser can resume it.
@@ -351,13 +372,69 @@ final class WsConnection implements SessionEventSink {
         }
     }
 
-    void close(CloseReason.CloseCode code, String reason) {
+    /** Closes the socket once what was sent before has been handed to it (the close frame goes after it). */
+    void closeAfterQueued(CloseReason.CloseCode code, String reason) {
+        outbound.closeAfterQueued(() -> close(code, reason));
+    }
+
+    /** Drops what waits to be sent and closes. */
+    void closeNow(CloseReason.CloseCode code, String reason) {
+        outbound.shutdown();
+        close(code, reason);
+    }
+
+    /** Never waits for the network: the container sends the close frame asynchronously. */
+    private void close(CloseReason.CloseCode code, String reason) {
         try {
             if (ws.isOpen()) {
                 ws.close(new CloseReason(code, reason));
             }
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             LOG.debug("close: {}", e.toString());
+        }
+    }
+
+    /**
+     * The client does not read what it is sent: close with 4008 and go on as if its connection had dropped.
+     * The session is detached now (its events are no longer queued for this socket) and waits to be resumed.
+     * The close frame goes out if the client still reads anything; if the connection is still there a write
+     * timeout later (the client reads nothing, so the close frame is stuck behind what it did not read), it is
+     * dropped. Runs on whichever thread found it too slow; takes no lock and never waits.
+     */
+    private void tooSlow(OutboundQueue.TooSlow why) {
+        cutOff = true;
+        tooSlowCounter.accept(why);
+        Session s = currentSession();
+        if (s != null) {
+            s.detach(this);
+        }
+        LOG.info("WebSocket of session {} from {} cut off with close code {} ({}): the client does not read what it "
+                        + "is sent; the session waits to be resumed", s == null ? "-" : s.logId(), remoteAddress,
+                TOO_SLOW.getCode(), why.label());
+        if (why == OutboundQueue.TooSlow.WRITE_TIMEOUT) {
+            abortConnection(); // a close frame would wait behind the message the client has not taken
+            return;
+        }
+        close(TOO_SLOW, "too slow: " + why.label());
+        app.timers().schedule(() -> {
+            if (!closed) {
+                abortConnection();
+            }
+        }, app.config().limits().writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Drops the connection without a close handshake. The Jakarta WebSocket API has no such call, and a close
+     * frame cannot get past data the client does not read; Jetty's session has a public {@code abort()}, found by
+     * name so that the WAR needs no Jetty class. Elsewhere the connection ends at the container's idle timeout,
+     * set here to the write timeout, once the client stops sending too.
+     */
+    private void abortConnection() {
+        try {
+            ws.setMaxIdleTimeout(app.config().limits().writeTimeout().toMillis());
+            ws.getClass().getMethod("abort").invoke(ws);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("abort: {}", e.toString());
         }
     }
 
@@ -393,18 +470,18 @@ final class WsConnection implements SessionEventSink {
         return out;
     }
 
+    /** Queues the message (never waits for the network); dropped once the socket is closing or too slow. */
     private void send(ObjectNode message) {
-        String text = message.toString();
-        synchronized (ws) {
-            if (!ws.isOpen()) {
-                return;
-            }
-            try {
-                ws.getBasicRemote().sendText(text);
-            } catch (IOException | IllegalStateException e) {
-                LOG.debug("send failed: {}", e.toString());
-            }
+        outbound.offer(message.toString());
+    }
+
+    /** The queue's transport: one asynchronous write; {@code done} gets null or why it failed. */
+    private void sendAsync(String text, java.util.function.Consumer<Throwable> done) {
+        if (!ws.isOpen()) {
+            done.accept(new IOException("socket closed"));
+            return;
         }
+        ws.getAsyncRemote().sendText(text, result -> done.accept(result.isOK() ? null : result.getException()));
     }
 
     private static String requiredText(ObjectNode msg, String field) {
