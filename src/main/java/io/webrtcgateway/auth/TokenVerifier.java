@@ -189,7 +189,7 @@ public final class TokenVerifier {
         }
         if (dial != null) {
             for (String p : dial) {
-                if (p == null || !p.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+                if (!GatewayConfig.DialPlan.wellFormed(p)) {
                     throw invalid("dial must be a list of destination patterns (1-64 of A-Z a-z 0-9 . _ + * # -)");
                 }
             }

@@ -116,7 +116,7 @@ public final class CallService {
         this.timers = timers;
         signaling.onInvite(this::onInvite);
         sessions.onEnded(session -> forSession(session).forEach(c -> c.terminate("session-ended")));
-        sessions.keepWhileCalls(session -> calls.values().stream().anyMatch(c -> c.session() == session));
+        sessions.keepWhileCalls(session -> !forSession(session).isEmpty());
         this.access = sessions.access();
     }
 
@@ -147,14 +147,7 @@ public final class CallService {
 
     private void refused(RequestEvent event, String dn, int status, String cause) {
         refusedCounter(cause).increment();
-        RefusedInvite refused = new RefusedInvite(dn, fromUser(event), status, cause);
-        for (Consumer<RefusedInvite> l : refusedListeners) {
-            try {
-                l.accept(refused);
-            } catch (RuntimeException e) {
-                LOG.error("refused-INVITE listener failed", e);
-            }
-        }
+        notify(refusedListeners, new RefusedInvite(dn, fromUser(event), status, cause));
     }
 
     /** {@code gateway_sip_invites_refused_total{cause}} (docs/metrics.md). */
@@ -183,10 +176,11 @@ public final class CallService {
         return from != null && from.getAddress().getURI() instanceof SipURI s ? s.getUser() : null;
     }
 
-    private void notify(List<Consumer<Call>> listeners, Call call) {
-        for (Consumer<Call> l : listeners) {
+    /** Tells each listener, on the caller's thread; one that fails is logged and the others still hear. */
+    private static <T> void notify(List<Consumer<T>> listeners, T value) {
+        for (Consumer<T> l : listeners) {
             try {
-                l.accept(call);
+                l.accept(value);
             } catch (RuntimeException e) {
                 LOG.error("call listener failed", e);
             }
@@ -229,7 +223,7 @@ public final class CallService {
 
     /** Places a call for {@code session}; completes with the call once the INVITE is out. */
     public CompletableFuture<Call> place(Session session, String to, String browserOffer, Map<String, String> data) {
-        if (to == null || !to.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+        if (!GatewayConfig.DialPlan.wellFormed(to)) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "'to' must be a DN (1-64 of A-Z a-z 0-9 . _ + * # -)");
         }
         if (browserOffer == null || browserOffer.isBlank()) {
@@ -240,14 +234,7 @@ public final class CallService {
         try {
             access.checkDestination(session.grant(), reg != null ? reg.dn() : null, to);
         } catch (GatewayException e) {
-            RefusedCall refused = new RefusedCall(session, to, e.code().name(), e.getMessage());
-            for (Consumer<RefusedCall> l : refusedCallListeners) {
-                try {
-                    l.accept(refused);
-                } catch (RuntimeException le) {
-                    LOG.error("refused-call listener failed", le);
-                }
-            }
+            notify(refusedCallListeners, new RefusedCall(session, to, e.code().name(), e.getMessage()));
             throw e;
         }
         admit();

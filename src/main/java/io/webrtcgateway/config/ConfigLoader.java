@@ -349,7 +349,7 @@ public final class ConfigLoader {
     private static List<String> patterns(Config c, String key) {
         List<String> out = get(key, () -> c.getStringList(key));
         for (String p : out) {
-            if (!p.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+            if (!GatewayConfig.DialPlan.wellFormed(p)) {
                 throw invalid(key, "\"" + p + "\" is not a destination pattern (1-64 of A-Z a-z 0-9 . _ + * # -;"
                         + " x is one digit, a trailing * anything)");
             }

@@ -197,7 +197,17 @@ public record GatewayConfig(
      * @param deny      destinations nobody may call; wins over allow
      * @param anonymous destinations a session without a registered DN may call; empty: none
      */
-    public record DialPlan(List<String> allow, List<String> deny, List<String> anonymous) {}
+    public record DialPlan(List<String> allow, List<String> deny, List<String> anonymous) {
+        /**
+         * What a call's destination ({@code to}) and a destination pattern are made of: 1-64 of
+         * A-Z a-z 0-9 . _ + * # - (the config, the token's dial claim, the token command and the call request).
+         */
+        public static final java.util.regex.Pattern SYNTAX = java.util.regex.Pattern.compile("[A-Za-z0-9._+*#\\-]{1,64}");
+
+        public static boolean wellFormed(String destination) {
+            return destination != null && SYNTAX.matcher(destination).matches();
+        }
+    }
 
     /**
      * Browser authentication (docs/configuration.md, "Tokens").

@@ -58,10 +58,10 @@ final class TokenCommand {
         if ((dn == null) == !anonymous) {
             return usage(err, "give exactly one of --dn and --anonymous");
         }
-        if (dn != null && !dn.matches("[A-Za-z0-9._+*#\\-]{1,64}")) {
+        if (dn != null && !GatewayConfig.DialPlan.wellFormed(dn)) {
             return usage(err, "--dn " + dn + " is not a DN");
         }
-        if (dial != null && dial.stream().anyMatch(p -> !p.matches("[A-Za-z0-9._+*#\\-]{1,64}"))) {
+        if (dial != null && !dial.stream().allMatch(GatewayConfig.DialPlan::wellFormed)) {
             return usage(err, "--dial takes destination patterns (1-64 of A-Z a-z 0-9 . _ + * # -)");
         }
         Duration ttl;

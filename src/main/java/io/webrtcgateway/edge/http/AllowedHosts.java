@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * missing, empty or malformed Host is refused.
  */
 public final class AllowedHosts {
+    /** A dotted quad, each part 0-255 without leading zeros (RFC 3986 §3.2.2 IPv4address). */
+    private static final Pattern IPV4 = Pattern.compile(
+            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+
     private static final Pattern NAME = Pattern.compile("[a-z0-9_-]+(\\.[a-z0-9_-]+)*");
     private static final Pattern PORT = Pattern.compile("[0-9]{0,5}");
 
@@ -87,7 +91,7 @@ public final class AllowedHosts {
         if (!PORT.matcher(port).matches()) {
             return null; // also a second colon: an IPv6 literal must be in brackets
         }
-        if (ClientAddress.IPV4.matcher(host).matches()) {
+        if (IPV4.matcher(host).matches()) {
             return new Host(host, true);
         }
         host = host.toLowerCase(Locale.ROOT);

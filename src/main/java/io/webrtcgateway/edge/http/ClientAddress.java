@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Who a request comes from. The TCP peer, unless that peer is one of {@code gateway.http.trusted-proxies}: then
@@ -18,10 +17,6 @@ import java.util.regex.Pattern;
  * so a client cannot choose the address its limits and logs are kept under.
  */
 public final class ClientAddress {
-    /** A dotted quad, each part 0-255 without leading zeros (RFC 3986 §3.2.2 IPv4address). */
-    static final Pattern IPV4 = Pattern.compile(
-            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
-
     private final List<Cidr> trustedProxies;
 
     public ClientAddress(List<Cidr> trustedProxies) {

@@ -198,7 +198,7 @@ public final class LegacyServlet extends HttpServlet {
      * the session's token; the same token again costs nothing.
      */
     private void refreshToken(Session s, LegacyMailbox mailbox, String token) {
-        if (token != null && app.access().tokensRequired() && mailbox.tokenChanged(token)) {
+        if (token != null && mailbox.tokenChanged(token)) {
             app.sessions().refreshToken(s, token);
             mailbox.tokenSeen(token);
         }

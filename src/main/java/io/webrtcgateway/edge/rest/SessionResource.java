@@ -145,7 +145,7 @@ public final class SessionResource {
     /** A Bearer on a later request is the client's newest token: it replaces the session's (long shifts). */
     private void refreshFromBearer(HttpServletRequest request, Session s) {
         String token = bearer(request);
-        if (token != null && app.access().tokensRequired()) {
+        if (token != null) {
             app.sessions().refreshToken(s, token);
         }
     }
