@@ -81,10 +81,6 @@ class TokenAuthIT {
         return PrometheusText.parse(r.body()).valueOrZero("gateway_auth_refusals_total", "code", code);
     }
 
-    private static JsonNode awaitAudio(String what, long packetsAbove) {
-        return Poll.until(STEP, what, phone::stats, s -> s.at("/inbound/packets").asLong() > packetsAbove
-                && s.at("/inbound/totalAudioEnergy").asDouble() > 0);
-    }
 
     @Test
     void aValidTokenRegistersItsDnAndCallsWithAudioButNotAnotherDn() throws Exception {
@@ -99,7 +95,7 @@ class TokenAuthIT {
         phone.register("1001");
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
-        awaitAudio("audio echoed by SIPp", 50);
+        phone.awaitAudio("audio echoed by SIPp", 50, 0);
         phone.hangup();
         phone.awaitCallEvent(call.id(), "ended", STEP);
         phone.command("disconnect");
@@ -140,8 +136,8 @@ class TokenAuthIT {
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
         Poll.until(SHORT_TOKEN.plus(STEP), "the first token's expiry to pass", () -> Instant.now().isAfter(firstExpires.plusSeconds(2)));
-        JsonNode stats = awaitAudio("audio after the first token expired", 0);
-        awaitAudio("audio still flowing", stats.at("/inbound/packets").asLong() + 50);
+        JsonNode stats = phone.awaitAudio("audio after the first token expired", 0, 0);
+        phone.awaitAudio("audio still flowing", stats.at("/inbound/packets").asLong() + 50, 0);
         JsonNode state = phone.command("state");
         assertEquals("connected", state.path("client").asText(), state.toString());
         assertEquals("1003", state.at("/registration/dn").asText(), state.toString());
@@ -165,8 +161,8 @@ class TokenAuthIT {
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
         Poll.until(SHORT_TOKEN.plus(STEP), "the token's expiry to pass", () -> Instant.now().isAfter(expires.plusSeconds(2)));
-        JsonNode stats = awaitAudio("audio after the token expired", 0);
-        awaitAudio("the call goes on", stats.at("/inbound/packets").asLong() + 50);
+        JsonNode stats = phone.awaitAudio("audio after the token expired", 0, 0);
+        phone.awaitAudio("the call goes on", stats.at("/inbound/packets").asLong() + 50, 0);
         // A new call with the expired token is refused.
         assertEquals("AUTH_INVALID", phone.commandError("call 5000").path("code").asText());
         phone.hangup();
@@ -184,7 +180,7 @@ class TokenAuthIT {
         phone.connect();
         BrowserPhone.Placed call = phone.call("5000");
         phone.awaitCallEvent(call.id(), "connected", STEP);
-        awaitAudio("a click-to-call's audio", 50);
+        phone.awaitAudio("a click-to-call's audio", 50, 0);
         phone.hangup();
         phone.awaitCallEvent(call.id(), "ended", STEP);
         // In the token's dial claim but not in gateway.calls.anonymous-dial-plan.

@@ -64,7 +64,7 @@ class JsLibraryCallIT {
         assertTrue(invite.body().contains("RTP/AVP") && !invite.body().contains("a=fingerprint"), invite.body());
 
         // SIPp echoes what the browser sends: packets in and decoded energy prove both directions.
-        JsonNode stats = awaitAudio("audio echoed through SIPp", 0, 0);
+        JsonNode stats = phone.awaitAudio("audio echoed through SIPp", 0, 0);
         assertEquals("connected", stats.at("/gateway/state").asText(), stats.toString());
         assertTrue(stats.at("/outbound/packets").asLong() > 50, stats.toString());
 
@@ -78,7 +78,7 @@ class JsLibraryCallIT {
         SipMessage resumeInvite = invites(invite.callId()).get(2);
         assertTrue(resumeInvite.body().contains("a=sendrecv"), resumeInvite.body());
         // Audio flows again after the resume.
-        awaitAudio("audio after the resume", stats.at("/inbound/packets").asLong() + 50,
+        phone.awaitAudio("audio after the resume", stats.at("/inbound/packets").asLong() + 50,
                 stats.at("/inbound/totalAudioEnergy").asDouble());
 
         phone.hangup();
@@ -99,7 +99,7 @@ class JsLibraryCallIT {
                 s -> s.at("/inbound/packets").asLong() > 10 || !s.at("/gateway/state").asText().equals("early"));
         assertEquals("early", stats.at("/gateway/state").asText(), () -> "no early media before the answer: " + stats);
         phone.awaitCallEvent(call.id(), "connected", STEP);
-        awaitAudio("audio after the answer", stats.at("/inbound/packets").asLong() + 25, 0);
+        phone.awaitAudio("audio after the answer", stats.at("/inbound/packets").asLong() + 25, 0);
         phone.hangup();
         phone.awaitCallEvent(call.id(), "ended", STEP);
     }
@@ -215,12 +215,6 @@ class JsLibraryCallIT {
 
     // ---- helpers --------------------------------------------------------------------------------
 
-    /** Polls call.stats() until inbound packets exceed {@code packets} and energy grew past {@code energy}. */
-    private static JsonNode awaitAudio(String what, long packets, double energy) {
-        return Poll.until(Duration.ofSeconds(20), what, phone::stats,
-                s -> s.at("/inbound/packets").asLong() > Math.max(50, packets)
-                        && s.at("/inbound/totalAudioEnergy").asDouble() > energy);
-    }
 
     private static SipMessage inviteTo(String user) {
         return sipp.awaitReceived(m -> m.isRequest() && m.method().equals("INVITE") && m.requestUri().startsWith("sip:" + user + "@"),

@@ -69,7 +69,7 @@ class RtpBleedIT {
         baselineUdpSockets = ProcessResources.udpSocketCount(gw.pid());
         BrowserPhone.Placed warmUp = phone.call("5000");
         phone.awaitCallEvent(warmUp.id(), "connected", STEP);
-        awaitAudio("warm-up call's audio", 20, 0);
+        phone.awaitAudio("warm-up call's audio", 20, 0);
         phone.hangup();
         phone.awaitCallEvent(warmUp.id(), "ended", STEP);
         Poll.until(STEP, "the warm-up call's sockets closed",
@@ -91,8 +91,8 @@ class RtpBleedIT {
             int sipPort = sipSidePort(lastInviteTo("5000"));
             // SIPp echoes the browser's audio: packets in and decoded energy rising prove the SIP peer's packets
             // are the ones forwarded, all through the attack.
-            JsonNode first = awaitAudio("echoed audio during the attack", 50, 0);
-            JsonNode later = awaitAudio("more echoed audio during the attack", first.at("/inbound/packets").asLong() + 100,
+            JsonNode first = phone.awaitAudio("echoed audio during the attack", 50, 0);
+            JsonNode later = phone.awaitAudio("more echoed audio during the attack", first.at("/inbound/packets").asLong() + 100,
                     first.at("/inbound/totalAudioEnergy").asDouble());
             long dropped = later.at("/gateway/streams/0/sipToBrowser/drops/foreignSource").asLong();
             long toThatPort = stranger.sentTo(sipPort);
@@ -146,7 +146,7 @@ class RtpBleedIT {
         try (Stream natted = Stream.toOnePort(InetAddress.getByName("127.0.0.3"), sipPort)) {
             phone.awaitCallEvent(call.id(), "connected", STEP);
             Poll.until(STEP, "the browser's audio at the peer's public address", natted::received, n -> n > 50);
-            JsonNode stats = awaitAudio("the peer's audio in the browser", 50, 0);
+            JsonNode stats = phone.awaitAudio("the peer's audio in the browser", 50, 0);
             long dropped = stats.at("/gateway/streams/0/sipToBrowser/drops/foreignSource").asLong();
             assertTrue(dropped >= 4, "its first packets were held back while it was learnt: " + stats);
             assertTrue(received(privateAddress) > 0, "before, the gateway sent where the SDP said");
@@ -157,11 +157,6 @@ class RtpBleedIT {
 
     // ---- helpers ------------------------------------------------------------------------------------
 
-    private static JsonNode awaitAudio(String what, long packets, double energy) {
-        return Poll.until(Duration.ofSeconds(20), what, phone::stats,
-                s -> s.at("/inbound/packets").asLong() > Math.max(50, packets)
-                        && s.at("/inbound/totalAudioEnergy").asDouble() > energy);
-    }
 
     private static SipMessage lastInviteTo(String user) {
         List<SipMessage> invites = sipp.awaitReceived(m -> m.isRequest() && m.method().equals("INVITE")

@@ -13,6 +13,7 @@ import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.testsupport.FreePorts;
+import io.webrtcgateway.testsupport.RawSipClient;
 import io.webrtcgateway.testsupport.SipMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -438,32 +439,10 @@ class SipSourceFilterTest {
                     return new SipMessage(new String(packet.getData(), 0, packet.getLength(), StandardCharsets.UTF_8));
                 }
                 tcp.setSoTimeout(ms);
-                return readTcp(tcp.getInputStream());
+                return RawSipClient.readTcpMessage(tcp.getInputStream());
             } catch (SocketTimeoutException e) {
                 return null;
             }
-        }
-
-        private static SipMessage readTcp(InputStream in) throws IOException {
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int matched = 0;
-            byte[] end = {'\r', '\n', '\r', '\n'};
-            while (matched < 4) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("closed");
-                }
-                if (head.size() == 0 && (b == '\r' || b == '\n')) {
-                    continue;
-                }
-                head.write(b);
-                matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-            }
-            String headers = head.toString(StandardCharsets.UTF_8);
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?im)^(?:Content-Length|l)\\s*:\\s*(\\d+)")
-                    .matcher(headers);
-            int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
-            return new SipMessage(headers + new String(in.readNBytes(length), StandardCharsets.UTF_8));
         }
 
         @Override

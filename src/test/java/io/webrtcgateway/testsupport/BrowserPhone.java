@@ -111,6 +111,16 @@ public final class BrowserPhone extends JsonLineHarness {
         return command("stats");
     }
 
+    /**
+     * Polls the current call's stats until its inbound packets exceed {@code packets} (and 50) and the decoded
+     * audio energy grew past {@code energy}: received audio that was played, so heard.
+     */
+    public JsonNode awaitAudio(String what, long packets, double energy) {
+        return Poll.until(Duration.ofSeconds(20), what, this::stats,
+                s -> s.at("/inbound/packets").asLong() > Math.max(50, packets)
+                        && s.at("/inbound/totalAudioEnergy").asDouble() > energy);
+    }
+
     /** Sends a command line, waits for its answer and returns its value; fails if it failed. */
     public JsonNode command(String line) {
         return sendOk(line).path("value");

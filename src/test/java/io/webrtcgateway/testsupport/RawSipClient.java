@@ -193,7 +193,7 @@ public final class RawSipClient implements AutoCloseable {
     }
 
     /** Reads one message from a TCP stream: headers up to the blank line, then Content-Length bytes (RFC 3261 §18.3). */
-    private static SipMessage readTcpMessage(InputStream in) throws IOException {
+    public static SipMessage readTcpMessage(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         byte[] crlfcrlf = {'\r', '\n', '\r', '\n'};
