@@ -119,6 +119,44 @@ class TokenAuthIT {
         assertEquals(invalid + 3, refusals("AUTH_INVALID"));
     }
 
+    @Test
+    void aFloodOfForgedAndOversizedTokensChangesNothingForABystander() throws Exception {
+        try (WsTestClient bystander = WsTestClient.connect(gw.wsUrl());
+             WsTestClient attacker = WsTestClient.connect(gw.wsUrl())) {
+            bystander.ok("hello", "token", token("1010", Duration.ofHours(1), null));
+            bystander.ok("register", "dn", "1010");
+            double invalid = refusals("AUTH_INVALID");
+            int sessions = sessions();
+            String forgedFor1010 = TestTokens.hs256("not-the-gateways-secret-0123456789abcdef", "1010",
+                    Instant.now().plusSeconds(3600), b -> b.audience(AUDIENCE));
+            // A failed hello leaves the socket free for the next one: 100 forged tokens for the bystander's DN, then
+            // one past the length bound (checked before any parsing).
+            for (int i = 0; i < 100; i++) {
+                assertEquals("AUTH_INVALID", attacker.request("hello", "token", forgedFor1010).path("code").asText());
+            }
+            JsonNode oversized = attacker.request("hello", "token", "a".repeat(TokenVerifier.MAX_TOKEN_LENGTH + 1));
+            assertEquals("AUTH_INVALID", oversized.path("code").asText(), oversized.toString());
+            assertTrue(oversized.path("message").asText().contains("longer than"), oversized.toString());
+            assertEquals(invalid + 101, refusals("AUTH_INVALID"));
+            assertEquals(sessions, sessions(), "no session was created");
+            // The bystander still holds its DN and is served.
+            bystander.ok("ping");
+            JsonNode resumedView = bystander.request("register", "dn", "1010");
+            assertEquals("ALREADY_REGISTERED", resumedView.path("code").asText(), "still registered: " + resumedView);
+            assertTrue(bystander.seen().stream().noneMatch(m -> "unregistered".equals(m.path("name").asText())),
+                    "the bystander never lost its registration");
+            bystander.ok("unregister");
+            bystander.ok("bye");
+        }
+    }
+
+    private static int sessions() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gw.httpUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return (int) PrometheusText.parse(r.body()).find("gateway_sessions", java.util.Map.of()).stream()
+                .mapToDouble(PrometheusText.Sample::value).sum();
+    }
+
     private static void assertRefused(String code, String messagePart) {
         JsonNode e = phone.commandError("connect");
         assertEquals(code, e.path("code").asText(), e.toString());
