@@ -307,8 +307,9 @@ class SipSourceFilterTest {
         }
 
         @Override
-        public void onInfo(String contentType, String body) {
+        public boolean onInfo(String contentType, String body) {
             events.add("info " + contentType + " " + body);
+            return true;
         }
 
         @Override
