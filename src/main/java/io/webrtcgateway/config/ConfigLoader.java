@@ -183,7 +183,9 @@ public final class ConfigLoader {
                 cidrs(c, "gateway.sip.trusted-sources"),
                 untrusted(c),
                 sipTcp(c),
-                intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000));
+                intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000),
+                new GatewayConfig.Sip.Headers(intIn(c, "gateway.sip.max-headers", 32, 10_000),
+                        intIn(c, "gateway.sip.max-header-bytes", 256, 65_536)));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),

@@ -59,7 +59,8 @@ public record GatewayConfig(
             List<Cidr> trustedSources,
             Untrusted untrusted,
             Tcp tcp,
-            int maxRequestsPerSecond) {
+            int maxRequestsPerSecond,
+            Headers headers) {
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
@@ -76,7 +77,25 @@ public record GatewayConfig(
                    Untrusted untrusted) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted,
-                    Tcp.DEFAULTS, 500);
+                    Tcp.DEFAULTS, 500, Headers.DEFAULTS);
+        }
+
+        /** For tests that set the TCP and rate limits: the default header bounds. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
+                   Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
+                    maxRequestsPerSecond, Headers.DEFAULTS);
+        }
+
+        /**
+         * What one SIP request may carry besides the message size (docs/sip.md "Message bounds"): header fields
+         * (each value of a comma-separated list counts) and bytes of one header field. Over either: 513.
+         */
+        public record Headers(int maxHeaders, int maxHeaderBytes) {
+            public static final Headers DEFAULTS = new Headers(128, 8192);
         }
 
         /**

@@ -1,6 +1,8 @@
 package io.webrtcgateway.sip;
 
 import gov.nist.javax.sip.header.RetryAfter;
+import gov.nist.javax.sip.header.SIPHeader;
+import gov.nist.javax.sip.header.SIPHeaderList;
 import gov.nist.javax.sip.message.SIPRequest;
 import gov.nist.javax.sip.message.SIPResponse;
 import gov.nist.javax.sip.stack.MessageChannel;
@@ -9,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.config.GatewayConfig;
 import java.net.InetAddress;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -38,6 +41,11 @@ import org.slf4j.LoggerFactory;
  * Retry-After (RFC 3261 §21.5.4: SIP Server may try another instance), built the same stateless way; any other
  * request, and everything from a stranger, is dropped (a UDP sender retransmits; a stranger learns nothing).
  * Counted in {@code gateway_sip_rate_limited_requests_total}.
+ *
+ * <p>Last, a request the source check lets in must keep within gateway.sip.max-headers header fields and
+ * max-header-bytes per field, else 513 Message Too Large (RFC 3261 §21.5.11), the same stateless way (an ACK is
+ * dropped). JAIN-SIP has parsed it already (within the 64 KiB message bound); what is refused here is the work
+ * and state the gateway's handlers would spend on it. Counted in {@code gateway_sip_oversized_requests_total}.
  */
 final class SipSourceFilter implements SIPMessageValve {
     private static final Logger LOG = LoggerFactory.getLogger(SipSourceFilter.class);
@@ -51,6 +59,7 @@ final class SipSourceFilter implements SIPMessageValve {
     private final UserAgentHeader userAgent;
     private final MeterRegistry meters;
     private final SourceRateLimit rate;
+    private final GatewayConfig.Sip.Headers bounds;
     /** System.nanoTime() after which the next refusal is logged at INFO. */
     private final AtomicLong nextInfoNanos = new AtomicLong(System.nanoTime());
     /** System.nanoTime() after which the next rate-limited request is logged at INFO. */
@@ -58,9 +67,11 @@ final class SipSourceFilter implements SIPMessageValve {
 
     SipSourceFilter(TrustedSipSources sources, Function<String, SipRequestHandler> ownerByCallId,
                     GatewayConfig.Sip.Untrusted action, Function<String, SipProvider> providerByTransport,
-                    UserAgentHeader userAgent, MeterRegistry meters, SourceRateLimit rate) {
+                    UserAgentHeader userAgent, MeterRegistry meters, SourceRateLimit rate,
+                    GatewayConfig.Sip.Headers bounds) {
         this.sources = sources;
         this.rate = rate;
+        this.bounds = bounds;
         this.ownerByCallId = ownerByCallId;
         this.action = action;
         this.providerByTransport = providerByTransport;
@@ -87,7 +98,17 @@ final class SipSourceFilter implements SIPMessageValve {
             return false;
         }
         if (accepted) {
-            return true;
+            String over = overBounds(request, bounds);
+            if (over == null) {
+                return true;
+            }
+            boolean answer = !Request.ACK.equals(method);
+            countOversized(method);
+            LOG.debug("{} from {} refused (513): {}", method, source.getHostAddress(), over);
+            if (answer) {
+                answer(request, channel, Response.MESSAGE_TOO_LARGE, 0);
+            }
+            return false;
         }
         boolean answer = action == GatewayConfig.Sip.Untrusted.REJECT && !Request.ACK.equals(method);
         count(method, answer ? "reject" : "drop");
@@ -96,6 +117,41 @@ final class SipSourceFilter implements SIPMessageValve {
             answer(request, channel, Response.FORBIDDEN, 0);
         }
         return false;
+    }
+
+    /**
+     * Why {@code request} is over gateway.sip.max-headers or max-header-bytes, or null when it is not. A header
+     * list (Via: a, b) counts one field per value; a field's size is its encoded form.
+     */
+    static String overBounds(SIPRequest request, GatewayConfig.Sip.Headers bounds) {
+        int fields = 0;
+        for (Iterator<SIPHeader> it = request.getHeaders(); it.hasNext(); ) {
+            SIPHeader h = it.next();
+            if (h instanceof SIPHeaderList<?> list) {
+                fields += list.size();
+                for (var one : list) {
+                    String bad = oversized(one.getName(), one.encode().length(), bounds);
+                    if (bad != null) {
+                        return bad;
+                    }
+                }
+            } else {
+                fields++;
+                String bad = oversized(h.getName(), h.encode().length(), bounds);
+                if (bad != null) {
+                    return bad;
+                }
+            }
+            if (fields > bounds.maxHeaders()) {
+                return "more than " + bounds.maxHeaders() + " header fields (gateway.sip.max-headers)";
+            }
+        }
+        return null;
+    }
+
+    private static String oversized(String name, int length, GatewayConfig.Sip.Headers bounds) {
+        return length <= bounds.maxHeaderBytes() ? null : "header " + name + " of " + length + " bytes, more than "
+                + bounds.maxHeaderBytes() + " (gateway.sip.max-header-bytes)";
     }
 
     /** Whole seconds until the source has a token again, at least 1 (Retry-After carries seconds). */
@@ -151,6 +207,16 @@ final class SipSourceFilter implements SIPMessageValve {
                         + "action (reject: 403 sent; drop: no answer)")
                 .tag("method", SipEndpoint.knownMethod(method))
                 .tag("action", what)
+                .register(meters)
+                .increment();
+    }
+
+    /** {@code gateway_sip_oversized_requests_total{method}} (docs/metrics.md). */
+    private void countOversized(String method) {
+        Counter.builder("gateway.sip.oversized.requests")
+                .description("SIP requests answered 513 for more header fields than gateway.sip.max-headers or a "
+                        + "field longer than max-header-bytes, by method")
+                .tag("method", SipEndpoint.knownMethod(method))
                 .register(meters)
                 .increment();
     }

@@ -216,6 +216,8 @@ class ConfigLoaderTest {
         "gateway.limits.write-timeout = 1 h                 | gateway.limits.write-timeout",
         "gateway.health.stuck-after = 10 ms                 | gateway.health.stuck-after",
         "gateway.health.stuck-after = \"later\"             | gateway.health.stuck-after",
+        "gateway.sip.max-headers = 10                       | gateway.sip.max-headers",
+        "gateway.sip.max-header-bytes = 100000              | gateway.sip.max-header-bytes",
         "gateway.limits.max-media-sections = 0              | gateway.limits.max-media-sections",
         "gateway.limits.max-media-sections = 65             | gateway.limits.max-media-sections",
         "gateway.limits.max-sdp-bytes = 100                 | gateway.limits.max-sdp-bytes",

@@ -164,9 +164,18 @@ class InputBoundsIT {
             assertEquals("BAD_SDP", error.path("errorType").asText(), error.toString());
             assertTrue(error.path("body").asText().contains("max-media-sections"), error.toString());
 
-            // And SIP Server's side: an INVITE with 100 audio m-lines gets 488 before any port, no incoming event.
+            // And SIP Server's side: an INVITE with 100 audio m-lines gets 488 before any port, no incoming event;
+            // one with more header fields than gateway.sip.max-headers, or a field past max-header-bytes, 513.
             try (RawSipCaller stranger = RawSipCaller.toward("127.0.0.1:" + gw.sipPort(), "6000")) {
                 assertEquals(488, stranger.invite(DN, sipOfferWithAudioSections(100), T).status());
+                StringBuilder fillers = new StringBuilder();
+                for (int i = 0; i < 200; i++) {
+                    fillers.append("X-Genesys-k").append(i).append(": v\r\n");
+                }
+                String sdp = RawSipCaller.audioSdp(echo.port(), 1, "sendrecv");
+                assertEquals(513, stranger.invite(DN, sdp, fillers.toString(), T).status());
+                assertEquals(513, stranger.invite(DN, sdp, "X-Genesys-note: " + "n".repeat(9000) + "\r\n", T).status());
+                assertEquals(2, metric("gateway_sip_oversized_requests_total", "method", "INVITE"));
             }
             assertEquals("result", attacker.request("ping").path("type").asText(), "the attacker's session is as it was");
         }

@@ -133,6 +133,49 @@ class SipSourceFilterTest {
         assertEquals(1, refused("ACK", "drop"), "an ACK is never answered");
     }
 
+    /**
+     * SIP Server's own requests are held to gateway.sip.max-headers fields and max-header-bytes per field: 513
+     * before any transaction; a Via list counts a field per hop; one field less, or one byte less, goes through.
+     */
+    @Test
+    void tooManyOrTooLongHeaderFieldsGet513AndReachNobody() throws Exception {
+        start(GatewayConfig.Sip.Untrusted.REJECT);
+        int bound = GatewayConfig.Sip.Headers.DEFAULTS.maxHeaders();
+        Peer server = udp("127.0.0.1");
+        int transactionsBefore = sip.jainSipStack().getServerTransactionTableSize();
+        // The request's own fields: Via, Max-Forwards, From, To, Call-ID, CSeq, Contact, Content-Type, Content-Length.
+        int own = 9;
+        SipMessage many = server.exchange(server.request("INVITE", "7001", "inv-many", null, 1,
+                fillers(bound - own + 1), SDP));
+        assertEquals(513, many.status(), many.text());
+        SipMessage longOne = server.exchange(server.request("INVITE", "7001", "inv-long", null, 1,
+                "X-Genesys-note: " + "n".repeat(GatewayConfig.Sip.Headers.DEFAULTS.maxHeaderBytes()) + "\r\n", SDP));
+        assertEquals(513, longOne.status());
+        SipMessage manyVias = server.exchange(server.request("OPTIONS", "gateway", "opt-vias", null, 1,
+                "Via: " + String.join(", ", java.util.Collections.nCopies(bound,
+                        "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-hop")) + "\r\n", null));
+        assertEquals(513, manyVias.status(), "each Via hop counts");
+        server.send(server.request("ACK", "7001", "inv-many", tagOf(many.header("To").orElseThrow()), 1,
+                fillers(bound), null));
+        server.expectNothing(QUIET);
+        assertTrue(invites.isEmpty(), "no oversized INVITE reached the call handler");
+        assertEquals(transactionsBefore, sip.jainSipStack().getServerTransactionTableSize(), "no transaction left");
+        Counter oversized = meters.find("gateway.sip.oversized.requests").tag("method", "INVITE").counter();
+        assertEquals(2, oversized == null ? 0 : oversized.count());
+
+        assertEquals(480, server.exchange(server.request("INVITE", "7001", "inv-fits", null, 1,
+                fillers(bound - own), SDP)).status(), "at the bound it goes through");
+        assertEquals(1, invites.size());
+    }
+
+    private static String fillers(int n) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            b.append("X-Filler-").append(i).append(": ").append(i).append("\r\n");
+        }
+        return b.toString();
+    }
+
     @Test
     void overTcpThe403ComesBackOnTheConnection() throws Exception {
         start(GatewayConfig.Sip.Untrusted.REJECT);
