@@ -90,7 +90,8 @@ final class GatewayFigures {
                 return new double[] {megabytes(m.group(3), m.group(4)), Double.parseDouble(m.group(7))};
             }
         }
-        throw new IllegalStateException("no new 'Pause Full (Diagnostic Command)' line in " + gcLog + " after jcmd: " + out);
+        throw new IllegalStateException("no new 'Pause Full (Diagnostic Command)' line in " + gcLog + " after jcmd: "
+                + out);
     }
 
     private static double megabytes(String value, String unit) {

@@ -55,8 +55,10 @@ final class SoakBadInput implements AutoCloseable {
     private final String echoDn;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-bad-input"));
-    private final ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-rtp-garbage"));
+    private final ScheduledExecutorService rounds =
+            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-bad-input"));
+    private final ScheduledExecutorService trickle =
+            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-rtp-garbage"));
     private final DatagramChannel garbage;
     private final AtomicInteger callIds = new AtomicInteger();
 
@@ -106,7 +108,8 @@ final class SoakBadInput implements AutoCloseable {
     // ---- one round ----------------------------------------------------------------------------------
 
     private void round() {
-        for (Runnable part : new Runnable[] {this::webSocket, this::oversizedFrame, this::legacy, this::rest, this::sip}) {
+        Runnable[] parts = {this::webSocket, this::oversizedFrame, this::legacy, this::rest, this::sip};
+        for (Runnable part : parts) {
             try {
                 part.run();
             } catch (RuntimeException | AssertionError e) {
@@ -128,14 +131,15 @@ final class SoakBadInput implements AutoCloseable {
             c.sendRaw("[1,2]");
             code("a JSON array", c.await(ANSWER, "BAD_JSON", n -> n.has("code")), "BAD_JSON", null);
             c.sendRaw("{\"id\":9007}");
-            code("a request without type", c.await(ANSWER, "id 9007", n -> n.path("id").asInt() == 9007), "BAD_REQUEST", null);
+            code("a request without type", c.await(ANSWER, "id 9007", n -> n.path("id").asInt() == 9007),
+                    "BAD_REQUEST", null);
             JsonNode hello = c.request("hello", "version", 1);
             check("hello", "result".equals(hello.path("type").asText()), hello);
             code("an unknown request type", c.request("frobnicate"), "UNKNOWN_TYPE", null);
             code("an invalid DN", c.request("register", "dn", "31 01"), "INVALID_DN", null);
             code("a call without SDP", c.request("call", "to", echoDn), "BAD_REQUEST", null);
-            code("a call with an SDP that is none", c.request("call", "to", echoDn, "sdp", "v=0\r\nnot an SDP at all\r\n"),
-                    "BAD_SDP", null);
+            code("a call with an SDP that is none",
+                    c.request("call", "to", echoDn, "sdp", "v=0\r\nnot an SDP at all\r\n"), "BAD_SDP", null);
             code("a call with 400 m-lines", c.request("call", "to", echoDn, "sdp", offer(400, 0)), "BAD_SDP",
                     "max-media-sections");
             code("a call with a 40 kB SDP", c.request("call", "to", echoDn, "sdp", offer(1, 40_000)), "BAD_SDP",
@@ -261,7 +265,8 @@ final class SoakBadInput implements AutoCloseable {
         String host = from.getLocalAddress().getHostAddress() + ":" + from.getLocalPort();
         byte[] b = body.getBytes(StandardCharsets.US_ASCII);
         return method + " " + target + " SIP/2.0\r\n"
-                + "Via: SIP/2.0/UDP " + host + ";branch=z9hG4bK" + HexFormat.of().formatHex(randomBytes(8)) + ";rport\r\n"
+                + "Via: SIP/2.0/UDP " + host + ";branch=z9hG4bK" + HexFormat.of().formatHex(randomBytes(8))
+                + ";rport\r\n"
                 + "Max-Forwards: 70\r\n"
                 + "From: <sip:soak-bad@" + host + ">;tag=" + HexFormat.of().formatHex(randomBytes(4)) + "\r\n"
                 + "To: <" + target + ">\r\n"
@@ -272,7 +277,8 @@ final class SoakBadInput implements AutoCloseable {
     }
 
     /** Sends {@code request} and checks the first final response to its Call-ID. */
-    private void status(String what, DatagramSocket socket, InetSocketAddress to, String request, int expected) throws IOException {
+    private void status(String what, DatagramSocket socket, InetSocketAddress to, String request, int expected)
+            throws IOException {
         String callId = request.lines().filter(l -> l.startsWith("Call-ID: ")).findFirst().orElseThrow().substring(9);
         byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
         socket.send(new DatagramPacket(bytes, bytes.length, to));
@@ -385,8 +391,8 @@ final class SoakBadInput implements AutoCloseable {
     }
 
     private HttpResponse<String> post(String path, String body) {
-        return send(HttpRequest.newBuilder(URI.create(gw.httpUrl() + path)).header("Content-Type", "text/plain;charset=UTF-8")
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+        return send(HttpRequest.newBuilder(URI.create(gw.httpUrl() + path))
+                .header("Content-Type", "text/plain;charset=UTF-8").POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) {
@@ -413,7 +419,8 @@ final class SoakBadInput implements AutoCloseable {
                 .append(HexFormat.ofDelimiter(":").withUpperCase().formatHex(new byte[32]))
                 .append("\r\na=setup:actpass\r\nc=IN IP4 127.0.0.1\r\n");
         for (int i = 0; i < sections; i++) {
-            sdp.append("m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:").append(i).append("\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\n");
+            sdp.append("m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:").append(i)
+                    .append("\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\n");
         }
         while (sdp.length() < bytes) {
             sdp.append("a=x-soak-padding:").append("p".repeat(200)).append("\r\n");
