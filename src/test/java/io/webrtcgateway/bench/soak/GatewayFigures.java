@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,6 +36,8 @@ final class GatewayFigures {
     /** jcmd's GC.run is a full GC with the cause "Diagnostic Command" (System.gc() would say so). */
     private static final Pattern FULL_GC = Pattern.compile(
             "Pause Full \\(Diagnostic Command\\) (\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([0-9.]+)ms");
+    /** " 1:  12345  1234567  [B (java.base@17)": instances, bytes, class. */
+    private static final Pattern HISTOGRAM_ROW = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
     /** One reading. {@code heapMb} and {@code gcPauseMs}: NaN when no GC was asked for. */
     record Sample(int calls, int sessions, boolean ready, int threads, int openFiles, int udpSockets, double rssMb,
@@ -76,13 +80,7 @@ final class GatewayFigures {
     /** {MB of heap after the GC, its pause in ms}. */
     private double[] heapAfterFullGc() throws IOException, InterruptedException {
         int before = Files.readAllLines(gcLog).size();
-        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                String.valueOf(gw.pid()), "GC.run").redirectErrorStream(true).start();
-        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
-            jcmd.destroyForcibly();
-            throw new IllegalStateException("jcmd " + gw.pid() + " GC.run failed: " + out);
-        }
+        String out = jcmd("GC.run");
         List<String> lines = Files.readAllLines(gcLog);
         for (int i = lines.size() - 1; i >= before; i--) {
             Matcher m = FULL_GC.matcher(lines.get(i));
@@ -92,6 +90,52 @@ final class GatewayFigures {
         }
         throw new IllegalStateException("no new 'Pause Full (Diagnostic Command)' line in " + gcLog + " after jcmd: "
                 + out);
+    }
+
+    /** One class's share of the heap: instances and bytes (jcmd GC.class_histogram). */
+    record ClassShare(long instances, long bytes) {}
+
+    /**
+     * What lives on the heap after a full GC (the class histogram runs one first), by class: to say what grew when
+     * the heap did.
+     */
+    Map<String, ClassShare> histogram() throws IOException, InterruptedException {
+        String out = jcmd("GC.class_histogram");
+        Map<String, ClassShare> classes = new HashMap<>();
+        for (String line : out.split("\n")) {
+            Matcher m = HISTOGRAM_ROW.matcher(line);
+            if (m.find()) {
+                classes.merge(m.group(3), new ClassShare(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))),
+                        (a, b) -> new ClassShare(a.instances() + b.instances(), a.bytes() + b.bytes()));
+            }
+        }
+        return classes;
+    }
+
+    /** The {@code n} classes whose bytes grew most from {@code before} to {@code after}: "class +bytes (+instances)". */
+    static List<String> grown(Map<String, ClassShare> before, Map<String, ClassShare> after, int n) {
+        return after.entrySet().stream()
+                .map(e -> {
+                    ClassShare b = before.getOrDefault(e.getKey(), new ClassShare(0, 0));
+                    return Map.entry(e.getKey(), new ClassShare(e.getValue().instances() - b.instances(),
+                            e.getValue().bytes() - b.bytes()));
+                })
+                .filter(e -> e.getValue().bytes() > 0)
+                .sorted((x, y) -> Long.compare(y.getValue().bytes(), x.getValue().bytes()))
+                .limit(n)
+                .map(e -> String.format("%s %+,d B (%+,d)", e.getKey(), e.getValue().bytes(), e.getValue().instances()))
+                .toList();
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(gw.pid()), command).redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+            jcmd.destroyForcibly();
+            throw new IllegalStateException("jcmd " + gw.pid() + " " + command + " failed: " + out);
+        }
+        return out;
     }
 
     private static double megabytes(String value, String unit) {

@@ -70,6 +70,11 @@ class SoakBench {
     private static final Duration GRACE = Duration.ofMillis(2500);
     /** How long the end waits for sessions to go (an abandoned one lasts gateway.session.idle-timeout, 60 s). */
     private static final Duration SETTLE = Duration.ofSeconds(150);
+    /**
+     * The heap is measured at the end no sooner than this after the last call: JAIN-SIP keeps a finished server
+     * transaction 32 s (Timer J, RFC 3261 §17.2.2), and the last sign-outs' are a few hundred.
+     */
+    private static final Duration SIP_TIMERS = Duration.ofSeconds(40);
     /** Open files the gateway may hold beyond its idle baseline at the end: lazily opened jars, a selector. */
     private static final int FILES_SLACK = 16;
     private static final Path OUT = Path.of(System.getProperty("it.buildDir", "target"), "bench");
@@ -82,7 +87,7 @@ class SoakBench {
     /** A minute's figures; counters are that minute's. */
     private record Minute(int minute, GatewayFigures.Sample gw, int callsUp, long started, long ended, long failed,
             long signIns, long signOuts, long checked, long unexpected, long datagrams, double lossPct, double rttP50Ms,
-            double rttP99Ms,
+            double rttP99Ms, long udpDrops,
             double gwCores, double clientCores, double load1) {}
 
     @Test
@@ -115,11 +120,12 @@ class SoakBench {
             media.settleTime(SETTLE_TIME);
             GatewayFigures figures = new GatewayFigures(gw, http, gcLog);
             GatewayFigures.Sample idle = figures.sample(true);
+            Map<String, GatewayFigures.ClassShare> idleHeap = figures.histogram();
             line("baseline, before any session: threads %d, open files %d, UDP sockets %d, heap after GC %.1f MB,"
                     + " RSS %.0f MB", idle.threads(), idle.openFiles(), idle.udpSockets(), idle.heapMb(), idle.rssMb());
 
             SoakCalls calls = new SoakCalls(GatewayPhone.factory(http, gw.wsUrl(), "fast", keepalives), media, CALLS,
-                    MIN_HOLD, MAX_HOLD, SIGN_OUT);
+                    CALLS + IDLE_SESSIONS, MIN_HOLD, MAX_HOLD, SIGN_OUT);
             List<Minute> minutes = new ArrayList<>();
             Map<String, Integer> loadedThreads;
             try {
@@ -138,7 +144,7 @@ class SoakBench {
             }
             printTotals(calls, bad);
             judge(minutes, bad);
-            end(figures, idle, loadedThreads, gw);
+            end(figures, idle, idleHeap, loadedThreads, gw);
         }
         Files.writeString(OUT.resolve("soak.md"), String.join("\n", notes) + "\n\n" + table);
         Files.writeString(OUT.resolve("soak.csv"), csv);
@@ -171,7 +177,7 @@ class SoakBench {
     private void runMinutes(SoakCalls calls, SoakBadInput bad, LoadMedia media, GatewayFigures figures, GatewayProcess gw,
             List<Minute> minutes) throws Exception {
         String[] columns = {"minute", "calls_up", "in_call", "started", "ended", "failed", "sessions", "signed_in", "signed_out",
-                "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct", "rtt_p50_ms", "rtt_p99_ms",
+                "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct", "rtt_p50_ms", "rtt_p99_ms", "udp_drops",
                 "gw_cpu_cores", "client_cpu_cores", "rss_mb", "bad_input", "unexpected", "rtp_garbage", "ready", "load1"};
         table.append("| ").append(String.join(" | ", columns)).append(" |\n|").append("---|".repeat(columns.length))
                 .append('\n');
@@ -179,6 +185,7 @@ class SoakBench {
         System.out.println("soak: | " + String.join(" | ", columns) + " |");
 
         long[] last = counters(calls, bad);
+        long udpDrops = udpReceiveBufferErrors();
         long pid = gw.pid();
         double gwCpu = ProcessStats.of(pid).cpuSeconds();
         double clientCpu = ProcessStats.of(ProcessHandle.current().pid()).cpuSeconds();
@@ -193,7 +200,9 @@ class SoakBench {
                 return;
             }
             LoadMedia.Window ended = window;
+            String legs = media.lossByLeg(); // before the next window resets the legs' counts
             window = media.startWindow(MINUTE.multipliedBy(2));
+            long udpDropsNow = udpReceiveBufferErrors();
             long now = System.nanoTime();
             long[] c = counters(calls, bad);
             double gwCpuNow = ProcessStats.of(pid).cpuSeconds();
@@ -204,10 +213,14 @@ class SoakBench {
             double seconds = (now - lastT) / 1e9;
             Minute minute = new Minute(m, s, up, c[0] - last[0], c[1] - last[1], c[2] - last[2], c[3] - last[3],
                     c[4] - last[4], c[5] - last[5], c[6] - last[6], c[7] - last[7],
-                    ended.lossPercent(), ended.roundTripMs(50), ended.roundTripMs(99),
+                    ended.lossPercent(), ended.roundTripMs(50), ended.roundTripMs(99), udpDropsNow - udpDrops,
                     (gwCpuNow - gwCpu) / seconds, (clientCpuNow - clientCpu) / seconds, ProcessStats.loadAverage());
             minutes.add(minute);
             row(minute);
+            if (ended.lossPercent() > 0.05) {
+                line("minute %d: %s", m, legs);
+            }
+            udpDrops = udpDropsNow;
             last = c;
             gwCpu = gwCpuNow;
             clientCpu = clientCpuNow;
@@ -228,11 +241,28 @@ class SoakBench {
                 String.valueOf(g.sessions()), String.valueOf(m.signIns()), String.valueOf(m.signOuts()),
                 String.valueOf(g.threads()), f1(g.heapMb()), f1(g.gcPauseMs()), String.valueOf(g.openFiles()),
                 String.valueOf(g.udpSockets()), String.format("%.3f", m.lossPct()), f2(m.rttP50Ms()), f2(m.rttP99Ms()),
+                String.valueOf(m.udpDrops()),
                 f2(m.gwCores()), f2(m.clientCores()), f1(g.rssMb()), String.valueOf(m.checked()),
                 String.valueOf(m.unexpected()), String.valueOf(m.datagrams()), String.valueOf(g.ready()), f2(m.load1()));
         table.append("| ").append(String.join(" | ", cells)).append(" |\n");
         csv.append(String.join(",", cells)).append('\n');
         System.out.println("soak: | " + String.join(" | ", cells) + " |");
+    }
+
+    /**
+     * UDP datagrams the kernel dropped because a socket's receive buffer was full (RcvbufErrors of /proc/net/snmp):
+     * in bench/soak.sh's network namespace, only this run's (the gateway's, SIPp's echo socket, the phones'); on the
+     * machine's own network, everyone's.
+     */
+    private static long udpReceiveBufferErrors() {
+        try {
+            List<String> udp = Files.readAllLines(Path.of("/proc/net/snmp")).stream().filter(l -> l.startsWith("Udp:"))
+                    .toList();
+            List<String> names = List.of(udp.get(0).split("\\s+"));
+            return Long.parseLong(udp.get(1).split("\\s+")[names.indexOf("RcvbufErrors")]);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private void printTotals(SoakCalls calls, SoakBadInput bad) {
@@ -275,8 +305,8 @@ class SoakBench {
      * session, open files near it, and no thread that was not there under load (pools that shrink after a
      * minute's keep-alive aside: ProcessResources.ELASTIC_POOLS).
      */
-    private void end(GatewayFigures figures, GatewayFigures.Sample idle, Map<String, Integer> loadedThreads,
-            GatewayProcess gw) throws Exception {
+    private void end(GatewayFigures figures, GatewayFigures.Sample idle, Map<String, GatewayFigures.ClassShare> idleHeap,
+            Map<String, Integer> loadedThreads, GatewayProcess gw) throws Exception {
         long t0 = System.nanoTime();
         long deadline = t0 + SETTLE.toNanos();
         GatewayFigures.Sample[] s = {figures.sample(false)};
@@ -290,6 +320,7 @@ class SoakBench {
                     && s[0].openFiles() <= idle.openFiles() + FILES_SLACK
                     && ProcessResources.threadsGrown(loadedThreads, ProcessResources.threadNames(gw.pid())).isEmpty();
         });
+        awaitUntil(t0 + SIP_TIMERS.toNanos(), () -> false);
         GatewayFigures.Sample after = figures.sample(true);
         Map<String, Integer> grown = ProcessResources.threadsGrown(loadedThreads, ProcessResources.threadNames(gw.pid()));
         line("end, %.0f s after the last call: calls %d, sessions %d, UDP sockets %d (before any session %d), open files %d"
@@ -300,6 +331,8 @@ class SoakBench {
         // Not judged (a bad input may be worth a WARN), but a soak's log is where a slow problem shows first.
         List<String> warnings = Files.readAllLines(gw.logFile()).stream()
                 .filter(l -> l.contains("] WARN ") || l.contains("] ERROR ") || l.contains(":WARN :")).toList();
+        line("heap after GC at the end against before any session: %+.1f MB; the classes that grew most: %s",
+                after.heapMb() - idle.heapMb(), GatewayFigures.grown(idleHeap, figures.histogram(), 12));
         line("gateway log: %d lines at WARN or ERROR%s", warnings.size(), warnings.isEmpty() ? ""
                 : ", the first: " + warnings.get(0));
         check(after.calls() == 0, after.calls() + " calls left");

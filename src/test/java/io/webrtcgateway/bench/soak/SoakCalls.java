@@ -15,12 +15,18 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The soak's callers. Each of {@code lines} threads is one agent's desk: a phone (a session with a DN of its own)
- * places a call to the SIP side's echo, holds it a random time, hangs up, and places the next; after a call it
- * signs out now and then ({@code signOutFraction}) and a new phone with a new DN signs in and registers. Beside
- * them, idle registered sessions (agents without a call), a fraction of which {@link #rotateIdle} signs out and
- * replaces. Of the sessions that leave, one in {@link #ABANDON_ONE_IN} only closes its socket, as a closed tab
- * does: the gateway ends it after its idle timeout.
+ * The soak's callers. Each of {@code lines} threads is one desk: an agent's phone (a session with a DN
+ * registered) places a call to the SIP side's echo, holds it a random time, hangs up, and places the next; after a
+ * call the agent signs out now and then ({@code signOutFraction}) and another signs in and registers. Beside them,
+ * idle registered sessions (agents without a call), a fraction of which {@link #rotateIdle} signs out and replaces.
+ * Of the sessions that leave, one in {@link #ABANDON_ONE_IN} only closes its socket, as a closed tab does: the
+ * gateway ends it after its idle timeout.
+ *
+ * <p>Agents come back: DNs are taken from a pool a quarter larger than the sessions, the one free longest first, as
+ * a contact centre's agents sign in again with their own number. (New DNs without end would grow the gateway's
+ * per-DN registration allowances, which it keeps for up to gateway.limits.max-tracked-clients DNs: growth by
+ * design, not what a soak looks for.) An abandoned agent's DN may come back while its old session still waits for
+ * its idle timeout: the new session takes the DN over, as after a page reload.
  *
  * <p>Counters are cumulative; the soak takes their differences per minute.
  */
@@ -40,8 +46,13 @@ final class SoakCalls {
     private final CountDownLatch stop = new CountDownLatch(1);
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger dns = new AtomicInteger();
-    /** Idle registered phones. Guarded by itself. */
-    private final List<Phone> idle = new ArrayList<>();
+    /** DNs no session holds, the one free longest first. */
+    private final ConcurrentLinkedQueue<String> freeDns = new ConcurrentLinkedQueue<>();
+    /** Idle registered agents. Guarded by itself. */
+    private final List<Agent> idle = new ArrayList<>();
+
+    /** A signed-in session and the DN it registered. */
+    private record Agent(Phone phone, String dn) {}
 
     final AtomicInteger up = new AtomicInteger();
     final LongAdder started = new LongAdder();
@@ -54,7 +65,8 @@ final class SoakCalls {
     final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final AtomicInteger failuresSeen = new AtomicInteger();
 
-    SoakCalls(Phone.Factory phones, LoadMedia media, int lines, Duration minHold, Duration maxHold,
+    /** {@code sessions}: how many will be signed in at once (lines and idle ones), for the size of the DN pool. */
+    SoakCalls(Phone.Factory phones, LoadMedia media, int lines, int sessions, Duration minHold, Duration maxHold,
             double signOutFraction) {
         this.phones = phones;
         this.media = media;
@@ -62,6 +74,9 @@ final class SoakCalls {
         this.minHold = minHold;
         this.maxHold = maxHold;
         this.signOutFraction = signOutFraction;
+        for (int i = 0; i < sessions + Math.max(8, sessions / 4); i++) {
+            freeDns.add("soak-" + dns.incrementAndGet());
+        }
     }
 
     /** Starts the lines, one every {@code ramp / lines}, so that the setups of the ramp are spread over it. */
@@ -79,9 +94,9 @@ final class SoakCalls {
     void startIdle(int n) {
         for (int i = 0; i < n && !stopping(); i++) {
             try {
-                Phone p = signIn();
+                Agent a = signIn();
                 synchronized (idle) {
-                    idle.add(p);
+                    idle.add(a);
                 }
             } catch (Exception e) {
                 failure("idle sign-in", e);
@@ -91,15 +106,15 @@ final class SoakCalls {
 
     /** Signs out {@code fraction} of the idle sessions, chosen at random, and signs as many new ones in. */
     void rotateIdle(double fraction) {
-        List<Phone> leaving = new ArrayList<>();
+        List<Agent> leaving = new ArrayList<>();
         synchronized (idle) {
             int k = (int) Math.round(idle.size() * fraction);
             for (int i = 0; i < k; i++) {
                 leaving.add(idle.remove(ThreadLocalRandom.current().nextInt(idle.size())));
             }
         }
-        for (Phone p : leaving) {
-            leave(p);
+        for (Agent a : leaving) {
+            leave(a);
         }
         startIdle(leaving.size());
     }
@@ -120,13 +135,13 @@ final class SoakCalls {
         for (Thread t : threads) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
-        List<Phone> left;
+        List<Agent> left;
         synchronized (idle) {
             left = new ArrayList<>(idle);
             idle.clear();
         }
-        for (Phone p : left) {
-            signOut(p);
+        for (Agent a : left) {
+            signOut(a);
         }
         return threads.stream().noneMatch(Thread::isAlive);
     }
@@ -149,30 +164,30 @@ final class SoakCalls {
         if (awaitStop(Duration.ofNanos(startDelayNanos))) {
             return;
         }
-        Phone phone = null;
+        Agent agent = null;
         while (!stopping()) {
-            if (phone == null) {
+            if (agent == null) {
                 try {
-                    phone = signIn();
+                    agent = signIn();
                 } catch (Exception e) {
                     failure("sign-in", e);
                     awaitStop(Duration.ofSeconds(1));
                     continue;
                 }
             }
-            if (!call(phone)) {
-                phone.close(); // in a state the line does not know: a new phone (the session expires)
-                phone = null;
+            if (!call(agent.phone())) {
+                abandon(agent); // in a state the line does not know: another agent (this session expires)
+                agent = null;
                 awaitStop(Duration.ofSeconds(1));
                 continue;
             }
             if (!stopping() && ThreadLocalRandom.current().nextDouble() < signOutFraction) {
-                leave(phone);
-                phone = null;
+                leave(agent);
+                agent = null;
             }
         }
-        if (phone != null) {
-            signOut(phone);
+        if (agent != null) {
+            signOut(agent);
         }
     }
 
@@ -225,42 +240,51 @@ final class SoakCalls {
         }
     }
 
-    /** A new session: connected, {@code hello}, and a new DN registered. */
-    private Phone signIn() throws Exception {
-        Phone p;
+    /** A new session: connected, {@code hello}, and a free DN registered. */
+    private Agent signIn() throws Exception {
+        String dn = freeDns.poll();
+        if (dn == null) {
+            dn = "soak-" + dns.incrementAndGet(); // every DN of the pool taken: a stop is slow to give them back
+        }
+        Phone p = null;
         try {
             p = phones.connect();
+            p.register(dn, STEP);
         } catch (Exception e) {
-            signInFailures.increment();
-            throw e;
-        }
-        try {
-            p.register("soak-" + dns.incrementAndGet(), STEP);
-        } catch (Exception e) {
-            p.close();
+            if (p != null) {
+                p.close();
+            }
+            freeDns.add(dn);
             signInFailures.increment();
             throw e;
         }
         signIns.increment();
-        return p;
+        return new Agent(p, dn);
     }
 
-    /** A session leaves: {@code bye} mostly; one in {@link #ABANDON_ONE_IN} just goes away. */
-    private void leave(Phone p) {
+    /** An agent leaves: {@code bye} mostly; one in {@link #ABANDON_ONE_IN} just goes away. */
+    private void leave(Agent a) {
         if (ThreadLocalRandom.current().nextInt(ABANDON_ONE_IN) == 0) {
-            p.close();
-            abandoned.increment();
+            abandon(a);
         } else {
-            signOut(p);
+            signOut(a);
         }
     }
 
-    private void signOut(Phone p) {
+    private void abandon(Agent a) {
+        a.phone().close();
+        abandoned.increment();
+        freeDns.add(a.dn());
+    }
+
+    private void signOut(Agent a) {
         try {
-            p.signOut(STEP);
+            a.phone().signOut(STEP);
             signOuts.increment();
         } catch (Exception e) {
             failure("sign-out", e);
+        } finally {
+            freeDns.add(a.dn());
         }
     }
 
