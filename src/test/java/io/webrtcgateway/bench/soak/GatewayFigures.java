@@ -23,25 +23,38 @@ import java.util.regex.Pattern;
 
 /**
  * What the soak reads of the gateway once a minute: its own view (GET /api/v1/instance: calls, sessions,
- * readiness), the process as Linux sees it (threads, open files, UDP sockets, RSS, CPU: /proc), and the heap
- * after a full GC.
+ * readiness), the process as Linux sees it (threads, open files, UDP sockets, RSS, CPU: /proc), and its heap after
+ * a full GC.
  *
- * <p>Heap after GC: {@code jcmd <pid> GC.run} (a full GC; jcmd returns once it is done), then the JVM's own GC log
- * line of that very collection ({@code -Xlog:gc}: "Pause Full (Diagnostic Command) 180M->95M(512M) 210ms"), the
- * heap's size right after it. Unlike "used" read from /metrics or {@code GC.heap_info} a moment later, it does
- * not include what the gateway allocated in between (at 300 calls, megabytes a second).
+ * <p>Heap after GC: {@code jcmd <pid> GC.class_histogram} runs a full GC, then lists what survived it by class; the
+ * total is the live heap, to the byte, and the classes say what grew when it does. (Heap "used" read from /metrics
+ * or {@code GC.heap_info} a moment after {@code GC.run} also counts what the gateway allocated in between, at 300
+ * calls megabytes a second; the GC log's "180M->95M" is rounded to a MiB.) The pause comes from the JVM's GC log
+ * ({@code -Xlog:gc}), the line of that same collection.
  */
 final class GatewayFigures {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** jcmd's GC.run is a full GC with the cause "Diagnostic Command" (System.gc() would say so). */
-    private static final Pattern FULL_GC = Pattern.compile(
-            "Pause Full \\(Diagnostic Command\\) (\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([0-9.]+)ms");
+    private static final double MIB = 1024 * 1024;
+    /** The class histogram's full GC: "Pause Full (Heap Inspection Initiated GC) 180M->95M(512M) 210.123ms". */
+    private static final Pattern FULL_GC = Pattern.compile("Pause Full \\(Heap Inspection Initiated GC\\) .* ([0-9.]+)ms");
     /** " 1:  12345  1234567  [B (java.base@17)": instances, bytes, class. */
     private static final Pattern HISTOGRAM_ROW = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
 
-    /** One reading. {@code heapMb} and {@code gcPauseMs}: NaN when no GC was asked for. */
+    /**
+     * One reading. {@code heapMb} (MiB of live objects), {@code gcPauseMs} and {@code classes}: NaN and null when
+     * the heap was not looked at.
+     */
     record Sample(int calls, int sessions, boolean ready, int threads, int openFiles, int udpSockets, double rssMb,
-            double cpuSeconds, double heapMb, double gcPauseMs) {}
+            double cpuSeconds, double heapMb, double gcPauseMs, Map<String, ClassShare> classes) {
+        /** The same figures without the class histogram (a few thousand entries), to keep. */
+        Sample withoutClasses() {
+            return new Sample(calls, sessions, ready, threads, openFiles, udpSockets, rssMb, cpuSeconds, heapMb,
+                    gcPauseMs, null);
+        }
+    }
+
+    /** One class's share of the heap: instances and bytes. */
+    record ClassShare(long instances, long bytes) {}
 
     private final GatewayProcess gw;
     private final HttpClient http;
@@ -53,21 +66,30 @@ final class GatewayFigures {
         this.gcLog = gcLog;
     }
 
-    /** The JVM options that write the GC log this reads. */
+    /** The JVM option that writes the GC log this reads. */
     static String gcLogOption(Path gcLog) {
         return "-Xlog:gc:file=" + gcLog.toAbsolutePath();
     }
 
-    Sample sample(boolean fullGc) throws Exception {
+    /** The figures; {@code heap}: also the heap after a full GC (which pauses the gateway). */
+    Sample sample(boolean heap) throws Exception {
         JsonNode instance = instance();
         long pid = gw.pid();
         ProcessStats stats = ProcessStats.of(pid);
         int files = ProcessResources.openFiles(pid);
         int udp = ProcessResources.udpSocketCount(pid);
-        double[] heap = fullGc ? heapAfterFullGc() : new double[] {Double.NaN, Double.NaN};
+        Map<String, ClassShare> classes = null;
+        double live = Double.NaN;
+        double pause = Double.NaN;
+        if (heap) {
+            int logLines = Files.readAllLines(gcLog).size();
+            classes = histogram();
+            live = classes.values().stream().mapToLong(ClassShare::bytes).sum() / MIB;
+            pause = lastPause(logLines);
+        }
         return new Sample(instance.path("calls").asInt(-1), instance.path("sessions").asInt(-1),
                 instance.path("ready").asBoolean(false), stats.threads(), files, udp, stats.rssBytes() / 1e6,
-                stats.cpuSeconds(), heap[0], heap[1]);
+                stats.cpuSeconds(), live, pause, classes);
     }
 
     /** GET /api/v1/instance. */
@@ -75,41 +97,6 @@ final class GatewayFigures {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gw.httpUrl() + "/api/v1/instance"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(r.body());
-    }
-
-    /** {MB of heap after the GC, its pause in ms}. */
-    private double[] heapAfterFullGc() throws IOException, InterruptedException {
-        int before = Files.readAllLines(gcLog).size();
-        String out = jcmd("GC.run");
-        List<String> lines = Files.readAllLines(gcLog);
-        for (int i = lines.size() - 1; i >= before; i--) {
-            Matcher m = FULL_GC.matcher(lines.get(i));
-            if (m.find()) {
-                return new double[] {megabytes(m.group(3), m.group(4)), Double.parseDouble(m.group(7))};
-            }
-        }
-        throw new IllegalStateException("no new 'Pause Full (Diagnostic Command)' line in " + gcLog + " after jcmd: "
-                + out);
-    }
-
-    /** One class's share of the heap: instances and bytes (jcmd GC.class_histogram). */
-    record ClassShare(long instances, long bytes) {}
-
-    /**
-     * What lives on the heap after a full GC (the class histogram runs one first), by class: to say what grew when
-     * the heap did.
-     */
-    Map<String, ClassShare> histogram() throws IOException, InterruptedException {
-        String out = jcmd("GC.class_histogram");
-        Map<String, ClassShare> classes = new HashMap<>();
-        for (String line : out.split("\n")) {
-            Matcher m = HISTOGRAM_ROW.matcher(line);
-            if (m.find()) {
-                classes.merge(m.group(3), new ClassShare(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))),
-                        (a, b) -> new ClassShare(a.instances() + b.instances(), a.bytes() + b.bytes()));
-            }
-        }
-        return classes;
     }
 
     /** The {@code n} classes whose bytes grew most from {@code before} to {@code after}: "class +bytes (+instances)". */
@@ -127,6 +114,35 @@ final class GatewayFigures {
                 .toList();
     }
 
+    /** What lives on the heap after a full GC (the class histogram runs one first), by class. */
+    private Map<String, ClassShare> histogram() throws IOException, InterruptedException {
+        String out = jcmd("GC.class_histogram");
+        Map<String, ClassShare> classes = new HashMap<>();
+        for (String line : out.split("\n")) {
+            Matcher m = HISTOGRAM_ROW.matcher(line);
+            if (m.find()) {
+                classes.merge(m.group(3), new ClassShare(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))),
+                        (a, b) -> new ClassShare(a.instances() + b.instances(), a.bytes() + b.bytes()));
+            }
+        }
+        if (classes.isEmpty()) {
+            throw new IllegalStateException("no class histogram from jcmd " + gw.pid() + ": " + out);
+        }
+        return classes;
+    }
+
+    /** The pause of the histogram's GC, from the GC log lines written since line {@code from}; NaN if none is. */
+    private double lastPause(int from) throws IOException {
+        List<String> lines = Files.readAllLines(gcLog);
+        for (int i = lines.size() - 1; i >= from; i--) {
+            Matcher m = FULL_GC.matcher(lines.get(i));
+            if (m.find()) {
+                return Double.parseDouble(m.group(1));
+            }
+        }
+        return Double.NaN;
+    }
+
     private String jcmd(String command) throws IOException, InterruptedException {
         Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                 String.valueOf(gw.pid()), command).redirectErrorStream(true).start();
@@ -136,14 +152,5 @@ final class GatewayFigures {
             throw new IllegalStateException("jcmd " + gw.pid() + " " + command + " failed: " + out);
         }
         return out;
-    }
-
-    private static double megabytes(String value, String unit) {
-        double v = Double.parseDouble(value);
-        return switch (unit) {
-            case "K" -> v / 1024;
-            case "G" -> v * 1024;
-            default -> v;
-        };
     }
 }

@@ -87,7 +87,7 @@ class SoakBench {
     /** A minute's figures; counters are that minute's. */
     private record Minute(int minute, GatewayFigures.Sample gw, int callsUp, long started, long ended, long failed,
             long signIns, long signOuts, long checked, long unexpected, long datagrams, double lossPct, double rttP50Ms,
-            double rttP99Ms, long udpDrops,
+            double rttP99Ms, long udpDrops, long echoDrops,
             double gwCores, double clientCores, double load1) {}
 
     @Test
@@ -110,8 +110,9 @@ class SoakBench {
             gateway.set("gateway.limits.max-calls", String.valueOf(CALLS + CALLS / 4));
         }
         header();
+        int echoPort = FreePorts.sippMedia();
         try (Sipp sipp = Sipp.scenario("uas-calls.xml").name("sipp-soak").key("peer_rtp_port", "9").traceMessages(false)
-                     .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo",
+                     .args("-mi", "127.0.0.1", "-mp", String.valueOf(echoPort), "-rtp_echo",
                              "-buff_size", "4194304").start();
              GatewayProcess gw = gateway.sipServers(sipp.serverEntry()).start();
              LoadMedia media = new LoadMedia(new InetSocketAddress("127.0.0.1", 0));
@@ -120,8 +121,7 @@ class SoakBench {
             media.settleTime(SETTLE_TIME);
             GatewayFigures figures = new GatewayFigures(gw, http, gcLog);
             GatewayFigures.Sample idle = figures.sample(true);
-            Map<String, GatewayFigures.ClassShare> idleHeap = figures.histogram();
-            line("baseline, before any session: threads %d, open files %d, UDP sockets %d, heap after GC %.1f MB,"
+            line("baseline, before any session: threads %d, open files %d, UDP sockets %d, heap after GC %.1f MiB,"
                     + " RSS %.0f MB", idle.threads(), idle.openFiles(), idle.udpSockets(), idle.heapMb(), idle.rssMb());
 
             SoakCalls calls = new SoakCalls(GatewayPhone.factory(http, gw.wsUrl(), "fast", keepalives), media, CALLS,
@@ -132,7 +132,7 @@ class SoakBench {
                 loadedThreads = ramp(calls, figures, churn, gw);
                 bad.start(BAD_INPUT_PERIOD, RTP_GARBAGE_PER_SECOND);
                 churn.scheduleAtFixedRate(() -> calls.rotateIdle(SIGN_OUT), 30, 60, TimeUnit.SECONDS);
-                runMinutes(calls, bad, media, figures, gw, minutes);
+                runMinutes(calls, bad, media, figures, gw, echoPort, minutes);
             } finally {
                 churn.shutdownNow();
                 churn.awaitTermination(1, TimeUnit.MINUTES);
@@ -144,7 +144,7 @@ class SoakBench {
             }
             printTotals(calls, bad);
             judge(minutes, bad);
-            end(figures, idle, idleHeap, loadedThreads, gw);
+            end(figures, idle, loadedThreads, gw);
         }
         Files.writeString(OUT.resolve("soak.md"), String.join("\n", notes) + "\n\n" + table);
         Files.writeString(OUT.resolve("soak.csv"), csv);
@@ -175,9 +175,9 @@ class SoakBench {
     }
 
     private void runMinutes(SoakCalls calls, SoakBadInput bad, LoadMedia media, GatewayFigures figures, GatewayProcess gw,
-            List<Minute> minutes) throws Exception {
+            int echoPort, List<Minute> minutes) throws Exception {
         String[] columns = {"minute", "calls_up", "in_call", "started", "ended", "failed", "sessions", "signed_in", "signed_out",
-                "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct", "rtt_p50_ms", "rtt_p99_ms", "udp_drops",
+                "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct", "rtt_p50_ms", "rtt_p99_ms", "udp_drops", "echo_drops",
                 "gw_cpu_cores", "client_cpu_cores", "rss_mb", "bad_input", "unexpected", "rtp_garbage", "ready", "load1"};
         table.append("| ").append(String.join(" | ", columns)).append(" |\n|").append("---|".repeat(columns.length))
                 .append('\n');
@@ -186,6 +186,9 @@ class SoakBench {
 
         long[] last = counters(calls, bad);
         long udpDrops = udpReceiveBufferErrors();
+        long echoDrops = socketDrops(echoPort);
+        Map<String, GatewayFigures.ClassShare> lastClasses = null;
+        double lastHeap = Double.NaN;
         long pid = gw.pid();
         double gwCpu = ProcessStats.of(pid).cpuSeconds();
         double clientCpu = ProcessStats.of(ProcessHandle.current().pid()).cpuSeconds();
@@ -203,6 +206,7 @@ class SoakBench {
             String legs = media.lossByLeg(); // before the next window resets the legs' counts
             window = media.startWindow(MINUTE.multipliedBy(2));
             long udpDropsNow = udpReceiveBufferErrors();
+            long echoDropsNow = socketDrops(echoPort);
             long now = System.nanoTime();
             long[] c = counters(calls, bad);
             double gwCpuNow = ProcessStats.of(pid).cpuSeconds();
@@ -211,16 +215,24 @@ class SoakBench {
             GatewayFigures.Sample s = figures.sample(true);
             awaitUntil(now + GRACE.toNanos(), () -> false);
             double seconds = (now - lastT) / 1e9;
-            Minute minute = new Minute(m, s, up, c[0] - last[0], c[1] - last[1], c[2] - last[2], c[3] - last[3],
+            Minute minute = new Minute(m, s.withoutClasses(), up, c[0] - last[0], c[1] - last[1], c[2] - last[2], c[3] - last[3],
                     c[4] - last[4], c[5] - last[5], c[6] - last[6], c[7] - last[7],
                     ended.lossPercent(), ended.roundTripMs(50), ended.roundTripMs(99), udpDropsNow - udpDrops,
+                    echoDropsNow - echoDrops,
                     (gwCpuNow - gwCpu) / seconds, (clientCpuNow - clientCpu) / seconds, ProcessStats.loadAverage());
             minutes.add(minute);
             row(minute);
             if (ended.lossPercent() > 0.05) {
                 line("minute %d: %s", m, legs);
             }
+            if (s.heapMb() - lastHeap >= 1) {
+                line("minute %d: heap after GC %+.1f MiB; grew most: %s", m, s.heapMb() - lastHeap,
+                        GatewayFigures.grown(lastClasses, s.classes(), 5));
+            }
+            lastClasses = s.classes();
+            lastHeap = s.heapMb();
             udpDrops = udpDropsNow;
+            echoDrops = echoDropsNow;
             last = c;
             gwCpu = gwCpuNow;
             clientCpu = clientCpuNow;
@@ -241,7 +253,7 @@ class SoakBench {
                 String.valueOf(g.sessions()), String.valueOf(m.signIns()), String.valueOf(m.signOuts()),
                 String.valueOf(g.threads()), f1(g.heapMb()), f1(g.gcPauseMs()), String.valueOf(g.openFiles()),
                 String.valueOf(g.udpSockets()), String.format("%.3f", m.lossPct()), f2(m.rttP50Ms()), f2(m.rttP99Ms()),
-                String.valueOf(m.udpDrops()),
+                String.valueOf(m.udpDrops()), String.valueOf(m.echoDrops()),
                 f2(m.gwCores()), f2(m.clientCores()), f1(g.rssMb()), String.valueOf(m.checked()),
                 String.valueOf(m.unexpected()), String.valueOf(m.datagrams()), String.valueOf(g.ready()), f2(m.load1()));
         table.append("| ").append(String.join(" | ", cells)).append(" |\n");
@@ -265,6 +277,24 @@ class SoakBench {
         }
     }
 
+    /**
+     * Datagrams dropped on the UDP socket bound to {@code port} of this network namespace (the drops column of
+     * /proc/net/udp, counted since it was opened): SIPp's RTP echo is one socket for every call.
+     */
+    private static long socketDrops(int port) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/net/udp"))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 12 && f[1].endsWith(String.format(":%04X", port))) {
+                    return Long.parseLong(f[f.length - 1]);
+                }
+            }
+        } catch (Exception e) {
+            // not Linux, or the table changed: no figure
+        }
+        return -1;
+    }
+
     private void printTotals(SoakCalls calls, SoakBadInput bad) {
         line("totals: %d calls set up, %d ended by hang-up, %d failed; %d sign-ins (%d failed), %d sign-outs, %d sessions"
                         + " abandoned; %d bad inputs checked, %d unexpected answers; %d garbage datagrams to the RTP range",
@@ -278,7 +308,7 @@ class SoakBench {
     private void judge(List<Minute> minutes, SoakBadInput bad) {
         List<SoakTrend> trends = List.of(
                 trend("gateway threads", minutes, m -> m.gw().threads(), 5, 0.05),
-                trend("heap after GC (MB)", minutes, m -> m.gw().heapMb(), 8, 0.05),
+                trend("heap after GC (MiB)", minutes, m -> m.gw().heapMb(), 8, 0.05),
                 trend("open files", minutes, m -> m.gw().openFiles(), 16, 0.05),
                 trend("UDP sockets", minutes, m -> m.gw().udpSockets(), 16, 0.05));
         for (SoakTrend t : trends) {
@@ -305,8 +335,8 @@ class SoakBench {
      * session, open files near it, and no thread that was not there under load (pools that shrink after a
      * minute's keep-alive aside: ProcessResources.ELASTIC_POOLS).
      */
-    private void end(GatewayFigures figures, GatewayFigures.Sample idle, Map<String, GatewayFigures.ClassShare> idleHeap,
-            Map<String, Integer> loadedThreads, GatewayProcess gw) throws Exception {
+    private void end(GatewayFigures figures, GatewayFigures.Sample idle, Map<String, Integer> loadedThreads,
+            GatewayProcess gw) throws Exception {
         long t0 = System.nanoTime();
         long deadline = t0 + SETTLE.toNanos();
         GatewayFigures.Sample[] s = {figures.sample(false)};
@@ -324,15 +354,15 @@ class SoakBench {
         GatewayFigures.Sample after = figures.sample(true);
         Map<String, Integer> grown = ProcessResources.threadsGrown(loadedThreads, ProcessResources.threadNames(gw.pid()));
         line("end, %.0f s after the last call: calls %d, sessions %d, UDP sockets %d (before any session %d), open files %d"
-                        + " (%d), threads %d (%d; grown beyond the loaded run: %s), heap after GC %.1f MB (%.1f)",
+                        + " (%d), threads %d (%d; grown beyond the loaded run: %s), heap after GC %.1f MiB (%.1f)",
                 (System.nanoTime() - t0) / 1e9, after.calls(), after.sessions(), after.udpSockets(), idle.udpSockets(),
                 after.openFiles(), idle.openFiles(), after.threads(), idle.threads(), grown, after.heapMb(), idle.heapMb());
         check(gw.isAlive(), "the gateway is gone");
         // Not judged (a bad input may be worth a WARN), but a soak's log is where a slow problem shows first.
         List<String> warnings = Files.readAllLines(gw.logFile()).stream()
                 .filter(l -> l.contains("] WARN ") || l.contains("] ERROR ") || l.contains(":WARN :")).toList();
-        line("heap after GC at the end against before any session: %+.1f MB; the classes that grew most: %s",
-                after.heapMb() - idle.heapMb(), GatewayFigures.grown(idleHeap, figures.histogram(), 12));
+        line("heap after GC at the end against before any session: %+.1f MiB; the classes that grew most: %s",
+                after.heapMb() - idle.heapMb(), GatewayFigures.grown(idle.classes(), after.classes(), 12));
         line("gateway log: %d lines at WARN or ERROR%s", warnings.size(), warnings.isEmpty() ? ""
                 : ", the first: " + warnings.get(0));
         check(after.calls() == 0, after.calls() + " calls left");
