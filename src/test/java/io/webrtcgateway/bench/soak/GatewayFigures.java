@@ -143,13 +143,16 @@ final class GatewayFigures {
         return Double.NaN;
     }
 
-    private String jcmd(String command) throws IOException, InterruptedException {
-        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                String.valueOf(gw.pid()), command).redirectErrorStream(true).start();
+    /** {@code jcmd <gateway pid> command arguments...}: its output; fails unless it exits 0. */
+    String jcmd(String... command) throws IOException, InterruptedException {
+        List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                .toString(), String.valueOf(gw.pid())));
+        line.addAll(List.of(command));
+        Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).start();
         String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!jcmd.waitFor(120, TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
             jcmd.destroyForcibly();
-            throw new IllegalStateException("jcmd " + gw.pid() + " " + command + " failed: " + out);
+            throw new IllegalStateException(String.join(" ", line) + " failed: " + out);
         }
         return out;
     }

@@ -63,6 +63,12 @@ class SoakBench {
     private static final int RTP_GARBAGE_PER_SECOND = Integer.getInteger("bench.soak.rtp-garbage-per-second", 20);
     /** Each call's first packets are left out of the loss (LoadMedia.settleTime): the steady state is measured. */
     private static final Duration SETTLE_TIME = Duration.ofMillis(Integer.getInteger("bench.soak.settle-ms", 1000));
+    /**
+     * A file name under target/bench: record the gateway with JFR ({@code profile} settings, which sample old
+     * objects) and dump the recording with paths to GC roots after the last minute, calls still up: where the
+     * objects that stayed were allocated and what holds them ({@code jfr print --events OldObjectSample}).
+     */
+    private static final String JFR = System.getProperty("bench.soak.jfr");
     /** Setups per second while ramping up (the steady state needs calls / 70 s on average). */
     private static final int RAMP_RATE = 8;
     private static final Duration MINUTE = Duration.ofMinutes(1);
@@ -102,6 +108,7 @@ class SoakBench {
         GatewayProcess.Builder gateway = ClientLimitsOff.perAddress(GatewayProcess.builder()).instanceId("soak-gw")
                 .jvmArgs("-Xmx1g", "-XX:AutoBoxCacheMax=65536", GatewayFigures.gcLogOption(gcLog))
                 // Three ports a call (ICE; RTP and RTCP toward SIP), drawn at random: room to spare.
+                .jvmArgs(JFR == null ? new String[0] : new String[] {"-XX:StartFlightRecording=settings=profile"})
                 .rtpPortCount(Math.min(9000, Math.max(400, CALLS * 12)))
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"));
         // Instance limits stay as deployed (max-calls 250 per core), unless the run asks for more calls than that.
@@ -133,6 +140,10 @@ class SoakBench {
                 bad.start(BAD_INPUT_PERIOD, RTP_GARBAGE_PER_SECOND);
                 churn.scheduleAtFixedRate(() -> calls.rotateIdle(SIGN_OUT), 30, 60, TimeUnit.SECONDS);
                 runMinutes(calls, bad, media, figures, gw, echoPort, minutes);
+                if (JFR != null) {
+                    line("JFR: %s", figures.jcmd("JFR.dump", "filename=" + OUT.resolve(JFR).toAbsolutePath(),
+                            "path-to-gc-roots=true").strip());
+                }
             } finally {
                 churn.shutdownNow();
                 churn.awaitTermination(1, TimeUnit.MINUTES);

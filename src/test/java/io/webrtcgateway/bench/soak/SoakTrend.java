@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Whether a figure sampled once a minute stayed flat: the least-squares line through the last three quarters of
- * the samples (the first quarter is warm-up: the JIT, pools growing to their working size, the heap settling),
+ * the samples (the first quarter is warm-up: the JIT, pools growing to their working size, the heap settling; and
+ * never the first minute, right after the ramp, when there are three or more),
  * and how much it rises across them, against a tolerance of {@code absolute} or {@code relative} of the mean,
  * whichever is larger. Falling is flat: only growth is a leak.
  *
@@ -20,7 +21,8 @@ record SoakTrend(String name, int firstMinute, int lastMinute, double slopePerMi
     /** {@code perMinute.get(i)} is minute i + 1's sample. */
     static SoakTrend of(String name, List<Double> perMinute, double absolute, double relative) {
         int n = perMinute.size();
-        int from = n / 4;
+        // At least the first minute, right after the ramp when every call is new, once there are three to judge.
+        int from = Math.max(n / 4, Math.min(1, n - 2));
         List<Double> judged = perMinute.subList(from, n);
         int m = judged.size();
         double mean = judged.stream().mapToDouble(Double::doubleValue).average().orElse(0);

@@ -44,6 +44,15 @@ class SoakTrendTest {
     }
 
     @Test
+    void aShortRunIsJudgedWithoutItsFirstMinute() {
+        SoakTrend t = SoakTrend.of("heap", List.of(30.0, 34.0, 35.0), 8, 0.05);
+        assertEquals(2, t.firstMinute());
+        assertEquals(1.0, t.rise(), 1e-9);
+        assertEquals(2, SoakTrend.of("heap", List.of(30.0, 34.0), 8, 0.05).lastMinute());
+        assertEquals(1, SoakTrend.of("heap", List.of(30.0, 34.0), 8, 0.05).firstMinute(), "two minutes: both");
+    }
+
+    @Test
     void fallingIsFlatAndOneSampleIsNothingToJudge() {
         assertTrue(SoakTrend.of("udp", List.of(1000.0, 900.0, 800.0, 700.0), 16, 0.05).flat());
         SoakTrend one = SoakTrend.of("udp", List.of(1000.0), 16, 0.05);
