@@ -107,9 +107,6 @@ class SoakBench {
         ScheduledExecutorService churn = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-churn"));
         GatewayProcess.Builder gateway = ClientLimitsOff.perAddress(GatewayProcess.builder()).instanceId("soak-gw")
                 .jvmArgs("-Xmx1g", "-XX:AutoBoxCacheMax=65536", GatewayFigures.gcLogOption(gcLog),
-                        // Every full GC compacts the whole heap: else SerialGC leaves up to 5 % of it as dead space
-                        // (MarkSweepDeadRatio) in int[] fillers, which the histogram counts as live, and compacts
-                        // fully only every 4th time: the heap after GC rose 4 MiB a minute and fell back.
                         GatewayFigures.FULL_COMPACTION)
                 // Three ports a call (ICE; RTP and RTCP toward SIP), drawn at random: room to spare.
                 .jvmArgs(JFR == null ? new String[0] : new String[] {"-XX:StartFlightRecording=settings=profile"})
