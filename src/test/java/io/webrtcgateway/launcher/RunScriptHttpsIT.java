@@ -52,6 +52,7 @@ class RunScriptHttpsIT {
         // The jar the build made (failsafe names it): run.sh would build one itself if a source were newer.
         env.put("GATEWAY_JAR", Path.of(System.getProperty(GatewayProcess.JAR_PROPERTY,
                 "target/webrtc-gateway-standalone.jar")).toAbsolutePath().toString());
+        env.put("CONFIG_FORCE_gateway_http_host", "127.0.0.1"); // run.sh's default is every interface
         env.put("CONFIG_FORCE_gateway_http_port", String.valueOf(httpPort));
         env.put("CONFIG_FORCE_gateway_sip_listen", "127.0.0.1:" + FreePorts.udpAndTcp());
         env.put("CONFIG_FORCE_gateway_sip_sandbox_listen", "127.0.0.1:" + FreePorts.udpAndTcp());
