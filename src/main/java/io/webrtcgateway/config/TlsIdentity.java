@@ -1,8 +1,10 @@
 package io.webrtcgateway.config;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -59,6 +61,8 @@ public final class TlsIdentity {
     public static final String ALIAS = "gateway";
     /** RSA keys shorter than this are refused: browsers and public CAs want 2048 bits (CA/B Baseline Requirements §6.1.5). */
     private static final int MIN_RSA_BITS = 2048;
+    /** Larger files are not what the keys name (a chain of ten certificates is some 20 KB). */
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
 
     private final KeyStore keyStore;
     private final char[] password;
@@ -183,34 +187,47 @@ public final class TlsIdentity {
     private static List<Object> pemBlocks(Path file, String key) {
         List<Object> blocks = new ArrayList<>();
         // ISO-8859-1 maps every byte: a binary (DER) file is then "no PEM block", not a decoding error.
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
+        try (Reader reader = new StringReader(new String(read(file, key), StandardCharsets.ISO_8859_1));
              PEMParser parser = new PEMParser(reader)) {
             Object block;
             while ((block = parser.readObject()) != null) {
                 blocks.add(block);
             }
-        } catch (NoSuchFileException e) {
-            throw invalid(key, file + " does not exist");
         } catch (IOException | RuntimeException e) {
-            throw invalid(key, unreadable(file, e));
+            throw invalid(key, file + " cannot be read: " + e.getMessage());
         }
         return blocks;
+    }
+
+    /** The whole file, once: a regular file (through links) of at most {@link #MAX_FILE_BYTES}. */
+    private static byte[] read(Path file, String key) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw invalid(key, file + (Files.exists(file) ? " is not a regular file" : " does not exist"));
+            }
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw invalid(key, file + " is " + Files.size(file) + " bytes: not a certificate or key file");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw invalid(key, file + " does not exist");
+        } catch (IOException e) {
+            throw invalid(key, unreadable(file, e));
+        }
     }
 
     // ---- PKCS12 -------------------------------------------------------------------------------------
 
     private static TlsIdentity fromKeystore(Path file, char[] password, Instant now) {
         KeyStore store;
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new ByteArrayInputStream(read(file, KEYSTORE_KEY))) {
             store = KeyStore.getInstance("PKCS12");
             store.load(in, password);
-        } catch (NoSuchFileException e) {
-            throw invalid(KEYSTORE_KEY, file + " does not exist");
         } catch (IOException e) {
             if (e.getCause() instanceof UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
                 throw invalid(PASSWORD_KEY, "wrong password for " + file);
             }
-            throw invalid(KEYSTORE_KEY, unreadable(file, e) + " (a PKCS12 keystore is expected)");
+            throw invalid(KEYSTORE_KEY, file + " cannot be read as a PKCS12 keystore: " + e.getMessage());
         } catch (GeneralSecurityException | RuntimeException e) {
             throw invalid(KEYSTORE_KEY, file + " is not a PKCS12 keystore: " + e.getMessage());
         }
@@ -339,9 +356,6 @@ public final class TlsIdentity {
     }
 
     private static String unreadable(Path file, Exception e) {
-        if (Files.isDirectory(file)) {
-            return file + " is a directory";
-        }
         if (!Files.isReadable(file)) {
             return file + " cannot be read (permissions: the gateway's user needs to read it)";
         }

@@ -161,7 +161,10 @@ class TlsConfigTest {
         server.writePem(chain, key, TestCa.KeyFormat.PKCS8);
         assertError("gateway.http.tls.certificate-chain", "does not exist", pem(8443, dir.resolve("nope.pem"), key));
         assertError("gateway.http.tls.private-key", "does not exist", pem(8443, chain, dir.resolve("nope.pem")));
-        assertError("gateway.http.tls.private-key", "is a directory", pem(8443, chain, dir));
+        assertError("gateway.http.tls.private-key", "is not a regular file", pem(8443, chain, dir));
+        Path big = dir.resolve("big.pem");
+        Files.write(big, new byte[2 * 1024 * 1024]);
+        assertError("gateway.http.tls.certificate-chain", "bytes: not a certificate", pem(8443, big, key));
         assertError("gateway.http.tls.keystore", "does not exist", keystore(8443, dir.resolve("nope.p12"), "x"));
     }
 
