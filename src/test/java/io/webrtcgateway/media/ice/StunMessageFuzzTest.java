@@ -9,19 +9,19 @@ import org.ice4j.message.Message;
 
 /**
  * STUN parsing on the browser's ICE socket: the demultiplexing HostSocket does (RFC 7983 §7 first byte via
- * {@link PacketKind}, at least a 20-byte header with the magic cookie, RFC 5389 §6), then ice4j's decoder, which
- * parses every STUN datagram that gets past it. A datagram is either decoded or refused with StunException;
+ * {@link PacketKind}, then {@link StunShape}), its own reading of Binding error responses, then ice4j's
+ * decoder, which parses every STUN datagram that gets past it. A datagram is either decoded or refused with StunException;
  * anything else would escape into ice4j's reader thread.
  */
 class StunMessageFuzzTest {
-    private static final int MAGIC_COOKIE = 0x2112A442;
-
     @FuzzTest(maxDuration = FuzzBudget.MAX_DURATION, maxExecutions = FuzzBudget.EXECUTIONS)
     void decodesOrRefuses(byte[] datagram) {
         int len = datagram.length;
-        if (PacketKind.of(datagram, 0, len) != PacketKind.STUN || len < 20 || cookie(datagram) != MAGIC_COOKIE) {
+        if (PacketKind.of(datagram, 0, len) != PacketKind.STUN || !StunShape.wellFormed(datagram, 0, len)) {
             return; // HostSocket hands it elsewhere or drops it
         }
+        // The gateway's own reading of a Binding error response, before ice4j sees it.
+        HostSocket.parseErrorResponse(datagram, len, null, 0);
         Message message;
         try {
             message = Message.decode(datagram, 0, len);
@@ -33,9 +33,5 @@ class StunMessageFuzzTest {
             a.getDataLength();
         }
         message.toString();
-    }
-
-    private static int cookie(byte[] b) {
-        return ((b[4] & 0xff) << 24) | ((b[5] & 0xff) << 16) | ((b[6] & 0xff) << 8) | (b[7] & 0xff);
     }
 }

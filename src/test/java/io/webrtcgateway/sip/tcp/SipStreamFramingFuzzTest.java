@@ -10,7 +10,9 @@ import io.webrtcgateway.testsupport.FuzzBudget;
 /**
  * The TCP framing that judges a SIP stream before JAIN-SIP's parser sees it ({@link SipStreamFraming}), on any
  * bytes, cut into reads at any places: it counts messages or refuses with {@link SipStreamFraming.Refused},
- * nothing else; how the stream is cut into reads never changes what it decides.
+ * nothing else; how the stream is cut into reads never changes what it decides: the messages it counts, or
+ * the refusal and its reason. (Messages completed earlier in the read that is refused are not counted: the
+ * connection closes with that read, and JAIN-SIP gets none of it.)
  */
 class SipStreamFramingFuzzTest {
     private static final int MAX_MESSAGE = 4096;
@@ -36,7 +38,7 @@ class SipStreamFramingFuzzTest {
                 messages += n;
             }
         } catch (SipStreamFraming.Refused refused) {
-            return messages + " then refused: " + refused.reason();
+            return "refused: " + refused.reason();
         }
         return messages + (framing.midMessage() ? " and one under way" : "");
     }

@@ -1,0 +1,74 @@
+package io.webrtcgateway.media.ice;
+
+/**
+ * Whether a datagram has the shape of a STUN message (RFC 5389 §6, §15) before ice4j decodes it: a 20-byte
+ * header with the magic cookie and a length that is the rest of the datagram, attributes that each fit, and
+ * the attributes of fixed size (RFC 5389 §15, RFC 8445 §16.1, RFC 5766 §14) with that size.
+ *
+ * <p>ice4j's decoders read fixed-size attributes without checking their length: an ICE-CONTROLLING of 4
+ * bytes at the end of a datagram throws ArrayIndexOutOfBoundsException in its message processor, which logs
+ * it with a stack trace. Anyone who can reach an ICE port could flood the log that way; such datagrams are
+ * dropped here instead, as malformed (found by StunMessageFuzzTest).
+ */
+final class StunShape {
+    private static final int HEADER = 20;
+    private static final int MAGIC_COOKIE = 0x2112A442;
+
+    private StunShape() {}
+
+    static boolean wellFormed(byte[] b, int off, int len) {
+        if (len < HEADER || (b[off] & 0xC0) != 0 || readInt(b, off + 4) != MAGIC_COOKIE) {
+            return false;
+        }
+        int length = readShort(b, off + 2);
+        if (length != len - HEADER || (length & 3) != 0) {
+            return false;
+        }
+        int end = off + len;
+        int at = off + HEADER;
+        while (at < end) {
+            if (at + 4 > end) {
+                return false;
+            }
+            int type = readShort(b, at);
+            int valueLength = readShort(b, at + 2);
+            int value = at + 4;
+            if (value + valueLength > end || !sizeFits(type, valueLength, b, value)) {
+                return false;
+            }
+            at = value + ((valueLength + 3) & ~3);
+        }
+        return at == end;
+    }
+
+    private static boolean sizeFits(int type, int length, byte[] b, int value) {
+        return switch (type) {
+            // Addresses: family, port and 4 (IPv4) or 16 (IPv6) address bytes (RFC 5389 §15.1, §15.2).
+            case 0x0001, 0x0002, 0x0004, 0x0005, 0x000B, 0x0012, 0x0016, 0x0020, 0x8020, 0x8023, 0x802B, 0x802C ->
+                    (length == 8 && b[value + 1] == 1) || (length == 20 && b[value + 1] == 2);
+            // CHANGE-REQUEST, LIFETIME, CHANNEL-NUMBER, REQUESTED-TRANSPORT, PRIORITY, FINGERPRINT, CONNECTION-ID
+            case 0x0003, 0x000D, 0x000C, 0x0019, 0x0024, 0x8028, 0x002A -> length == 4;
+            // ICE-CONTROLLED, ICE-CONTROLLING, RESERVATION-TOKEN
+            case 0x8029, 0x802A, 0x0022 -> length == 8;
+            // USE-CANDIDATE, DONT-FRAGMENT
+            case 0x0025, 0x001A -> length == 0;
+            // EVEN-PORT
+            case 0x0018 -> length == 1;
+            // MESSAGE-INTEGRITY (HMAC-SHA1)
+            case 0x0008 -> length == 20;
+            // ERROR-CODE: reserved, class, number, then the reason phrase
+            case 0x0009 -> length >= 4;
+            // UNKNOWN-ATTRIBUTES: a list of 16-bit types
+            case 0x000A -> (length & 1) == 0;
+            default -> true;
+        };
+    }
+
+    private static int readShort(byte[] b, int at) {
+        return ((b[at] & 0xFF) << 8) | (b[at + 1] & 0xFF);
+    }
+
+    private static int readInt(byte[] b, int at) {
+        return (readShort(b, at) << 16) | readShort(b, at + 2);
+    }
+}
