@@ -8,7 +8,8 @@ package io.webrtcgateway.media.ice;
  * <p>ice4j's decoders read fixed-size attributes without checking their length: an ICE-CONTROLLING of 4
  * bytes at the end of a datagram throws ArrayIndexOutOfBoundsException in its message processor, which logs
  * it with a stack trace. Anyone who can reach an ICE port could flood the log that way; such datagrams are
- * dropped here instead, as malformed (found by StunMessageFuzzTest).
+ * dropped here instead, as malformed (found by StunMessageFuzzTest). So is an ERROR-CODE whose class is out of
+ * range, on which its decoder throws IllegalArgumentException.
  */
 final class StunShape {
     private static final int HEADER = 20;
@@ -56,8 +57,14 @@ final class StunShape {
             case 0x0018 -> length == 1;
             // MESSAGE-INTEGRITY (HMAC-SHA1)
             case 0x0008 -> length == 20;
-            // ERROR-CODE: reserved, class, number, then the reason phrase
-            case 0x0009 -> length >= 4;
+            // ERROR-CODE (RFC 5389 §15.6): 21 reserved bits of zero, class 3-6, number 0-99, then the reason
+            // phrase. ice4j refuses other classes and numbers with IllegalArgumentException.
+            case 0x0009 -> length >= 4 && b[value] == 0 && b[value + 1] == 0 && b[value + 2] >= 3
+                    && b[value + 2] <= 6 && (b[value + 3] & 0xFF) <= 99;
+            // REQUESTED-ADDRESS-FAMILY (RFC 6156 §4.1.1): family and 3 reserved bytes
+            case 0x0017 -> length == 4;
+            // XOR-ONLY (RFC 3489bis drafts), which ice4j still decodes: no value
+            case 0x0021 -> length == 0;
             // UNKNOWN-ATTRIBUTES: a list of 16-bit types
             case 0x000A -> (length & 1) == 0;
             default -> true;

@@ -41,6 +41,20 @@ class StunShapeTest {
     }
 
     @Test
+    void anErrorCodeOutOfRangeIsDroppedBeforeIce4jThrowsOnIt() {
+        // Found by StunMessageFuzzTest: ice4j takes the whole third byte as the class and refuses it.
+        byte[] error = binding(0, 0x0009, new byte[] {0, 0, (byte) 0xD3, 1});
+        assertThrows(IllegalArgumentException.class, () -> Message.decode(error, 0, error.length));
+        assertFalse(StunShape.wellFormed(error, 0, error.length));
+        for (byte[] bad : new byte[][] {{0, 0, 2, 0}, {0, 0, 7, 0}, {0, 0, 4, 100}, {1, 0, 4, 87}}) {
+            byte[] response = binding(0, 0x0009, bad);
+            assertFalse(StunShape.wellFormed(response, 0, response.length));
+        }
+        byte[] roleConflict = binding(0, 0x0009, new byte[] {0, 0, 4, 87, 'R', 'o', 'l', 'e'});
+        assertTrue(StunShape.wellFormed(roleConflict, 0, roleConflict.length));
+    }
+
+    @Test
     void fixedSizeAttributesMustHaveTheirSize() {
         for (Object[] bad : new Object[][] {{0x0024, new byte[2]}, {0x8029, new byte[12]}, {0x0008, new byte[16]},
                 {0x8028, new byte[8]}, {0x0020, new byte[12]}, {0x0009, new byte[3]}, {0x0025, new byte[4]}}) {
