@@ -346,6 +346,30 @@ describe("failover", () => {
     assert.deepEqual(events.of("reconnected").map((d) => [d.attempt, d.resumed, d.registered]), [[2, false, true]]);
   });
 
+  test("a reconnect refused RATE_LIMITED waits the retryAfter it was given, not just the backoff", async () => {
+    const { events } = await registered();
+    gw.crash();
+    gw.handlers.hello = function (msg) {
+      if (msg.session) return { error: { code: "SESSION_UNKNOWN", message: "gone with the crash" } };
+      delete gw.handlers.hello; // the next fresh hello is let in
+      return { error: { code: "RATE_LIMITED", message: "too many sign-ins", retryAfter: 5 } };
+    };
+    await advance(510);
+    // Math.random() is 1: the backoff is its base, the retryAfter gets its full quarter of jitter.
+    assert.deepEqual(events.of("reconnecting").map((d) => [d.attempt, d.delay]), [[1, 500], [2, 6250]]);
+    assert.equal(events.of("reconnecting")[1].reason, "RATE_LIMITED");
+    await advance(6000);
+    assert.equal(events.of("reconnected").length, 0, "no attempt before retryAfter");
+    await advance(300);
+    assert.deepEqual(events.of("reconnected").map((d) => [d.attempt, d.registered]), [[2, true]]);
+  });
+
+  test("an error frame's retryAfter is kept on the GatewayError", () => {
+    const e = GatewayError.fromWire({ type: "error", id: 1, code: "RATE_LIMITED", message: "slow down", retryAfter: 3 });
+    assert.equal(e.retryAfter, 3);
+    assert.equal(GatewayError.fromWire({ code: "BAD_REQUEST", message: "x" }).retryAfter, undefined);
+  });
+
   test("the shutdown event starts failover", async () => {
     const { client, events } = await registered();
     gw.event(gw.lastSocket, "shutdown", { reason: "stopping" });

@@ -10,8 +10,10 @@ import io.webrtcgateway.edge.http.AllowedHosts;
 import io.webrtcgateway.edge.http.HealthServlet;
 import io.webrtcgateway.edge.http.OriginFilter;
 import io.webrtcgateway.edge.legacy.LegacyServlet;
+import io.webrtcgateway.edge.rest.BodyLimitFilter;
 import io.webrtcgateway.edge.rest.RestApplication;
 import io.webrtcgateway.edge.ws.GatewayWebSocket;
+import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.metrics.MetricsServlet;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterRegistration;
@@ -67,6 +69,12 @@ public final class GatewayContextListener implements ServletContextListener {
         // isMatchAfter=false: ahead of the container's WebSocket upgrade filter, so foreign hosts and origins
         // are refused before a handshake.
         origin.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+
+        // Jersey reads REST bodies itself: this bounds them before it does (gateway.limits.max-message-bytes).
+        FilterRegistration.Dynamic restBodies = ctx.addFilter("rest-body-limit", new BodyLimitFilter(
+                config.limits().maxMessageBytes(), () -> app.sessions().limits().refused(ClientLimits.Limit.MESSAGE_BYTES)));
+        restBodies.setAsyncSupported(true);
+        restBodies.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/api/v1/*");
 
         ServletRegistration.Dynamic health = ctx.addServlet("health", new HealthServlet(app, json));
         health.addMapping("/health/live", "/health/ready", "/health/lb");

@@ -48,6 +48,16 @@ function backoffDelay(attempt, { minDelay, maxDelay }) {
   return Math.round(base / 2 + (Math.random() * base) / 2);
 }
 
+/**
+ * The wait a `RATE_LIMITED` answer asks for (its `retryAfter`, seconds), in ms, with up to a quarter more drawn at
+ * random so that browsers refused together do not come back together; 0 for any other error.
+ */
+function retryAfterDelay(error) {
+  if (error?.code !== "RATE_LIMITED" || !(error.retryAfter > 0)) return 0;
+  const ms = error.retryAfter * 1000;
+  return Math.round(ms + (Math.random() * ms) / 4);
+}
+
 /** `http(s)://host/path` -> `ws(s)://host/path/ws`. */
 function webSocketUrl(base) {
   const url = new URL(base, globalThis.location?.href);
@@ -761,7 +771,8 @@ export class Client extends EventTarget {
     let reason = why;
     let lastError = null;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const delay = backoffDelay(attempt, this.#reconnectOptions);
+      // Never sooner than a RATE_LIMITED refusal of the previous attempt asked.
+      const delay = Math.max(backoffDelay(attempt, this.#reconnectOptions), retryAfterDelay(lastError));
       this.#emit("reconnecting", { attempt, delay, maxAttempts, reason });
       if (epoch !== this.#epoch) return;
       await this.#sleepFor(delay);

@@ -5,7 +5,7 @@ export class GatewayError extends Error {
   /**
    * @param {string} code stable, for programs (e.g. `SIP_REJECTED`, `RECONNECT_FAILED`)
    * @param {string} message for people
-   * @param {{sipStatus?: number, sipReason?: string, instance?: string, cause?: unknown}} [extra]
+   * @param {{sipStatus?: number, sipReason?: string, instance?: string, retryAfter?: number, cause?: unknown}} [extra]
    */
   constructor(code, message, extra = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
@@ -24,6 +24,10 @@ export class GatewayError extends Error {
       /** @type {string|undefined} */
       this.instance = extra.instance;
     }
+    if (extra.retryAfter !== undefined) {
+      /** Seconds to wait before trying again (`RATE_LIMITED`). @type {number|undefined} */
+      this.retryAfter = extra.retryAfter;
+    }
   }
 
   /** An `error` frame from the gateway as an Error. */
@@ -32,6 +36,7 @@ export class GatewayError extends Error {
       sipStatus: msg.sipStatus,
       sipReason: msg.sipReason,
       instance: msg.instance,
+      retryAfter: typeof msg.retryAfter === "number" && msg.retryAfter > 0 ? msg.retryAfter : undefined,
     });
   }
 }

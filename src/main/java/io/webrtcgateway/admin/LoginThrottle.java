@@ -1,8 +1,7 @@
 package io.webrtcgateway.admin;
 
 import io.webrtcgateway.config.GatewayConfig;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.webrtcgateway.limits.AddressKey;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -208,22 +207,7 @@ public final class LoginThrottle {
 
     /** IPv4 as is; IPv6 by its /64 (one subscriber's LAN: rotating within it would otherwise be free). */
     static String addressKey(String address) {
-        if (address == null || address.indexOf(':') < 0 || !address.matches("[0-9A-Fa-f:.]{2,45}")) {
-            return String.valueOf(address);
-        }
-        try {
-            byte[] b = InetAddress.getByName(address).getAddress(); // a literal: no DNS lookup
-            if (b.length != 16) {
-                return InetAddress.getByAddress(b).getHostAddress(); // IPv4-mapped
-            }
-            StringBuilder out = new StringBuilder();
-            for (int i = 0; i < 8; i += 2) {
-                out.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
-            }
-            return out.append(":/64").toString();
-        } catch (UnknownHostException e) {
-            return address;
-        }
+        return AddressKey.of(address);
     }
 
     private static String userKey(String user) {

@@ -7,6 +7,7 @@ import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.session.Session;
 import io.webrtcgateway.session.SessionEvent;
 import io.webrtcgateway.sip.SipLeg;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -137,7 +138,36 @@ public final class Call implements SipLeg.Listener {
     /** Runs {@code action} on the call's executor and completes with its result or its GatewayException. */
     <T> CompletableFuture<T> submit(Supplier<T> action) {
         CompletableFuture<T> f = new CompletableFuture<>();
-        executor.execute(() -> {
+        executor.execute(task(action, f));
+        return f;
+    }
+
+    /**
+     * A browser's request: {@link #submit}, unless gateway.limits.max-queued-requests-per-call requests wait on the
+     * call already; then it completes with RATE_LIMITED and nothing runs. Requests that end the call (hang-up,
+     * reject) are never refused: they use {@link #submit}.
+     */
+    private <T> CompletableFuture<T> request(Supplier<T> action) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        enqueueRequest(task(action, f), f);
+        return f;
+    }
+
+    /**
+     * Queues a browser's request unless gateway.limits.max-queued-requests-per-call wait already; then
+     * {@code result} fails with RATE_LIMITED (a second: about the time a call's actor takes to work them off).
+     */
+    private void enqueueRequest(Runnable task, CompletableFuture<?> result) {
+        int max = service.inputs().maxQueuedRequests();
+        if (!executor.tryExecute(task, max)) {
+            service.queueFull();
+            result.completeExceptionally(GatewayException.rateLimited("call " + id + " has " + max + " requests"
+                    + " waiting (gateway.limits.max-queued-requests-per-call); try again when they are answered", 1));
+        }
+    }
+
+    private <T> Runnable task(Supplier<T> action, CompletableFuture<T> f) {
+        return () -> {
             try {
                 f.complete(action.get());
             } catch (SdpException e) {
@@ -148,8 +178,7 @@ public final class Call implements SipLeg.Listener {
                 LOG.error("call {}: request failed", id, e);
                 f.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "internal error: " + e));
             }
-        });
-        return f;
+        };
     }
 
     static GatewayException sdpError(SdpException e) {
@@ -267,7 +296,7 @@ public final class Call implements SipLeg.Listener {
 
     /** The browser answers an incoming call. */
     CompletableFuture<Void> answer(String browserAnswer) {
-        return submit(() -> {
+        return request(() -> {
             requireState("answer", CallState.OFFERED);
             String sipAnswer = media.sipAnswerFor(browserAnswer);
             try {
@@ -377,7 +406,7 @@ public final class Call implements SipLeg.Listener {
 
     CompletableFuture<Void> hold(boolean hold) {
         CompletableFuture<Void> result = new CompletableFuture<>();
-        executor.execute(() -> {
+        Runnable task = () -> {
             try {
                 requireState(hold ? "hold" : "resume", CallState.CONNECTED, CallState.HELD);
                 if (localHold == hold) {
@@ -395,7 +424,8 @@ public final class Call implements SipLeg.Listener {
             } catch (Exception e) {
                 result.completeExceptionally(new GatewayException(ErrorCode.INTERNAL, "re-INVITE failed: " + e.getMessage()));
             }
-        });
+        };
+        enqueueRequest(task, result);
         return result;
     }
 
@@ -473,7 +503,7 @@ public final class Call implements SipLeg.Listener {
     }
 
     CompletableFuture<Void> dtmf(String digits, int durationMs) {
-        return submit(() -> {
+        return request(() -> {
             requireState("dtmf", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
             // RFC 4733 in the SIP-side RTP stream unless configured otherwise; INFO also when SIP Server's SDP
             // has no telephone-event (it could not take the events).
@@ -491,7 +521,7 @@ public final class Call implements SipLeg.Listener {
     }
 
     CompletableFuture<Void> info(String contentType, String body) {
-        return submit(() -> {
+        return request(() -> {
             requireState("info", CallState.CONNECTED, CallState.HELD, CallState.EARLY, CallState.RINGING);
             try {
                 sip.info(contentType, body);
@@ -503,7 +533,7 @@ public final class Call implements SipLeg.Listener {
     }
 
     CompletableFuture<Void> candidate(String candidate, int mLineIndex) {
-        return submit(() -> {
+        return request(() -> {
             if (state == CallState.ENDED) {
                 throw new GatewayException(ErrorCode.WRONG_STATE, "the call has ended");
             }
@@ -514,7 +544,7 @@ public final class Call implements SipLeg.Listener {
 
     /** A legacy re-offer: answer the browser; hold or resume the SIP side when its direction says so. */
     CompletableFuture<String> browserReoffer(String browserOffer, Boolean hold) {
-        CompletableFuture<String> answer = submit(() -> {
+        CompletableFuture<String> answer = request(() -> {
             requireState("re-offer", CallState.CONNECTED, CallState.HELD);
             return media.answerBrowserReoffer(browserOffer);
         });
@@ -525,7 +555,7 @@ public final class Call implements SipLeg.Listener {
     }
 
     CompletableFuture<String> iceRestart(String browserOffer) {
-        return submit(() -> {
+        return request(() -> {
             requireState("ice-restart", CallState.CONNECTED, CallState.HELD, CallState.EARLY);
             String answer = media.answerBrowserReoffer(browserOffer);
             mediaWatch.onIceRestart(System.nanoTime());
@@ -534,7 +564,7 @@ public final class Call implements SipLeg.Listener {
     }
 
     CompletableFuture<Map<String, Object>> stats() {
-        return submit(() -> {
+        return request(() -> {
             Map<String, Object> s = new LinkedHashMap<>(media.stats());
             s.put("state", state.wireName());
             return s;
@@ -553,8 +583,15 @@ public final class Call implements SipLeg.Listener {
     }
 
     @Override
-    public void onInfo(String contentType, String body) {
+    public boolean onInfo(String contentType, String body) {
+        int max = service.inputs().maxInfoBytes();
+        if (body != null && body.getBytes(StandardCharsets.UTF_8).length > max) {
+            LOG.warn("call {}: INFO body of {} characters not passed to the browser: over gateway.limits.max-info-bytes"
+                    + " ({})", id, body.length(), max);
+            return false;
+        }
         event("info", "contentType", contentType, "body", body == null ? "" : body);
+        return true;
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.session.Session;
 import io.webrtcgateway.session.SessionService;
@@ -24,8 +25,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -66,8 +65,8 @@ public final class CallService {
     private final SerialExecutor.Group actors = new SerialExecutor.Group("call");
 
     /** Causes of {@link RefusedInvite}, each exported in gateway_sip_invites_refused_total from the start. */
-    static final List<String> REFUSAL_CAUSES = List.of("not-signed-in", "limit-calls", "limit-call-rate",
-            "session-interval-too-small", "internal-error");
+    static final List<String> REFUSAL_CAUSES = List.of("not-signed-in", "limit-calls", "limit-calls-per-session",
+            "limit-call-rate", "session-interval-too-small", "internal-error");
 
     /**
      * gateway.limits.max-incoming-calls-per-second: one second's worth of tokens, refilled continuously; null
@@ -88,6 +87,7 @@ public final class CallService {
     };
     private static final int RATE_REFUSALS_KEPT = 4096;
     private final MeterRegistry meters;
+    private final ClientLimits limits;
 
     /**
      * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
@@ -118,6 +118,7 @@ public final class CallService {
         sessions.onEnded(session -> forSession(session).forEach(c -> c.terminate("session-ended")));
         sessions.keepWhileCalls(session -> !forSession(session).isEmpty());
         this.access = sessions.access();
+        this.limits = sessions.limits();
     }
 
     /** Told when a call is placed or offered (admin history); on the caller's thread, must not block. */
@@ -196,6 +197,15 @@ public final class CallService {
         return config.calls();
     }
 
+    GatewayConfig.Inputs inputs() {
+        return config.limits().inputs();
+    }
+
+    /** A call's actor refused a browser request (gateway.limits.max-queued-requests-per-call): counted. */
+    void queueFull() {
+        limits.refused(ClientLimits.Limit.CALL_QUEUE);
+    }
+
     ScheduledExecutorService timers() {
         return timers;
     }
@@ -229,7 +239,7 @@ public final class CallService {
         if (browserOffer == null || browserOffer.isBlank()) {
             throw new GatewayException(ErrorCode.BAD_SDP, "'sdp' (the browser's offer) is required");
         }
-        Map<String, String> headers = attachedDataHeaders(data);
+        Map<String, String> headers = AttachedData.toHeaders(data, config.calls(), config.limits().inputs());
         Registration reg = session.registration();
         try {
             access.checkDestination(session.grant(), reg != null ? reg.dn() : null, to);
@@ -238,11 +248,19 @@ public final class CallService {
             throw e;
         }
         admit();
+        session.budget().reserveCall(); // RATE_LIMITED at gateway.limits.max-calls-per-session; released when it ends
         String from = reg != null ? reg.dn() : "anonymous";
         String id = newId();
-        CallMedia media = mediaFactory.create(id);
-        Call call = new Call(id, session, Call.Direction.OUTGOING, to, workers, this, media);
-        call.attach(SipLeg.outgoing(signaling, call.executor(), call));
+        Call call;
+        CallMedia media;
+        try {
+            media = mediaFactory.create(id);
+            call = new Call(id, session, Call.Direction.OUTGOING, to, workers, this, media);
+            call.attach(SipLeg.outgoing(signaling, call.executor(), call));
+        } catch (RuntimeException e) {
+            session.budget().releaseCall();
+            throw e;
+        }
         calls.put(id, call);
         notify(startListeners, call);
         return call.submit(() -> {
@@ -257,26 +275,9 @@ public final class CallService {
         });
     }
 
-    Map<String, String> attachedDataHeaders(Map<String, String> data) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        if (data == null) {
-            return headers;
-        }
-        for (Map.Entry<String, String> e : data.entrySet()) {
-            String name = config.calls().attachedDataHeaders().getOrDefault(e.getKey(),
-                    config.calls().attachedDataPrefix() + e.getKey());
-            headers.put(name, e.getValue());
-        }
-        List<String> bad = SipLeg.invalidHeaders(headers);
-        if (!bad.isEmpty()) {
-            throw new GatewayException(ErrorCode.BAD_REQUEST, "attached data cannot be sent as SIP headers: " + bad
-                    + " (keys must be tokens, values at most 1024 characters without line breaks)");
-        }
-        return headers;
-    }
-
     private void onInvite(RequestEvent event) {
         String dn = null;
+        Session reserved = null;
         try {
             var uri = event.getRequest().getRequestURI();
             dn = uri instanceof SipURI s ? s.getUser() : null;
@@ -313,14 +314,22 @@ public final class CallService {
                 refused(event, dn, Response.SERVICE_UNAVAILABLE, "limit-call-rate");
                 return;
             }
+            if (!session.budget().tryReserveCall()) {
+                // 486 (RFC 3261 §21.4.24): the DN's browser has gateway.limits.max-calls-per-session calls already.
+                refuse(event, dn, Response.BUSY_HERE, "limit-calls-per-session");
+                return;
+            }
+            reserved = session;
             String id = newId();
             CallMedia media = mediaFactory.create(id);
             Call call = new Call(id, session, Call.Direction.INCOMING, null, workers, this, media);
             SipLeg leg = SipLeg.incoming(signaling, event, call.executor(), call);
             call.attach(leg);
             calls.put(id, call);
+            reserved = null; // from here the call releases it when it ends
             notify(startListeners, call);
-            Map<String, String> data = incomingData(leg);
+            Map<String, String> data = AttachedData.fromHeaders(leg.incomingHeaderNames(), leg::incomingHeader,
+                    config.calls(), config.limits().inputs());
             String from = leg.remoteUser();
             String fromName = leg.remoteDisplayName();
             String to = dn;
@@ -342,38 +351,11 @@ public final class CallService {
             });
         } catch (Exception e) {
             LOG.warn("INVITE for {} not taken: {}", dn, e.toString());
+            if (reserved != null) {
+                reserved.budget().releaseCall();
+            }
             refuse(event, dn, Response.SERVER_INTERNAL_ERROR, "internal-error");
         }
-    }
-
-    /**
-     * Attached data of an incoming INVITE, the reverse of {@link #attachedDataHeaders}: a header named in
-     * the mapping gives its key; any other header starting with the prefix (case-insensitive, RFC 3261 §7.3.1)
-     * gives the rest of its name as the key (X-Genesys-case: 42 -> case = 42).
-     */
-    private Map<String, String> incomingData(SipLeg leg) {
-        Map<String, String> data = new LinkedHashMap<>();
-        Set<String> mapped = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        for (Map.Entry<String, String> e : config.calls().attachedDataHeaders().entrySet()) {
-            mapped.add(e.getValue());
-            String v = leg.incomingHeader(e.getValue());
-            if (v != null) {
-                data.put(e.getKey(), v);
-            }
-        }
-        String prefix = config.calls().attachedDataPrefix();
-        if (!prefix.isEmpty()) {
-            for (String name : leg.incomingHeaderNames()) {
-                if (name.length() > prefix.length() && name.regionMatches(true, 0, prefix, 0, prefix.length())
-                        && !mapped.contains(name)) {
-                    String v = leg.incomingHeader(name);
-                    if (v != null) {
-                        data.putIfAbsent(name.substring(prefix.length()), v);
-                    }
-                }
-            }
-        }
-        return data;
     }
 
     /** The session's call {@code id}, or CALL_UNKNOWN. */
@@ -399,12 +381,14 @@ public final class CallService {
 
     void ended(Call call) {
         if (calls.remove(call.id(), call)) {
+            call.session().budget().releaseCall();
             notify(endListeners, call);
         }
     }
 
     private void dropUnstarted(Call call, String reason) {
         if (calls.remove(call.id(), call)) {
+            call.session().budget().releaseCall();
             call.failedToStart(reason);
             notify(endListeners, call);
         }
@@ -462,11 +446,14 @@ public final class CallService {
     }
 
     public CompletableFuture<Void> info(Session s, String id, String contentType, String body) {
-        if (contentType == null || !contentType.matches("[A-Za-z0-9.+\\-]+/[A-Za-z0-9.+\\-]+")) {
+        // RFC 6838 §4.2: type and subtype names of at most 127 characters each.
+        if (contentType == null || !contentType.matches("[A-Za-z0-9.+\\-]{1,127}/[A-Za-z0-9.+\\-]{1,127}")) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "'contentType' must be a MIME type like text/plain");
         }
-        if (body == null || body.length() > 16384) {
-            throw new GatewayException(ErrorCode.BAD_REQUEST, "'body' is required (at most 16384 characters)");
+        int max = config.limits().inputs().maxInfoBytes();
+        if (body == null || body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > max) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "'body' is required (at most " + max
+                    + " bytes, gateway.limits.max-info-bytes)");
         }
         return find(s, id).info(contentType, body);
     }

@@ -21,6 +21,12 @@ import org.slf4j.LoggerFactory;
  * knows which of its actors have work, how long the most behind one has gone without finishing a task,
  * how many tasks wait, and the longest any task waited to start ({@link ExecutorWatchdog}). That costs
  * three {@link System#nanoTime()} calls per task.
+ *
+ * <p>The queue is bounded where a bound is safe. {@link #tryExecute} refuses a task once a given number wait:
+ * for requests from outside (a browser's), which the caller can answer with an error the client understands
+ * and retry. {@link #execute} always queues: for the actor's own events (SIP messages, timers, media state),
+ * which must never be lost — a dropped BYE or timer would leave a call half-ended, holding its ports — and
+ * whose number is bounded where they come from (SIP rate limits, a few timers per call).
  */
 public final class SerialExecutor implements Executor {
     private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
@@ -55,14 +61,29 @@ public final class SerialExecutor implements Executor {
 
     @Override
     public void execute(Runnable task) {
+        enqueue(task, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Queues {@code task} unless {@code maxWaiting} tasks already wait to run (the running one not counted);
+     * returns whether it was taken. Checked and queued under one lock: the bound is exact.
+     */
+    public boolean tryExecute(Runnable task, int maxWaiting) {
+        return enqueue(task, maxWaiting);
+    }
+
+    private boolean enqueue(Runnable task, int maxWaiting) {
         long now = System.nanoTime();
         synchronized (queue) {
+            if (queue.size() >= maxWaiting) {
+                return false;
+            }
             queue.add(new Queued(task, now));
             if (group != null) {
                 group.queued.increment();
             }
             if (running) {
-                return;
+                return true;
             }
             running = true;
             progressNanos = now;
@@ -71,6 +92,7 @@ public final class SerialExecutor implements Executor {
             }
         }
         schedule();
+        return true;
     }
 
     /** Puts {@link #drain} in the pool; while it is there or running, {@link #running} is true. */

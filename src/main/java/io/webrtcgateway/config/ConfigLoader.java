@@ -183,7 +183,9 @@ public final class ConfigLoader {
                 cidrs(c, "gateway.sip.trusted-sources"),
                 untrusted(c),
                 sipTcp(c),
-                intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000));
+                intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000),
+                new GatewayConfig.Sip.Headers(intIn(c, "gateway.sip.max-headers", 32, 10_000),
+                        intIn(c, "gateway.sip.max-header-bytes", 256, 65_536)));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -241,7 +243,8 @@ public final class ConfigLoader {
                 intIn(c, "gateway.limits.max-incoming-calls-per-second", 0, 100_000),
                 intIn(c, "gateway.limits.ws-send-queue-messages", 16, 1_000_000),
                 bytesIn(c, "gateway.limits.ws-send-queue-bytes", 16 * 1024, 256 * 1024 * 1024),
-                duration(c, "gateway.limits.write-timeout", Duration.ofMillis(500), Duration.ofMinutes(10)));
+                duration(c, "gateway.limits.write-timeout", Duration.ofMillis(500), Duration.ofMinutes(10)),
+                inputs(c), clients(c));
 
         List<String> origins = get("gateway.cors.allowed-origins", () -> c.getStringList("gateway.cors.allowed-origins"));
         for (String o : origins) {
@@ -424,6 +427,28 @@ public final class ConfigLoader {
                     "must be whole seconds (SIP carries seconds)");
         }
         return new GatewayConfig.SessionTimers(expires, minSe, floor);
+    }
+
+    /** gateway.limits: what one message may carry. */
+    private static GatewayConfig.Inputs inputs(Config c) {
+        String p = "gateway.limits.";
+        return new GatewayConfig.Inputs(intIn(c, p + "max-media-sections", 1, 64),
+                intIn(c, p + "max-sdp-bytes", 1024, 1024 * 1024), intIn(c, p + "max-candidates-per-call", 1, 1000),
+                intIn(c, p + "max-attached-data-keys", 1, 1000), intIn(c, p + "max-attached-data-bytes", 64, 1024 * 1024),
+                intIn(c, p + "max-info-bytes", 64, 1024 * 1024), intIn(c, p + "max-queued-requests-per-call", 1, 10_000));
+    }
+
+    /** gateway.limits: what one client may do; 0 turns a limit off. */
+    private static GatewayConfig.Clients clients(Config c) {
+        String p = "gateway.limits.";
+        return new GatewayConfig.Clients(intIn(c, p + "max-sessions-per-address", 0, 10_000_000),
+                intIn(c, p + "sign-ins-per-address-per-second", 0, 100_000),
+                intIn(c, p + "sign-in-burst-per-address", 1, 10_000_000),
+                intIn(c, p + "requests-per-session-per-second", 0, 100_000),
+                intIn(c, p + "request-burst-per-session", 1, 10_000_000),
+                intIn(c, p + "max-calls-per-session", 0, 10_000),
+                intIn(c, p + "registrations-per-dn-per-minute", 0, 1_000_000),
+                intIn(c, p + "max-tracked-clients", 100, 10_000_000));
     }
 
     private static GatewayConfig.LoginThrottle loginThrottle(Config c) {

@@ -59,7 +59,8 @@ public record GatewayConfig(
             List<Cidr> trustedSources,
             Untrusted untrusted,
             Tcp tcp,
-            int maxRequestsPerSecond) {
+            int maxRequestsPerSecond,
+            Headers headers) {
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
@@ -76,7 +77,25 @@ public record GatewayConfig(
                    Untrusted untrusted) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted,
-                    Tcp.DEFAULTS, 500);
+                    Tcp.DEFAULTS, 500, Headers.DEFAULTS);
+        }
+
+        /** For tests that set the TCP and rate limits: the default header bounds. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
+                   Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
+                    maxRequestsPerSecond, Headers.DEFAULTS);
+        }
+
+        /**
+         * What one SIP request may carry besides the message size (docs/sip.md "Message bounds"): header fields
+         * (each value of a comma-separated list counts) and bytes of one header field. Over either: 513.
+         */
+        public record Headers(int maxHeaders, int maxHeaderBytes) {
+            public static final Headers DEFAULTS = new Headers(128, 8192);
         }
 
         /**
@@ -158,15 +177,56 @@ public record GatewayConfig(
      *                            one more closes it with 4008 (docs/protocol.md, "Slow clients")
      * @param wsSendQueueBytes    the same in bytes (UTF-8); a message always fits when none waits
      * @param writeTimeout        a WebSocket message not written within this closes its socket with 4008
+     * @param inputs              what one request or message may carry
+     * @param clients             what one client (address, session, DN) may do
      */
     public record Limits(int maxSessions, int maxCalls, int maxMessageBytes, int maxIncomingCallsPerSecond,
-                         int wsSendQueueMessages, int wsSendQueueBytes, Duration writeTimeout) {}
+                         int wsSendQueueMessages, int wsSendQueueBytes, Duration writeTimeout, Inputs inputs,
+                         Clients clients) {}
 
     /**
      * @param stuckAfter an executor (gw-worker, gw-timer, the call or registration actors) whose work waits
      *                   this long is stuck: /health/ready answers 503 {@code executor-stuck:<pool>}
      */
     public record Health(Duration stuckAfter) {}
+
+    /**
+     * Bounds on what one message may carry, each checked before anything is allocated for it
+     * (docs/configuration.md, "Limits"). A browser's request over one gets BAD_REQUEST or BAD_SDP naming the key.
+     *
+     * @param maxMediaSections     m-lines of one SDP, from either side (each bridged one takes a pair of RTP ports)
+     * @param maxSdpBytes          one SDP, UTF-8
+     * @param maxCandidatesPerCall remote ICE candidates of one call's ICE generation, trickled and in SDPs together
+     * @param maxAttachedDataKeys  attached data entries of one call, either way
+     * @param maxAttachedDataBytes attached data of one call, keys and values together (UTF-8)
+     * @param maxInfoBytes         the body of one INFO, either way
+     * @param maxQueuedRequests    browser requests waiting on one call's actor; one more is refused (RATE_LIMITED)
+     */
+    public record Inputs(int maxMediaSections, int maxSdpBytes, int maxCandidatesPerCall, int maxAttachedDataKeys,
+                         int maxAttachedDataBytes, int maxInfoBytes, int maxQueuedRequests) {
+        /** The values of reference.conf. */
+        public static final Inputs DEFAULTS = new Inputs(4, 32_768, 50, 32, 16_384, 16_384, 32);
+    }
+
+    /**
+     * Per-client limits (docs/configuration.md, "Per-client limits"); 0 turns a limit off. Over one: RATE_LIMITED
+     * (HTTP 429 with Retry-After), counted in gateway_limits_refusals_total; never a reason for /health/ready.
+     *
+     * @param maxSessionsPerAddress   live sessions from one client address (IPv6: its /64)
+     * @param signInsPerSecond        sessions one address may open per second (refilled continuously)...
+     * @param signInBurst             ...and at once
+     * @param requestsPerSecond       requests of one session per second...
+     * @param requestBurst            ...and at once
+     * @param maxCallsPerSession      calls of one session at a time, both directions
+     * @param registrationsPerMinute  REGISTER attempts for one DN per minute, and at once
+     * @param maxTracked              addresses, and apart DNs, whose rates are remembered; the least recently seen
+     *                                are forgotten first
+     */
+    public record Clients(int maxSessionsPerAddress, int signInsPerSecond, int signInBurst, int requestsPerSecond,
+                          int requestBurst, int maxCallsPerSession, int registrationsPerMinute, int maxTracked) {
+        /** The values of reference.conf. */
+        public static final Clients DEFAULTS = new Clients(500, 10, 200, 20, 100, 4, 30, 10_000);
+    }
 
     public record Cors(List<String> allowedOrigins) {
         public boolean allows(String origin) {

@@ -35,6 +35,8 @@ public enum ErrorCode {
     BAD_SDP(400),
     NO_COMMON_CODEC(488),
     TOO_MANY_CALLS(503),
+    /** One client over one of its limits (gateway.limits.*: per address, session or DN); the others go on. */
+    RATE_LIMITED(429),
     NOT_IMPLEMENTED(501),
     INTERNAL(500);
 

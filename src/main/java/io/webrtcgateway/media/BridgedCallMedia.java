@@ -99,6 +99,8 @@ final class BridgedCallMedia implements CallMedia {
     private Origin browserOrigin;
     private Origin sipOrigin;
     private boolean iceStarted;
+    /** Remote candidates given to the current ICE generation (gateway.limits.max-candidates-per-call). */
+    private int remoteCandidates;
     private volatile boolean closed;
     private long droppedBeforeKeys;
 
@@ -114,9 +116,10 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public String sipOfferFor(String browserOffer) {
-        SessionDescription offer = SdpParser.parse(browserOffer);
+        SessionDescription offer = parse(browserOffer);
         BridgePlan plan = BridgePlan.ofWebRtcOffer(offer);
         WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
+        checkCandidateCount(browser.candidates()); // before any port is taken
         List<Integer> ports = openEndpoints(bridgedIndexes(plan));
         sipLocal = WebRtcToSip.offer(offer, new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
         browserSdp = offer;
@@ -141,7 +144,7 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public String browserAnswerFor(String sipAnswer) {
-        SessionDescription answer = SdpParser.parse(sipAnswer);
+        SessionDescription answer = parse(sipAnswer);
         SessionDescription forBrowser = SipToWebRtc.answer(browserSdp, answer, localParams, browserOrigin);
         browserOrigin = browserOrigin.nextVersion();
         sipRemote = answer;
@@ -163,7 +166,7 @@ final class BridgedCallMedia implements CallMedia {
             offer = GatewayOffer.audio(new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
             gatewayOffer = offer;
         } else {
-            offer = SdpParser.parse(sipOffer);
+            offer = parse(sipOffer);
             ports = openEndpoints(bridgedIndexes(BridgePlan.ofSipOffer(offer)));
             sipRemote = offer;
         }
@@ -182,8 +185,9 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public String sipAnswerFor(String browserAnswer) {
-        SessionDescription answer = SdpParser.parse(browserAnswer);
+        SessionDescription answer = parse(browserAnswer);
         WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(answer);
+        checkCandidateCount(browser.candidates());
         if (browser.fingerprint() == null) {
             throw new SdpException(SdpException.Reason.MISSING_KEYING, "the answer to a DTLS-SRTP offer needs a=fingerprint");
         }
@@ -213,7 +217,7 @@ final class BridgedCallMedia implements CallMedia {
             sipLocal = withOrigin(sipLocal, sipOrigin);
             return SdpWriter.write(sipLocal);
         }
-        SessionDescription offer = SdpParser.parse(sipOffer);
+        SessionDescription offer = parse(sipOffer);
         List<Integer> ports = reofferPorts(BridgePlan.ofSipOffer(offer));
         SessionDescription answer = WebRtcToSip.answer(offer, browserSdp,
                 new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin.nextVersion());
@@ -234,7 +238,7 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public void applySipReanswer(String sipAnswer) {
-        SessionDescription answer = SdpParser.parse(sipAnswer);
+        SessionDescription answer = parse(sipAnswer);
         Negotiation negotiation = Negotiation.of(browserSdp, sipLocal, answer);
         if (negotiation.audio().isEmpty()) {
             // Checked before anything changes: a refused answer leaves the media as it was.
@@ -247,10 +251,11 @@ final class BridgedCallMedia implements CallMedia {
 
     @Override
     public String answerBrowserReoffer(String browserOffer) {
-        SessionDescription offer = SdpParser.parse(browserOffer);
+        SessionDescription offer = parse(browserOffer);
         WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
         WebRtcTransportParams previous = WebRtcTransportParams.fromBrowser(browserSdp);
         if (!browser.iceUfrag().equals(previous.iceUfrag())) {
+            checkCandidateCount(browser.candidates());
             // ICE restart (RFC 8445 §9): new credentials both ways, same DTLS association.
             try {
                 ice.restart(false);
@@ -258,6 +263,7 @@ final class BridgedCallMedia implements CallMedia {
                 throw new GatewayException(ErrorCode.INTERNAL, "ICE restart failed: " + e.getMessage());
             }
             ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
+            remoteCandidates = 0; // a new ICE generation
             addCandidates(browser.candidates());
             ice.start();
         }
@@ -280,15 +286,46 @@ final class BridgedCallMedia implements CallMedia {
         if (ice == null) {
             throw new GatewayException(ErrorCode.WRONG_STATE, "no ICE transport yet");
         }
+        int mlines = browserMediaSections();
+        if (mLineIndex < 0 || mLineIndex >= mlines) {
+            // BUNDLE: every candidate is the one transport's, whatever its index; but an index must name an m-line.
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "sdpMLineIndex " + mLineIndex
+                    + " names no m-line of the call's offer (it has " + mlines + ")");
+        }
         if (candidate == null) {
             ice.endOfRemoteCandidates();
             return;
         }
+        if (remoteCandidates >= engine.maxCandidatesPerCall()) {
+            throw new GatewayException(ErrorCode.BAD_REQUEST, "this call has " + remoteCandidates
+                    + " remote ICE candidates already, the most gateway.limits.max-candidates-per-call allows");
+        }
         try {
             ice.addRemoteCandidate(candidate);
+            remoteCandidates++;
         } catch (IllegalArgumentException e) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, e.getMessage());
         }
+    }
+
+    /** m-lines of the browser's SDP; before its answer to our offer, of that offer (the same m-lines). */
+    private int browserMediaSections() {
+        SessionDescription sdp = browserSdp != null ? browserSdp : gatewayOffer != null ? gatewayOffer : sipRemote;
+        return sdp == null ? 1 : sdp.media().size();
+    }
+
+    /** A browser's SDP with more candidates than a call takes is refused as a whole (BAD_SDP), before anything. */
+    private void checkCandidateCount(List<String> candidates) {
+        if (candidates.size() > engine.maxCandidatesPerCall()) {
+            throw new SdpException(SdpException.Reason.TOO_LARGE, "the SDP has " + candidates.size()
+                    + " ICE candidates; at most " + engine.maxCandidatesPerCall()
+                    + " (gateway.limits.max-candidates-per-call)");
+        }
+    }
+
+    /** An SDP from outside, bounded (gateway.limits.max-sdp-bytes, max-media-sections) before it is parsed. */
+    private SessionDescription parse(String sdp) {
+        return SdpParser.parse(sdp, engine.sdpLimits());
     }
 
     @Override
@@ -469,6 +506,7 @@ final class BridgedCallMedia implements CallMedia {
         for (String c : candidates) {
             try {
                 ice.addRemoteCandidate(c);
+                remoteCandidates++;
             } catch (IllegalArgumentException e) {
                 LOG.debug("call {}: candidate ignored: {}", callId, e.getMessage());
             }

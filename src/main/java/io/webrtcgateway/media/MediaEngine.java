@@ -13,6 +13,7 @@ import io.webrtcgateway.media.ice.IceSystemProperties;
 import io.webrtcgateway.media.rtp.RtpPortAllocator;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
+import io.webrtcgateway.sdp.SdpLimits;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -42,15 +43,21 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     /** Paces gateway-generated DTMF packets (one tiny task per packet); owned and shut down here. */
     private final ScheduledThreadPoolExecutor timers;
     private final SecureRandom random = new SecureRandom();
+    /** gateway.limits: what the SDPs and candidates of one call may hold. */
+    private final GatewayConfig.Inputs inputs;
+    private final SdpLimits sdpLimits;
     private final AtomicLong sessionIds = new AtomicLong(System.currentTimeMillis());
 
     /**
+     * @param inputs          bounds on the SDPs and candidates of a call (gateway.limits)
      * @param sipMediaAddress the address written in SDP toward SIP Server (where it sends RTP)
      * @param events          where media callbacks are delivered (each call then posts to its own executor)
      * @param meters          the instance's registry (docs/metrics.md, ICE)
      */
-    public MediaEngine(GatewayConfig.Media config, String sipMediaAddress, InetAddress sipBindAddress,
-                       Executor events, MeterRegistry meters) throws IOException {
+    public MediaEngine(GatewayConfig.Media config, GatewayConfig.Inputs inputs, String sipMediaAddress,
+                       InetAddress sipBindAddress, Executor events, MeterRegistry meters) throws IOException {
+        this.inputs = inputs;
+        this.sdpLimits = new SdpLimits(inputs.maxSdpBytes(), inputs.maxMediaSections());
         this.ice = IceConfig.from(config);
         registerIceMeters(ice.remoteDeny(), meters);
         IceSystemProperties.apply(ice);
@@ -137,6 +144,16 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
 
     SecureRandom random() {
         return random;
+    }
+
+    /** How an SDP from outside is bounded before it is parsed. */
+    SdpLimits sdpLimits() {
+        return sdpLimits;
+    }
+
+    /** Remote ICE candidates one call's ICE generation takes at most. */
+    int maxCandidatesPerCall() {
+        return inputs.maxCandidatesPerCall();
     }
 
     long nextSessionId() {

@@ -26,7 +26,9 @@ public final class SdpException extends RuntimeException {
         /** A browser SDP with neither a DTLS fingerprint nor an SDES crypto line. */
         MISSING_KEYING,
         /** An answer whose m-lines do not match the offer's (RFC 3264 §6). */
-        ANSWER_MISMATCH
+        ANSWER_MISMATCH,
+        /** Over {@link SdpLimits}: too many bytes or m-lines; refused before any of it was built. */
+        TOO_LARGE
     }
 
     private static final int MAX_QUOTED = 120;

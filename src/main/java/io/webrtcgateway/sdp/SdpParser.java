@@ -13,14 +13,24 @@ public final class SdpParser {
     private SdpParser() {}
 
     public static SessionDescription parse(String text) {
+        return parse(text, SdpLimits.NONE);
+    }
+
+    /**
+     * {@link #parse(String)} of an SDP from outside: one over {@code limits} throws {@link SdpException} with
+     * reason TOO_LARGE, checked before the text is split (its size) and before each m-line is built.
+     */
+    public static SessionDescription parse(String text, SdpLimits limits) {
         if (text == null || text.isBlank()) {
             throw SdpException.malformed("empty SDP");
         }
-        return new Run().parse(text);
+        limits.checkSize(text);
+        return new Run(limits).parse(text);
     }
 
     /** State of one parse; the parser itself is stateless. */
     private static final class Run {
+        private final SdpLimits limits;
         private int lineNumber;
         private String line;
         private int significant;
@@ -33,6 +43,10 @@ public final class SdpParser {
         private final List<Attribute> sessionAttributes = new ArrayList<>();
         private final List<MediaDescription> media = new ArrayList<>();
         private Section section;
+
+        Run(SdpLimits limits) {
+            this.limits = limits;
+        }
 
         SessionDescription parse(String text) {
             String[] lines = text.split("\n", -1);
@@ -99,6 +113,7 @@ public final class SdpParser {
                 }
                 case 'm' -> {
                     finishSection();
+                    limits.checkMediaSection(media.size());
                     section = mLine(value);
                 }
                 case 'c' -> {

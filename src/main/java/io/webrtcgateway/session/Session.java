@@ -1,6 +1,7 @@
 package io.webrtcgateway.session;
 
 import io.webrtcgateway.auth.Grant;
+import io.webrtcgateway.limits.SessionBudget;
 import io.webrtcgateway.sip.Registration;
 import java.time.Instant;
 
@@ -18,6 +19,9 @@ public final class Session {
     private final Kind kind;
     private final Instant createdAt = Instant.now();
     private final String remoteAddress;
+    /** The client address as the per-client limits count it (limits.AddressKey). */
+    private final String clientKey;
+    private final SessionBudget budget;
     private final String userAgent;
     private volatile long lastActivityNanos = System.nanoTime();
     /** What the session's token allows; replaced when the browser presents a fresh token. */
@@ -31,12 +35,14 @@ public final class Session {
     /** Guarded by this. */
     private boolean ended;
 
-    Session(String id, Kind kind, String remoteAddress, String userAgent) {
+    Session(String id, Kind kind, String remoteAddress, String userAgent, String clientKey, SessionBudget budget) {
         this.id = id;
         this.logId = SessionService.logId(id);
         this.kind = kind;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
+        this.clientKey = clientKey;
+        this.budget = budget;
     }
 
     public String id() {
@@ -64,6 +70,15 @@ public final class Session {
         return userAgent;
     }
 
+    String clientKey() {
+        return clientKey;
+    }
+
+    /** Its requests and calls allowance (gateway.limits.*-per-session). */
+    public SessionBudget budget() {
+        return budget;
+    }
+
     public Grant grant() {
         return grant;
     }
@@ -75,6 +90,16 @@ public final class Session {
     /** The browser showed a sign of life. */
     public void touch() {
         lastActivityNanos = System.nanoTime();
+    }
+
+    /**
+     * A request from the browser: a sign of life, and one of its requests (RATE_LIMITED when it has none left,
+     * gateway.limits.requests-per-session-per-second). Requests that only end things (sign-out, hang-up) call
+     * {@link #touch()} instead: they are never refused.
+     */
+    public void request() {
+        touch();
+        budget.request();
     }
 
     long idleNanos(long now) {

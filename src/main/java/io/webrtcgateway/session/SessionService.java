@@ -9,6 +9,7 @@ import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.sip.Registration;
 import io.webrtcgateway.sip.RegistrationClient;
 import io.webrtcgateway.sip.RegistrationListener;
@@ -49,6 +50,7 @@ public final class SessionService implements AutoCloseable {
     private final long presenceWindowNanos;
     private final java.util.List<java.util.function.Consumer<Session>> endListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AccessControl access;
+    private final ClientLimits limits;
     /** Whether a session still has calls; a session whose token ran out ends only after them. Set once at start. */
     private volatile java.util.function.Predicate<Session> hasCalls = s -> false;
     private ScheduledFuture<?> sweeper;
@@ -61,6 +63,7 @@ public final class SessionService implements AutoCloseable {
         this.timers = timers;
         this.admission = admission;
         this.meters = meters;
+        this.limits = new ClientLimits(config.limits().clients(), System::nanoTime, meters);
         // REST clients send a keepalive every keepalive-interval, legacy clients poll again at least every
         // poll-timeout; 10 s of slack for a slow network.
         this.presenceWindowNanos = Math.max(config.session().keepaliveInterval().toNanos(),
@@ -91,16 +94,25 @@ public final class SessionService implements AutoCloseable {
         return access;
     }
 
+    /** The per-client limits (gateway.limits.*), shared with the call core. */
+    public ClientLimits limits() {
+        return limits;
+    }
+
     public void start() {
         long period = Math.max(100, Math.min(1000, config.session().idleTimeout().toMillis() / 4));
         sweeper = timers.scheduleWithFixedDelay(this::expireIdle, period, period, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * A new session, or NOT_READY / TOO_MANY_SESSIONS, or AUTH_REQUIRED / AUTH_INVALID when the token (null:
-     * none presented) does not let it in (gateway.auth.mode).
+     * A new session, or RATE_LIMITED when {@code client} (its address: the TCP peer or, behind a trusted proxy,
+     * X-Forwarded-For) signs in too often or has too many sessions, NOT_READY / TOO_MANY_SESSIONS, or
+     * AUTH_REQUIRED / AUTH_INVALID when the token (null: none presented) does not let it in (gateway.auth.mode).
+     *
+     * @param remoteAddress what logs and the admin API show of where it comes from
      */
-    public Session create(Session.Kind kind, String remoteAddress, String userAgent, String token) {
+    public Session create(Session.Kind kind, String client, String remoteAddress, String userAgent, String token) {
+        String clientKey = limits.signIn(client); // before the token: a flood must not cost a signature check each
         Grant grant = access.signIn(token);
         if (!admission.acceptingSessions()) {
             throw new GatewayException(ErrorCode.NOT_READY,
@@ -111,7 +123,9 @@ public final class SessionService implements AutoCloseable {
                     "instance " + config.instanceId() + " has reached gateway.limits.max-sessions ("
                             + config.limits().maxSessions() + ")");
         }
-        Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256));
+        limits.openSession(clientKey); // released in end(), which every session reaches
+        Session s = new Session(newId(), kind, remoteAddress, truncate(userAgent, 256), clientKey,
+                limits.newSessionBudget());
         s.setGrant(grant);
         sessions.put(s.id(), s);
         Counter.builder("gateway.sessions.started").description("sessions created, by edge")
@@ -229,6 +243,7 @@ public final class SessionService implements AutoCloseable {
     public CompletableFuture<Registration> register(Session s, String dn, String password) {
         Dn.validate(dn);
         access.checkRegister(s.grant(), dn);
+        limits.register(dn); // REGISTER attempts per DN: SIP Server is not for guessing passwords against
         synchronized (s) {
             if (s.isEnded()) {
                 throw unknown(s.id());
@@ -325,6 +340,7 @@ public final class SessionService implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         sessions.remove(s.id(), s);
+        limits.closeSession(s.clientKey());
         Counter.builder("gateway.sessions.ended").description("sessions ended, by reason")
                 .tag("reason", reason).register(meters).increment();
         Registration r;

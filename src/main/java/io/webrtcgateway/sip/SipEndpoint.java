@@ -110,7 +110,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         // reads this list while receiving.
         stack.sipMessageValves.add(new SipSourceFilter(sources, owners::get, config.untrusted(), this::provider,
                 headerFactory.createUserAgentHeader(List.of(config.userAgent())), meters,
-                new SourceRateLimit(config.maxRequestsPerSecond())));
+                new SourceRateLimit(config.maxRequestsPerSecond()), config.headers()));
         // TCP served by one selector thread, with connection caps and timeouts (docs/sip.md "TCP connections").
         stack.setMessageProcessorFactory(new SipTcpTransport(config.tcp(), SipStacks.MAX_MESSAGE_BYTES,
                 SipStacks.CONNECT_TIMEOUT_MILLIS, sources::trusted, meters));

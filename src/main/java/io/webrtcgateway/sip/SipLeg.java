@@ -66,7 +66,8 @@ public final class SipLeg implements SipRequestHandler {
         /** ACK of our 2xx; {@code sdp} is set when the INVITE had no offer (we offered in the 200). */
         void onAck(String sdp);
 
-        void onInfo(String contentType, String body);
+        /** An INFO in the dialog; false: not taken (too large), answered 413. */
+        boolean onInfo(String contentType, String body);
 
         void onNotify(String event, String contentType, String body);
 
@@ -705,9 +706,11 @@ public final class SipLeg implements SipRequestHandler {
                 case Request.INVITE -> onReinvite(event);
                 case Request.UPDATE -> onUpdate(event);
                 case Request.INFO -> {
-                    respond(event, Response.OK, null);
                     ContentTypeHeader ct = (ContentTypeHeader) request.getHeader(ContentTypeHeader.NAME);
-                    listener.onInfo(ct == null ? "" : ct.getContentType() + "/" + ct.getContentSubType(), body(request));
+                    boolean taken = listener.onInfo(ct == null ? "" : ct.getContentType() + "/" + ct.getContentSubType(),
+                            body(request));
+                    // RFC 3261 §21.4.11: a body too large for the browser (gateway.limits.max-info-bytes) is refused.
+                    respond(event, taken ? Response.OK : Response.REQUEST_ENTITY_TOO_LARGE, null);
                 }
                 case Request.NOTIFY -> {
                     respond(event, Response.OK, null);

@@ -1,6 +1,8 @@
 package io.webrtcgateway.sip;
 
 import gov.nist.javax.sip.header.RetryAfter;
+import gov.nist.javax.sip.header.SIPHeader;
+import gov.nist.javax.sip.header.SIPHeaderList;
 import gov.nist.javax.sip.message.SIPRequest;
 import gov.nist.javax.sip.message.SIPResponse;
 import gov.nist.javax.sip.stack.MessageChannel;
@@ -9,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.config.GatewayConfig;
 import java.net.InetAddress;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -37,12 +40,25 @@ import org.slf4j.LoggerFactory;
  * SIP Servers' too. Over it, an INVITE the source check would let in gets 503 Service Unavailable with
  * Retry-After (RFC 3261 §21.5.4: SIP Server may try another instance), built the same stateless way; any other
  * request, and everything from a stranger, is dropped (a UDP sender retransmits; a stranger learns nothing).
- * Counted in {@code gateway_sip_rate_limited_requests_total}.
+ * Counted in {@code gateway_sip_rate_limited_requests_total}. A BYE, ACK or CANCEL in a known dialog from an
+ * accepted source is never refused for the rate: ending a call must not depend on how busy its sender is.
+ *
+ * <p>Last, a request the source check lets in must keep within gateway.sip.max-headers header fields and
+ * max-header-bytes per field, else 513 Message Too Large (RFC 3261 §21.5.11), the same stateless way (an ACK is
+ * dropped). JAIN-SIP has parsed it already (within the 64 KiB message bound); what is refused here is the work
+ * and state the gateway's handlers would spend on it. Counted in {@code gateway_sip_oversized_requests_total}.
  */
 final class SipSourceFilter implements SIPMessageValve {
     private static final Logger LOG = LoggerFactory.getLogger(SipSourceFilter.class);
     /** At most one log line a minute at INFO about refused requests; the rest at DEBUG, and in the metric. */
     private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /**
+     * Requests that end or complete what exists, let through over the rate when they belong to a known dialog and
+     * pass the source check: a dropped BYE over TCP is never retransmitted and would leave a call (and its ports)
+     * up; an ACK or CANCEL lost would keep a transaction retransmitting. They still take their token.
+     */
+    private static final java.util.Set<String> ENDING = java.util.Set.of(Request.BYE, Request.ACK, Request.CANCEL);
 
     private final TrustedSipSources sources;
     private final Function<String, SipRequestHandler> ownerByCallId;
@@ -51,6 +67,7 @@ final class SipSourceFilter implements SIPMessageValve {
     private final UserAgentHeader userAgent;
     private final MeterRegistry meters;
     private final SourceRateLimit rate;
+    private final GatewayConfig.Sip.Headers bounds;
     /** System.nanoTime() after which the next refusal is logged at INFO. */
     private final AtomicLong nextInfoNanos = new AtomicLong(System.nanoTime());
     /** System.nanoTime() after which the next rate-limited request is logged at INFO. */
@@ -58,9 +75,11 @@ final class SipSourceFilter implements SIPMessageValve {
 
     SipSourceFilter(TrustedSipSources sources, Function<String, SipRequestHandler> ownerByCallId,
                     GatewayConfig.Sip.Untrusted action, Function<String, SipProvider> providerByTransport,
-                    UserAgentHeader userAgent, MeterRegistry meters, SourceRateLimit rate) {
+                    UserAgentHeader userAgent, MeterRegistry meters, SourceRateLimit rate,
+                    GatewayConfig.Sip.Headers bounds) {
         this.sources = sources;
         this.rate = rate;
+        this.bounds = bounds;
         this.ownerByCallId = ownerByCallId;
         this.action = action;
         this.providerByTransport = providerByTransport;
@@ -77,7 +96,7 @@ final class SipSourceFilter implements SIPMessageValve {
         boolean accepted = sources.accepts(source, owner);
         String method = request.getMethod();
         long waitNanos = rate.tryAcquire(source);
-        if (waitNanos > 0) {
+        if (waitNanos > 0 && !(accepted && owner != null && ENDING.contains(method))) {
             boolean answer = accepted && Request.INVITE.equals(method);
             countLimited(method, answer ? "reject" : "drop");
             logLimited(source, method, answer);
@@ -87,7 +106,17 @@ final class SipSourceFilter implements SIPMessageValve {
             return false;
         }
         if (accepted) {
-            return true;
+            String over = overBounds(request, bounds);
+            if (over == null) {
+                return true;
+            }
+            boolean answer = !Request.ACK.equals(method);
+            countOversized(method);
+            LOG.debug("{} from {} refused (513): {}", method, source.getHostAddress(), over);
+            if (answer) {
+                answer(request, channel, Response.MESSAGE_TOO_LARGE, 0);
+            }
+            return false;
         }
         boolean answer = action == GatewayConfig.Sip.Untrusted.REJECT && !Request.ACK.equals(method);
         count(method, answer ? "reject" : "drop");
@@ -96,6 +125,41 @@ final class SipSourceFilter implements SIPMessageValve {
             answer(request, channel, Response.FORBIDDEN, 0);
         }
         return false;
+    }
+
+    /**
+     * Why {@code request} is over gateway.sip.max-headers or max-header-bytes, or null when it is not. A header
+     * list (Via: a, b) counts one field per value; a field's size is its encoded form.
+     */
+    static String overBounds(SIPRequest request, GatewayConfig.Sip.Headers bounds) {
+        int fields = 0;
+        for (Iterator<SIPHeader> it = request.getHeaders(); it.hasNext(); ) {
+            SIPHeader h = it.next();
+            if (h instanceof SIPHeaderList<?> list) {
+                fields += list.size();
+                for (var one : list) {
+                    String bad = oversized(one.getName(), one.encode().length(), bounds);
+                    if (bad != null) {
+                        return bad;
+                    }
+                }
+            } else {
+                fields++;
+                String bad = oversized(h.getName(), h.encode().length(), bounds);
+                if (bad != null) {
+                    return bad;
+                }
+            }
+            if (fields > bounds.maxHeaders()) {
+                return "more than " + bounds.maxHeaders() + " header fields (gateway.sip.max-headers)";
+            }
+        }
+        return null;
+    }
+
+    private static String oversized(String name, int length, GatewayConfig.Sip.Headers bounds) {
+        return length <= bounds.maxHeaderBytes() ? null : "header " + name + " of " + length + " bytes, more than "
+                + bounds.maxHeaderBytes() + " (gateway.sip.max-header-bytes)";
     }
 
     /** Whole seconds until the source has a token again, at least 1 (Retry-After carries seconds). */
@@ -151,6 +215,16 @@ final class SipSourceFilter implements SIPMessageValve {
                         + "action (reject: 403 sent; drop: no answer)")
                 .tag("method", SipEndpoint.knownMethod(method))
                 .tag("action", what)
+                .register(meters)
+                .increment();
+    }
+
+    /** {@code gateway_sip_oversized_requests_total{method}} (docs/metrics.md). */
+    private void countOversized(String method) {
+        Counter.builder("gateway.sip.oversized.requests")
+                .description("SIP requests answered 513 for more header fields than gateway.sip.max-headers or a "
+                        + "field longer than max-header-bytes, by method")
+                .tag("method", SipEndpoint.knownMethod(method))
                 .register(meters)
                 .increment();
     }

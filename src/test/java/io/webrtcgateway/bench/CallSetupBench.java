@@ -71,7 +71,7 @@ class CallSetupBench {
     private static String latency(StringBuilder csv) {
         try (Sipp sipp = Sipp.scenario("uas-calls.xml").name("sipp-latency").key("peer_rtp_port", "9")
                      .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo").start();
-             GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry()).instanceId("bench-latency")
+             GatewayProcess gw = ClientLimitsOff.on(GatewayProcess.builder()).sipServers(sipp.serverEntry()).instanceId("bench-latency")
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1")).start();
              BrowserPhone phone = BrowserPhone.start(gw.httpUrl(), "bench-phone")) {
             phone.connect();
@@ -152,7 +152,7 @@ class CallSetupBench {
         csv.append("\nconcurrency,setups,failures,setups_per_s,setup_p50_ms,setup_p99_ms\n");
         try (Sipp sipp = Sipp.scenario("uas-calls.xml").name("sipp-rate").key("peer_rtp_port", "9").traceMessages(false)
                      .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-buff_size", "4194304").start();
-             GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry()).instanceId("bench-rate")
+             GatewayProcess gw = ClientLimitsOff.on(GatewayProcess.builder()).sipServers(sipp.serverEntry()).instanceId("bench-rate")
                      .jvmArgs("-Xmx1g").rtpPortCount(2000)
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                      .set("gateway.limits.max-calls", "5000").set("gateway.limits.max-sessions", "5000").start()) {

@@ -115,7 +115,7 @@ class GatewayVsJanusBench {
                      .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.udpAndTcp()), "-rtp_echo",
                              "-buff_size", "4194304").start();
              // The namespace is ours alone (bench/run.sh), so fixed, wide RTP ranges cannot collide.
-             GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry()).instanceId("bench-gw")
+             GatewayProcess gw = ClientLimitsOff.on(GatewayProcess.builder()).sipServers(sipp.serverEntry()).instanceId("bench-gw")
                      .jvmArgs("-Xmx1g", "-XX:AutoBoxCacheMax=65536")
                      .jvmArgs(System.getProperty("bench.gateway.jfr") == null ? new String[0] : new String[] {
                              "-XX:StartFlightRecording=settings=profile,filename="

@@ -33,7 +33,7 @@ class RegistrationBench {
     void registrationRateAndIdleSessionCost() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(CONCURRENCY);
         try (Sipp sipp = Sipp.scenario("registrar-ok.xml").traceMessages(false).args("-buff_size", "4194304").start();
-             GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry()).instanceId("bench")
+             GatewayProcess gw = ClientLimitsOff.on(GatewayProcess.builder()).sipServers(sipp.serverEntry()).instanceId("bench")
                      .jvmArgs("-Xmx2g").set("gateway.limits.max-sessions", "20000").start()) {
             String ws = gw.wsUrl();
             // warm-up: JIT, pools, SIPp

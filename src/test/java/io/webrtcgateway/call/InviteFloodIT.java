@@ -52,6 +52,9 @@ class InviteFloodIT {
              GatewayProcess gw = GatewayProcess.builder().sipServers(registrar.serverEntry())
                      .set("gateway.limits.max-incoming-calls-per-second", String.valueOf(rate))
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                     // One DN takes the whole flood: its session's own call limit (486, ClientLimitsIT) stays out
+                     // of the way of the instance-wide ones measured here.
+                     .set("gateway.limits.max-calls-per-session", "0")
                      .start();
              BrowserPhone phone = BrowserPhone.start(gw.httpUrl(), "agent");
              WsTestClient flooded = WsTestClient.connect(gw.wsUrl());
@@ -122,6 +125,9 @@ class InviteFloodIT {
                      .set("gateway.sip.trusted-sources", List.of("127.0.0.2"))
                      .set("gateway.limits.max-incoming-calls-per-second", "0")
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                     // One DN takes the whole flood: its session's own call limit (486, ClientLimitsIT) stays out
+                     // of the way of the instance-wide ones measured here.
+                     .set("gateway.limits.max-calls-per-session", "0")
                      .start();
              BrowserPhone phone = BrowserPhone.start(gw.httpUrl(), "agent");
              WsTestClient flooded = WsTestClient.connect(gw.wsUrl());

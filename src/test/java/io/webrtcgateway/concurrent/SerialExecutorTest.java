@@ -1,6 +1,7 @@
 package io.webrtcgateway.concurrent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.webrtcgateway.testsupport.Poll;
@@ -134,6 +135,46 @@ class SerialExecutorTest {
             assertTrue(done.await(10, TimeUnit.SECONDS));
             assertEquals(SerialExecutor.TURN, ran.indexOf("other"), "one turn of the actor, then the other task");
             assertEquals(1001, ran.size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void tryExecuteRefusesOnceTheGivenNumberWaitAndExecuteNever() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            SerialExecutor serial = new SerialExecutor(pool);
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            List<Integer> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+            assertTrue(serial.tryExecute(() -> {
+                running.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, 3));
+            assertTrue(running.await(5, TimeUnit.SECONDS)); // the running task does not count as waiting
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                assertTrue(serial.tryExecute(() -> ran.add(n), 3), "task " + i + " fits");
+            }
+            assertFalse(serial.tryExecute(() -> ran.add(99), 3), "a fourth waiting one is refused");
+            assertTrue(serial.tryExecute(() -> ran.add(98), 4), "another caller's bound is its own");
+            for (int i = 0; i < 100; i++) {
+                int n = 100 + i;
+                serial.execute(() -> ran.add(n)); // the actor's own events are never refused
+            }
+            assertFalse(serial.tryExecute(() -> ran.add(97), 50));
+            CountDownLatch done = new CountDownLatch(1);
+            serial.execute(done::countDown);
+            release.countDown();
+            assertTrue(done.await(5, TimeUnit.SECONDS));
+            assertEquals(104, ran.size());
+            assertFalse(ran.contains(99) || ran.contains(97), "refused tasks never run");
+            assertTrue(serial.tryExecute(() -> { }, 1), "an empty queue takes a task again");
         } finally {
             pool.shutdownNow();
         }

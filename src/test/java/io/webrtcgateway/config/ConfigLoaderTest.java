@@ -216,6 +216,24 @@ class ConfigLoaderTest {
         "gateway.limits.write-timeout = 1 h                 | gateway.limits.write-timeout",
         "gateway.health.stuck-after = 10 ms                 | gateway.health.stuck-after",
         "gateway.health.stuck-after = \"later\"             | gateway.health.stuck-after",
+        "gateway.sip.max-headers = 10                       | gateway.sip.max-headers",
+        "gateway.sip.max-header-bytes = 100000              | gateway.sip.max-header-bytes",
+        "gateway.limits.max-media-sections = 0              | gateway.limits.max-media-sections",
+        "gateway.limits.max-media-sections = 65             | gateway.limits.max-media-sections",
+        "gateway.limits.max-sdp-bytes = 100                 | gateway.limits.max-sdp-bytes",
+        "gateway.limits.max-candidates-per-call = 0         | gateway.limits.max-candidates-per-call",
+        "gateway.limits.max-attached-data-keys = 0          | gateway.limits.max-attached-data-keys",
+        "gateway.limits.max-attached-data-bytes = 10        | gateway.limits.max-attached-data-bytes",
+        "gateway.limits.max-info-bytes = many               | gateway.limits.max-info-bytes",
+        "gateway.limits.max-queued-requests-per-call = 0    | gateway.limits.max-queued-requests-per-call",
+        "gateway.limits.max-sessions-per-address = -1       | gateway.limits.max-sessions-per-address",
+        "gateway.limits.sign-ins-per-address-per-second = -5 | gateway.limits.sign-ins-per-address-per-second",
+        "gateway.limits.sign-in-burst-per-address = 0       | gateway.limits.sign-in-burst-per-address",
+        "gateway.limits.requests-per-session-per-second = lots | gateway.limits.requests-per-session-per-second",
+        "gateway.limits.request-burst-per-session = 0       | gateway.limits.request-burst-per-session",
+        "gateway.limits.max-calls-per-session = -1          | gateway.limits.max-calls-per-session",
+        "gateway.limits.registrations-per-dn-per-minute = -1 | gateway.limits.registrations-per-dn-per-minute",
+        "gateway.limits.max-tracked-clients = 10            | gateway.limits.max-tracked-clients",
         "gateway.admin.username = ops                       | gateway.admin.password-hash",
         "gateway.admin.password-hash = \"pbkdf2-sha256:600000:AAAAAAAAAAA=:AAAAAAAAAAAAAAAAAAAAAA==\" | gateway.admin.username",
         "gateway.admin { username = ops, password-hash = secret } | gateway.admin.password-hash",
@@ -236,6 +254,19 @@ class ConfigLoaderTest {
     void invalidValuesNameTheKey(String hocon, String key) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(hocon));
         assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+    }
+
+    @Test
+    void limitsDefaultToTheirRecordsDefaultsAndZeroTurnsClientLimitsOff() {
+        GatewayConfig.Limits defaults = ConfigLoader.parse("").limits();
+        assertEquals(GatewayConfig.Inputs.DEFAULTS, defaults.inputs());
+        assertEquals(GatewayConfig.Clients.DEFAULTS, defaults.clients());
+        assertEquals(4, defaults.clients().maxCallsPerSession());
+        assertEquals(4, defaults.inputs().maxMediaSections());
+        GatewayConfig.Clients off = ConfigLoader.parse("gateway.limits { max-sessions-per-address = 0, "
+                + "sign-ins-per-address-per-second = 0, requests-per-session-per-second = 0, max-calls-per-session = 0,"
+                + " registrations-per-dn-per-minute = 0 }").limits().clients();
+        assertEquals(new GatewayConfig.Clients(0, 0, 200, 0, 100, 0, 0, 10_000), off);
     }
 
     @Test

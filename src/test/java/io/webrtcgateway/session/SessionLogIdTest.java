@@ -23,6 +23,6 @@ class SessionLogIdTest {
         assertNotEquals(SessionService.logId(id), SessionService.logId("q3ZyJ8Yk2mN0aQ4v1sT7uW9xB5cE.gw1"));
         assertEquals(8, SessionService.logId("no-suffix").length());
         assertEquals("-", SessionService.logId(null));
-        assertEquals(SessionService.logId(id), new Session(id, Session.Kind.WEBSOCKET, "192.0.2.1", "ua").logId());
+        assertEquals(SessionService.logId(id), new Session(id, Session.Kind.WEBSOCKET, "192.0.2.1", "ua", "192.0.2.1", null).logId());
     }
 }

@@ -61,10 +61,15 @@ class SipSourceFilterTest {
     private ScheduledExecutorService timers;
 
     private void start(GatewayConfig.Sip.Untrusted action, String... trusted) throws Exception {
+        start(action, 500, trusted);
+    }
+
+    private void start(GatewayConfig.Sip.Untrusted action, int requestsPerSecond, String... trusted) throws Exception {
         SipServerAddress server = new SipServerAddress(new HostPort("127.0.0.1", 9), "udp", false);
         config = new GatewayConfig.Sip(new HostPort("127.0.0.1", FreePorts.udpAndTcp()), "", List.of(server), "",
                 Duration.ofMinutes(10), Duration.ofSeconds(30), 3, Duration.ofSeconds(5), "test-gateway",
-                new HostPort("127.0.0.1", 0), true, java.util.Arrays.stream(trusted).map(Cidr::parse).toList(), action);
+                new HostPort("127.0.0.1", 0), true, java.util.Arrays.stream(trusted).map(Cidr::parse).toList(), action,
+                GatewayConfig.Sip.Tcp.DEFAULTS, requestsPerSecond);
         meters = new SimpleMeterRegistry();
         sip = new SipEndpoint(config, "test", meters);
         sip.start(server);
@@ -133,6 +138,49 @@ class SipSourceFilterTest {
         assertEquals(1, refused("ACK", "drop"), "an ACK is never answered");
     }
 
+    /**
+     * SIP Server's own requests are held to gateway.sip.max-headers fields and max-header-bytes per field: 513
+     * before any transaction; a Via list counts a field per hop; one field less, or one byte less, goes through.
+     */
+    @Test
+    void tooManyOrTooLongHeaderFieldsGet513AndReachNobody() throws Exception {
+        start(GatewayConfig.Sip.Untrusted.REJECT);
+        int bound = GatewayConfig.Sip.Headers.DEFAULTS.maxHeaders();
+        Peer server = udp("127.0.0.1");
+        int transactionsBefore = sip.jainSipStack().getServerTransactionTableSize();
+        // The request's own fields: Via, Max-Forwards, From, To, Call-ID, CSeq, Contact, Content-Type, Content-Length.
+        int own = 9;
+        SipMessage many = server.exchange(server.request("INVITE", "7001", "inv-many", null, 1,
+                fillers(bound - own + 1), SDP));
+        assertEquals(513, many.status(), many.text());
+        SipMessage longOne = server.exchange(server.request("INVITE", "7001", "inv-long", null, 1,
+                "X-Genesys-note: " + "n".repeat(GatewayConfig.Sip.Headers.DEFAULTS.maxHeaderBytes()) + "\r\n", SDP));
+        assertEquals(513, longOne.status());
+        SipMessage manyVias = server.exchange(server.request("OPTIONS", "gateway", "opt-vias", null, 1,
+                "Via: " + String.join(", ", java.util.Collections.nCopies(bound,
+                        "SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-hop")) + "\r\n", null));
+        assertEquals(513, manyVias.status(), "each Via hop counts");
+        server.send(server.request("ACK", "7001", "inv-many", tagOf(many.header("To").orElseThrow()), 1,
+                fillers(bound), null));
+        server.expectNothing(QUIET);
+        assertTrue(invites.isEmpty(), "no oversized INVITE reached the call handler");
+        assertEquals(transactionsBefore, sip.jainSipStack().getServerTransactionTableSize(), "no transaction left");
+        Counter oversized = meters.find("gateway.sip.oversized.requests").tag("method", "INVITE").counter();
+        assertEquals(2, oversized == null ? 0 : oversized.count());
+
+        assertEquals(480, server.exchange(server.request("INVITE", "7001", "inv-fits", null, 1,
+                fillers(bound - own), SDP)).status(), "at the bound it goes through");
+        assertEquals(1, invites.size());
+    }
+
+    private static String fillers(int n) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            b.append("X-Filler-").append(i).append(": ").append(i).append("\r\n");
+        }
+        return b.toString();
+    }
+
     @Test
     void overTcpThe403ComesBackOnTheConnection() throws Exception {
         start(GatewayConfig.Sip.Untrusted.REJECT);
@@ -196,6 +244,43 @@ class SipSourceFilterTest {
         assertEquals(403, stranger.exchange(stranger.request("BYE", "7001", "no-such-dialog", "abc", 2, "", null))
                 .status(), "a stranger learns nothing about which dialogs exist (no 481)");
         assertNull(heard.poll());
+    }
+
+    /**
+     * Over its source's rate, SIP Server's OPTIONS is dropped, but a BYE in a dialog the gateway knows still
+     * reaches its call (over TCP nothing would ever resend it); a BYE for no known dialog is dropped like the rest.
+     */
+    @Test
+    void overTheRateAByeInAKnownDialogStillEndsItsCall() throws Exception {
+        start(GatewayConfig.Sip.Untrusted.REJECT, 1);
+        BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+        sip.registerOwner("dlg-busy", new SipRequestHandler() {
+            @Override
+            public void onRequest(RequestEvent event) {
+                heard.add(event.getRequest().getMethod());
+                sip.reply(event, 200);
+            }
+
+            @Override
+            public void onStrayResponse(ResponseEvent event) {}
+
+            @Override
+            public List<String> peerHosts() {
+                return List.of("127.0.0.1");
+            }
+        });
+        Peer server = Peer.tcp("127.0.0.1", config.listen().port());
+        peers.add(server);
+        assertEquals(200, server.exchange(server.request("OPTIONS", "gateway", "opt-r1", null, 1, "", null)).status());
+        server.send(server.request("OPTIONS", "gateway", "opt-r2", null, 1, "", null)); // over 1/s: dropped
+        server.send(server.request("BYE", "7001", "no-such-dialog", "abc", 2, "", null)); // dropped too
+        assertEquals(200, server.exchange(server.request("BYE", "7001", "dlg-busy", "abc", 2, "", null)).status(),
+                "the BYE of a known dialog got through at once (within the same second)");
+        assertEquals("BYE", heard.poll());
+        Counter limited = meters.find("gateway.sip.rate.limited.requests").tag("method", "OPTIONS").counter();
+        assertEquals(1, limited == null ? 0 : limited.count());
+        Counter byes = meters.find("gateway.sip.rate.limited.requests").tag("method", "BYE").counter();
+        assertEquals(1, byes == null ? 0 : byes.count(), "the BYE for no dialog was dropped");
     }
 
     @Test
@@ -307,8 +392,9 @@ class SipSourceFilterTest {
         }
 
         @Override
-        public void onInfo(String contentType, String body) {
+        public boolean onInfo(String contentType, String body) {
             events.add("info " + contentType + " " + body);
+            return true;
         }
 
         @Override

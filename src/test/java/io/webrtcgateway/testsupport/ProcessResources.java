@@ -31,6 +31,50 @@ public final class ProcessResources {
         throw new IllegalStateException("no Threads: line for pid " + pid);
     }
 
+    /**
+     * The process's threads counted by name, digits left out ("qtp123-45" and "qtp123-46" count as "qtp-"):
+     * for a leak check's message, which names the pool that grew. Names are Linux's 15-character comm.
+     */
+    public static java.util.SortedMap<String, Integer> threadNames(long pid) {
+        java.util.SortedMap<String, Integer> names = new java.util.TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "");
+                    names.merge(name, 1, Integer::sum);
+                } catch (NoSuchFileException gone) {
+                    // the thread ended while listed
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the threads of " + pid, e);
+        }
+        return names;
+    }
+
+    /**
+     * Pools that grow under load and give idle threads back only after a keep-alive of about a minute: Jetty's
+     * request threads (bounded by its maximum), ice4j's agent executors and STUN client, the DTLS handshake
+     * pool. A leak check right after an attack sees them high without anything being wrong.
+     */
+    public static final Set<String> ELASTIC_POOLS = Set.of("qtp-", "icej.Agent-exe", "icej.StunClien", "dtls-handshake-");
+
+    /**
+     * The thread names of {@code now} (from {@link #threadNames}) that have more threads than in {@code baseline},
+     * with how many more, the {@link #ELASTIC_POOLS} left out: threads someone started and never ended.
+     */
+    public static java.util.SortedMap<String, Integer> threadsGrown(java.util.Map<String, Integer> baseline,
+                                                                   java.util.Map<String, Integer> now) {
+        java.util.SortedMap<String, Integer> grown = new java.util.TreeMap<>();
+        now.forEach((name, n) -> {
+            int more = n - baseline.getOrDefault(name, 0);
+            if (more > 0 && !ELASTIC_POOLS.contains(name)) {
+                grown.put(name, more);
+            }
+        });
+        return grown;
+    }
+
     /** The local ports of the UDP sockets the process has open, sorted (a port bound twice, v4 and v6, once). */
     public static Set<Integer> udpPorts(long pid) {
         Set<String> inodes = socketInodes(pid);

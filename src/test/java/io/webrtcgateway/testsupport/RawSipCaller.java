@@ -141,6 +141,11 @@ public final class RawSipCaller implements AutoCloseable {
      * establishes the dialog (ACKed); anything else is ACKed on the INVITE's branch (RFC 3261 §17.1.1.3).
      */
     public SipMessage invite(String dn, String sdp, Duration timeout) {
+        return invite(dn, sdp, "", timeout);
+    }
+
+    /** {@link #invite(String, String, Duration)} with {@code extraHeaders} (lines ending in CRLF) in the INVITE. */
+    public SipMessage invite(String dn, String sdp, String extraHeaders, Duration timeout) {
         String uri = "sip:" + dn + "@" + hostPort();
         String id = java.util.UUID.randomUUID() + "@127.0.0.1";
         String to = "<" + uri + ">";
@@ -151,7 +156,7 @@ public final class RawSipCaller implements AutoCloseable {
             localSdp = sdp;
         }
         String invite = request("INVITE", uri, branch, id, to, 1,
-                "Contact: <sip:" + user + "@127.0.0.1:" + localPort() + ">\r\n", sdp);
+                "Contact: <sip:" + user + "@127.0.0.1:" + localPort() + ">\r\n" + extraHeaders, sdp);
         SipMessage response = exchange(invite, branch, timeout);
         String toWithTag = response.header("To").orElse(to);
         if (response.status() < 300) {

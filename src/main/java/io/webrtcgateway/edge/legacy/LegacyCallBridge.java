@@ -230,7 +230,8 @@ final class LegacyCallBridge {
 
     /**
      * grtc.js sends its candidates beside the SDP (non-trickle), sometimes with an "a=" prefix and
-     * sdpMid "audio": add them to the m-section named by sdpMLineIndex (SPEC §4).
+     * sdpMid "audio": add them to the m-section named by sdpMLineIndex (SPEC §4). An index that names no
+     * m-line of this SDP is BAD_REQUEST: the index is the client's number, and nothing is allocated by it.
      */
     static String withCandidates(String sdp, JsonNode candidates) {
         if (candidates == null || !candidates.isArray() || candidates.isEmpty()) {
@@ -238,7 +239,16 @@ final class LegacyCallBridge {
         }
         String nl = sdp.contains("\r\n") ? "\r\n" : "\n";
         String[] lines = sdp.split("\r?\n");
-        java.util.List<java.util.List<String>> extra = new java.util.ArrayList<>();
+        int sections = 0;
+        for (String line : lines) {
+            if (line.startsWith("m=")) {
+                sections++;
+            }
+        }
+        java.util.List<java.util.List<String>> extra = new java.util.ArrayList<>(sections);
+        for (int i = 0; i < sections; i++) {
+            extra.add(new java.util.ArrayList<>());
+        }
         for (JsonNode c : candidates) {
             String line = c.path("candidate").asText("").trim();
             if (line.isEmpty()) {
@@ -250,9 +260,10 @@ final class LegacyCallBridge {
             if (!line.startsWith("candidate:") || line.matches("(?s).*[\\r\\n].*")) {
                 throw new GatewayException(ErrorCode.BAD_REQUEST, "not an ICE candidate: " + abbreviate(line));
             }
-            int index = c.path("sdpMLineIndex").asInt(0);
-            while (extra.size() <= index) {
-                extra.add(new java.util.ArrayList<>());
+            int index = mLineIndex(c.get("sdpMLineIndex"));
+            if (index < 0 || index >= sections) {
+                throw new GatewayException(ErrorCode.BAD_REQUEST, "sdpMLineIndex " + abbreviate(String.valueOf(
+                        c.get("sdpMLineIndex"))) + " names no m-line of the SDP (it has " + sections + ")");
             }
             extra.get(index).add("a=" + line);
         }
@@ -260,17 +271,31 @@ final class LegacyCallBridge {
         int section = -1;
         for (String line : lines) {
             if (line.startsWith("m=")) {
-                if (section >= 0 && section < extra.size()) {
+                if (section >= 0) {
                     extra.get(section).forEach(l -> out.append(l).append(nl));
                 }
                 section++;
             }
             out.append(line).append(nl);
         }
-        if (section >= 0 && section < extra.size()) {
+        if (section >= 0) {
             extra.get(section).forEach(l -> out.append(l).append(nl));
         }
         return out.toString();
+    }
+
+    /** An sdpMLineIndex as grtc.js writes it (a number; absent means the first m-line), or -1 if it is none. */
+    private static int mLineIndex(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return 0;
+        }
+        if (n.isIntegralNumber()) {
+            return n.canConvertToInt() ? n.intValue() : -1;
+        }
+        if (n.isTextual() && n.asText().matches("[0-9]{1,9}")) {
+            return Integer.parseInt(n.asText());
+        }
+        return -1;
     }
 
     /** The session ends: its calls end with it (the call core hangs them up). */

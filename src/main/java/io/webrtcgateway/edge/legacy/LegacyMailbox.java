@@ -73,6 +73,11 @@ final class LegacyMailbox implements SessionEventSink {
         this.meters = meters;
     }
 
+    /** Whether a message waits for the next poll. */
+    synchronized boolean hasQueued() {
+        return !queue.isEmpty();
+    }
+
     void tokenSeen(String token) {
         if (token != null) {
             lastToken = token;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.session.Dn;
 import io.webrtcgateway.session.Session;
 import jakarta.servlet.AsyncContext;
@@ -133,7 +134,8 @@ public final class LegacyServlet extends HttpServlet {
         if (!anonymous) {
             Dn.validate(id);
         }
-        Session s = app.sessions().create(Session.Kind.LEGACY, remoteAddress(req), req.getHeader("User-Agent"), token);
+        Session s = app.sessions().create(Session.Kind.LEGACY, app.clientAddress().of(req), remoteAddress(req),
+                req.getHeader("User-Agent"), token);
         LegacyMailbox mailbox = new LegacyMailbox(app.config().legacy().maxQueuedMessages(), app.timers(), pollMeters);
         mailbox.tokenSeen(token);
         if (app.calls() != null) {
@@ -171,6 +173,11 @@ public final class LegacyServlet extends HttpServlet {
         s.touch();
         if (!(s.sink() instanceof LegacyMailbox mailbox)) {
             throw new GatewayException(ErrorCode.SESSION_UNKNOWN, "session " + s.id() + " is not a legacy session");
+        }
+        if (!mailbox.hasQueued()) {
+            // A poll that will wait counts against the session's requests; one that fetches a queued message is the
+            // gateway's own backlog coming out (grtc.js polls again at once after each message, one per poll).
+            s.budget().request();
         }
         refreshToken(s, mailbox, token);
         AsyncContext ctx = req.startAsync();
@@ -224,6 +231,9 @@ public final class LegacyServlet extends HttpServlet {
         }
         refreshToken(s, mailbox, token);
         LegacyMessage msg = LegacyMessage.parse(body, json);
+        if (!(msg instanceof LegacyMessage.Bye)) {
+            s.budget().request(); // hanging up is never refused
+        }
         LOG.debug("legacy message from {} to {}: {}", s.logId(), peer, msg.getClass().getSimpleName());
         if (mailbox.calls() == null) {
             // A build without the call core: the browser hears so through its long poll, as grtc.js
@@ -245,15 +255,21 @@ public final class LegacyServlet extends HttpServlet {
     private String readBody(HttpServletRequest req) throws IOException {
         int max = app.config().limits().maxMessageBytes();
         if (req.getContentLengthLong() > max) {
-            throw new GatewayException(ErrorCode.MESSAGE_TOO_BIG, "body larger than " + max + " bytes");
+            throw tooBig(max); // before a byte of it is read
         }
         try (InputStream in = req.getInputStream()) {
-            byte[] bytes = in.readNBytes(max + 1);
+            byte[] bytes = in.readNBytes(max + 1); // a chunked body: counted, never more than one byte past the limit
             if (bytes.length > max) {
-                throw new GatewayException(ErrorCode.MESSAGE_TOO_BIG, "body larger than " + max + " bytes");
+                throw tooBig(max);
             }
             return new String(bytes, StandardCharsets.UTF_8);
         }
+    }
+
+    private GatewayException tooBig(int max) {
+        app.sessions().limits().refused(ClientLimits.Limit.MESSAGE_BYTES);
+        return new GatewayException(ErrorCode.MESSAGE_TOO_BIG, "body larger than " + max
+                + " bytes (gateway.limits.max-message-bytes)");
     }
 
     /**
@@ -276,6 +292,9 @@ public final class LegacyServlet extends HttpServlet {
             n.put("sipStatus", e.sipStatus());
             n.put("sipReason", e.sipReason());
         }
+        if (e.retryAfter() != null) {
+            n.put("retryAfter", e.retryAfter());
+        }
         return "RSMP " + n;
     }
 
@@ -288,6 +307,9 @@ public final class LegacyServlet extends HttpServlet {
     }
 
     private static void fail(HttpServletResponse resp, GatewayException e, int status) {
+        if (e.retryAfter() != null) {
+            resp.setHeader("Retry-After", String.valueOf(e.retryAfter())); // RFC 6585 §4: with RATE_LIMITED's 429
+        }
         write(resp, status, errorBody(e));
     }
 

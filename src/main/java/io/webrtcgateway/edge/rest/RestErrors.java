@@ -21,6 +21,12 @@ public final class RestErrors implements ExceptionMapper<Throwable> {
         if (t instanceof GatewayException g) {
             return toResponse(g);
         }
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof BodyLimitFilter.TooBig tooBig) {
+                // However Jersey wrapped the failed read of the entity: the body passed gateway.limits.max-message-bytes.
+                return toResponse(tooBig.error());
+            }
+        }
         if (t instanceof JsonProcessingException j) {
             return toResponse(new GatewayException(ErrorCode.BAD_JSON, "not JSON: " + j.getOriginalMessage()));
         }
@@ -45,10 +51,27 @@ public final class RestErrors implements ExceptionMapper<Throwable> {
     }
 
     static Response toResponse(GatewayException e) {
-        return build(e.code().httpStatus, e.code().name(), e.getMessage(), e.sipStatus(), e.sipReason());
+        Response.ResponseBuilder r = builder(e.code().httpStatus, body(e));
+        if (e.retryAfter() != null) {
+            r.header("Retry-After", e.retryAfter()); // RFC 6585 §4, RFC 9110 §10.2.3: seconds
+        }
+        return r.build();
+    }
+
+    /** {@code {"code", "message", "sipStatus"?, "sipReason"?, "retryAfter"?}}; also the body filter's 413. */
+    public static ObjectNode body(GatewayException e) {
+        ObjectNode body = body(e.code().name(), e.getMessage(), e.sipStatus(), e.sipReason());
+        if (e.retryAfter() != null) {
+            body.put("retryAfter", e.retryAfter());
+        }
+        return body;
     }
 
     private static Response build(int status, String code, String message, Integer sipStatus, String sipReason) {
+        return builder(status, body(code, message, sipStatus, sipReason)).build();
+    }
+
+    private static ObjectNode body(String code, String message, Integer sipStatus, String sipReason) {
         ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.put("code", code);
         body.put("message", message);
@@ -56,6 +79,10 @@ public final class RestErrors implements ExceptionMapper<Throwable> {
             body.put("sipStatus", sipStatus);
             body.put("sipReason", sipReason);
         }
-        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body).build();
+        return body;
+    }
+
+    private static Response.ResponseBuilder builder(int status, ObjectNode body) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body);
     }
 }

@@ -43,8 +43,8 @@ public final class SessionResource {
 
     @POST
     public Response create(@Context HttpServletRequest request, @Context HttpServletResponse response) {
-        Session s = app.sessions().create(Session.Kind.REST, app.clientAddress().withPort(request),
-                request.getHeader("User-Agent"), bearer(request));
+        Session s = app.sessions().create(Session.Kind.REST, app.clientAddress().of(request),
+                app.clientAddress().withPort(request), request.getHeader("User-Agent"), bearer(request));
         app.affinityCookie().set(request, response);
         ObjectNode out = describe(s);
         out.put("keepaliveInterval", app.config().session().keepaliveInterval().toSeconds());
@@ -56,7 +56,7 @@ public final class SessionResource {
     @Path("/{id}")
     public ObjectNode get(@PathParam("id") String id, @Context HttpServletRequest request) {
         Session s = app.sessions().find(id);
-        s.touch();
+        s.request();
         refreshFromBearer(request, s);
         return describe(s);
     }
@@ -76,7 +76,7 @@ public final class SessionResource {
     @Path("/{id}/keepalive")
     public ObjectNode keepalive(@PathParam("id") String id, @Context HttpServletRequest request) {
         Session s = app.sessions().find(id);
-        s.touch();
+        s.request();
         refreshFromBearer(request, s);
         ObjectNode out = json.createObjectNode();
         out.put("session", s.id());
@@ -90,7 +90,7 @@ public final class SessionResource {
     public void register(@PathParam("id") String id, JsonNode body, @Context HttpServletRequest request,
                          @Suspended AsyncResponse async) {
         Session s = app.sessions().find(id);
-        s.touch();
+        s.request();
         refreshFromBearer(request, s);
         if (body == null || !body.isObject()) {
             throw new GatewayException(ErrorCode.BAD_REQUEST, "body must be a JSON object {\"dn\": ..., \"password\": ...}");
@@ -117,7 +117,7 @@ public final class SessionResource {
     @Path("/{id}/registration")
     public void unregister(@PathParam("id") String id, @Suspended AsyncResponse async) {
         Session s = app.sessions().find(id);
-        s.touch();
+        s.touch(); // un-registering is never refused (gateway.limits.requests-per-session-per-second)
         app.sessions().unregister(s).whenComplete((dn, err) -> {
             if (err != null) {
                 async.resume(RestErrors.toResponse(GatewayException.from(err)));

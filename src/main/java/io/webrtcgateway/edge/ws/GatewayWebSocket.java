@@ -31,6 +31,7 @@ public final class GatewayWebSocket extends Endpoint {
     public static final String PATH = "/ws";
     static final String UA = "gw.userAgent";
     static final String CLIENT = "gw.client";
+    static final String CLIENT_IP = "gw.clientIp";
     /** Put in the handshake's user properties by Jetty before modifyHandshake: the TCP peer. */
     private static final String PEER = "jakarta.websocket.endpoint.remoteAddress";
 
@@ -91,7 +92,9 @@ public final class GatewayWebSocket extends Endpoint {
                         Map<String, List<String>> h = request.getHeaders();
                         Map<String, Object> properties = sec.getUserProperties();
                         properties.put(UA, first(h, "User-Agent"));
-                        properties.put(CLIENT, client(app, properties.get(PEER), ClientAddress.forwardedFor(h)));
+                        String forwardedFor = ClientAddress.forwardedFor(h);
+                        properties.put(CLIENT, client(app, properties.get(PEER), forwardedFor));
+                        properties.put(CLIENT_IP, clientIp(app, properties.get(PEER), forwardedFor));
                         boolean secure = request.getRequestURI() != null
                                 && "wss".equalsIgnoreCase(request.getRequestURI().getScheme())
                                 || "https".equalsIgnoreCase(first(h, "X-Forwarded-Proto"));
@@ -104,6 +107,14 @@ public final class GatewayWebSocket extends Endpoint {
     private static String client(GatewayApplication app, Object peer, String forwardedFor) {
         if (peer instanceof InetSocketAddress a && a.getAddress() != null) {
             return app.clientAddress().withPort(a.getAddress().getHostAddress(), a.getPort(), forwardedFor);
+        }
+        return peer == null ? "" : peer.toString();
+    }
+
+    /** The client's address alone, as the per-client limits count it (gateway.limits.*-per-address). */
+    private static String clientIp(GatewayApplication app, Object peer, String forwardedFor) {
+        if (peer instanceof InetSocketAddress a && a.getAddress() != null) {
+            return app.clientAddress().resolve(a.getAddress().getHostAddress(), forwardedFor);
         }
         return peer == null ? "" : peer.toString();
     }
@@ -126,8 +137,10 @@ public final class GatewayWebSocket extends Endpoint {
         ws.setMaxIdleTimeout(app.config().session().idleTimeout().toMillis() + 10_000);
         Object ua = config.getUserProperties().get(UA);
         Object client = config.getUserProperties().get(CLIENT);
-        connection = new WsConnection(app, json, ws, client == null ? "" : client.toString(),
-                ua == null ? "" : ua.toString(), why -> meters.tooSlow().get(why).increment());
+        Object clientIp = config.getUserProperties().get(CLIENT_IP);
+        connection = new WsConnection(app, json, ws, clientIp == null ? "" : clientIp.toString(),
+                client == null ? "" : client.toString(), ua == null ? "" : ua.toString(),
+                why -> meters.tooSlow().get(why).increment());
         ws.addMessageHandler(String.class, (MessageHandler.Whole<String>) connection::onText);
         ws.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) b -> connection.closeNow(
                 CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not part of the protocol"));

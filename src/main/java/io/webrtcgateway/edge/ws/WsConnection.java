@@ -38,10 +38,14 @@ final class WsConnection implements SessionEventSink {
     /** Requests of the call part of the protocol, served by a later version. */
     private static final Set<String> CALL_REQUESTS = Set.of("call", "answer", "reject", "hangup", "hold", "resume",
             "dtmf", "info", "candidate", "ice-restart", "stats");
+    /** Requests that only end things: they count as a sign of life, never against the session's request rate. */
+    private static final Set<String> ENDING_REQUESTS = Set.of("bye", "hangup", "reject");
 
     private final GatewayApplication app;
     private final ObjectMapper json;
     private final jakarta.websocket.Session ws;
+    /** The client's address for the per-client limits (trusted-proxy aware). */
+    private final String client;
     private final String remoteAddress;
     private final String userAgent;
     private final OutboundQueue outbound;
@@ -54,11 +58,13 @@ final class WsConnection implements SessionEventSink {
     /** The container reported the socket closed. */
     private volatile boolean closed;
 
-    WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String remoteAddress,
-                 String userAgent, java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter) {
+    WsConnection(GatewayApplication app, ObjectMapper json, jakarta.websocket.Session ws, String client,
+                 String remoteAddress, String userAgent,
+                 java.util.function.Consumer<OutboundQueue.TooSlow> tooSlowCounter) {
         this.app = app;
         this.json = json;
         this.ws = ws;
+        this.client = client;
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
         this.tooSlowCounter = tooSlowCounter;
@@ -109,7 +115,11 @@ final class WsConnection implements SessionEventSink {
     private void handle(String type, JsonNode id, ObjectNode msg) {
         Session s = currentSession();
         if (s != null) {
-            s.touch();
+            if (ENDING_REQUESTS.contains(type)) {
+                s.touch(); // never refused: ending things is what a client over its limits should do
+            } else {
+                s.request(); // RATE_LIMITED past gateway.limits.requests-per-session-per-second
+            }
         }
         if (type.equals("hello")) {
             hello(id, msg);
@@ -211,7 +221,15 @@ final class WsConnection implements SessionEventSink {
                                 "'candidate' must be {candidate, sdpMid, sdpMLineIndex} or null");
                     }
                     line = c.get("candidate").asText();
-                    index = c.path("sdpMLineIndex").asInt(0);
+                    JsonNode mline = c.get("sdpMLineIndex");
+                    if (mline != null && !mline.isNull()) {
+                        // The call checks it against its offer's m-lines; here only that it is one.
+                        if (!mline.isIntegralNumber() || !mline.canConvertToInt() || mline.asInt() < 0) {
+                            throw new GatewayException(ErrorCode.BAD_REQUEST,
+                                    "'sdpMLineIndex' must be the index of an m-line (0, 1, ...)");
+                        }
+                        index = mline.asInt();
+                    }
                     if (line.isEmpty()) {
                         line = null; // an empty candidate string is the browser's end-of-candidates
                     }
@@ -290,7 +308,7 @@ final class WsConnection implements SessionEventSink {
             }
             resumed = true;
         } else {
-            s = app.sessions().create(Session.Kind.WEBSOCKET, remoteAddress, userAgent, token);
+            s = app.sessions().create(Session.Kind.WEBSOCKET, client, remoteAddress, userAgent, token);
             resumed = false;
         }
         synchronized (this) {
@@ -466,6 +484,9 @@ final class WsConnection implements SessionEventSink {
         if (e.sipStatus() != null) {
             out.put("sipStatus", e.sipStatus());
             out.put("sipReason", e.sipReason());
+        }
+        if (e.retryAfter() != null) {
+            out.put("retryAfter", e.retryAfter());
         }
         return out;
     }

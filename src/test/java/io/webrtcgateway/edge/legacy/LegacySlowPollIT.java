@@ -67,6 +67,9 @@ class LegacySlowPollIT {
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.legacy.poll-timeout", "1 s")
                 .set("gateway.calls.media-setup-timeout", "5 m")
+                // The attacker fills its own socket with PUT-STATS answers to a GET-STATS flood: over the session's
+                // request rate it would get 429s instead (ClientLimitsIT), and this test is about not reading.
+                .set("gateway.limits.requests-per-session-per-second", "0")
                 .start();
         base = gw.httpUrl();
         gw.awaitHttpStatus("/health/ready", 200, Duration.ofSeconds(30));

@@ -93,8 +93,9 @@ class SandboxWithGatewaySipLegTest {
         }
 
         @Override
-        public void onInfo(String contentType, String body) {
+        public boolean onInfo(String contentType, String body) {
             queue.add("info " + contentType + " " + body);
+            return true;
         }
 
         @Override
