@@ -24,9 +24,9 @@ import org.junit.jupiter.api.AfterAll;
  * (what its UDP channel does with a datagram) and checked for the headers the stack requires, then the
  * gateway's own handling of a request, in the order the stack calls it:
  * <ol>
- *   <li>{@link SipSourceFilter} from a source that is not SIP Server (the 403 it builds, To tag, User-Agent)
- *       and over the per-source rate (the 503 with Retry-After), answered on a fake channel that keeps the
- *       response;</li>
+ *   <li>{@link SipSourceFilter} from a source that is not SIP Server (the 403 it builds, To tag, User-Agent),
+ *       from SIP Server with small header bounds (the header count and size check and its 513), and over the
+ *       per-source rate (the 503 with Retry-After), answered on a fake channel that keeps the response;</li>
  *   <li>the session-timer headers an INVITE or UPDATE carries (RFC 4028: Session-Expires, Min-SE, Supported,
  *       Require), read by {@link SessionTimer}.</li>
  * </ol>
@@ -37,7 +37,11 @@ class SipRequestFuzzTest {
     private static final SipHostResolver RESOLVER = new SipHostResolver("fuzz-dns");
     private static final TrustedSipSources SOURCES = new TrustedSipSources(
             List.of(SipServerAddress.parse("127.0.0.1:5060")), List.of(), RESOLVER);
-    private static final InetAddress STRANGER = InetAddress.getLoopbackAddress();
+    /** 192.0.2.1 (TEST-NET-1) as an address object only: nothing is ever sent anywhere. */
+    private static final InetAddress STRANGER = address(192, 0, 2, 1);
+    private static final InetAddress SIP_SERVER = address(127, 0, 0, 1);
+    /** Small enough that fuzz inputs reach both limits. */
+    private static final GatewayConfig.Sip.Headers BOUNDS = new GatewayConfig.Sip.Headers(12, 200);
 
     @AfterAll
     static void stop() {
@@ -59,12 +63,15 @@ class SipRequestFuzzTest {
         }
         UserAgent userAgent = new UserAgent();
         userAgent.addProductToken("webrtc-gateway-fuzz");
+        SipSourceFilter.overBounds(request, GatewayConfig.Sip.Headers.DEFAULTS);
         for (GatewayConfig.Sip.Untrusted action : GatewayConfig.Sip.Untrusted.values()) {
             for (boolean reliable : new boolean[] {true, false}) {
-                FakeChannel channel = new FakeChannel(reliable);
+                FakeChannel channel = new FakeChannel(reliable, action == GatewayConfig.Sip.Untrusted.DROP
+                        ? SIP_SERVER : STRANGER);
                 SipSourceFilter filter = new SipSourceFilter(SOURCES, callId -> null, action, transport -> null,
-                        userAgent, new SimpleMeterRegistry(), new SourceRateLimit(1));
-                // The first from this source is refused for its source, the second for its rate too.
+                        userAgent, new SimpleMeterRegistry(), new SourceRateLimit(1), BOUNDS);
+                // The first is refused for its source (or let through or refused for its headers, from SIP
+                // Server), the second for its rate too.
                 filter.processRequest(request, channel);
                 filter.processRequest(request, channel);
                 for (SIPMessage response : channel.sent) {
@@ -78,13 +85,23 @@ class SipRequestFuzzTest {
         SessionTimer.intHeader(request, SessionTimer.MIN_SE);
     }
 
-    /** A channel from a source that is not SIP Server; keeps what is sent on it, sends nothing. */
+    private static InetAddress address(int a, int b, int c, int d) {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A channel from {@code peer}; keeps what is sent on it, sends nothing. */
     private static final class FakeChannel extends MessageChannel {
         final List<SIPMessage> sent = new ArrayList<>();
         private final boolean reliable;
+        private final InetAddress peer;
 
-        FakeChannel(boolean reliable) {
+        FakeChannel(boolean reliable, InetAddress peer) {
             this.reliable = reliable;
+            this.peer = peer;
         }
 
         @Override
@@ -117,12 +134,12 @@ class SipRequestFuzzTest {
 
         @Override
         public String getPeerAddress() {
-            return STRANGER.getHostAddress();
+            return peer.getHostAddress();
         }
 
         @Override
         protected InetAddress getPeerInetAddress() {
-            return STRANGER;
+            return peer;
         }
 
         @Override
@@ -142,7 +159,7 @@ class SipRequestFuzzTest {
 
         @Override
         public InetAddress getPeerPacketSourceAddress() {
-            return STRANGER;
+            return peer;
         }
 
         @Override

@@ -52,6 +52,9 @@ class WsRequestFuzzTest {
                 "gateway.media.ice-remote-deny = [\"0.0.0.0/0\", \"::/0\"]",
                 "gateway.auth.mode = none",
                 "gateway.calls.anonymous-dial-plan = [\"*\"]",
+                // Every input signs in from this one address, many times a second, and may register a DN.
+                "gateway.limits.sign-ins-per-address-per-second = 0",
+                "gateway.limits.registrations-per-dn-per-minute = 0",
                 "")));
         app.start();
     }
@@ -73,8 +76,8 @@ class WsRequestFuzzTest {
         }
         checkNoInternalError();
         Queue<String> sent = new ConcurrentLinkedQueue<>();
-        WsConnection connection = new WsConnection(app, JSON, fakeSocket(sent), "127.0.0.1:50000", "fuzz",
-                why -> { });
+        WsConnection connection = new WsConnection(app, JSON, fakeSocket(sent), "127.0.0.1", "127.0.0.1:50000",
+                "fuzz", why -> { });
         String[] frames = new String(input, StandardCharsets.UTF_8).split("\n", 8);
         for (String frame : frames) {
             connection.onText(frame);
