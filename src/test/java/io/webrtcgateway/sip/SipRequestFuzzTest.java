@@ -6,7 +6,6 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import gov.nist.javax.sip.header.UserAgent;
 import gov.nist.javax.sip.message.SIPMessage;
 import gov.nist.javax.sip.message.SIPRequest;
-import gov.nist.javax.sip.parser.StringMsgParser;
 import gov.nist.javax.sip.stack.MessageChannel;
 import gov.nist.javax.sip.stack.SIPTransactionStack;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,8 +19,9 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 
 /**
- * A SIP request as the gateway receives it, without a network: bytes parsed by JAIN-SIP's {@link StringMsgParser}
- * (what its UDP channel does with a datagram) and checked for the headers the stack requires, then the
+ * A SIP request as the gateway receives it, without a network: bytes parsed by the stack's parser
+ * ({@link HeaderCharacters} in front of JAIN-SIP's StringMsgParser, what its UDP channel does with a datagram)
+ * and checked for the headers the stack requires, then the
  * gateway's own handling of a request, in the order the stack calls it:
  * <ol>
  *   <li>{@link SipSourceFilter} from a source that is not SIP Server (the 403 it builds, To tag, User-Agent),
@@ -52,7 +52,7 @@ class SipRequestFuzzTest {
     void handlesAnyRequest(byte[] datagram) throws Exception {
         SIPRequest request;
         try {
-            SIPMessage message = new StringMsgParser().parseSIPMessage(datagram, true, false, null);
+            SIPMessage message = new HeaderCharacters().parseSIPMessage(datagram, true, false, null);
             if (!(message instanceof SIPRequest r)) {
                 return; // keep-alive CRLFs, or a response
             }

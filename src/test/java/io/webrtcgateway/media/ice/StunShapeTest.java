@@ -55,6 +55,20 @@ class StunShapeTest {
     }
 
     @Test
+    void aRepeatedUnknownAttributeIsDroppedBeforeIce4jLosesItsPlace() {
+        // Found by StunMessageFuzzTest (ice4j instrumented): ice4j keeps each listed type once and steps on by
+        // what it kept, here into the middle of the list, where it reads an ERROR-CODE of length 0.
+        byte[] repeated = binding(0, 0x000A, new byte[] {0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0});
+        // (the fuzzer's datagram got NegativeArraySizeException; this shorter one runs off the end instead)
+        assertThrows(RuntimeException.class, () -> Message.decode(repeated, 0, repeated.length));
+        assertFalse(StunShape.wellFormed(repeated, 0, repeated.length));
+        byte[] distinct = binding(0, 0x000A, new byte[] {0, 1, 0, 2, (byte) 0x80, 0x2A});
+        assertTrue(StunShape.wellFormed(distinct, 0, distinct.length));
+        byte[] badReason = binding(0, 0x0009, new byte[] {0, 0, 4, 87, (byte) 0xC3, 0x28});
+        assertFalse(StunShape.wellFormed(badReason, 0, badReason.length), "reason phrase not UTF-8");
+    }
+
+    @Test
     void fixedSizeAttributesMustHaveTheirSize() {
         for (Object[] bad : new Object[][] {{0x0024, new byte[2]}, {0x8029, new byte[12]}, {0x0008, new byte[16]},
                 {0x8028, new byte[8]}, {0x0020, new byte[12]}, {0x0009, new byte[3]}, {0x0025, new byte[4]}}) {
