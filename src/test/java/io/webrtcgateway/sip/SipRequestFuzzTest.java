@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 
 /**
  * A SIP request as the gateway receives it, without a network: bytes parsed by the stack's parser
- * ({@link HeaderCharacters} in front of JAIN-SIP's StringMsgParser, what its UDP channel does with a datagram)
+ * ({@link SipMessageGuard} in front of JAIN-SIP's StringMsgParser, what its UDP channel does with a datagram)
  * and checked for the headers the stack requires, then the
  * gateway's own handling of a request, in the order the stack calls it:
  * <ol>
@@ -52,7 +52,7 @@ class SipRequestFuzzTest {
     void handlesAnyRequest(byte[] datagram) throws Exception {
         SIPRequest request;
         try {
-            SIPMessage message = new HeaderCharacters().parseSIPMessage(datagram, true, false, null);
+            SIPMessage message = new SipMessageGuard().parseSIPMessage(datagram, true, false, null);
             if (!(message instanceof SIPRequest r)) {
                 return; // keep-alive CRLFs, or a response
             }

@@ -9,8 +9,9 @@ import gov.nist.javax.sip.stack.SIPTransactionStack;
 import java.text.ParseException;
 
 /**
- * JAIN-SIP's message parser behind a check of the header section's characters, installed as the stack's
- * {@code gov.nist.javax.sip.MESSAGE_PARSER_FACTORY} (UDP datagrams and TCP messages both go through it).
+ * JAIN-SIP's message parser with two guards, installed as the stack's {@code gov.nist.javax.sip.MESSAGE_PARSER_FACTORY}
+ * (UDP datagrams and TCP messages both go through it): a check of the header section's characters before it
+ * parses, and its unchecked exceptions turned into the ParseException it declares.
  *
  * <p>RFC 3261 §25.1 allows no control character in a start line or header field but HTAB, and CR LF to end
  * lines. JAIN-SIP's Via parser does not stop on a form feed: a 246-byte datagram with form feeds in a Via
@@ -18,13 +19,13 @@ import java.text.ParseException;
  * with such a character before its blank line is refused as unparseable, which is what the stack does with
  * any bad message: over UDP it is dropped, over TCP the connection is closed. Bodies are not looked at.
  */
-public final class HeaderCharacters extends StringMsgParser {
+public final class SipMessageGuard extends StringMsgParser {
 
     /** The factory named in the stack's properties (SipStacks); JAIN-SIP makes it by reflection. */
     public static final class Factory implements MessageParserFactory {
         @Override
         public MessageParser createMessageParser(SIPTransactionStack stack) {
-            return new HeaderCharacters();
+            return new SipMessageGuard();
         }
     }
 
@@ -36,7 +37,15 @@ public final class HeaderCharacters extends StringMsgParser {
             throw new ParseException("control character 0x" + Integer.toHexString(message[bad] & 0xff)
                     + " in the header section", bad);
         }
-        return super.parseSIPMessage(message, readBody, strict, listener);
+        try {
+            return super.parseSIPMessage(message, readBody, strict, listener);
+        } catch (RuntimeException e) {
+            // e.g. NumberFormatException from its RSeq parser for "RSeq: x" (found by SipRequestFuzzTest): the
+            // stack handles ParseException as a bad message and nothing else.
+            ParseException refused = new ParseException("unparseable: " + e, 0);
+            refused.initCause(e);
+            throw refused;
+        }
     }
 
     /** Offset of the first control character other than HTAB, CR, LF before the blank line, or -1. */

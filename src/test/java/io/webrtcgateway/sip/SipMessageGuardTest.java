@@ -12,7 +12,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-class HeaderCharactersTest {
+class SipMessageGuardTest {
     private static final String INVITE = "INVITE sip:1001@127.0.0.1 SIP/2.0\r\n"
             + "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK776\r\n"
             + "Max-Forwards: 70\r\nTo: <sip:1001@127.0.0.1>\r\nFrom: <sip:2002@127.0.0.1>;tag=19\r\n"
@@ -20,7 +20,7 @@ class HeaderCharactersTest {
             + "Subject:\tTAB is white space\r\n";
 
     private static SIPRequest parse(String text) throws ParseException {
-        return (SIPRequest) new HeaderCharacters().parseSIPMessage(text.getBytes(StandardCharsets.ISO_8859_1), true,
+        return (SIPRequest) new SipMessageGuard().parseSIPMessage(text.getBytes(StandardCharsets.ISO_8859_1), true,
                 false, null);
     }
 
@@ -33,7 +33,7 @@ class HeaderCharactersTest {
             datagram = in.readAllBytes();
         }
         assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertThrows(ParseException.class,
-                () -> new HeaderCharacters().parseSIPMessage(datagram, true, false, null)));
+                () -> new SipMessageGuard().parseSIPMessage(datagram, true, false, null)));
     }
 
     @Test
@@ -48,5 +48,13 @@ class HeaderCharactersTest {
         SIPRequest withBody = parse(INVITE + "Content-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\n\f\u0000\u001b");
         assertEquals(3, withBody.getRawContent().length);
         assertInstanceOf(SIPRequest.class, parse("\r\n\r\n" + INVITE + "Content-Length: 0\r\n\r\n"));
+    }
+
+    @Test
+    void anExceptionJainSipDoesNotDeclareBecomesAParseException() {
+        // Found by SipRequestFuzzTest: JAIN-SIP's RSeq parser threw NumberFormatException out of parseSIPMessage.
+        ParseException e = assertThrows(ParseException.class,
+                () -> parse(INVITE + "RSeq: IIDTTO2002\r\nContent-Length: 0\r\n\r\n"));
+        assertInstanceOf(NumberFormatException.class, e.getCause());
     }
 }
