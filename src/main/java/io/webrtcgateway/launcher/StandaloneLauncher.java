@@ -53,6 +53,7 @@ public final class StandaloneLauncher {
         ServerConnector http = new ServerConnector(server);
         http.setHost(config.http().host());
         http.setPort(config.http().port());
+        http.setIdleTimeout(config.http().idleTimeout().toMillis());
         server.addConnector(http);
         ServerConnector admin = null;
         if (config.admin().port() != 0) {
@@ -62,6 +63,7 @@ public final class StandaloneLauncher {
             admin.setName("admin");
             admin.setHost(config.admin().bindAddress());
             admin.setPort(config.admin().port());
+            admin.setIdleTimeout(config.http().idleTimeout().toMillis());
             server.addConnector(admin);
         }
 
@@ -70,12 +72,12 @@ public final class StandaloneLauncher {
         webapp.setWar(war);
         webapp.setParentLoaderPriority(false);
         webapp.setThrowUnavailableOnStartupException(true);
-        // Scan no jar of WEB-INF/lib (WEB-INF/classes still is). The WAR registers everything in code (web.xml is
-        // metadata-complete) and no jar there has a web fragment, META-INF/resources or a TLD; the one container
-        // initializer among them (Jersey's) acts only on Application subclasses with @ApplicationPath or one named
-        // in web.xml, and there are none. Jetty would still open every jar and read all their classes for @HandlesTypes:
-        // 5 s and more of each start on a loaded 2-core machine (bouncycastle alone 1.5 s). The jars stay on the
-        // webapp's class path: the pattern only narrows the scan.
+        // Scan no jar of WEB-INF/lib (WEB-INF/classes still is). The WAR registers everything in code (web.xml
+        // is metadata-complete) and no jar there has a web fragment, META-INF/resources or a TLD; the one
+        // container initializer among them (Jersey's) acts only on Application subclasses with @ApplicationPath
+        // or one named in web.xml, and there are none. Jetty would still open every jar and read all their
+        // classes for @HandlesTypes: 5 s and more of each start on a loaded 2-core machine (bouncycastle alone
+        // 1.5 s). The jars stay on the webapp's class path: the pattern only narrows the scan.
         webapp.setAttribute(MetaInfConfiguration.WEBINF_JAR_PATTERN, "^$");
         JakartaWebSocketServletContainerInitializer.configure(webapp, null);
         server.setHandler(webapp);
