@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * SIP Servers' too. Over it, an INVITE the source check would let in gets 503 Service Unavailable with
  * Retry-After (RFC 3261 §21.5.4: SIP Server may try another instance), built the same stateless way; any other
  * request, and everything from a stranger, is dropped (a UDP sender retransmits; a stranger learns nothing).
- * Counted in {@code gateway_sip_rate_limited_requests_total}.
+ * Counted in {@code gateway_sip_rate_limited_requests_total}. A BYE, ACK or CANCEL in a known dialog from an
+ * accepted source is never refused for the rate: ending a call must not depend on how busy its sender is.
  *
  * <p>Last, a request the source check lets in must keep within gateway.sip.max-headers header fields and
  * max-header-bytes per field, else 513 Message Too Large (RFC 3261 §21.5.11), the same stateless way (an ACK is
@@ -51,6 +52,13 @@ final class SipSourceFilter implements SIPMessageValve {
     private static final Logger LOG = LoggerFactory.getLogger(SipSourceFilter.class);
     /** At most one log line a minute at INFO about refused requests; the rest at DEBUG, and in the metric. */
     private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /**
+     * Requests that end or complete what exists, let through over the rate when they belong to a known dialog and
+     * pass the source check: a dropped BYE over TCP is never retransmitted and would leave a call (and its ports)
+     * up; an ACK or CANCEL lost would keep a transaction retransmitting. They still take their token.
+     */
+    private static final java.util.Set<String> ENDING = java.util.Set.of(Request.BYE, Request.ACK, Request.CANCEL);
 
     private final TrustedSipSources sources;
     private final Function<String, SipRequestHandler> ownerByCallId;
@@ -88,7 +96,7 @@ final class SipSourceFilter implements SIPMessageValve {
         boolean accepted = sources.accepts(source, owner);
         String method = request.getMethod();
         long waitNanos = rate.tryAcquire(source);
-        if (waitNanos > 0) {
+        if (waitNanos > 0 && !(accepted && owner != null && ENDING.contains(method))) {
             boolean answer = accepted && Request.INVITE.equals(method);
             countLimited(method, answer ? "reject" : "drop");
             logLimited(source, method, answer);

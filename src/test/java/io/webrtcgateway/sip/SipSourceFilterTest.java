@@ -61,10 +61,15 @@ class SipSourceFilterTest {
     private ScheduledExecutorService timers;
 
     private void start(GatewayConfig.Sip.Untrusted action, String... trusted) throws Exception {
+        start(action, 500, trusted);
+    }
+
+    private void start(GatewayConfig.Sip.Untrusted action, int requestsPerSecond, String... trusted) throws Exception {
         SipServerAddress server = new SipServerAddress(new HostPort("127.0.0.1", 9), "udp", false);
         config = new GatewayConfig.Sip(new HostPort("127.0.0.1", FreePorts.udpAndTcp()), "", List.of(server), "",
                 Duration.ofMinutes(10), Duration.ofSeconds(30), 3, Duration.ofSeconds(5), "test-gateway",
-                new HostPort("127.0.0.1", 0), true, java.util.Arrays.stream(trusted).map(Cidr::parse).toList(), action);
+                new HostPort("127.0.0.1", 0), true, java.util.Arrays.stream(trusted).map(Cidr::parse).toList(), action,
+                GatewayConfig.Sip.Tcp.DEFAULTS, requestsPerSecond);
         meters = new SimpleMeterRegistry();
         sip = new SipEndpoint(config, "test", meters);
         sip.start(server);
@@ -239,6 +244,43 @@ class SipSourceFilterTest {
         assertEquals(403, stranger.exchange(stranger.request("BYE", "7001", "no-such-dialog", "abc", 2, "", null))
                 .status(), "a stranger learns nothing about which dialogs exist (no 481)");
         assertNull(heard.poll());
+    }
+
+    /**
+     * Over its source's rate, SIP Server's OPTIONS is dropped, but a BYE in a dialog the gateway knows still
+     * reaches its call (over TCP nothing would ever resend it); a BYE for no known dialog is dropped like the rest.
+     */
+    @Test
+    void overTheRateAByeInAKnownDialogStillEndsItsCall() throws Exception {
+        start(GatewayConfig.Sip.Untrusted.REJECT, 1);
+        BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+        sip.registerOwner("dlg-busy", new SipRequestHandler() {
+            @Override
+            public void onRequest(RequestEvent event) {
+                heard.add(event.getRequest().getMethod());
+                sip.reply(event, 200);
+            }
+
+            @Override
+            public void onStrayResponse(ResponseEvent event) {}
+
+            @Override
+            public List<String> peerHosts() {
+                return List.of("127.0.0.1");
+            }
+        });
+        Peer server = Peer.tcp("127.0.0.1", config.listen().port());
+        peers.add(server);
+        assertEquals(200, server.exchange(server.request("OPTIONS", "gateway", "opt-r1", null, 1, "", null)).status());
+        server.send(server.request("OPTIONS", "gateway", "opt-r2", null, 1, "", null)); // over 1/s: dropped
+        server.send(server.request("BYE", "7001", "no-such-dialog", "abc", 2, "", null)); // dropped too
+        assertEquals(200, server.exchange(server.request("BYE", "7001", "dlg-busy", "abc", 2, "", null)).status(),
+                "the BYE of a known dialog got through at once (within the same second)");
+        assertEquals("BYE", heard.poll());
+        Counter limited = meters.find("gateway.sip.rate.limited.requests").tag("method", "OPTIONS").counter();
+        assertEquals(1, limited == null ? 0 : limited.count());
+        Counter byes = meters.find("gateway.sip.rate.limited.requests").tag("method", "BYE").counter();
+        assertEquals(1, byes == null ? 0 : byes.count(), "the BYE for no dialog was dropped");
     }
 
     @Test
