@@ -151,6 +151,7 @@ public final class ConfigLoader {
                 httpPort,
                 cidrs(c, "gateway.http.trusted-proxies"),
                 hostNames(c, "gateway.http.allowed-hosts"),
+                duration(c, "gateway.http.idle-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
                 tls(c, httpPort));
 
         List<SipServerAddress> servers = new ArrayList<>();
@@ -202,6 +203,11 @@ public final class ConfigLoader {
         if (legacy.pollTimeout().compareTo(session.idleTimeout()) >= 0) {
             throw invalid("gateway.legacy.poll-timeout",
                     "must be shorter than gateway.session.idle-timeout (" + session.idleTimeout() + ")");
+        }
+        // A held long poll is a connection with nothing on it: the idle timeout must not end it first.
+        if (legacy.pollTimeout().compareTo(http.idleTimeout()) >= 0) {
+            throw invalid("gateway.legacy.poll-timeout",
+                    "must be shorter than gateway.http.idle-timeout (" + http.idleTimeout() + ")");
         }
 
         String range = get("gateway.media.rtp-port-range", () -> c.getString("gateway.media.rtp-port-range"));

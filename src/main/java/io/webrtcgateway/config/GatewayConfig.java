@@ -27,16 +27,25 @@ public record GatewayConfig(
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
      * @param allowedHosts   host names the gateway answers to besides IP literals and localhost, lower case,
      *                       "*.example.com" for subdomains (edge.http.AllowedHosts)
+     * @param idleTimeout    the standalone launcher's connectors close a connection silent this long
      * @param tls            HTTPS (and WSS) of the standalone launcher
      */
-    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts, Tls tls) {
+    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts,
+                       Duration idleTimeout, Tls tls) {
+
+        /** Jetty's own default, and gateway.http.idle-timeout's. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
 
         public Http(String host, int port) {
-            this(host, port, List.of(), List.of(), Tls.OFF);
+            this(host, port, List.of(), List.of(), DEFAULT_IDLE_TIMEOUT, Tls.OFF);
         }
 
         public Http(String host, int port, List<Cidr> trustedProxies) {
-            this(host, port, trustedProxies, List.of(), Tls.OFF);
+            this(host, port, trustedProxies, List.of(), DEFAULT_IDLE_TIMEOUT, Tls.OFF);
+        }
+
+        public Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts, Tls tls) {
+            this(host, port, trustedProxies, allowedHosts, DEFAULT_IDLE_TIMEOUT, tls);
         }
 
         /**
