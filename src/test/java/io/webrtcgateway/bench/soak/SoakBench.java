@@ -59,7 +59,8 @@ class SoakBench {
     private static final double SIGN_OUT = Double.parseDouble(System.getProperty("bench.soak.sign-out", "0.2"));
     private static final Duration MIN_HOLD = Duration.ofSeconds(Integer.getInteger("bench.soak.min-hold-s", 20));
     private static final Duration MAX_HOLD = Duration.ofSeconds(Integer.getInteger("bench.soak.max-hold-s", 120));
-    private static final Duration BAD_INPUT_PERIOD = Duration.ofSeconds(Integer.getInteger("bench.soak.bad-input-period-s", 10));
+    private static final Duration BAD_INPUT_PERIOD =
+            Duration.ofSeconds(Integer.getInteger("bench.soak.bad-input-period-s", 10));
     private static final int RTP_GARBAGE_PER_SECOND = Integer.getInteger("bench.soak.rtp-garbage-per-second", 20);
     /** Each call's first packets are left out of the loss (LoadMedia.settleTime): the steady state is measured. */
     private static final Duration SETTLE_TIME = Duration.ofMillis(Integer.getInteger("bench.soak.settle-ms", 1000));
@@ -93,8 +94,7 @@ class SoakBench {
     /** A minute's figures; counters are that minute's. */
     private record Minute(int minute, GatewayFigures.Sample gw, int callsUp, long started, long ended, long failed,
             long signIns, long signOuts, long checked, long unexpected, long datagrams, double lossPct, double rttP50Ms,
-            double rttP99Ms, long udpDrops, long echoDrops,
-            double gwCores, double clientCores, double load1) {}
+            double rttP99Ms, long udpDrops, long echoDrops, double gwCores, double clientCores, double load1) {}
 
     @Test
     void soak() throws Exception {
@@ -102,14 +102,15 @@ class SoakBench {
         Path gcLog = OUT.resolve("soak-gateway-gc.log");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
-        ScheduledExecutorService keepalives = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-keepalive"));
+        ScheduledExecutorService keepalives =
+                Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-keepalive"));
         // Idle sessions signing in and out: slow work (a REGISTER each) that must not hold up the keepalives.
         ScheduledExecutorService churn = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "soak-churn"));
         GatewayProcess.Builder gateway = ClientLimitsOff.perAddress(GatewayProcess.builder()).instanceId("soak-gw")
                 .jvmArgs("-Xmx1g", "-XX:AutoBoxCacheMax=65536", GatewayFigures.gcLogOption(gcLog),
                         GatewayFigures.FULL_COMPACTION)
-                // Three ports a call (ICE; RTP and RTCP toward SIP), drawn at random: room to spare.
                 .jvmArgs(JFR == null ? new String[0] : new String[] {"-XX:StartFlightRecording=settings=profile"})
+                // Three ports a call (ICE; RTP and RTCP toward SIP), drawn at random: room to spare.
                 .rtpPortCount(Math.min(9000, Math.max(400, CALLS * 12)))
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"));
         // Instance limits stay as deployed (max-calls 250 per core), unless the run asks for more calls than that.
@@ -156,15 +157,20 @@ class SoakBench {
             }
             printTotals(calls, bad);
             judge(minutes, bad);
-            end(figures, idle, loadedThreads, gw);
+            if (gw.isAlive()) {
+                end(figures, idle, loadedThreads, gw);
+            }
+        }
+        if (failures.isEmpty()) {
+            line("verdict: FLAT (%d minutes at %d calls)", MINUTES, CALLS);
+        } else {
+            line("verdict: NOT FLAT: %s", String.join("; ", failures));
         }
         Files.writeString(OUT.resolve("soak.md"), String.join("\n", notes) + "\n\n" + table);
         Files.writeString(OUT.resolve("soak.csv"), csv);
         if (!failures.isEmpty()) {
-            line("verdict: NOT FLAT: %s", String.join("; ", failures));
             throw new AssertionError("soak: NOT FLAT: " + String.join("; ", failures));
         }
-        line("verdict: FLAT (%d minutes at %d calls)", MINUTES, CALLS);
     }
 
     /** Lines start at RAMP_RATE per second; returns once the calls are up, with the gateway's threads by name. */
@@ -188,9 +194,10 @@ class SoakBench {
 
     private void runMinutes(SoakCalls calls, SoakBadInput bad, LoadMedia media, GatewayFigures figures, GatewayProcess gw,
             int echoPort, List<Minute> minutes) throws Exception {
-        String[] columns = {"minute", "calls_up", "in_call", "started", "ended", "failed", "sessions", "signed_in", "signed_out",
-                "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct", "rtt_p50_ms", "rtt_p99_ms", "udp_drops", "echo_drops",
-                "gw_cpu_cores", "client_cpu_cores", "rss_mb", "bad_input", "unexpected", "rtp_garbage", "ready", "load1"};
+        String[] columns = {"minute", "calls_up", "in_call", "started", "ended", "failed", "sessions", "signed_in",
+                "signed_out", "gw_threads", "heap_after_gc_mb", "gc_pause_ms", "open_files", "udp_sockets", "loss_pct",
+                "rtt_p50_ms", "rtt_p99_ms", "udp_drops", "echo_drops", "gw_cpu_cores", "client_cpu_cores", "rss_mb",
+                "bad_input", "unexpected", "rtp_garbage", "ready", "load1"};
         table.append("| ").append(String.join(" | ", columns)).append(" |\n|").append("---|".repeat(columns.length))
                 .append('\n');
         csv.append(String.join(",", columns)).append('\n');
@@ -227,8 +234,8 @@ class SoakBench {
             GatewayFigures.Sample s = figures.sample(true);
             awaitUntil(now + GRACE.toNanos(), () -> false);
             double seconds = (now - lastT) / 1e9;
-            Minute minute = new Minute(m, s.withoutClasses(), up, c[0] - last[0], c[1] - last[1], c[2] - last[2], c[3] - last[3],
-                    c[4] - last[4], c[5] - last[5], c[6] - last[6], c[7] - last[7],
+            Minute minute = new Minute(m, s.withoutClasses(), up, c[0] - last[0], c[1] - last[1], c[2] - last[2],
+                    c[3] - last[3], c[4] - last[4], c[5] - last[5], c[6] - last[6], c[7] - last[7],
                     ended.lossPercent(), ended.roundTripMs(50), ended.roundTripMs(99), udpDropsNow - udpDrops,
                     echoDropsNow - echoDrops,
                     (gwCpuNow - gwCpu) / seconds, (clientCpuNow - clientCpu) / seconds, ProcessStats.loadAverage());
@@ -393,9 +400,10 @@ class SoakBench {
     }
 
     private void header() {
-        line("%s: %d minutes at %d calls (bench.soak.calls; default 80 %% of bench.soak.capacity, %d), holds %d-%d s, sign-out after %.0f %% of"
-                        + " calls, %d idle sessions; bad input every %d s, %d garbage datagrams/s to the RTP range; loss"
-                        + " without each call's first %d ms; %d CPUs, load average %.2f", Instant.now(), MINUTES, CALLS,
+        line("%s: %d minutes at %d calls (bench.soak.calls; default 80 %% of bench.soak.capacity, %d), holds %d-%d s,"
+                        + " sign-out after %.0f %% of calls, %d idle sessions; bad input every %d s, %d garbage"
+                        + " datagrams/s to the RTP range; loss without each call's first %d ms; %d CPUs, load average"
+                        + " %.2f", Instant.now(), MINUTES, CALLS,
                 CAPACITY, MIN_HOLD.toSeconds(), MAX_HOLD.toSeconds(), SIGN_OUT * 100, IDLE_SESSIONS,
                 BAD_INPUT_PERIOD.toSeconds(), RTP_GARBAGE_PER_SECOND, SETTLE_TIME.toMillis(),
                 Runtime.getRuntime().availableProcessors(), ProcessStats.loadAverage());

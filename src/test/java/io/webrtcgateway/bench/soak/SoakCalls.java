@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Counters are cumulative; the soak takes their differences per minute.
  */
 final class SoakCalls {
-    static final Duration STEP = Duration.ofSeconds(15);
+    private static final Duration STEP = Duration.ofSeconds(15);
     /** Between a call's last packet and its hang-up: the echoes of the last packets come back first. */
     private static final Duration LAST_ECHOES = Duration.ofMillis(200);
     private static final int ABANDON_ONE_IN = 4;
