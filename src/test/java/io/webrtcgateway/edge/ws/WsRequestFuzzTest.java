@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Text frames on {@code /ws} (docs/protocol.md) through the dispatcher ({@link WsConnection#onText}) of a real
@@ -31,7 +32,11 @@ import org.junit.jupiter.api.AfterAll;
  * Every frame gets a reply whose error code, if any, is one of the protocol's; INTERNAL (an exception the
  * dispatcher did not expect) fails, whether it comes at once or later from a request that completes
  * asynchronously.
+ *
+ * <p>Tagged own-jvm (pom.xml): the gateway it starts sets ice4j's JVM-wide settings, which the ICE unit tests
+ * set otherwise.
  */
+@Tag("own-jvm")
 class WsRequestFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Queue<String> INTERNAL_ERRORS = new ConcurrentLinkedQueue<>();
