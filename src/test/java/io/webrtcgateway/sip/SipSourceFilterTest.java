@@ -173,6 +173,25 @@ class SipSourceFilterTest {
         assertEquals(1, invites.size());
     }
 
+    /** A dialog's owner that answers every request 200, notes its method, and takes requests from {@code peer}. */
+    private SipRequestHandler answering200(BlockingQueue<String> heard, String peer) {
+        return new SipRequestHandler() {
+            @Override
+            public void onRequest(RequestEvent event) {
+                heard.add(event.getRequest().getMethod());
+                sip.reply(event, 200);
+            }
+
+            @Override
+            public void onStrayResponse(ResponseEvent event) {}
+
+            @Override
+            public List<String> peerHosts() {
+                return List.of(peer);
+            }
+        };
+    }
+
     private static String fillers(int n) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -219,21 +238,7 @@ class SipSourceFilterTest {
     void aDialogsPeerMaySendInItAStrangerMayNot() throws Exception {
         start(GatewayConfig.Sip.Untrusted.REJECT);
         BlockingQueue<String> heard = new LinkedBlockingQueue<>();
-        sip.registerOwner("dlg-1", new SipRequestHandler() {
-            @Override
-            public void onRequest(RequestEvent event) {
-                heard.add(event.getRequest().getMethod());
-                sip.reply(event, 200);
-            }
-
-            @Override
-            public void onStrayResponse(ResponseEvent event) {}
-
-            @Override
-            public List<String> peerHosts() {
-                return List.of("127.0.0.3");
-            }
-        });
+        sip.registerOwner("dlg-1", answering200(heard, "127.0.0.3"));
         Peer peer = udp("127.0.0.3");
         assertEquals(200, peer.exchange(peer.request("INFO", "7001", "dlg-1", "abc", 2, "", null)).status());
         assertEquals("INFO", heard.poll());
@@ -254,21 +259,7 @@ class SipSourceFilterTest {
     void overTheRateAByeInAKnownDialogStillEndsItsCall() throws Exception {
         start(GatewayConfig.Sip.Untrusted.REJECT, 1);
         BlockingQueue<String> heard = new LinkedBlockingQueue<>();
-        sip.registerOwner("dlg-busy", new SipRequestHandler() {
-            @Override
-            public void onRequest(RequestEvent event) {
-                heard.add(event.getRequest().getMethod());
-                sip.reply(event, 200);
-            }
-
-            @Override
-            public void onStrayResponse(ResponseEvent event) {}
-
-            @Override
-            public List<String> peerHosts() {
-                return List.of("127.0.0.1");
-            }
-        });
+        sip.registerOwner("dlg-busy", answering200(heard, "127.0.0.1"));
         Peer server = Peer.tcp("127.0.0.1", config.listen().port());
         peers.add(server);
         assertEquals(200, server.exchange(server.request("OPTIONS", "gateway", "opt-r1", null, 1, "", null)).status());

@@ -81,7 +81,7 @@ public final class HttpFrom implements AutoCloseable {
     public Response read() {
         try {
             InputStream in = socket.getInputStream();
-            String head = readHead(in);
+            String head = RawHttp.readHead(in);
             if (head.isEmpty()) {
                 throw new IOException("connection closed before a response");
             }
@@ -122,41 +122,15 @@ public final class HttpFrom implements AutoCloseable {
     private static byte[] readChunked(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (true) {
-            String size = readLine(in).split(";")[0].trim();
+            String size = RawHttp.readLine(in).split(";")[0].trim();
             int n = Integer.parseInt(size, 16);
             if (n == 0) {
-                readLine(in);
+                RawHttp.readLine(in);
                 return out.toByteArray();
             }
             out.write(in.readNBytes(n));
-            readLine(in);
+            RawHttp.readLine(in);
         }
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            if (b != '\r') {
-                line.append((char) b);
-            }
-        }
-        return line.toString();
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int matched = 0;
-        byte[] end = {'\r', '\n', '\r', '\n'};
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            buf.write(b);
-            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return buf.toString(StandardCharsets.US_ASCII);
     }
 
     @Override

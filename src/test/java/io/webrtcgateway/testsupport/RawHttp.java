@@ -103,7 +103,8 @@ public final class RawHttp {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    /** One line without its CR LF (HttpFrom reads chunked bodies with it too). */
+    static String readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) >= 0 && b != '\n') {
@@ -114,7 +115,8 @@ public final class RawHttp {
         return line.toString(StandardCharsets.US_ASCII);
     }
 
-    private static String readHead(InputStream in) throws IOException {
+    /** The status line and headers, up to and with the empty line. */
+    static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int matched = 0;
         byte[] end = {'\r', '\n', '\r', '\n'};
