@@ -180,7 +180,7 @@ final class SipSourceFilter implements SIPMessageValve {
     }
 
     /**
-     * 403 or 503 without a transaction. Over TCP on the connection the request came on (RFC 3261 §18.2.2); over
+     * 403, 503 or 513 without a transaction. Over TCP on the connection the request came on (RFC 3261 §18.2.2); over
      * UDP through the provider, which sends to the Via's received/rport (the packet's source, RFC 3581).
      */
     private void answer(SIPRequest request, MessageChannel channel, int status, int retryAfterSeconds) {
