@@ -727,8 +727,17 @@ final class BridgedCallMedia implements CallMedia {
         return new Fingerprint(parts[0], parts[1]);
     }
 
-    private static DtlsFingerprint toDtls(Fingerprint f) {
-        return DtlsFingerprint.parse(f.attributeValue());
+    /**
+     * The browser's a=fingerprint for the DTLS layer. The SDP layer takes any hash name and hex pairs; a hash
+     * we cannot compute or a value of the wrong length is the browser's mistake, answered like a missing
+     * fingerprint, not an internal error (found by WsRequestFuzzTest).
+     */
+    static DtlsFingerprint toDtls(Fingerprint f) {
+        try {
+            return DtlsFingerprint.parse(f.attributeValue());
+        } catch (IllegalArgumentException e) {
+            throw new SdpException(SdpException.Reason.MISSING_KEYING, "unusable a=fingerprint: " + e.getMessage());
+        }
     }
 
     /**

@@ -157,6 +157,7 @@ public final class SdpParser {
             if (f.size() != 6) {
                 throw error("o= needs 6 fields: <username> <sess-id> <sess-version> <nettype> <addrtype> <address>");
             }
+            requireVisible(f);
             return new Origin(f.get(0), f.get(1), f.get(2), f.get(3), f.get(4), f.get(5));
         }
 
@@ -165,7 +166,21 @@ public final class SdpParser {
             if (f.size() != 3) {
                 throw error("c= needs 3 fields: <nettype> <addrtype> <connection-address>");
             }
+            requireVisible(f);
             return new Connection(f.get(0), f.get(1), f.get(2));
+        }
+
+        /**
+         * RFC 8866 §9: o= and c= fields are non-ws-strings. Fields are split at spaces and tabs only, so another
+         * white-space character (a form feed, a vertical tab) would stay inside one and fail the record's own
+         * check with IllegalArgumentException (found by SdpParserFuzzTest).
+         */
+        private void requireVisible(List<String> fields) {
+            for (String field : fields) {
+                if (field.chars().anyMatch(Character::isWhitespace)) {
+                    throw error("a field holds a white-space character other than a space or a tab");
+                }
+            }
         }
 
         private Section mLine(String value) {

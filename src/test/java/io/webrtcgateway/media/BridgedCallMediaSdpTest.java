@@ -1,8 +1,11 @@
 package io.webrtcgateway.media;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.webrtcgateway.sdp.Direction;
+import io.webrtcgateway.sdp.Fingerprint;
+import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.sdp.Origin;
 import io.webrtcgateway.sdp.SdpParser;
 import io.webrtcgateway.sdp.SdpWriter;
@@ -50,5 +53,16 @@ class BridgedCallMediaSdpTest {
 
         String hold = SdpWriter.write(BridgedCallMedia.withDirection(sdp, Direction.SENDONLY));
         assertEquals(SIP_OFFER.replace("a=sendrecv", "a=sendonly"), hold);
+    }
+
+    @Test
+    void aFingerprintTheDtlsLayerCannotUseIsTheBrowsersMistakeNotAnInternalError() {
+        // Found by WsRequestFuzzTest: a call whose offer had a=fingerprint:sha-128 ended in INTERNAL.
+        String hex32 = "4A:1F:9C:32:7B:E8:05:D6:6A:90:C3:2E:71:48:BF:0D:92:5C:A7:13:E4:68:3B:F9:20:DD:86:4C:15:A3:7E:B1";
+        for (Fingerprint bad : new Fingerprint[] {new Fingerprint("sha-128", hex32), new Fingerprint("sha-256", "7B:8B:F0:65")}) {
+            SdpException e = assertThrows(SdpException.class, () -> BridgedCallMedia.toDtls(bad));
+            assertEquals(SdpException.Reason.MISSING_KEYING, e.reason());
+        }
+        assertEquals("sha-256", BridgedCallMedia.toDtls(new Fingerprint("sha-256", hex32)).algorithm());
     }
 }

@@ -40,6 +40,11 @@ class SdpBadInputTest {
                 bad("no o= line", "v=0\r\ns=-\r\nt=0 0\r\n", "line 2 \"s=-\": o= must follow v="),
                 bad("truncated o= line", "v=0\r\no=- 1 1 IN IP4\r\ns=-\r\nt=0 0\r\n", "o= needs 6 fields"),
                 bad("no s= line", "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\nt=0 0\r\n", "s= must follow o="),
+                // Found by SdpParserFuzzTest and WebRtcToSipFuzzTest: these leaked IllegalArgumentException.
+                bad("form feed in o=", "v=0\r\no=- 1 1 IN IP4 192.0.2.1\f\r\ns=-\r\nt=0 0\r\n",
+                        "line 2 \"o=- 1 1 IN IP4 192.0.2.1?\": a field holds a white-space character"),
+                bad("vertical tab in c=", HEAD + "c=IN IP4\u000b 192.0.2.1\r\n",
+                        "line 5 \"c=IN IP4? 192.0.2.1\": a field holds a white-space character"),
                 bad("no t= line", "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n", "missing t= line"),
                 bad("bad t= line", "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=now 0\r\n", "\"t=now 0\": t= needs"),
                 bad("r= before t=", "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nr=7d 1h 0\r\nt=0 0\r\n",

@@ -51,6 +51,8 @@ public final class GatewayProcess extends PeerProcess {
 
     private final String instanceId;
     private final int httpPort;
+    /** gateway.http.tls.port; 0: HTTPS off. */
+    private final int httpsPort;
     private final int sipPort;
     private final int sandboxPort;
     private final FreePorts.Range rtpPorts;
@@ -68,6 +70,7 @@ public final class GatewayProcess extends PeerProcess {
         super(name, command, environment, null, logFile);
         this.instanceId = settings.instanceId;
         this.httpPort = settings.httpPort;
+        this.httpsPort = settings.httpsPort;
         this.sipPort = settings.sipPort;
         this.sandboxPort = settings.sandboxPort;
         this.rtpPorts = settings.rtpPorts;
@@ -140,6 +143,30 @@ public final class GatewayProcess extends PeerProcess {
 
     public int httpPort() {
         return httpPort;
+    }
+
+    /** "https://127.0.0.1:&lt;port&gt;" of the HTTPS listener (see {@link Builder#https}). */
+    public String httpsUrl() {
+        requireHttps();
+        return "https://127.0.0.1:" + httpsPort;
+    }
+
+    /** "wss://127.0.0.1:&lt;port&gt;/ws". */
+    public String wssUrl() {
+        requireHttps();
+        return "wss://127.0.0.1:" + httpsPort + "/ws";
+    }
+
+    /** gateway.http.tls.port. */
+    public int httpsPort() {
+        requireHttps();
+        return httpsPort;
+    }
+
+    private void requireHttps() {
+        if (httpsPort == 0) {
+            throw new IllegalStateException(name() + " has no HTTPS listener: start it with Builder.https(...)");
+        }
     }
 
     /** The gateway's own SIP port (gateway.sip.listen, UDP and TCP on 127.0.0.1). */
@@ -247,6 +274,7 @@ public final class GatewayProcess extends PeerProcess {
     static final class Settings {
         String instanceId;
         int httpPort;
+        int httpsPort;
         int sipPort;
         int sandboxPort;
         FreePorts.Range rtpPorts;
@@ -260,6 +288,9 @@ public final class GatewayProcess extends PeerProcess {
             line(out, "gateway.instance-id", quote(instanceId));
             line(out, "gateway.http.host", quote("127.0.0.1"));
             line(out, "gateway.http.port", String.valueOf(httpPort));
+            if (httpsPort != 0) {
+                line(out, "gateway.http.tls.port", String.valueOf(httpsPort));
+            }
             line(out, "gateway.sip.listen", quote("127.0.0.1:" + sipPort));
             line(out, "gateway.sip.servers", list(sipServers));
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
@@ -366,6 +397,16 @@ public final class GatewayProcess extends PeerProcess {
         public Builder httpPort(int port) {
             settings.httpPort = port;
             return this;
+        }
+
+        /**
+         * HTTPS on a port chosen at run time, with the certificate from PEM files ({@code gateway.http.tls.certificate-chain}
+         * and {@code private-key}); the plain-HTTP port stays (health probes). Other gateway.http.tls keys with {@link #set}.
+         */
+        public Builder https(Path certificateChain, Path privateKey) {
+            settings.httpsPort = FreePorts.tcp();
+            set("gateway.http.tls.certificate-chain", certificateChain.toAbsolutePath().toString());
+            return set("gateway.http.tls.private-key", privateKey.toAbsolutePath().toString());
         }
 
         public Builder sipPort(int port) {

@@ -55,7 +55,6 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
     static final int MAX_DATAGRAM = 2048;
     /** STUN datagrams waiting for ice4j's reader; beyond, dropped (a flood must not grow memory). */
     private static final int STUN_QUEUE = 64;
-    private static final int STUN_MAGIC_COOKIE = 0x2112A442;
     private static final int BINDING_ERROR_RESPONSE = 0x0111;
     private static final int ERROR_CODE = 0x0009;
     private static final int ROLE_CONFLICT = 487;
@@ -194,7 +193,7 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
                 count(DROPPED_IN, 1);
                 return;
             }
-            if (len >= 20 && readInt(buf, off + 4) == STUN_MAGIC_COOKIE && !closed.get()
+            if (StunShape.wellFormed(buf, off, len) && !closed.get()
                     && stunIn.offer(new Stun(Arrays.copyOfRange(buf, off, off + len), source))) {
                 count(STUN_IN, 1);
                 return;
@@ -425,10 +424,6 @@ final class HostSocket extends IceSocketWrapper implements DatagramReceiver {
 
     private static int readShort(byte[] b, int off) {
         return ((b[off] & 0xFF) << 8) | (b[off + 1] & 0xFF);
-    }
-
-    private static int readInt(byte[] b, int off) {
-        return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
     }
 
     @Override
