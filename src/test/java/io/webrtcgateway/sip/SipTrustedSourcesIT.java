@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.PrometheusText;
 import io.webrtcgateway.testsupport.SipMessage;
@@ -21,6 +22,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,6 +44,32 @@ class SipTrustedSourcesIT {
     /** Forged INVITEs in the flood that runs while SIP Server calls the DN: 20/s for 3 s. */
     private static final int FLOOD = 60;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    /** Each test's own SIP Server and gateway (its metrics are the test's alone), all started side by side. */
+    private static Sipp rejectServer;
+    private static Sipp dropServer;
+    private static Sipp trustServer;
+    private static GatewayProcess rejectGw;
+    private static GatewayProcess dropGw;
+    private static GatewayProcess trustGw;
+
+    @BeforeAll
+    static void start() {
+        rejectServer = Sipp.scenario("registrar-ok.xml").name("sip-server-reject").start();
+        dropServer = Sipp.scenario("registrar-ok.xml").name("sip-server-drop").start();
+        trustServer = Sipp.scenario("registrar-ok.xml").name("sip-server-trust").start();
+        List<GatewayProcess> gateways = GatewayProcess.startAll(gateway(rejectServer).name("gw-reject"),
+                gateway(dropServer).set("gateway.sip.untrusted", "drop").name("gw-drop"),
+                gateway(trustServer).set("gateway.sip.trusted-sources", List.of(STRANGER)).name("gw-trust"));
+        rejectGw = gateways.get(0);
+        dropGw = gateways.get(1);
+        trustGw = gateways.get(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        Closing.all(GatewayProcess.together(rejectGw, dropGw, trustGw), rejectServer, dropServer, trustServer);
+    }
 
     private static GatewayProcess.Builder gateway(Sipp sipServer) {
         return GatewayProcess.builder().sipServers(sipServer.serverEntry())
@@ -68,9 +97,8 @@ class SipTrustedSourcesIT {
 
     @Test
     void strangersGetForbiddenTheBrowserHearsNothingAndSipServerStillGetsThrough() throws Exception {
-        try (Sipp sipServer = Sipp.scenario("registrar-ok.xml").start();
-             GatewayProcess gw = gateway(sipServer).start();
-             WsTestClient ws = agent(gw, sipServer)) {
+        GatewayProcess gw = rejectGw;
+        try (WsTestClient ws = agent(gw, rejectServer)) {
             int quietFrom = ws.seen().size();
             String realCallId;
 
@@ -125,9 +153,8 @@ class SipTrustedSourcesIT {
 
     @Test
     void dropModeAnswersStrangersNothing() throws Exception {
-        try (Sipp sipServer = Sipp.scenario("registrar-ok.xml").start();
-             GatewayProcess gw = gateway(sipServer).set("gateway.sip.untrusted", "drop").start();
-             WsTestClient ws = agent(gw, sipServer)) {
+        GatewayProcess gw = dropGw;
+        try (WsTestClient ws = agent(gw, dropServer)) {
             int quietFrom = ws.seen().size();
             try (Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "stranger-invite").start();
                  Sipp unknown = stranger(gw, "uac-forged-invite.xml", UNKNOWN_DN, "stranger-unknown-dn").start();
@@ -157,9 +184,8 @@ class SipTrustedSourcesIT {
 
     @Test
     void aTrustedSourceIsLetIn() throws Exception {
-        try (Sipp sipServer = Sipp.scenario("registrar-ok.xml").start();
-             GatewayProcess gw = gateway(sipServer).set("gateway.sip.trusted-sources", List.of(STRANGER)).start();
-             WsTestClient ws = agent(gw, sipServer);
+        GatewayProcess gw = trustGw;
+        try (WsTestClient ws = agent(gw, trustServer);
              Sipp invite = stranger(gw, "uac-forged-invite.xml", DN, "trusted-invite").start()) {
             JsonNode incoming = ws.awaitEvent("incoming", T);
             assertEquals("Bank Security", incoming.path("fromName").asText(), incoming.toString());
