@@ -26,6 +26,8 @@ const state = {
   ticker: null,
   /** Bumped on every list request: an older answer arriving late is dropped. */
   listSeq: 0,
+  /** The same for the overview (cluster cards and totals). Both are bumped at sign-out too. */
+  overviewSeq: 0,
   detail: null,
 };
 
@@ -212,6 +214,9 @@ function signedIn(me) {
 
 /** Forgets everything the session showed: no operational data stays on a signed-out page. */
 function signedOut(message) {
+  // An overview or list answer still on its way must not fill the signed-out page again.
+  state.overviewSeq++;
+  state.listSeq++;
   state.username = null;
   state.csrfToken = null;
   clearInterval(state.ticker);
@@ -266,13 +271,16 @@ async function logout() {
 // ---- overview -----------------------------------------------------------------------------------
 
 async function refreshOverview() {
+  const seq = ++state.overviewSeq;
   let cluster;
   try {
     cluster = await api("GET", "/cluster");
   } catch (e) {
+    if (seq !== state.overviewSeq) return;
     if (e.status !== 401) $("instance-cards").replaceChildren(h("p", { class: "error", role: "alert" }, `Cluster status unavailable: ${describe(e)}`));
     return;
   }
+  if (seq !== state.overviewSeq) return;
   // Stable order whoever answers first: by id, unreachable peers last.
   const instances = [...(cluster.instances ?? [])].sort((a, b) =>
     (a.instance ? 0 : 1) - (b.instance ? 0 : 1) || String(a.instance ?? a.url).localeCompare(String(b.instance ?? b.url)));

@@ -67,5 +67,9 @@ export async function chromiumLaunch({ loopbackOnly }) {
     env.LD_PRELOAD = [await loopbackShim(), process.env.LD_PRELOAD].filter(Boolean).join(":");
   }
   if (!hasOtherInterface()) args.push("--allow-loopback-in-peer-connection");
+  // HTTPS tests: the keys (base64 SHA-256 of a SubjectPublicKeyInfo, comma-separated) of a test CA or server
+  // that Chromium accepts as if they were trusted roots: a chain holding one of them verifies. Chromium honours
+  // the flag only with a --user-data-dir, which every harness has (launchPersistentContext).
+  if (process.env.CHROMIUM_TRUSTED_SPKI) args.push(`--ignore-certificate-errors-spki-list=${process.env.CHROMIUM_TRUSTED_SPKI}`);
   return { args, env };
 }

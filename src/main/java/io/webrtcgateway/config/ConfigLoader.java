@@ -145,11 +145,14 @@ public final class ConfigLoader {
             throw invalid("gateway.instance-id", "\"" + instanceId + "\": use 1-64 letters, digits, '-' or '_'");
         }
 
+        int httpPort = port(c, "gateway.http.port", true);
         var http = new GatewayConfig.Http(
                 nonEmpty(c, "gateway.http.host"),
-                port(c, "gateway.http.port", false),
+                httpPort,
                 cidrs(c, "gateway.http.trusted-proxies"),
-                hostNames(c, "gateway.http.allowed-hosts"));
+                hostNames(c, "gateway.http.allowed-hosts"),
+                duration(c, "gateway.http.idle-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
+                tls(c, httpPort));
 
         List<SipServerAddress> servers = new ArrayList<>();
         List<String> serverTexts = get("gateway.sip.servers", () -> c.getStringList("gateway.sip.servers"));
@@ -200,6 +203,11 @@ public final class ConfigLoader {
         if (legacy.pollTimeout().compareTo(session.idleTimeout()) >= 0) {
             throw invalid("gateway.legacy.poll-timeout",
                     "must be shorter than gateway.session.idle-timeout (" + session.idleTimeout() + ")");
+        }
+        // A held long poll is a connection with nothing on it: the idle timeout must not end it first.
+        if (legacy.pollTimeout().compareTo(http.idleTimeout()) >= 0) {
+            throw invalid("gateway.legacy.poll-timeout",
+                    "must be shorter than gateway.http.idle-timeout (" + http.idleTimeout() + ")");
         }
 
         String range = get("gateway.media.rtp-port-range", () -> c.getString("gateway.media.rtp-port-range"));
@@ -281,6 +289,9 @@ public final class ConfigLoader {
         }
         if (adminPort != 0 && adminPort == http.port()) {
             throw invalid("gateway.admin.port", adminPort + " is also gateway.http.port; use another port or 0");
+        }
+        if (adminPort != 0 && adminPort == http.tls().port()) {
+            throw invalid("gateway.admin.port", adminPort + " is also gateway.http.tls.port; use another port or 0");
         }
         List<String> peers = new ArrayList<>();
         for (String p : get("gateway.admin.peers", () -> c.getStringList("gateway.admin.peers"))) {
@@ -511,6 +522,61 @@ public final class ConfigLoader {
             out.add(name);
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * {@code gateway.http.tls}: HTTPS of the standalone launcher. The certificate's files are read and checked
+     * here ({@link TlsIdentity}), so a wrong file stops the gateway at start with its key named, not at the
+     * first browser's handshake.
+     */
+    private static GatewayConfig.Http.Tls tls(Config c, int httpPort) {
+        String p = "gateway.http.tls.";
+        int port = port(c, p + "port", true);
+        String chain = get(p + "certificate-chain", () -> c.getString(p + "certificate-chain")).trim();
+        String key = get(p + "private-key", () -> c.getString(p + "private-key")).trim();
+        String keystore = get(p + "keystore", () -> c.getString(p + "keystore")).trim();
+        String password = get(p + "keystore-password", () -> c.getString(p + "keystore-password"));
+        boolean redirect = get(p + "redirect-http", () -> c.getBoolean(p + "redirect-http"));
+        Duration hsts = duration(c, p + "hsts-max-age", Duration.ZERO, Duration.ofDays(2 * 365));
+        if (port == 0) {
+            if (httpPort == 0) {
+                throw invalid("gateway.http.port", "0 (no plain-HTTP listener) needs HTTPS: set gateway.http.tls.port");
+            }
+            String set = !chain.isEmpty() ? "certificate-chain" : !key.isEmpty() ? "private-key"
+                    : !keystore.isEmpty() ? "keystore"
+                    : !password.isEmpty() ? "keystore-password" : redirect ? "redirect-http" : !hsts.isZero() ? "hsts-max-age" : null;
+            if (set != null) {
+                throw invalid(p + "port", "gateway.http.tls." + set + " is set but HTTPS is off: set the HTTPS port"
+                        + " (gateway.http.tls.port), or remove gateway.http.tls." + set);
+            }
+            return GatewayConfig.Http.Tls.OFF;
+        }
+        if (port == httpPort) {
+            throw invalid(p + "port", port + " is also gateway.http.port; use another port");
+        }
+        boolean pem = !chain.isEmpty() || !key.isEmpty();
+        if (pem && !keystore.isEmpty()) {
+            throw invalid(p + "keystore", "set either gateway.http.tls.certificate-chain + private-key (PEM files) or"
+                    + " gateway.http.tls.keystore + keystore-password (PKCS12), not both");
+        }
+        if (!pem && keystore.isEmpty()) {
+            throw invalid(p + "port", "HTTPS needs a certificate: set gateway.http.tls.certificate-chain +"
+                    + " private-key (PEM files) or gateway.http.tls.keystore + keystore-password (PKCS12)");
+        }
+        if (pem && (chain.isEmpty() || key.isEmpty())) {
+            throw invalid(chain.isEmpty() ? p + "certificate-chain" : p + "private-key",
+                    "missing: the PEM files come in pairs, gateway.http.tls.certificate-chain and private-key");
+        }
+        if (pem && !password.isEmpty()) {
+            throw invalid(p + "keystore-password", "set with PEM files: it is the password of a PKCS12 keystore"
+                    + " (gateway.http.tls.keystore); PEM keys are read unencrypted");
+        }
+        if (redirect && httpPort == 0) {
+            throw invalid(p + "redirect-http", "there is no plain-HTTP listener to redirect (gateway.http.port = 0)");
+        }
+        var tls = new GatewayConfig.Http.Tls(port, chain, key, keystore, password, redirect, hsts);
+        TlsIdentity.load(tls);
+        return tls;
     }
 
     /** gateway.sip.tcp: connection caps and timeouts of inbound SIP over TCP. */

@@ -23,18 +23,59 @@ public record GatewayConfig(
         Health health) {
 
     /**
+     * @param port           the plain-HTTP listener of the standalone launcher; 0: none (only with HTTPS on)
      * @param trustedProxies load balancers and proxies whose X-Forwarded-For is believed (edge.http.ClientAddress)
      * @param allowedHosts   host names the gateway answers to besides IP literals and localhost, lower case,
      *                       "*.example.com" for subdomains (edge.http.AllowedHosts)
+     * @param idleTimeout    the standalone launcher's connectors close a connection silent this long
+     * @param tls            HTTPS (and WSS) of the standalone launcher
      */
-    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts) {
+    public record Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts,
+                       Duration idleTimeout, Tls tls) {
+
+        /** Jetty's own default, and gateway.http.idle-timeout's. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
 
         public Http(String host, int port) {
-            this(host, port, List.of(), List.of());
+            this(host, port, List.of(), List.of(), DEFAULT_IDLE_TIMEOUT, Tls.OFF);
         }
 
         public Http(String host, int port, List<Cidr> trustedProxies) {
-            this(host, port, trustedProxies, List.of());
+            this(host, port, trustedProxies, List.of(), DEFAULT_IDLE_TIMEOUT, Tls.OFF);
+        }
+
+        public Http(String host, int port, List<Cidr> trustedProxies, List<String> allowedHosts, Tls tls) {
+            this(host, port, trustedProxies, allowedHosts, DEFAULT_IDLE_TIMEOUT, tls);
+        }
+
+        /**
+         * {@code gateway.http.tls} (docs/configuration.md, "HTTPS"): the standalone launcher's HTTPS listener on
+         * {@code port} (0: off) with the certificate from PEM files ({@code certificateChain} + {@code privateKey})
+         * or a PKCS12 {@code keystore}; the unused pair is empty. {@link TlsIdentity} reads and checks the files.
+         *
+         * @param redirectHttp the plain-HTTP listener answers everything but /health/* with a redirect to HTTPS
+         * @param hstsMaxAge   Strict-Transport-Security max-age on HTTPS answers; zero: no header
+         */
+        public record Tls(int port, String certificateChain, String privateKey, String keystore,
+                          String keystorePassword, boolean redirectHttp, Duration hstsMaxAge) {
+            public static final Tls OFF = new Tls(0, "", "", "", "", false, Duration.ZERO);
+
+            public boolean enabled() {
+                return port != 0;
+            }
+
+            /** The certificate comes from PEM files (else from the keystore). */
+            public boolean pem() {
+                return !certificateChain.isEmpty();
+            }
+
+            /** Without the keystore password, which must not reach a log. */
+            @Override
+            public String toString() {
+                return "Tls[port=" + port + ", certificateChain=" + certificateChain + ", privateKey=" + privateKey
+                        + ", keystore=" + keystore + ", keystorePassword=" + (keystorePassword.isEmpty() ? "" : "***")
+                        + ", redirectHttp=" + redirectHttp + ", hstsMaxAge=" + hstsMaxAge + "]";
+            }
         }
     }
 

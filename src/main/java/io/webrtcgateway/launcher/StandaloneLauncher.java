@@ -4,24 +4,35 @@ import io.webrtcgateway.admin.PasswordHash;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.ConfigLoader;
 import io.webrtcgateway.config.GatewayConfig;
+import io.webrtcgateway.edge.http.AllowedHosts;
 import java.io.BufferedReader;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.eclipse.jetty.ee10.webapp.MetaInfConfiguration;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
- * Runs the WAR on embedded Jetty 12.1 (ee10) on {@code gateway.http.host:port}. Invalid configuration
+ * Runs the WAR on embedded Jetty 12.1 (ee10) on {@code gateway.http.host:port}, and with
+ * {@code gateway.http.tls.port} on HTTPS too (HttpsConnector, CertificateReloader, HttpsRedirect). Invalid configuration
  * stops it before Jetty starts, with the key named; a failing webapp exits with status 1 instead of
  * serving 503s. SIGTERM stops Jetty, which stops the gateway gracefully (un-REGISTERs every DN).
  */
 public final class StandaloneLauncher {
     static final String WAR_PROPERTY = "webrtc-gateway.standalone.war";
+    /** How often the HTTPS certificate's files are looked at (CertificateReloader). */
+    private static final Duration CERTIFICATE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private StandaloneLauncher() {}
 
@@ -49,10 +60,35 @@ public final class StandaloneLauncher {
             return;
         }
         Server server = new Server();
-        ServerConnector http = new ServerConnector(server);
-        http.setHost(config.http().host());
-        http.setPort(config.http().port());
-        server.addConnector(http);
+        GatewayConfig.Http.Tls tls = config.http().tls();
+        HttpConfiguration httpConfig = new HttpConfiguration();
+        ServerConnector http = null;
+        if (config.http().port() != 0) {
+            http = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+            http.setName("http");
+            http.setHost(config.http().host());
+            http.setPort(config.http().port());
+            http.setIdleTimeout(config.http().idleTimeout().toMillis());
+            server.addConnector(http);
+        }
+        ServerConnector https = null;
+        CertificateReloader certificates = null;
+        if (tls.enabled()) {
+            httpConfig.setSecureScheme("https");
+            httpConfig.setSecurePort(tls.port());
+            SslContextFactory.Server ssl = HttpsConnector.sslContextFactory();
+            try {
+                certificates = new CertificateReloader(tls, ssl, CERTIFICATE_CHECK_INTERVAL);
+            } catch (ConfigException e) { // the files changed since the config was checked
+                System.err.println("webrtc-gateway: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+            server.addBean(certificates);
+            https = HttpsConnector.create(server, httpConfig, config.http(), ssl);
+            https.setIdleTimeout(config.http().idleTimeout().toMillis());
+            server.addConnector(https);
+        }
         ServerConnector admin = null;
         if (config.admin().port() != 0) {
             // The admin console and API on their own address (docs/admin.md); the webapp's
@@ -61,6 +97,7 @@ public final class StandaloneLauncher {
             admin.setName("admin");
             admin.setHost(config.admin().bindAddress());
             admin.setPort(config.admin().port());
+            admin.setIdleTimeout(config.http().idleTimeout().toMillis());
             server.addConnector(admin);
         }
 
@@ -69,8 +106,17 @@ public final class StandaloneLauncher {
         webapp.setWar(war);
         webapp.setParentLoaderPriority(false);
         webapp.setThrowUnavailableOnStartupException(true);
+        // Scan no jar of WEB-INF/lib (WEB-INF/classes still is). The WAR registers everything in code (web.xml
+        // is metadata-complete) and no jar there has a web fragment, META-INF/resources or a TLD; the one
+        // container initializer among them (Jersey's) acts only on Application subclasses with @ApplicationPath
+        // or one named in web.xml, and there are none. Jetty would still open every jar and read all their
+        // classes for @HandlesTypes: 5 s and more of each start on a loaded 2-core machine (bouncycastle alone
+        // 1.5 s). The jars stay on the webapp's class path: the pattern only narrows the scan.
+        webapp.setAttribute(MetaInfConfiguration.WEBINF_JAR_PATTERN, "^$");
         JakartaWebSocketServletContainerInitializer.configure(webapp, null);
-        server.setHandler(webapp);
+        server.setHandler(tls.redirectHttp()
+                ? new HttpsRedirect(webapp, http, tls.port(), new AllowedHosts(config.http().allowedHosts()))
+                : webapp);
         server.setStopAtShutdown(true);
         server.setStopTimeout(config.cluster().shutdownTimeout().toMillis() + 5000);
         try {
@@ -84,8 +130,17 @@ public final class StandaloneLauncher {
             }
             return;
         }
-        System.out.println("WebRTC Gateway " + config.instanceId() + " listening on http://"
-                + config.http().host() + ":" + http.getLocalPort() + "/ (demo: /demo/, health: /health/ready)"
+        List<String> listeners = new ArrayList<>();
+        if (https != null) {
+            listeners.add("https://" + config.http().host() + ":" + https.getLocalPort() + "/ (certificate "
+                    + certificates.current().describe() + ")");
+        }
+        if (http != null) {
+            listeners.add("http://" + config.http().host() + ":" + http.getLocalPort() + "/"
+                    + (tls.redirectHttp() ? " (redirects to HTTPS but /health/*)" : ""));
+        }
+        System.out.println("WebRTC Gateway " + config.instanceId() + " listening on " + String.join(" and ", listeners)
+                + " (demo: /demo/, health: /health/ready)"
                 + (admin == null ? "" : "; admin console on http://" + config.admin().bindAddress() + ":"
                         + admin.getLocalPort() + "/admin/"));
         server.join();

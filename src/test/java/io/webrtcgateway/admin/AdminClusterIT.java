@@ -89,22 +89,25 @@ class AdminClusterIT {
         admin2 = "http://127.0.0.1:" + adminPort2;
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(FreePorts.sippMedia()), "-mi", "127.0.0.1", "-rtp_echo").start();
-        gw1 = GatewayProcess.builder().instanceId("adm-gw1").httpPort(http1).sipServers(sipServer.serverEntry())
+        // Chromium (start() returns at once) and both gateways start side by side.
+        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
+        List<GatewayProcess> both = GatewayProcess.startAll(GatewayProcess.builder().instanceId("adm-gw1").httpPort(http1).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.admin.username", "ops").set("gateway.admin.password-hash", hash)
                 .set("gateway.admin.cluster-secret", SECRET).set("gateway.admin.peers", List.of(admin2))
                 .setHocon("gateway.admin.login-throttle", NO_THROTTLE)
-                .startTimeout(Duration.ofSeconds(90)).start();
-        gw2 = GatewayProcess.builder().instanceId("adm-gw2").httpPort(http2).sipServers(sipServer.serverEntry())
+                .startTimeout(Duration.ofSeconds(90)),
+                GatewayProcess.builder().instanceId("adm-gw2").httpPort(http2).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.admin.username", "ops").set("gateway.admin.password-hash", hash)
                 .set("gateway.admin.cluster-secret", SECRET).set("gateway.admin.peers", List.of(admin1))
                 .setHocon("gateway.admin.login-throttle", NO_THROTTLE)
                 .setHocon("gateway.admin.port", String.valueOf(adminPort2))
-                .startTimeout(Duration.ofSeconds(90)).start();
+                .startTimeout(Duration.ofSeconds(90)));
+        gw1 = both.get(0);
+        gw2 = both.get(1);
         gw1.awaitHttpStatus("/health/ready", 200, T);
         gw2.awaitHttpStatus("/health/ready", 200, T);
-        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
 
         phone1 = WsTestClient.connect(gw1.wsUrl());
         session1 = phone1.ok("hello").path("session").asText();
@@ -118,7 +121,7 @@ class AdminClusterIT {
 
     @AfterAll
     static void stop() {
-        Closing.all(phone1, phone2, browser, gw1, gw2, sipServer);
+        Closing.all(phone1, phone2, browser, GatewayProcess.together(gw1, gw2), sipServer);
     }
 
     // ---- security -----------------------------------------------------------------------------------

@@ -57,8 +57,10 @@ class AdminConsoleIT {
         int port1 = FreePorts.tcp();
         int port2 = FreePorts.tcp();
         registrar = Sipp.scenario("registrar-ok.xml").start();
-        gw1 = instance(GW1, port1, port2, hash, secret).start();
-        gw2 = instance(GW2, port2, port1, hash, secret).start();
+        List<GatewayProcess> both = GatewayProcess.startAll(instance(GW1, port1, port2, hash, secret),
+                instance(GW2, port2, port1, hash, secret));
+        gw1 = both.get(0);
+        gw2 = both.get(1);
         console = AdminConsoleBrowser.open(gw2.httpUrl(), screenshotDir());
         agent = BrowserPhone.start(gw1.httpUrl(), "agent");
         agent.connect();
@@ -80,7 +82,7 @@ class AdminConsoleIT {
 
     @AfterAll
     static void stop() {
-        Closing.all(console, agent, other, gw2, gw1, registrar);
+        Closing.all(console, agent, other, GatewayProcess.together(gw2, gw1), registrar);
     }
 
     @Test

@@ -25,17 +25,25 @@ import org.junit.jupiter.api.Test;
 class BrowserCallIT {
     private static Sipp sipp;
     private static GatewayProcess gw;
+    /** gateway.media.sip-source-policy = sdp-strict, for sdpStrictSourcePolicyDropsAnotherHostsPackets. */
+    private static GatewayProcess strict;
     private static ChromiumPeer browser;
 
     @BeforeAll
     static void start() {
+        // Chromium starts (start() returns at once) while the gateway does.
+        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
         int mediaPort = FreePorts.sippMedia();
         sipp = Sipp.scenario("uas-echo.xml").args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
-        gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
+        // The sdp-strict instance of sdpStrictSourcePolicyDropsAnotherHostsPackets starts alongside.
+        java.util.List<GatewayProcess> both = GatewayProcess.startAll(GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))
-                .set("gateway.calls.attached-data.headers.case", "X-Case-Id")
-                .start();
-        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
+                .set("gateway.calls.attached-data.headers.case", "X-Case-Id"),
+                GatewayProcess.builder().sipServers(sipp.serverEntry())
+                .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))
+                .set("gateway.media.sip-source-policy", "sdp-strict"));
+        gw = both.get(0);
+        strict = both.get(1);
     }
 
     private static int port(String sdp, String regex) {
@@ -100,10 +108,7 @@ class BrowserCallIT {
      */
     @Test
     void sdpStrictSourcePolicyDropsAnotherHostsPackets() throws Exception {
-        try (GatewayProcess strict = GatewayProcess.builder().sipServers(sipp.serverEntry())
-                     .set("gateway.media.ice-addresses", java.util.List.of("127.0.0.1"))
-                     .set("gateway.media.sip-source-policy", "sdp-strict").start();
-             WsTestClient ws = WsTestClient.connect(strict.wsUrl())) {
+        try (WsTestClient ws = WsTestClient.connect(strict.wsUrl())) {
             ws.ok("hello");
             ws.startKeepalive(Duration.ofSeconds(5));
             int invitesBefore = sipp.receivedRequests("INVITE").size();
@@ -139,7 +144,7 @@ class BrowserCallIT {
 
     @AfterAll
     static void stop() {
-        Closing.all(browser, gw, sipp);
+        Closing.all(browser, GatewayProcess.together(strict, gw), sipp);
     }
 
     @Test

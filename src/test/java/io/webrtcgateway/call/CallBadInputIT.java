@@ -67,13 +67,14 @@ class CallBadInputIT {
 
     @BeforeAll
     static void start() {
+        // Chromium starts (start() returns at once) while the gateway does.
+        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
         int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .start();
-        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
         ws = WsTestClient.connect(gw.wsUrl());
         ws.ok("hello");
         ws.startKeepalive(Duration.ofSeconds(5));

@@ -36,12 +36,13 @@ class DeskPhoneCallIT {
 
     @BeforeAll
     static void start() {
+        // Chromium starts (start() returns at once) while Kamailio, baresip and the gateway do.
+        browser = ChromiumPeer.builder().name("browser").start();
         kamailio = Kamailio.builder().start();
         desk = Baresip.builder().user(DESK_DN).registrar(kamailio.address()).start();
         gw = GatewayProcess.builder().sipServers(kamailio.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .start();
-        browser = ChromiumPeer.builder().name("browser").start();
         ws = WsTestClient.connect(gw.wsUrl());
         ws.ok("hello");
         ws.startKeepalive(Duration.ofSeconds(5));

@@ -55,13 +55,14 @@ class VideoCallIT {
 
     @BeforeAll
     static void start() {
+        // Chromium starts (start() returns at once) while the gateway does.
+        browser = ChromiumPeer.builder().name("browser").video().audioCodecs("PCMU", "telephone-event").start();
         int mediaPort = FreePorts.sippMedia();
         sipp = Sipp.scenario("uas-echo-video.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .start();
-        browser = ChromiumPeer.builder().name("browser").video().audioCodecs("PCMU", "telephone-event").start();
     }
 
     @AfterAll

@@ -131,6 +131,18 @@ class ConfigLoaderTest {
         assertEquals(List.of("gw.example.com", "*.agents.example.net"), c.http().allowedHosts());
     }
 
+    /** The launcher's connectors; a held long poll (silent for poll-timeout) must not be cut by them. */
+    @Test
+    void httpIdleTimeoutIsJettysDefaultAndOutlastsTheLongPoll() {
+        assertEquals(Duration.ofSeconds(30), ConfigLoader.parse("").http().idleTimeout());
+        GatewayConfig c = ConfigLoader.parse("gateway.http.idle-timeout = 5 s\ngateway.legacy.poll-timeout = 4 s");
+        assertEquals(Duration.ofSeconds(5), c.http().idleTimeout());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("gateway.http.idle-timeout = 5 s\ngateway.legacy.poll-timeout = 5 s"));
+        assertTrue(e.getMessage().contains("gateway.legacy.poll-timeout")
+                && e.getMessage().contains("gateway.http.idle-timeout"), e.getMessage());
+    }
+
     @Test
     void sipFloodLimits() {
         GatewayConfig defaults = ConfigLoader.parse("");
@@ -204,6 +216,9 @@ class ConfigLoaderTest {
         "gateway.session.idle-timeout = \"soon\"            | gateway.session.idle-timeout",
         "gateway.session.keepalive-interval = 90 s          | gateway.session.keepalive-interval",
         "gateway.legacy.poll-timeout = 2 m                  | gateway.legacy.poll-timeout",
+        "gateway.http.idle-timeout = 0 s                    | gateway.http.idle-timeout",
+        "gateway.http.idle-timeout = 2 h                    | gateway.http.idle-timeout",
+        "gateway.http.idle-timeout = 20 s                   | gateway.legacy.poll-timeout",
         "gateway.cors.allowed-origins = [\"example.com\"]   | gateway.cors.allowed-origins",
         "gateway.instance-id = \"bad id!\"                  | gateway.instance-id",
         "gateway.cluster.affinity-cookie = \"a b\"          | gateway.cluster.affinity-cookie",

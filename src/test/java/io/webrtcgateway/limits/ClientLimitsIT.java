@@ -66,6 +66,8 @@ class ClientLimitsIT {
 
     @BeforeAll
     static void start() {
+        // The bystander's Chromium starts (start() returns at once) while the gateway does.
+        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
         int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
@@ -81,7 +83,6 @@ class ClientLimitsIT {
         baselineSessions = instance().path("sessions").asInt();
 
         // The bystander: a browser on the same address as every attack below, its call echoed by SIPp.
-        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
         bystander = WsTestClient.connect(gw.wsUrl());
         bystander.ok("hello");
         bystander.startKeepalive(Duration.ofSeconds(5));

@@ -69,17 +69,20 @@ class InputBoundsIT {
     @BeforeAll
     static void start() throws Exception {
         int pagePort = FreePorts.tcp();
+        int httpPort = FreePorts.tcp();
+        // Both Chromiums start (start() returns at once) while the gateway does; the legacy page talks to the
+        // gateway only once told to sign in.
+        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
+        legacy = LegacyPhone.builder().gateway("http://127.0.0.1:" + httpPort).pagePort(pagePort).start();
         int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
-        gw = GatewayProcess.builder().sipServers(sipServer.serverEntry())
+        gw = GatewayProcess.builder().httpPort(httpPort).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.cors.allowed-origins", List.of("http://127.0.0.1:" + pagePort))
                 .set("gateway.limits.max-info-bytes", String.valueOf(MAX_INFO_BYTES))
                 .start();
         gw.awaitHttpStatus("/health/ready", 200, T);
-        browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
-        legacy = LegacyPhone.builder().gateway(gw.httpUrl()).pagePort(pagePort).start();
         ws = WsTestClient.connect(gw.wsUrl());
         ws.ok("hello");
         ws.startKeepalive(Duration.ofSeconds(5));

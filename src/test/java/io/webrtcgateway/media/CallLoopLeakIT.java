@@ -31,15 +31,15 @@ class CallLoopLeakIT {
 
     @Test
     void portsThreadsAndHeapComeBack() throws Exception {
-        String offer;
-        try (ChromiumPeer browser = ChromiumPeer.builder().name("offer-source").audioCodecs("PCMU", "telephone-event").start()) {
-            offer = browser.createOffer();
-        }
         int mediaPort = FreePorts.sippMedia();
-        try (Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
+        // Chromium's start() returns at once: it starts while SIPp and the gateway do.
+        try (ChromiumPeer browser = ChromiumPeer.builder().name("offer-source").audioCodecs("PCMU", "telephone-event").start();
+             Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
                      .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
              GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1")).rtpPortCount(400).start()) {
+            String offer = browser.createOffer();
+            browser.close(); // only its offer is needed: no Chromium while the calls run
             long pid = gw.pid();
             // Warm up (JIT, pools, ice4j's shared threads), then take the baseline.
             runCalls(gw, offer, 20);

@@ -50,6 +50,8 @@ class IceRemoteDenyIT {
 
     @BeforeAll
     static void start() {
+        // Chromium starts (start() returns at once) while the gateway does.
+        bystander = ChromiumPeer.builder().name("bystander").audioCodecs("PCMU", "telephone-event").start();
         sipp = Sipp.scenario("uas-echo.xml")
                 .args("-mp", String.valueOf(FreePorts.sippMedia()), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
@@ -58,7 +60,6 @@ class IceRemoteDenyIT {
                 // stays allowed (the bystander's browser is on it), own-addresses covers 127.0.0.1 as a target.
                 .set("gateway.media.ice-remote-deny", List.of("127.0.0.5/32", "169.254.0.0/16", "own-addresses"))
                 .start();
-        bystander = ChromiumPeer.builder().name("bystander").audioCodecs("PCMU", "telephone-event").start();
     }
 
     @AfterAll

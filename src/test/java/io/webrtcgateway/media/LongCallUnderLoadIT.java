@@ -41,14 +41,15 @@ class LongCallUnderLoadIT {
         int mediaPort = FreePorts.sippMedia();
         AtomicBoolean busy = new AtomicBoolean(true);
         List<Thread> spinners = new ArrayList<>();
-        try (Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
+        // Chromium first: its start() returns at once, so it starts while the gateway does.
+        try (ChromiumPeer browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event")
+                     .start();
+             Sipp sipp = Sipp.scenario("uas-echo.xml").traceMessages(false)
                      .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
              GatewayProcess gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                      // The log then shows each FAILED ice4j reported while the browser kept answering.
                      .jvmArgs("-Dorg.slf4j.simpleLogger.log.io.webrtcgateway.media.ice.IceGeneration=debug")
-                     .start();
-             ChromiumPeer browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event")
                      .start();
              WsTestClient ws = WsTestClient.connect(gw.wsUrl())) {
             ws.ok("hello");

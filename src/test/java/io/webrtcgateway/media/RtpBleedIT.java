@@ -47,6 +47,8 @@ class RtpBleedIT {
     private static DatagramSocket privateAddress;
     private static Sipp sipp;
     private static GatewayProcess gw;
+    /** gateway.media.sip-source-policy = latching, for theOldLatchingPolicyHandsTheCallToTheStranger. */
+    private static GatewayProcess latching;
     private static BrowserPhone phone;
     /** UDP sockets before any call; threads after a first one (ice4j's and the DTLS pools' exist then, idle). */
     private static int baselineUdpSockets;
@@ -59,10 +61,16 @@ class RtpBleedIT {
                 .key("peer_rtp_port", String.valueOf(privateAddress.getLocalPort()))
                 .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo")
                 .start();
-        gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
+        // The latching instance of theOldLatchingPolicyHandsTheCallToTheStranger starts alongside.
+        List<GatewayProcess> both = GatewayProcess.startAll(GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
-                .rtpPortCount(RANGE)
-                .start(); // default gateway.media.sip-source-policy: learning
+                .rtpPortCount(RANGE), // default gateway.media.sip-source-policy: learning
+                GatewayProcess.builder().sipServers(sipp.serverEntry())
+                .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                .set("gateway.media.sip-source-policy", "latching")
+                .rtpPortCount(RANGE));
+        gw = both.get(0);
+        latching = both.get(1);
         phone = BrowserPhone.start(gw.httpUrl(), "phone");
         phone.connect();
         phone.register("1001");
@@ -79,7 +87,7 @@ class RtpBleedIT {
 
     @AfterAll
     static void stop() {
-        Closing.all(phone, gw, sipp, privateAddress);
+        Closing.all(phone, GatewayProcess.together(latching, gw), sipp, privateAddress);
     }
 
     @Test
@@ -117,11 +125,7 @@ class RtpBleedIT {
      */
     @Test
     void theOldLatchingPolicyHandsTheCallToTheStranger() throws Exception {
-        try (GatewayProcess latching = GatewayProcess.builder().sipServers(sipp.serverEntry())
-                     .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
-                     .set("gateway.media.sip-source-policy", "latching")
-                     .rtpPortCount(RANGE).start();
-             BrowserPhone victim = BrowserPhone.start(latching.httpUrl(), "victim");
+        try (BrowserPhone victim = BrowserPhone.start(latching.httpUrl(), "victim");
              Stream stranger = Stream.toEveryPort(InetAddress.getByName("127.0.0.2"), latching.rtpPorts())) {
             victim.connect();
             victim.register("1002");

@@ -51,8 +51,18 @@ public final class BrowserPhone extends JsonLineHarness {
      * the gateway's URL: a browser the load balancer has pinned (e.g. "GWINSTANCE=gw2").
      */
     public static BrowserPhone start(String gatewayUrl, String name, String cookie) {
+        return start(gatewayUrl, name, cookie, List.of());
+    }
+
+    /**
+     * As {@link #start(String, String, String)} for an {@code https://} gateway whose certificate chain holds one of
+     * {@code trustedKeys} (base64 SHA-256 of a SubjectPublicKeyInfo, {@link TestCa#spkiSha256()}): Chromium trusts
+     * those keys, and only those, as if they were roots.
+     */
+    public static BrowserPhone start(String gatewayUrl, String name, String cookie, List<String> trustedKeys) {
         List<String> arguments = cookie == null ? List.of(gatewayUrl) : List.of(gatewayUrl, cookie);
-        BrowserPhone phone = new BrowserPhone(name, chromiumHarness(SCRIPT, arguments), ItLogs.file(name, "log"));
+        BrowserPhone phone = new BrowserPhone(name, chromiumHarness(SCRIPT, arguments, trustedKeys),
+                ItLogs.file(name, "log"));
         phone.launch();
         return phone;
     }

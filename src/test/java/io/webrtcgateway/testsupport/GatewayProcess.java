@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
@@ -37,6 +40,9 @@ public final class GatewayProcess extends PeerProcess {
 
     private static final AtomicInteger INSTANCE_NUMBERS = new AtomicInteger();
 
+    /** A thread per task: a starting or stopping gateway is waited for, not computed (and the common pool may be one thread). */
+    private static final Executor OWN_THREAD = task -> new Thread(task, "gateway-start-stop").start();
+
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
 
     /** reference.conf's gateway.media.ice-remote-deny without loopback and own-addresses (see Settings#hocon). */
@@ -45,6 +51,8 @@ public final class GatewayProcess extends PeerProcess {
 
     private final String instanceId;
     private final int httpPort;
+    /** gateway.http.tls.port; 0: HTTPS off. */
+    private final int httpsPort;
     private final int sipPort;
     private final int sandboxPort;
     private final FreePorts.Range rtpPorts;
@@ -62,6 +70,7 @@ public final class GatewayProcess extends PeerProcess {
         super(name, command, environment, null, logFile);
         this.instanceId = settings.instanceId;
         this.httpPort = settings.httpPort;
+        this.httpsPort = settings.httpsPort;
         this.sipPort = settings.sipPort;
         this.sandboxPort = settings.sandboxPort;
         this.rtpPorts = settings.rtpPorts;
@@ -73,6 +82,53 @@ public final class GatewayProcess extends PeerProcess {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Starts the gateways side by side (a JVM's start is mostly one thread's work, on a 2-core machine two
+     * overlap well) and returns them in the builders' order once each answers GET /health/live. If one fails to
+     * start, the others are stopped and that failure is thrown.
+     */
+    public static List<GatewayProcess> startAll(Builder... builders) {
+        String test = ItLogs.testName(); // the pool's threads have no test on their stack
+        List<CompletableFuture<GatewayProcess>> starts = new ArrayList<>();
+        for (Builder b : builders) {
+            b.test = test;
+            starts.add(CompletableFuture.supplyAsync(b::start, OWN_THREAD));
+        }
+        List<GatewayProcess> started = new ArrayList<>();
+        Throwable failure = null;
+        for (CompletableFuture<GatewayProcess> start : starts) {
+            try {
+                started.add(start.join());
+            } catch (CompletionException e) {
+                failure = failure != null ? failure : e.getCause();
+            }
+        }
+        if (failure != null) {
+            started.forEach(GatewayProcess::close);
+            if (failure instanceof Error error) {
+                throw error;
+            }
+            throw failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
+        }
+        return started;
+    }
+
+    /**
+     * One resource that closes all of {@code gateways} (null ones skipped) side by side, for
+     * {@link Closing#all}: a gateway's stop is mostly waiting (JAIN-SIP's stop alone sleeps a second).
+     */
+    public static AutoCloseable together(GatewayProcess... gateways) {
+        return () -> {
+            List<CompletableFuture<Void>> stops = new ArrayList<>();
+            for (GatewayProcess g : gateways) {
+                if (g != null) {
+                    stops.add(CompletableFuture.runAsync(g::close, OWN_THREAD));
+                }
+            }
+            CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+        };
     }
 
     /** "http://127.0.0.1:&lt;port&gt;" (no trailing slash). */
@@ -87,6 +143,30 @@ public final class GatewayProcess extends PeerProcess {
 
     public int httpPort() {
         return httpPort;
+    }
+
+    /** "https://127.0.0.1:&lt;port&gt;" of the HTTPS listener (see {@link Builder#https}). */
+    public String httpsUrl() {
+        requireHttps();
+        return "https://127.0.0.1:" + httpsPort;
+    }
+
+    /** "wss://127.0.0.1:&lt;port&gt;/ws". */
+    public String wssUrl() {
+        requireHttps();
+        return "wss://127.0.0.1:" + httpsPort + "/ws";
+    }
+
+    /** gateway.http.tls.port. */
+    public int httpsPort() {
+        requireHttps();
+        return httpsPort;
+    }
+
+    private void requireHttps() {
+        if (httpsPort == 0) {
+            throw new IllegalStateException(name() + " has no HTTPS listener: start it with Builder.https(...)");
+        }
     }
 
     /** The gateway's own SIP port (gateway.sip.listen, UDP and TCP on 127.0.0.1). */
@@ -194,6 +274,7 @@ public final class GatewayProcess extends PeerProcess {
     static final class Settings {
         String instanceId;
         int httpPort;
+        int httpsPort;
         int sipPort;
         int sandboxPort;
         FreePorts.Range rtpPorts;
@@ -207,6 +288,9 @@ public final class GatewayProcess extends PeerProcess {
             line(out, "gateway.instance-id", quote(instanceId));
             line(out, "gateway.http.host", quote("127.0.0.1"));
             line(out, "gateway.http.port", String.valueOf(httpPort));
+            if (httpsPort != 0) {
+                line(out, "gateway.http.tls.port", String.valueOf(httpsPort));
+            }
             line(out, "gateway.sip.listen", quote("127.0.0.1:" + sipPort));
             line(out, "gateway.sip.servers", list(sipServers));
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
@@ -262,6 +346,8 @@ public final class GatewayProcess extends PeerProcess {
     public static final class Builder {
         private final Settings settings = new Settings();
         private String name;
+        /** The test named in the log's file name; null: the one on the starting thread's stack. */
+        private String test;
         private Path jar;
         private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
         private final Map<String, String> environment = new LinkedHashMap<>();
@@ -311,6 +397,16 @@ public final class GatewayProcess extends PeerProcess {
         public Builder httpPort(int port) {
             settings.httpPort = port;
             return this;
+        }
+
+        /**
+         * HTTPS on a port chosen at run time, with the certificate from PEM files ({@code gateway.http.tls.certificate-chain}
+         * and {@code private-key}); the plain-HTTP port stays (health probes). Other gateway.http.tls keys with {@link #set}.
+         */
+        public Builder https(Path certificateChain, Path privateKey) {
+            settings.httpsPort = FreePorts.tcp();
+            set("gateway.http.tls.certificate-chain", certificateChain.toAbsolutePath().toString());
+            return set("gateway.http.tls.private-key", privateKey.toAbsolutePath().toString());
         }
 
         public Builder sipPort(int port) {
@@ -380,8 +476,7 @@ public final class GatewayProcess extends PeerProcess {
             }
             Settings s = settings();
             String logName = name != null ? name : s.instanceId;
-            String test = ItLogs.testName();
-            Path logFile = ItLogs.file(test, logName, "log");
+            Path logFile = ItLogs.file(test != null ? test : ItLogs.testName(), logName, "log");
             Path configFile = logFile.resolveSibling(logFile.getFileName().toString().replaceFirst("\\.log$", ".conf"));
             try {
                 Files.writeString(configFile, s.hocon());

@@ -67,6 +67,15 @@ public abstract class JsonLineHarness extends PeerProcess {
      * node against Debian's Chromium; fails at once when node, Chromium or playwright-core is missing.
      */
     protected static Launch chromiumHarness(Path script, List<String> arguments) {
+        return chromiumHarness(script, arguments, List.of());
+    }
+
+    /**
+     * As {@link #chromiumHarness(Path, List)}, with a Chromium that accepts HTTPS servers whose chain holds one of
+     * {@code trustedKeys} (base64 SHA-256 of a SubjectPublicKeyInfo, e.g. a test CA's: {@link TestCa#spkiSha256()}),
+     * as if that key were a trusted root: chromium.mjs passes them as --ignore-certificate-errors-spki-list.
+     */
+    protected static Launch chromiumHarness(Path script, List<String> arguments, List<String> trustedKeys) {
         Path absolute = script.toAbsolutePath();
         if (!Files.isRegularFile(absolute)) {
             throw new IllegalStateException("harness not found: " + absolute + " (run from the project directory)");
@@ -84,8 +93,12 @@ public abstract class JsonLineHarness extends PeerProcess {
         String buildDir = System.getProperty("it.buildDir");
         Path shimDir = (buildDir == null || buildDir.isBlank() ? projectDir.resolve("target") : Path.of(buildDir))
                 .resolve("webrtc-peer").toAbsolutePath();
-        return new Launch(command, Map.of("CHROMIUM", chromium, "WEBRTC_PEER_BUILD_DIR", shimDir.toString()),
-                projectDir);
+        Map<String, String> environment = new java.util.HashMap<>(Map.of("CHROMIUM", chromium,
+                "WEBRTC_PEER_BUILD_DIR", shimDir.toString()));
+        if (!trustedKeys.isEmpty()) {
+            environment.put("CHROMIUM_TRUSTED_SPKI", String.join(",", trustedKeys));
+        }
+        return new Launch(command, Map.copyOf(environment), projectDir);
     }
 
     protected record Launch(List<String> command, Map<String, String> environment, Path workDir) {}

@@ -54,23 +54,31 @@ public final class RawHttp {
             }
             s.connect(new InetSocketAddress(u.getHost(), u.getPort()), 10_000);
             s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            InputStream in = s.getInputStream();
-            String head = readHead(in);
-            String[] lines = head.split("\r\n");
-            int status = Integer.parseInt(lines[0].split(" ")[1]);
-            Map<String, String> headers = new LinkedHashMap<>();
-            for (int i = 1; i < lines.length; i++) {
-                int colon = lines[i].indexOf(':');
-                if (colon > 0) {
-                    headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-                            lines[i].substring(colon + 1).trim(), (a, b) -> a + "\n" + b);
-                }
-            }
-            return new Response(status, headers, head, body(in, status, headers));
+            return exchange(s, request);
         }
+    }
+
+    /**
+     * Writes {@code request} to a connected socket (a TLS one too) and reads one answer, leaving the
+     * connection open for the next request (when the answer has a length).
+     */
+    public static Response exchange(Socket s, String request) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(request.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        InputStream in = s.getInputStream();
+        String head = readHead(in);
+        String[] lines = head.split("\r\n");
+        int status = Integer.parseInt(lines[0].split(" ")[1]);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim(), (a, b) -> a + "\n" + b);
+            }
+        }
+        return new Response(status, headers, head, body(in, status, headers));
     }
 
     /** The body as RFC 9112 §6.3 delimits it: none for a 101, Content-Length, chunked, else to the end. */

@@ -95,8 +95,9 @@ public final class GatewayWebSocket extends Endpoint {
                         String forwardedFor = ClientAddress.forwardedFor(h);
                         properties.put(CLIENT, client(app, properties.get(PEER), forwardedFor));
                         properties.put(CLIENT_IP, clientIp(app, properties.get(PEER), forwardedFor));
-                        boolean secure = request.getRequestURI() != null
-                                && "wss".equalsIgnoreCase(request.getRequestURI().getScheme())
+                        // Jetty 12 hands over the HTTP request's URI: "https" over TLS (HttpsIT), not "wss".
+                        String scheme = request.getRequestURI() == null ? null : request.getRequestURI().getScheme();
+                        boolean secure = "https".equalsIgnoreCase(scheme) || "wss".equalsIgnoreCase(scheme)
                                 || "https".equalsIgnoreCase(first(h, "X-Forwarded-Proto"));
                         response.getHeaders().put("Set-Cookie", List.of(app.affinityCookie().headerValue(secure)));
                     }

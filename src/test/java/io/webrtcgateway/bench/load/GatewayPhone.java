@@ -170,6 +170,16 @@ public final class GatewayPhone implements Phone {
         }
     }
 
+    /** {@code bye}: the gateway un-registers the DN, ends the session and closes the socket (docs/protocol.md). */
+    @Override
+    public void signOut(Duration timeout) throws Exception {
+        try {
+            request("bye", timeout);
+        } finally {
+            close();
+        }
+    }
+
     @Override
     public void close() {
         socket.close();

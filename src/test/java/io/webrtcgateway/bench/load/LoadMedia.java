@@ -51,6 +51,13 @@ public final class LoadMedia implements AutoCloseable {
     private final long tieBreaker = Long.MAX_VALUE;
     private volatile boolean running = true;
     private volatile Window window = new Window(Long.MAX_VALUE, Long.MAX_VALUE);
+    /**
+     * The window before the current one: echoes of its last packets that arrive after the next window started
+     * still count in it, so that windows can follow each other without a gap (the soak's one per minute).
+     */
+    private volatile Window previous = new Window(Long.MAX_VALUE, Long.MAX_VALUE);
+    /** Packets a leg sends within this time of its media coming up are not counted in any window (0: all are). */
+    private volatile long settleNanos;
     final LongAdder sendErrors = new LongAdder();
     final LongAdder srtpDrops = new LongAdder();
     final LongAdder receiveErrors = new LongAdder();
@@ -156,8 +163,18 @@ public final class LoadMedia implements AutoCloseable {
         }
         long now = System.nanoTime();
         Window w = new Window(now, now + length.toNanos());
+        previous = window;
         window = w;
         return w;
+    }
+
+    /**
+     * Leaves out of every window the packets each leg sends in its first {@code settle} of media: a relay may drop
+     * a new source's first packet or two (RTP probation), which a run with calls starting all the time would
+     * otherwise count as loss of the steady state.
+     */
+    public void settleTime(Duration settle) {
+        settleNanos = settle.toNanos();
     }
 
     /** Legs that lost packets in the last window, and the worst ones: for finding where loss comes from. */
@@ -201,7 +218,7 @@ public final class LoadMedia implements AutoCloseable {
             for (MediaLeg leg : slots[s]) {
                 MediaLeg.State state = leg.state();
                 if (state == MediaLeg.State.MEDIA) {
-                    if (leg.sendRtp(now) && w.covers(now)) {
+                    if (leg.sendRtp(now) && w.covers(now) && now - leg.mediaUpAt >= settleNanos) {
                         w.sent.incrementAndGet();
                         leg.windowSent.incrementAndGet();
                     }
@@ -325,10 +342,16 @@ public final class LoadMedia implements AutoCloseable {
                     sentAt = (sentAt << 8) | (array[header + i] & 0xff);
                 }
                 Window w = window;
-                if (w.covers(sentAt)) {
+                boolean current = w.covers(sentAt);
+                if (!current) {
+                    w = previous;
+                }
+                if (w.covers(sentAt) && sentAt - leg.mediaUpAt >= settleNanos) {
                     long rtt = System.nanoTime() - sentAt;
                     w.echoed.incrementAndGet();
-                    leg.windowEchoed.incrementAndGet();
+                    if (current) {
+                        leg.windowEchoed.incrementAndGet();
+                    }
                     w.histogram.incrementAndGet((int) Math.min(BUCKETS, Math.max(0, rtt / BUCKET_NANOS)));
                 }
             }

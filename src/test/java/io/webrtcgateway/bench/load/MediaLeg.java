@@ -57,6 +57,8 @@ public final class MediaLeg implements AutoCloseable {
     private volatile DtlsRole dtlsRole;
     final CompletableFuture<Void> mediaUp = new CompletableFuture<>();
     volatile long mediaUpAt;
+    /** Set by {@link #stopSending()}: no more RTP from this leg (the call is about to be hung up). */
+    private volatile boolean muted;
     // Sender thread only.
     private final byte[] out = new byte[12 + PAYLOAD + 64];
     private final ByteBuffer outBuffer = ByteBuffer.wrap(out);
@@ -110,8 +112,9 @@ public final class MediaLeg implements AutoCloseable {
             @Override
             public void onHandshakeComplete(DtlsSrtpKeys keys) {
                 srtp = keys.newSrtpSession();
-                state = State.MEDIA;
+                // Before the state: the sender counts a packet by how long after this it was sent.
                 mediaUpAt = System.nanoTime();
+                state = State.MEDIA;
                 mediaUp.complete(null);
             }
 
@@ -222,7 +225,7 @@ public final class MediaLeg implements AutoCloseable {
     boolean sendRtp(long now) {
         SrtpSession s = srtp;
         InetSocketAddress to = remote;
-        if (s == null || to == null || state != State.MEDIA) {
+        if (s == null || to == null || state != State.MEDIA || muted) {
             return false;
         }
         out[0] = (byte) 0x80;
@@ -249,6 +252,14 @@ public final class MediaLeg implements AutoCloseable {
         outBuffer.clear().limit(n);
         send(outBuffer, to);
         return true;
+    }
+
+    /**
+     * Sends no more RTP, while still receiving: called a little before the hang-up, so that the echoes of the
+     * last packets come back before the call ends instead of counting as lost.
+     */
+    public void stopSending() {
+        muted = true;
     }
 
     /** Whether any RTP came back (the SIP side's echo of ours): media flowed both ways. */

@@ -33,6 +33,14 @@ public interface Phone extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Signs the session out (its DN is un-registered) and closes the connection. Where the API has no sign-out,
+     * closing is all there is.
+     */
+    default void signOut(Duration timeout) throws Exception {
+        close();
+    }
+
     @Override
     void close();
 

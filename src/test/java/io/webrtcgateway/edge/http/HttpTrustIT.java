@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.webrtcgateway.admin.PasswordHash;
+import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Haproxy;
 import io.webrtcgateway.testsupport.Poll;
@@ -48,6 +49,8 @@ class HttpTrustIT {
             .getBytes(StandardCharsets.UTF_8));
     private static String hash;
     private static GatewayProcess gw;
+    /** Started by the first test that needs it, shared by the tests of a trusted proxy (they look up their own sessions). */
+    private static GatewayProcess proxied;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -58,9 +61,15 @@ class HttpTrustIT {
 
     @AfterAll
     static void stop() {
-        if (gw != null) {
-            gw.close();
+        Closing.all(GatewayProcess.together(proxied, gw));
+    }
+
+    /** An instance that trusts 127.0.0.1, where a proxy on this machine (and so the test) connects from. */
+    private static synchronized GatewayProcess proxied() {
+        if (proxied == null) {
+            proxied = instance("trust-proxied").set("gateway.http.trusted-proxies", List.of("127.0.0.1/32")).start();
         }
+        return proxied;
     }
 
     private static GatewayProcess.Builder instance(String id) {
@@ -201,40 +210,38 @@ class HttpTrustIT {
 
     @Test
     void forwardedForFromATrustedProxyNamesTheClientEvenForConcurrentHandshakes() throws Exception {
-        try (GatewayProcess proxied = instance("trust-proxied").set("gateway.http.trusted-proxies", List.of("127.0.0.1"))
-                .start()) {
-            String host = "127.0.0.1:" + proxied.httpPort();
-            RawHttp.Response legacy = get(proxied, host, "/sign_in?anon" + "c".repeat(32),
-                    "X-Forwarded-For: 198.51.100.4\r\n");
-            RawHttp.Response rest = post(proxied, host, "/api/v1/sessions", "X-Forwarded-For: 192.0.2.44, 127.0.0.1\r\n", "");
-            assertEquals("198.51.100.4", remoteAddresses(proxied).get(session(legacy)));
-            assertEquals("192.0.2.44", remoteAddresses(proxied).get(JSON.readTree(rest.body()).path("session").asText()));
+        GatewayProcess proxied = proxied();
+        String host = "127.0.0.1:" + proxied.httpPort();
+        RawHttp.Response legacy = get(proxied, host, "/sign_in?anon" + "c".repeat(32),
+                "X-Forwarded-For: 198.51.100.4\r\n");
+        RawHttp.Response rest = post(proxied, host, "/api/v1/sessions", "X-Forwarded-For: 192.0.2.44, 127.0.0.1\r\n", "");
+        assertEquals("198.51.100.4", remoteAddresses(proxied).get(session(legacy)));
+        assertEquals("192.0.2.44", remoteAddresses(proxied).get(JSON.readTree(rest.body()).path("session").asText()));
 
-            // 24 handshakes at once, each from another client: each session keeps its own client's address.
-            int n = 24;
-            ExecutorService pool = Executors.newFixedThreadPool(n);
-            List<WsTestClient> clients = new ArrayList<>();
-            try {
-                List<Callable<WsTestClient>> connects = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    Map<String, String> xff = Map.of("X-Forwarded-For", client(i));
-                    connects.add(() -> WsTestClient.connect(proxied.wsUrl(), xff));
-                }
-                for (Future<WsTestClient> f : pool.invokeAll(connects)) {
-                    clients.add(f.get());
-                }
-                List<String> sessions = new ArrayList<>();
-                for (WsTestClient c : clients) {
-                    sessions.add(c.ok("hello").path("session").asText());
-                }
-                Map<String, String> addresses = remoteAddresses(proxied);
-                for (int i = 0; i < n; i++) {
-                    assertEquals(client(i), addresses.get(sessions.get(i)), "socket " + i + ", session " + sessions.get(i));
-                }
-            } finally {
-                clients.forEach(WsTestClient::close);
-                pool.shutdownNow();
+        // 24 handshakes at once, each from another client: each session keeps its own client's address.
+        int n = 24;
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<WsTestClient> clients = new ArrayList<>();
+        try {
+            List<Callable<WsTestClient>> connects = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Map<String, String> xff = Map.of("X-Forwarded-For", client(i));
+                connects.add(() -> WsTestClient.connect(proxied.wsUrl(), xff));
             }
+            for (Future<WsTestClient> f : pool.invokeAll(connects)) {
+                clients.add(f.get());
+            }
+            List<String> sessions = new ArrayList<>();
+            for (WsTestClient c : clients) {
+                sessions.add(c.ok("hello").path("session").asText());
+            }
+            Map<String, String> addresses = remoteAddresses(proxied);
+            for (int i = 0; i < n; i++) {
+                assertEquals(client(i), addresses.get(sessions.get(i)), "socket " + i + ", session " + sessions.get(i));
+            }
+        } finally {
+            clients.forEach(WsTestClient::close);
+            pool.shutdownNow();
         }
     }
 
@@ -244,12 +251,11 @@ class HttpTrustIT {
 
     @Test
     void behindTheShippedHaproxyAForgedForwardedForIsNotBelieved() throws Exception {
-        try (GatewayProcess proxied = instance("trust-lb").set("gateway.http.trusted-proxies", List.of("127.0.0.1/32"))
-                .start();
-             Haproxy lb = Haproxy.start(List.of(proxied))) {
+        GatewayProcess proxied = proxied();
+        try (Haproxy lb = Haproxy.start(List.of(proxied))) {
             // The shipped health check (Host: localhost) passes the Host rule.
-            Poll.until(Duration.ofSeconds(15), "HAProxy sees trust-lb UP", lb::serverStates,
-                    s -> "UP".equals(s.get("trust-lb")));
+            Poll.until(Duration.ofSeconds(15), "HAProxy sees trust-proxied UP", lb::serverStates,
+                    s -> "UP".equals(s.get("trust-proxied")));
             // The browser at 127.0.0.5 sends its own X-Forwarded-For; HAProxy (option forwardfor) adds a second
             // line with 127.0.0.5 and connects to the gateway from 127.0.0.1, which the gateway trusts.
             RawHttp.Response signIn = RawHttp.send(lb.httpUrl(), "127.0.0.5", "GET /sign_in?anon" + "d".repeat(32)

@@ -38,14 +38,17 @@ class LegacyBrowserCallIT {
     @BeforeAll
     static void start() {
         int pagePort = FreePorts.tcp();
+        int httpPort = FreePorts.tcp();
+        // The page talks to the gateway only once told to sign in: its Chromium (start() returns at once)
+        // starts while SIPp and the gateway do.
+        phone = LegacyPhone.builder().gateway("http://127.0.0.1:" + httpPort).pagePort(pagePort).start();
         int mediaPort = FreePorts.sippMedia();
         sipServer = Sipp.scenario("registrar-uas-echo.xml")
                 .args("-mp", String.valueOf(mediaPort), "-mi", "127.0.0.1", "-rtp_echo").start();
-        gw = GatewayProcess.builder().sipServers(sipServer.serverEntry())
+        gw = GatewayProcess.builder().httpPort(httpPort).sipServers(sipServer.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.cors.allowed-origins", List.of("http://127.0.0.1:" + pagePort))
                 .start();
-        phone = LegacyPhone.builder().gateway(gw.httpUrl()).pagePort(pagePort).start();
         // With a password grtc.js posts "<dn>:<password>" to /sign_in (form-encoded, as jQuery does).
         JsonNode signedIn = phone.signIn(DN, "secret");
         assertEquals(200, signedIn.path("status").asInt(), signedIn.toString());

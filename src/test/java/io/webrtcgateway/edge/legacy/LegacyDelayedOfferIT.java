@@ -26,12 +26,15 @@ class LegacyDelayedOfferIT {
     @Test
     void legacyPageAnswersADelayedOfferCallWithAudioBothWays() {
         int pagePort = FreePorts.tcp();
-        try (Sipp registrar = Sipp.scenario("registrar-ok.xml").start();
-             GatewayProcess gw = GatewayProcess.builder().sipServers(registrar.serverEntry())
+        int httpPort = FreePorts.tcp();
+        // The page talks to the gateway only once told to sign in: its Chromium (start() returns at once)
+        // starts while SIPp and the gateway do.
+        try (LegacyPhone phone = LegacyPhone.builder().gateway("http://127.0.0.1:" + httpPort).pagePort(pagePort).start();
+             Sipp registrar = Sipp.scenario("registrar-ok.xml").start();
+             GatewayProcess gw = GatewayProcess.builder().httpPort(httpPort).sipServers(registrar.serverEntry())
                      .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                      .set("gateway.cors.allowed-origins", List.of("http://127.0.0.1:" + pagePort))
-                     .start();
-             LegacyPhone phone = LegacyPhone.builder().gateway(gw.httpUrl()).pagePort(pagePort).start()) {
+                     .start()) {
             assertEquals(200, phone.signIn(DN, "secret").path("status").asInt());
             registrar.awaitRequests("REGISTER", 1, Duration.ofSeconds(10));
             try (Sipp caller = Sipp.scenario("uac-delayed-offer.xml").name("sipp-uac")

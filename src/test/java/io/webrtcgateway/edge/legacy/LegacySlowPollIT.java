@@ -52,6 +52,7 @@ class LegacySlowPollIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Duration STEP = Duration.ofSeconds(5);
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(15);
 
     private static Sipp sipp;
     private static GatewayProcess gw;
@@ -66,6 +67,10 @@ class LegacySlowPollIT {
         gw = GatewayProcess.builder().sipServers(sipp.serverEntry())
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .set("gateway.legacy.poll-timeout", "1 s")
+                // The attacker's connection is closed this long after its answers stopped going out (Jetty's
+                // default is 30 s): long enough for the checks made while it is stuck (a few seconds on a loaded
+                // machine; the test prints how long), short enough not to wait for the default.
+                .set("gateway.http.idle-timeout", IDLE_TIMEOUT.toSeconds() + " s")
                 .set("gateway.calls.media-setup-timeout", "5 m")
                 // The attacker fills its own socket with PUT-STATS answers to a GET-STATS flood: over the session's
                 // request rate it would get 429s instead (ClientLimitsIT), and this test is about not reading.
@@ -124,6 +129,7 @@ class LegacySlowPollIT {
             int attackerPort = raw.getLocalPort();
             Poll.until(Duration.ofSeconds(60), "the gateway holding unsent bytes for the attacker",
                     () -> ProcessResources.tcpSendQueue(gw.pid(), gw.httpPort(), attackerPort), q -> q >= 1000);
+            long stuckAt = System.nanoTime();
             long statsWhenStuck = stats.get();
             Poll.until(Duration.ofSeconds(10), "more GET-STATS while it is stuck", () -> stats.get() >= statsWhenStuck + 200);
 
@@ -144,6 +150,7 @@ class LegacySlowPollIT {
             ws.ok("unregister");
             assertEquals(200, gw.httpStatus("/health/ready"));
             assertTrue(ProcessResources.tcpSendQueue(gw.pid(), gw.httpPort(), attackerPort) > 0, "still not read");
+            long checkedMillis = (System.nanoTime() - stuckAt) / 1_000_000;
             stopped.set(true);
             flood.shutdown();
             assertTrue(flood.awaitTermination(20, TimeUnit.SECONDS));
@@ -160,10 +167,13 @@ class LegacySlowPollIT {
             assertEquals(200, next.statusCode());
             assertTrue(next.body().startsWith("PUT-STATS "), next.body());
 
-            // The answer it did not read is dropped when the HTTP server's idle timeout (30 s) closes its connection.
+            // The answer it did not read is dropped when the HTTP server's idle timeout closes its connection.
             // (Reading would make it a client that reads: watch the server's side of the connection go instead.)
-            Poll.until(Duration.ofSeconds(60), "the server's end of the attacker's connection closed",
+            Poll.until(IDLE_TIMEOUT.plusSeconds(30), "the server's end of the attacker's connection closed",
                     () -> ProcessResources.tcpSendQueue(gw.pid(), gw.httpPort(), attackerPort) < 0);
+            System.out.printf("attacker's connection: checks done %d ms, closed %d ms after it was seen stuck"
+                    + " (idle timeout %d s)%n", checkedMillis, (System.nanoTime() - stuckAt) / 1_000_000,
+                    IDLE_TIMEOUT.toSeconds());
             Poll.until(Duration.ofSeconds(10), "the unread answer counted",
                     () -> metrics().valueOrZero("gateway_legacy_answers_unwritten_total") >= 1);
             pipeline.join(10_000);

@@ -26,11 +26,12 @@ class SandboxBrowserCallIT {
 
     @BeforeAll
     static void start() {
+        // Both Chromiums start (start() returns at once) while the gateway does.
+        alice = ChromiumPeer.builder().name("alice").audioCodecs("PCMU", "telephone-event").start();
+        bob = ChromiumPeer.builder().name("bob").audioCodecs("PCMU", "telephone-event").start();
         gw = GatewayProcess.builder().name("sandbox-demo")
                 .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
                 .start();
-        alice = ChromiumPeer.builder().name("alice").audioCodecs("PCMU", "telephone-event").start();
-        bob = ChromiumPeer.builder().name("bob").audioCodecs("PCMU", "telephone-event").start();
     }
 
     @AfterAll

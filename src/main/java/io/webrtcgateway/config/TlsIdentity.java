@@ -1,0 +1,374 @@
+package io.webrtcgateway.config;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAKey;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Date;
+import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+
+/**
+ * The HTTPS listener's identity, read from the files {@code gateway.http.tls} names: a private key and the
+ * certificate chain that goes with it, from PEM files ({@code certificate-chain} + {@code private-key}) or a
+ * PKCS12 {@code keystore}. It is checked the way browsers will need it: the key belongs to the first
+ * certificate, each certificate is issued by the next, none has expired; then it is handed to JSSE as an
+ * in-memory keystore holding that one entry. Every problem is a {@link ConfigException} naming the key of
+ * the file at fault, so the same message stops the gateway at start (ConfigLoader) and explains a rejected
+ * new file when the launcher re-reads them (launcher.CertificateReloader).
+ *
+ * <p>PEM private keys: PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA ({@code BEGIN RSA PRIVATE KEY}) and SEC1
+ * EC ({@code BEGIN EC PRIVATE KEY}), read with BouncyCastle's PEMParser, not encrypted. The chain and the key
+ * may be one file (name it in both keys).
+ */
+public final class TlsIdentity {
+    public static final String CHAIN_KEY = "gateway.http.tls.certificate-chain";
+    public static final String PRIVATE_KEY_KEY = "gateway.http.tls.private-key";
+    public static final String KEYSTORE_KEY = "gateway.http.tls.keystore";
+    public static final String PASSWORD_KEY = "gateway.http.tls.keystore-password";
+    /** The alias of the one entry of {@link #keyStore()}. */
+    public static final String ALIAS = "gateway";
+    /** RSA keys shorter than this are refused: browsers and public CAs want 2048 bits (CA/B Baseline Requirements §6.1.5). */
+    private static final int MIN_RSA_BITS = 2048;
+    /** Larger files are not what the keys name (a chain of ten certificates is some 20 KB). */
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
+
+    private final KeyStore keyStore;
+    private final char[] password;
+    private final List<X509Certificate> chain;
+
+    private TlsIdentity(KeyStore keyStore, char[] password, List<X509Certificate> chain) {
+        this.keyStore = keyStore;
+        this.password = password;
+        this.chain = chain;
+    }
+
+    /** Reads and checks the files {@code tls} names, as valid now. */
+    public static TlsIdentity load(GatewayConfig.Http.Tls tls) {
+        return load(tls, Instant.now());
+    }
+
+    static TlsIdentity load(GatewayConfig.Http.Tls tls, Instant now) {
+        if (tls.pem()) {
+            List<X509Certificate> chain = readChain(Path.of(tls.certificateChain()));
+            PrivateKey key = readPrivateKey(Path.of(tls.privateKey()));
+            return of(key, chain, CHAIN_KEY, PRIVATE_KEY_KEY, now);
+        }
+        return fromKeystore(Path.of(tls.keystore()), tls.keystorePassword().toCharArray(), now);
+    }
+
+    /** A key and its chain held in memory (the launcher's tests build them without files). */
+    static TlsIdentity of(PrivateKey key, List<X509Certificate> chain, String chainKey, String keyKey, Instant now) {
+        checkChain(chain, chainKey, now);
+        checkKeyMatches(key, chain.get(0), chainKey, keyKey);
+        char[] password = randomPassword();
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry(ALIAS, key, password, chain.toArray(new X509Certificate[0]));
+            // What SslContextFactory will do with it: a key JSSE cannot use fails here, not at the first handshake.
+            KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm()).init(store, password);
+            return new TlsIdentity(store, password, List.copyOf(chain));
+        } catch (GeneralSecurityException | IOException e) {
+            throw invalid(keyKey, "the key cannot be used for TLS: " + e.getMessage());
+        }
+    }
+
+    /** The in-memory PKCS12 keystore with one entry, {@link #ALIAS}, protected by {@link #password()}. */
+    public KeyStore keyStore() {
+        return keyStore;
+    }
+
+    /** The password of {@link #keyStore()} and its entry: random, it never leaves memory. */
+    public String password() {
+        return new String(password);
+    }
+
+    /** The server's certificate first, then its issuers in order. */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    public X509Certificate certificate() {
+        return chain.get(0);
+    }
+
+    /** For logs: subject, serial, expiry. */
+    public String describe() {
+        X509Certificate c = certificate();
+        return "'" + c.getSubjectX500Principal().getName() + "' serial " + c.getSerialNumber().toString(16)
+                + ", valid until " + c.getNotAfter().toInstant();
+    }
+
+    // ---- PEM ----------------------------------------------------------------------------------------
+
+    private static List<X509Certificate> readChain(Path file) {
+        List<X509Certificate> chain = new ArrayList<>();
+        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        for (Object block : pemBlocks(file, CHAIN_KEY)) {
+            if (block instanceof X509CertificateHolder holder) {
+                try {
+                    chain.add(converter.getCertificate(holder));
+                } catch (CertificateException e) {
+                    throw invalid(CHAIN_KEY, file + ": certificate " + (chain.size() + 1) + " cannot be read: "
+                            + e.getMessage());
+                }
+            }
+        }
+        if (chain.isEmpty()) {
+            throw invalid(CHAIN_KEY, file + " holds no certificate (a PEM file with BEGIN CERTIFICATE blocks: the"
+                    + " server's certificate first, then the intermediates)");
+        }
+        return chain;
+    }
+
+    private static PrivateKey readPrivateKey(Path file) {
+        List<PrivateKeyInfo> keys = new ArrayList<>();
+        for (Object block : pemBlocks(file, PRIVATE_KEY_KEY)) {
+            if (block instanceof PEMKeyPair pair) { // BEGIN RSA PRIVATE KEY (PKCS#1), BEGIN EC PRIVATE KEY (SEC1)
+                keys.add(pair.getPrivateKeyInfo());
+            } else if (block instanceof PrivateKeyInfo info) { // BEGIN PRIVATE KEY (PKCS#8)
+                keys.add(info);
+            } else if (block instanceof PEMEncryptedKeyPair || block instanceof PKCS8EncryptedPrivateKeyInfo) {
+                throw invalid(PRIVATE_KEY_KEY, file + " holds an encrypted private key, which the gateway cannot read:"
+                        + " store it unencrypted, readable only by the gateway's user (openssl pkey -in " + file
+                        + " -out key.pem), or use a PKCS12 keystore with " + PASSWORD_KEY);
+            }
+            // Anything else is left alone: certificates may share the file, and openssl writes an
+            // "EC PARAMETERS" block before an EC key.
+        }
+        if (keys.isEmpty()) {
+            throw invalid(PRIVATE_KEY_KEY, file + " holds no private key (a PEM block BEGIN PRIVATE KEY,"
+                    + " BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)");
+        }
+        if (keys.size() > 1) {
+            throw invalid(PRIVATE_KEY_KEY, file + " holds " + keys.size() + " private keys; keep only the one of the"
+                    + " certificate");
+        }
+        try {
+            return new JcaPEMKeyConverter().getPrivateKey(keys.get(0));
+        } catch (IOException e) {
+            throw invalid(PRIVATE_KEY_KEY, file + ": the private key cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** Every PEM block of {@code file}, as PEMParser makes them; text around the blocks is ignored. */
+    private static List<Object> pemBlocks(Path file, String key) {
+        List<Object> blocks = new ArrayList<>();
+        // ISO-8859-1 maps every byte: a binary (DER) file is then "no PEM block", not a decoding error.
+        try (Reader reader = new StringReader(new String(read(file, key), StandardCharsets.ISO_8859_1));
+             PEMParser parser = new PEMParser(reader)) {
+            Object block;
+            while ((block = parser.readObject()) != null) {
+                blocks.add(block);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw invalid(key, file + " cannot be read: " + e.getMessage());
+        }
+        return blocks;
+    }
+
+    /** The whole file, once: a regular file (through links) of at most {@link #MAX_FILE_BYTES}. */
+    private static byte[] read(Path file, String key) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw invalid(key, file + (Files.exists(file) ? " is not a regular file" : " does not exist"));
+            }
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw invalid(key, file + " is " + Files.size(file) + " bytes: not a certificate or key file");
+            }
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw invalid(key, file + " does not exist");
+        } catch (IOException e) {
+            throw invalid(key, unreadable(file, e));
+        }
+    }
+
+    // ---- PKCS12 -------------------------------------------------------------------------------------
+
+    private static TlsIdentity fromKeystore(Path file, char[] password, Instant now) {
+        KeyStore store;
+        try (InputStream in = new ByteArrayInputStream(read(file, KEYSTORE_KEY))) {
+            store = KeyStore.getInstance("PKCS12");
+            store.load(in, password);
+        } catch (IOException e) {
+            if (e.getCause() instanceof UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
+                throw invalid(PASSWORD_KEY, "wrong password for " + file);
+            }
+            throw invalid(KEYSTORE_KEY, file + " cannot be read as a PKCS12 keystore: " + e.getMessage());
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw invalid(KEYSTORE_KEY, file + " is not a PKCS12 keystore: " + e.getMessage());
+        }
+        try {
+            List<String> keyAliases = new ArrayList<>();
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {
+                    keyAliases.add(alias);
+                }
+            }
+            if (keyAliases.isEmpty()) {
+                throw invalid(KEYSTORE_KEY, file + " holds no private key, only certificates");
+            }
+            if (keyAliases.size() > 1) {
+                throw invalid(KEYSTORE_KEY, file + " holds " + keyAliases.size() + " private keys (aliases "
+                        + keyAliases + "); keep only the one for this gateway");
+            }
+            String alias = keyAliases.get(0);
+            Key key;
+            try {
+                key = store.getKey(alias, password);
+            } catch (UnrecoverableKeyException e) {
+                throw invalid(PASSWORD_KEY, "the private key '" + alias + "' in " + file + " has another password than"
+                        + " the keystore; give both the same password");
+            }
+            if (!(key instanceof PrivateKey privateKey)) {
+                throw invalid(KEYSTORE_KEY, file + ": the entry '" + alias + "' is not a private key");
+            }
+            Certificate[] certificates = store.getCertificateChain(alias);
+            if (certificates == null || certificates.length == 0) {
+                throw invalid(KEYSTORE_KEY, file + ": the private key '" + alias + "' has no certificate");
+            }
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : certificates) {
+                if (!(c instanceof X509Certificate x509)) {
+                    throw invalid(KEYSTORE_KEY, file + ": the chain of '" + alias + "' holds a non-X.509 certificate");
+                }
+                chain.add(x509);
+            }
+            return of(privateKey, chain, KEYSTORE_KEY, KEYSTORE_KEY, now);
+        } catch (GeneralSecurityException e) {
+            throw invalid(KEYSTORE_KEY, file + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    // ---- checks -------------------------------------------------------------------------------------
+
+    /**
+     * The chain as the TLS server sends it (RFC 8446 §4.4.2, RFC 5246 §7.4.2): the server's certificate
+     * first, then each certificate issued by the one after it. Each must be valid now, except a self-signed
+     * last one (a root), which clients take from their own trust store.
+     */
+    private static void checkChain(List<X509Certificate> chain, String key, Instant now) {
+        Date date = Date.from(now);
+        for (int i = 0; i < chain.size(); i++) {
+            X509Certificate c = chain.get(i);
+            boolean root = i > 0 && i == chain.size() - 1 && selfSigned(c);
+            if (!root) {
+                try {
+                    c.checkValidity(date);
+                } catch (CertificateExpiredException e) {
+                    throw invalid(key, name(chain, i) + " expired on " + c.getNotAfter().toInstant());
+                } catch (CertificateNotYetValidException e) {
+                    throw invalid(key, name(chain, i) + " is not valid before " + c.getNotBefore().toInstant());
+                }
+            }
+            if (i + 1 < chain.size()) {
+                X509Certificate issuer = chain.get(i + 1);
+                if (!c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()) || !signedBy(c, issuer)) {
+                    throw invalid(key, name(chain, i + 1) + " did not issue " + name(chain, i) + ": the server's"
+                            + " certificate comes first, then each issuer in order");
+                }
+            }
+        }
+    }
+
+    private static String name(List<X509Certificate> chain, int i) {
+        return "certificate " + (i + 1) + " ('" + chain.get(i).getSubjectX500Principal().getName() + "')";
+    }
+
+    private static boolean selfSigned(X509Certificate c) {
+        return c.getIssuerX500Principal().equals(c.getSubjectX500Principal()) && signedBy(c, c);
+    }
+
+    private static boolean signedBy(X509Certificate c, X509Certificate issuer) {
+        try {
+            c.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** The key belongs to the certificate: what it signs, the certificate's public key verifies. */
+    private static void checkKeyMatches(PrivateKey key, X509Certificate certificate, String chainKey, String keyKey) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> throw invalid(keyKey, "a " + key.getAlgorithm() + " key is not supported: use RSA (2048 bits or"
+                    + " more) or EC (P-256, P-384)");
+        };
+        if (key instanceof RSAKey rsa && rsa.getModulus().bitLength() < MIN_RSA_BITS) {
+            throw invalid(keyKey, "an RSA key of " + rsa.getModulus().bitLength() + " bits is too short: browsers"
+                    + " want " + MIN_RSA_BITS + " or more");
+        }
+        PublicKey publicKey = certificate.getPublicKey();
+        boolean matches;
+        try {
+            byte[] challenge = new byte[32];
+            new SecureRandom().nextBytes(challenge);
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(challenge);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(publicKey);
+            verifier.update(challenge);
+            matches = verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            matches = false; // e.g. an EC key and an RSA certificate
+        }
+        if (!matches) {
+            throw invalid(keyKey, "the private key does not match the certificate"
+                    + " '" + certificate.getSubjectX500Principal().getName() + "' (the first one of " + chainKey + ")");
+        }
+    }
+
+    private static String unreadable(Path file, Exception e) {
+        if (!Files.isReadable(file)) {
+            return file + " cannot be read (permissions: the gateway's user needs to read it)";
+        }
+        return file + " cannot be read: " + e.getMessage();
+    }
+
+    private static char[] randomPassword() {
+        byte[] bytes = new byte[18];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getEncoder().encodeToString(bytes).toCharArray();
+    }
+
+    private static ConfigException invalid(String key, String problem) {
+        return new ConfigException("invalid config key '" + key + "': " + problem);
+    }
+}
