@@ -7,6 +7,7 @@ import static io.webrtcgateway.sdp.SdpFixtures.SDES;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 
 /**
  * SIP SDP -> browser SDP ({@link SipToWebRtc}) with the input in the SIP peer's place: as the offer of an
@@ -14,6 +15,7 @@ import java.util.List;
  * (Chrome's DTLS one, grtc.js' SDES one) of an outgoing call. Each either translates, to SDP that reads back
  * as itself, or throws SdpException.
  */
+@Tag("fuzz")
 class SipToWebRtcFuzzTest {
     private static final SessionDescription CHROME_OFFER = SdpFixtures.parsed("chrome-offer");
     private static final SessionDescription GRTC_SDES_OFFER = SdpFixtures.parsed("grtc-sdes-offer");

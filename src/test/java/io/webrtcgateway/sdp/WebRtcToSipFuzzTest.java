@@ -4,12 +4,14 @@ import static io.webrtcgateway.sdp.SdpFixtures.SIP_ORIGIN;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Browser SDP -> SIP SDP ({@link WebRtcToSip}) with the input in the browser's place: as the offer of an
  * outgoing call, and as the answer to a SIP offer (SIPp's) of an incoming one. Each either translates, to
  * SDP that reads back as itself, or throws SdpException.
  */
+@Tag("fuzz")
 class WebRtcToSipFuzzTest {
     private static final SessionDescription SIPP_OFFER = SdpFixtures.parsed("sipp-offer");
     private static final SessionDescription ASTERISK_OFFER = SdpFixtures.parsed("asterisk-offer");

@@ -17,6 +17,7 @@ import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A SIP request as the gateway receives it, without a network: bytes parsed by the stack's parser
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
  * Parse errors are ParseException; the gateway's part must then neither throw nor produce a response that does
  * not encode.
  */
+@Tag("fuzz")
 class SipRequestFuzzTest {
     private static final SipHostResolver RESOLVER = new SipHostResolver("fuzz-dns");
     private static final TrustedSipSources SOURCES = new TrustedSipSources(

@@ -7,11 +7,13 @@ import io.webrtcgateway.error.GatewayException;
 import io.webrtcgateway.testsupport.FuzzBudget;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The body of a legacy {@code POST /message} (docs/legacy-protocol.md) through {@link LegacyMessage#parse}: a
  * message, or GatewayException BAD_REQUEST (which the servlet answers with 400), nothing else.
  */
+@Tag("fuzz")
 class LegacyMessageFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -33,10 +33,10 @@ import org.junit.jupiter.api.Tag;
  * dispatcher did not expect) fails, whether it comes at once or later from a request that completes
  * asynchronously.
  *
- * <p>Tagged own-jvm (pom.xml): the gateway it starts sets ice4j's JVM-wide settings, which the ICE unit tests
- * set otherwise.
+ * <p>Like every fuzz target it runs apart from the unit tests (tag "fuzz", pom.xml): the gateway it starts sets
+ * ice4j's JVM-wide settings, which the ICE unit tests set otherwise.
  */
-@Tag("own-jvm")
+@Tag("fuzz")
 class WsRequestFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Queue<String> INTERNAL_ERRORS = new ConcurrentLinkedQueue<>();

@@ -11,6 +11,7 @@ import java.util.List;
 import org.bouncycastle.tls.DTLSServerProtocol;
 import org.bouncycastle.tls.DatagramTransport;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 
 /**
  * DTLS record and handshake parsing with the gateway's server side (what a browser offering a=setup:active
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
  *
  * <p>Input: datagrams, each a 2-byte big-endian length and that many bytes.
  */
+@Tag("fuzz")
 class DtlsRecordFuzzTest {
     private static final DtlsService SERVICE = new DtlsService(DtlsCertificate.generate(), 1, 1, Duration.ofSeconds(5));
     private static final List<DtlsFingerprint> BROWSER = List.of(DtlsCertificate.generate().sha256Fingerprint());

@@ -6,6 +6,7 @@ import io.webrtcgateway.testsupport.FuzzBudget;
 import org.ice4j.StunException;
 import org.ice4j.attribute.Attribute;
 import org.ice4j.message.Message;
+import org.junit.jupiter.api.Tag;
 
 /**
  * STUN parsing on the browser's ICE socket: the demultiplexing HostSocket does (RFC 7983 §7 first byte via
@@ -13,6 +14,7 @@ import org.ice4j.message.Message;
  * decoder, which parses every STUN datagram that gets past it. A datagram is either decoded or refused with StunException;
  * anything else would escape into ice4j's reader thread.
  */
+@Tag("fuzz")
 class StunMessageFuzzTest {
     @FuzzTest(maxDuration = FuzzBudget.MAX_DURATION, maxExecutions = FuzzBudget.EXECUTIONS)
     void decodesOrRefuses(byte[] datagram) {

@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 
 /**
  * RTCP compound parsing and rewriting as the relay does it (MediaRelay): {@link RtcpPacket#isValidCompound}
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
  * {@link RtcpTranslator#translate} in both directions. A compound that passes the gate must never make the
  * later steps read or write outside it, and what is forwarded is itself a valid compound.
  */
+@Tag("fuzz")
 class RtcpFuzzTest {
     private static final int BROWSER = 0xB0B0B0B0;
     private static final int SIP = 0x51000002;

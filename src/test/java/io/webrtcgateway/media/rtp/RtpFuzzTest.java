@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 
 /**
  * RTP header parsing and the relay's per-packet steps (MediaRelay: {@link RtpPacket#headerLength} as the gate,
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
  * sequence of packets from fuzz input, both directions. Whatever arrives: no exception, nothing written
  * outside the packet, and a forwarded packet is still valid RTP.
  */
+@Tag("fuzz")
 class RtpFuzzTest {
 
     @FuzzTest(maxDuration = FuzzBudget.MAX_DURATION, maxExecutions = FuzzBudget.EXECUTIONS)

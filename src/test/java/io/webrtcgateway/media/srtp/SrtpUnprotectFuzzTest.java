@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
 import java.util.Arrays;
+import org.junit.jupiter.api.Tag;
 
 /**
  * SRTP/SRTCP unprotect (RFC 3711) with fixed keys, on what a browser or an attacker on the path may send:
@@ -18,6 +19,7 @@ import java.util.Arrays;
  *       changed it is rejected (the HMAC tag covers everything but the encrypted part's keystream).</li>
  * </ul>
  */
+@Tag("fuzz")
 class SrtpUnprotectFuzzTest {
     private static final SrtpMasterKey GATEWAY = new SrtpMasterKey(bytes(16, 1), bytes(14, 2));
     private static final SrtpMasterKey BROWSER = new SrtpMasterKey(bytes(16, 3), bytes(14, 4));

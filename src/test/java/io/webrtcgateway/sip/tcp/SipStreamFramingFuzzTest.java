@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.webrtcgateway.testsupport.FuzzBudget;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The TCP framing that judges a SIP stream before JAIN-SIP's parser sees it ({@link SipStreamFraming}), on any
@@ -14,6 +15,7 @@ import io.webrtcgateway.testsupport.FuzzBudget;
  * the refusal and its reason. (Messages completed earlier in the read that is refused are not counted: the
  * connection closes with that read, and JAIN-SIP gets none of it.)
  */
+@Tag("fuzz")
 class SipStreamFramingFuzzTest {
     private static final int MAX_MESSAGE = 4096;
 
