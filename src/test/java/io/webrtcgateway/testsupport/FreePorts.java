@@ -28,17 +28,28 @@ public final class FreePorts {
      * Both bands lie below Linux's ephemeral range (32768-60999), so outgoing connections of others don't land
      * in them. Single ports have a band of their own: they are never handed back, and scattered over the
      * ranges' band they would leave no 200 consecutive ports free after a few hundred tests.
+     *
+     * Test JVMs that run side by side (failsafe's forkCount) each take their own slice of both bands, from
+     * the system properties it.fork (surefire.forkNumber, 1-based) and it.forks: a port another JVM picked and
+     * whose peer has not bound it yet looks free from here, and would otherwise be handed out twice.
      */
-    private static final int RANGE_FLOOR = 20000;
-    private static final int RANGE_CEILING = 29999;
+    private static final int FORKS = Math.max(1, Integer.getInteger("it.forks", 1));
+    private static final int FORK = Math.min(FORKS, Math.max(1, Integer.getInteger("it.fork", 1))) - 1;
+    private static final int RANGE_FLOOR = (slice(20000, 29999, FORK) + 1) & ~1; // even: RTP on even ports
+    private static final int RANGE_CEILING = slice(20000, 29999, FORK + 1) - 1;
     /** The longest range: SoakBench's 320 calls take 3,840 ports (12 a call), in a network namespace of its own. */
-    private static final int MAX_RANGE = 9000;
-    private static final int SINGLE_FLOOR = 30000;
-    private static final int SINGLE_CEILING = 32767;
+    private static final int MAX_RANGE = Math.min(9000, RANGE_CEILING - RANGE_FLOOR - 2);
+    private static final int SINGLE_FLOOR = slice(30000, 32767, FORK);
+    private static final int SINGLE_CEILING = slice(30000, 32767, FORK + 1) - 1;
 
     private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
 
     private FreePorts() {}
+
+    /** The first port of slice {@code n} of {@code FORKS} equal slices of low..high (n = FORKS: high + 1). */
+    private static int slice(int low, int high, int n) {
+        return low + (high - low + 1) * n / FORKS;
+    }
 
     /** A port free for TCP. */
     public static int tcp() {
