@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
 public final class GatewayProcess extends PeerProcess {
 
     public static final String JAR_PROPERTY = "it.standaloneJar";
+    /** Blank-separated JVM options every gateway gets after -Xmx512m -XX:+UseSerialGC (the pom sets them for the ITs). */
+    public static final String JVM_ARGS_PROPERTY = "it.gatewayJvmArgs";
 
     private static final AtomicInteger INSTANCE_NUMBERS = new AtomicInteger();
 
@@ -349,7 +351,7 @@ public final class GatewayProcess extends PeerProcess {
         /** The test named in the log's file name; null: the one on the starting thread's stack. */
         private String test;
         private Path jar;
-        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+        private final List<String> jvmArgs = defaultJvmArgs();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(60);
         private Duration stopTimeout = Duration.ofSeconds(30);
@@ -425,7 +427,20 @@ public final class GatewayProcess extends PeerProcess {
             return this;
         }
 
-        /** Extra JVM options after the defaults (-Xmx512m -XX:+UseSerialGC); a later -Xmx wins. */
+        /**
+         * -Xmx512m -XX:+UseSerialGC, then the options in the system property {@value #JVM_ARGS_PROPERTY} (blank
+         * separated; the pom gives the ITs -XX:TieredStopAtLevel=1, the benches none).
+         */
+        private static List<String> defaultJvmArgs() {
+            List<String> args = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+            String extra = System.getProperty(JVM_ARGS_PROPERTY, "").trim();
+            if (!extra.isEmpty()) {
+                args.addAll(List.of(extra.split("\\s+")));
+            }
+            return args;
+        }
+
+        /** Extra JVM options after the defaults ({@link #defaultJvmArgs}); a later -Xmx wins. */
         public Builder jvmArgs(String... args) {
             jvmArgs.addAll(List.of(args));
             return this;
