@@ -121,6 +121,23 @@ final class TcpConnection extends NioTcpMessageChannel {
         return processor().tls() != null;
     }
 
+    /**
+     * The CRLF answering a peer's double-CRLF keepalive (RFC 5626 §4.4.1). JAIN-SIP also feeds its parser a
+     * double CRLF of its own when a read fails, to end a half-read message, and then answers that too: on a
+     * TLS connection already closed that would fail loudly, so then nothing is sent.
+     */
+    @Override
+    public void sendSingleCLRF() throws Exception {
+        TcpListener processor = processor();
+        if (processor.tls() != null) {
+            TlsSession session = processor.sockets().tls(socketChannel);
+            if (session == null || session.over()) {
+                return;
+            }
+        }
+        super.sendSingleCLRF();
+    }
+
     /** {@link #listener}, also while JAIN-SIP's constructor still runs (it sets messageProcessor first). */
     private TcpListener processor() {
         return listener != null ? listener : (TcpListener) messageProcessor;

@@ -95,6 +95,11 @@ final class TlsSession {
         return established;
     }
 
+    /** Failed or closed: nothing more goes through it. */
+    synchronized boolean over() {
+        return over;
+    }
+
     /** The handshake has not ended within {@code timeoutNanos} of this session's start. */
     boolean handshakeOverdue(long now, long timeoutNanos) {
         return !established && now - createdNanos > timeoutNanos;
