@@ -334,6 +334,12 @@ final class TlsSession {
                         + t.getMessage();
             }
             if (t instanceof CertPathValidatorException v && v.getReason() != null) {
+                if (v.getReason() == CertPathValidatorException.BasicReason.EXPIRED) {
+                    return "the certificate (or one of its issuers) has expired: " + t.getMessage();
+                }
+                if (v.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+                    return "the certificate (or one of its issuers) is not valid yet: " + t.getMessage();
+                }
                 return "the certificate chain is not valid (" + v.getReason() + "): " + t.getMessage();
             }
             String m = String.valueOf(t.getMessage());

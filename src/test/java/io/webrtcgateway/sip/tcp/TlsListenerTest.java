@@ -295,7 +295,47 @@ class TlsListenerTest {
                     () -> sip.tlsProblem(tlsServer(server.getLocalPort())), p -> p != null);
             assertTrue(problem.contains("trusted CA"), problem);
         }
-        assertFalse(closed("tls-failed") < 2, "both refusals counted");
+        // The right name and CA, but expired.
+        TestCa.Issued expired = ca.issue(TestCa.ec(), java.time.Instant.now().minus(Duration.ofDays(3)),
+                java.time.Instant.now().minus(Duration.ofDays(1)), "localhost");
+        try (SSLServerSocket server = serverSocket(context(ca, expired))) {
+            acceptAndHandshakeInBackground(server);
+            sip.send(optionsTo("localhost", server.getLocalPort()), "tls", handler(new CompletableFuture<>()));
+            String problem = Poll.until(T, "the expiry kept for health",
+                    () -> sip.tlsProblem(tlsServer(server.getLocalPort())), p -> p != null);
+            assertTrue(problem.contains("expired"), problem);
+        }
+        assertFalse(closed("tls-failed") < 3, "the three refusals counted");
+    }
+
+    @Test
+    void aDoubleCrlfKeepaliveIsAnsweredOverTls() throws Exception {
+        start(Duration.ofSeconds(10));
+        SSLSocket client = tlsClient();
+        write(client, "\r\n\r\n"); // RFC 5626 §4.4.1 ping
+        byte[] pong = client.getInputStream().readNBytes(2);
+        assertEquals("\r\n", new String(pong, StandardCharsets.US_ASCII), "the pong");
+        assertEquals(200, exchange(client).status(), "the connection goes on");
+    }
+
+    @Test
+    void newConnectionsGetTheCertificateFromReplacedFiles() throws Exception {
+        start(Duration.ofSeconds(10));
+        java.math.BigInteger before = ((java.security.cert.X509Certificate) tlsClient().getSession()
+                .getPeerCertificates()[0]).getSerialNumber();
+        SSLSocket open = tlsClient();
+        TestCa.Issued next = ca.issue("localhost", "127.0.0.1");
+        next.writePem(dir.resolve("gw.pem"), dir.resolve("gw.key"), TestCa.KeyFormat.PKCS8);
+        Poll.until(T, "a new connection gets the new certificate", () -> {
+            try {
+                SSLSocket s = tlsClient();
+                return ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, serial -> serial.equals(next.serial()));
+        assertFalse(before.equals(next.serial()));
+        assertEquals(200, exchange(open).status(), "a connection open before keeps working");
     }
 
     private static SipServerAddress tlsServer(int port) {
