@@ -47,25 +47,26 @@ public final class TlsCertificateWatch implements AutoCloseable {
     private ScheduledExecutorService executor;
 
     /**
-     * @param what    for logs, e.g. "SIP TLS"
-     * @param current the identity read from {@code source}'s files just before (their stamps are taken now, so a
-     *                change in between is seen at the first look)
-     * @param apply   takes a new identity; a RuntimeException refuses it (the old one stays)
+     * Reads and checks the files {@code source} names (their stamps are taken first, so a change while reading is
+     * seen at the first look).
+     *
+     * @param what  for logs, e.g. "SIP TLS"
+     * @param apply takes each new identity once the files changed; a RuntimeException refuses it (the old one stays)
+     * @throws ConfigException the files cannot be used; the message names the key
      */
-    public TlsCertificateWatch(String what, TlsIdentity.Source source, TlsIdentity current, Consumer<TlsIdentity> apply) {
-        this(what, source, current, apply, DEFAULT_INTERVAL);
+    public TlsCertificateWatch(String what, TlsIdentity.Source source, Consumer<TlsIdentity> apply) {
+        this(what, source, apply, DEFAULT_INTERVAL);
     }
 
-    public TlsCertificateWatch(String what, TlsIdentity.Source source, TlsIdentity current, Consumer<TlsIdentity> apply,
-                               Duration interval) {
+    public TlsCertificateWatch(String what, TlsIdentity.Source source, Consumer<TlsIdentity> apply, Duration interval) {
         this.what = what;
         this.source = source;
         this.apply = apply;
         this.interval = interval;
         this.files = source.files();
         synchronized (this) {
-            this.current = current;
             this.loaded = stamps();
+            this.current = TlsIdentity.load(source);
         }
     }
 

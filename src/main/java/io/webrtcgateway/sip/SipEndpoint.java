@@ -71,6 +71,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private SipProvider tlsProvider;
     private SipTcpTransport transport;
     private TlsCertificateWatch certificateWatch;
+    private volatile TlsContexts tlsContexts;
     private AddressFactory addressFactory;
     private HeaderFactory headerFactory;
     private MessageFactory messageFactory;
@@ -120,7 +121,15 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
                 new SourceRateLimit(config.maxRequestsPerSecond()), config.headers()));
         // TCP and TLS served by one selector thread each, with connection caps and timeouts (docs/sip.md "TCP
         // connections", "TLS").
-        TlsContexts tls = config.tls().enabled() ? TlsContexts.create(config.tls()) : null;
+        TlsContexts tls = null;
+        if (config.tls().enabled()) {
+            certificateWatch = new TlsCertificateWatch("SIP TLS", config.tls().identity(), identity -> {
+                // set below, before the watch starts
+                tlsContexts.use(identity);
+            });
+            tls = TlsContexts.create(config.tls(), certificateWatch.current());
+            tlsContexts = tls;
+        }
         transport = new SipTcpTransport(config.tcp(), SipStacks.MAX_MESSAGE_BYTES,
                 SipStacks.CONNECT_TIMEOUT_MILLIS, sources::trusted, meters, tls, config.tls().handshakeTimeout());
         stack.setMessageProcessorFactory(transport);
@@ -145,8 +154,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
             throw new IllegalStateException(e);
         }
         stack.start();
-        if (tls != null) {
-            certificateWatch = new TlsCertificateWatch("SIP TLS", config.tls().identity(), tls.identity(), tls::use);
+        if (certificateWatch != null) {
             certificateWatch.start();
         }
 

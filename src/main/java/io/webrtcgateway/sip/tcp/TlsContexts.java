@@ -64,7 +64,12 @@ public final class TlsContexts {
      * @throws ConfigException a file cannot be used; the message names its key
      */
     public static TlsContexts create(GatewayConfig.Sip.Tls tls) {
-        return new TlsContexts(trust(tls.trustedCertificates()), tls.verifyHostName(), TlsIdentity.load(tls.identity()));
+        return create(tls, TlsIdentity.load(tls.identity()));
+    }
+
+    /** With the identity already read (by the certificate watch). */
+    public static TlsContexts create(GatewayConfig.Sip.Tls tls, TlsIdentity identity) {
+        return new TlsContexts(trust(tls.trustedCertificates()), tls.verifyHostName(), identity);
     }
 
     /** Engines made from now on present {@code identity}. */
