@@ -163,7 +163,9 @@ public final class SipLeg implements SipRequestHandler {
                 ? event.getServerTransaction() : provider.getNewServerTransaction(invite);
         incomingInvite = st;
         callId = ((CallIdHeader) invite.getHeader(CallIdHeader.NAME)).getCallId();
-        transport = ((ViaHeader) invite.getHeader(ViaHeader.NAME)).getTransport().toLowerCase();
+        // The transport it came on (its provider's), not the one its Via names: our requests in the dialog go
+        // out on the same kind of listening point.
+        transport = provider.getListeningPoints()[0].getTransport().toLowerCase(java.util.Locale.ROOT);
         sips = asksForSips(invite);
         dialog = provider.getNewDialog(st);
         dialog.setApplicationData(this);

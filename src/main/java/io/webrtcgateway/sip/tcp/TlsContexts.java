@@ -139,7 +139,8 @@ public final class TlsContexts {
     static String peerName(InetAddress address) {
         String text = address.toString(); // "name/literal", or "/literal" when made from a literal
         int slash = text.indexOf('/');
-        return slash > 0 ? text.substring(0, slash) : address.getHostAddress();
+        String name = slash > 0 ? text.substring(0, slash) : address.getHostAddress();
+        return name.startsWith("[") && name.endsWith("]") ? name.substring(1, name.length() - 1) : name; // [::1]
     }
 
     /** The CAs of {@code bundle} (a PEM file), or the JDK's trust store when it is empty. */
