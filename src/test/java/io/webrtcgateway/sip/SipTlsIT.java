@@ -46,6 +46,8 @@ class SipTlsIT {
     private static final String BROWSER_DN = "2001";
     private static final String DESK_DN = "3001";
     private static final Duration T = Duration.ofSeconds(15);
+    /** Three gateways start side by side with Chromium, Kamailio and baresip: on two busy cores that takes a while. */
+    private static final Duration START = Duration.ofSeconds(120);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Path dir;
@@ -88,14 +90,14 @@ class SipTlsIT {
         desk = Baresip.builder().user(DESK_DN).registrar("127.0.0.1:" + kamailio.tlsPort()).tls(phoneFile, caFile)
                 .start();
         List<GatewayProcess> gateways = GatewayProcess.startAll(
-                GatewayProcess.builder().name("gw").sipServers(kamailio.tlsServerEntry("localhost"))
+                GatewayProcess.builder().name("gw").startTimeout(START).sipServers(kamailio.tlsServerEntry("localhost"))
                         .sipTls(gwChain, gwKey, caFile)
                         .set("gateway.media.ice-addresses", List.of("127.0.0.1")),
-                GatewayProcess.builder().name("gw-failover")
+                GatewayProcess.builder().name("gw-failover").startTimeout(START)
                         .sipServers(wrongName.tlsServerEntry("localhost"), kamailio.tlsServerEntry("localhost"))
                         .sipTls(gwChain, gwKey, caFile)
                         .set("gateway.sip.keepalive-interval", "1 s").set("gateway.sip.keepalive-failures", "1"),
-                GatewayProcess.builder().name("gw-distrustful").sipServers(kamailio.tlsServerEntry("localhost"))
+                GatewayProcess.builder().name("gw-distrustful").startTimeout(START).sipServers(kamailio.tlsServerEntry("localhost"))
                         .sipTls(gwChain, gwKey, strangerCa)
                         .set("gateway.sip.keepalive-interval", "1 s").set("gateway.sip.keepalive-failures", "1"));
         gw = gateways.get(0);

@@ -65,6 +65,16 @@ public final class SipTcpTransport implements MessageProcessorFactory {
         @Override
         public void failed(TlsSession session, String why) {
             closed("tls-failed");
+            refused(session, why);
+        }
+
+        @Override
+        public void timedOut(TlsSession session, String why) {
+            closed("tls-handshake-timeout");
+            refused(session, why);
+        }
+
+        private void refused(TlsSession session, String why) {
             if (session.client()) {
                 String before = tlsProblems.put(key(session.peer()), why);
                 if (!why.equals(before)) {

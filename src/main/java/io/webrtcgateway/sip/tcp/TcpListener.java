@@ -215,7 +215,6 @@ final class TcpListener extends NioTcpMessageProcessor {
                 TlsSession session = e.getValue();
                 if (session.handshakeOverdue(now, handshake)) {
                     session.handshakeTimedOut("no TLS handshake within " + handshake / 1_000_000 + " ms");
-                    transport.closed("tls-handshake-timeout");
                     LOG.debug("SIP TLS connection with {} closed: handshake timeout", session.peer());
                     close(e.getKey());
                 }

@@ -39,7 +39,11 @@ final class TlsSession {
     interface Outcome {
         void established(TlsSession session);
 
+        /** The handshake or a record failed: the connection closes. */
         void failed(TlsSession session, String why);
+
+        /** The handshake did not end in time: the connection closes. */
+        void timedOut(TlsSession session, String why);
     }
 
     /** A TLS failure; its message says why in words (not the JDK's alert). */
@@ -109,7 +113,7 @@ final class TlsSession {
     synchronized void handshakeTimedOut(String why) {
         if (!over && !established) {
             over = true;
-            outcome.failed(this, why);
+            outcome.timedOut(this, why);
         }
     }
 

@@ -233,6 +233,7 @@ class TlsListenerTest {
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(tookMillis < 5000, "closed by the 0.8 s handshake timeout, before the 10 s read timeout: " + tookMillis);
         Poll.until(T, "counted as tls-handshake-timeout", () -> closed("tls-handshake-timeout") >= 2);
+        assertEquals(0, closed("tls-failed"), "counted once, as timeouts");
         assertEquals(200, exchange(bystander).status(), "the bystander's connection still works");
     }
 
