@@ -170,9 +170,10 @@ final class TlsSession {
                 unwrapAll(sip);
             }
         });
-        if (over) {
+        if (over && sip.size() == 0) {
             throw new IOException("TLS closed by " + peer + " (close_notify)");
         }
+        // After a close_notify, what came before it still counts; the peer's FIN closes the connection next.
         return sip.toByteArray();
     }
 
