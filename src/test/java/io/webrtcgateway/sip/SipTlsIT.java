@@ -35,7 +35,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * SIP over TLS with real peers, certificates from a test CA: Kamailio with its TLS module as registrar and proxy
  * (reached as "localhost", its certificate's name), baresip registered with it over TLS, headless Chromium behind
  * the gateway. The gateway registers over TLS (its TLS port and ;transport=tls in the Contact Kamailio keeps),
- * the browser calls the phone and the phone calls the browser, audio both ways, every hop TLS. Then the refusals:
+ * the browser calls the phone and the phone calls the browser (Kamailio makes that INVITE's Request-URI sips:, the
+ * gateway's Contact follows), audio both ways, every hop TLS. Then the refusals:
  * a Kamailio whose certificate names another host, as primary, is refused with the server named (log and
  * /health/ready) and the gateway fails over to the good one; a gateway that does not trust the CA reports
  * not-ready with the reason. Last, Kamailio restarts (closing the gateway's connection) and the gateway
@@ -85,7 +86,8 @@ class SipTlsIT {
         Path strangerCa = dir.resolve("stranger-ca.pem");
         Files.writeString(strangerCa, TestCa.pem(TestCa.create("Stranger CA").certificate()));
 
-        kamailio = Kamailio.builder().tls(kamailioChain, kamailioKey).maxExpires(20).start();
+        // Kamailio sends the browser's calls with a sips: Request-URI: the gateway must answer with a sips: Contact.
+        kamailio = Kamailio.builder().tls(kamailioChain, kamailioKey).maxExpires(20).sipsTo(BROWSER_DN).start();
         wrongName = Kamailio.builder().name("kamailio-wrong-name").tls(otherChain, otherKey).start();
         desk = Baresip.builder().user(DESK_DN).registrar("127.0.0.1:" + kamailio.tlsPort()).tls(phoneFile, caFile)
                 .start();
@@ -154,8 +156,9 @@ class SipTlsIT {
         assertTrue(kamailio.logTail(2000).contains("INVITE sip:" + DESK_DN), "the INVITE went through Kamailio");
     }
 
+    /** Kamailio rewrites the INVITE to a sips: Request-URI (sipsTo): the gateway's Contact must be sips: too. */
     @Test
-    void thePhoneCallsTheBrowserOverTls() {
+    void thePhoneCallsTheBrowserOverTlsWithASipsRequestUri() {
         desk.dial(BROWSER_DN);
         JsonNode incoming = ws.awaitEvent("incoming", T);
         assertEquals(DESK_DN, incoming.path("from").asText(), incoming.toString());
@@ -171,8 +174,9 @@ class SipTlsIT {
         desk.awaitEvent("CALL_CLOSED", T);
         browser.hangUp();
         String log = kamailio.logTail(2000);
-        assertTrue(log.contains("INVITE sip:" + BROWSER_DN + "@127.0.0.1:" + gw.sipTlsPort()) || log.contains(
-                "(tls)"), "Kamailio relayed to the gateway's TLS contact");
+        assertTrue(log.contains("reply 200 to INVITE Call-ID") && log.contains("Contact <sips:" + BROWSER_DN
+                + "@127.0.0.1:" + gw.sipTlsPort() + ">"),
+                "the gateway answered the sips: INVITE with a sips: Contact on its TLS port (RFC 3261 §12.1.1)");
     }
 
     @Test

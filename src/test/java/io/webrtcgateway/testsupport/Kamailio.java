@@ -211,6 +211,25 @@ public final class Kamailio extends PeerProcess {
      */
     static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
             Path tlsConfig) {
+        return config(port, ctlSocket, password, minExpires, maxExpires, tlsPort, tlsConfig, null);
+    }
+
+    /**
+     * With {@code sipsUser}: requests for that user leave with a {@code sips:} Request-URI (its contact's, the
+     * scheme changed and the parameters dropped), and every reply's status and Contact is logged.
+     */
+    static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
+            Path tlsConfig, String sipsUser) {
+        String sips = sipsUser == null ? "" : """
+                    if ($rU == "%s") {
+                        $ru = $(ru{re.subst,/^sip:([^;]*).*/sips:\\1/});
+                    }
+                """.formatted(sipsUser);
+        String replies = sipsUser == null ? "" : """
+                onreply_route {
+                    xlog("L_INFO", "reply $rs to $rm Call-ID $ci Contact $ct\n");
+                }
+                """;
         String tls = tlsPort == 0 ? "" : """
                 enable_tls=yes
                 listen=tls:127.0.0.1:%1$d
@@ -310,11 +329,13 @@ public final class Kamailio extends PeerProcess {
                         sl_send_reply("404", "Not Found");
                         exit;
                     }
+                %7$s
                     if (!t_relay()) {
                         sl_reply_error();
                     }
                 }
-                """.formatted(port, ctlSocket, minExpires, maxExpires, register, tls);
+                %8$s
+                """.formatted(port, ctlSocket, minExpires, maxExpires, register, tls, sips, replies);
     }
 
     public static final class Builder {
@@ -327,8 +348,15 @@ public final class Kamailio extends PeerProcess {
         private int tlsPort;
         private Path certificate;
         private Path privateKey;
+        private String sipsUser;
 
         private Builder() {}
+
+        /** Requests for {@code user} leave Kamailio with a sips: Request-URI; replies are logged with their Contact. */
+        public Builder sipsTo(String user) {
+            this.sipsUser = user;
+            return this;
+        }
 
         /**
          * Also SIP over TLS (TLS 1.2 and later), on a free port unless {@link #tlsPort} says which, with this
@@ -410,7 +438,7 @@ public final class Kamailio extends PeerProcess {
                             """.formatted(certificate, privateKey));
                 }
                 Files.writeString(configFile, config(sipPort, runDir.resolve("ctl.sock"), password, minExpires,
-                        maxExpires, tls, tlsConfig));
+                        maxExpires, tls, tlsConfig, sipsUser));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the kamailio config", e);
             }
