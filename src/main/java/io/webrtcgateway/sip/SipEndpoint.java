@@ -71,6 +71,7 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private SipProvider tlsProvider;
     private SipTcpTransport transport;
     private TlsCertificateWatch certificateWatch;
+    /** What new TLS engines are made from; its identity is swapped by {@link #certificateWatch}. */
     private volatile TlsContexts tlsContexts;
     private AddressFactory addressFactory;
     private HeaderFactory headerFactory;
@@ -123,10 +124,10 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         // connections", "TLS").
         TlsContexts tls = null;
         if (config.tls().enabled()) {
-            certificateWatch = new TlsCertificateWatch("SIP TLS", config.tls().identity(), identity -> {
-                // set below, before the watch starts
-                tlsContexts.use(identity);
-            });
+            // The watch reads the files now; it hands on changed ones only once started (below), by which time
+            // tlsContexts is set.
+            certificateWatch = new TlsCertificateWatch("SIP TLS", config.tls().identity(),
+                    identity -> tlsContexts.use(identity));
             tls = TlsContexts.create(config.tls(), certificateWatch.current());
             tlsContexts = tls;
         }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 
 /**
  * One SIP TCP connection: JAIN-SIP's NIO channel (the selector thread reads it, the stack's thread pool
@@ -153,7 +154,7 @@ final class TcpConnection extends NioTcpMessageChannel {
         if (processor.tls() != null) {
             TlsSession session = processor.sockets().tls(socketChannel);
             if (session == null) {
-                throw new javax.net.ssl.SSLException("no TLS session for " + peerAddress.getHostAddress() + ":" + peerPort);
+                throw new SSLException("no TLS session for " + peerAddress.getHostAddress() + ":" + peerPort);
             }
             bytes = session.receive(bytes);
             if (bytes.length == 0) {
