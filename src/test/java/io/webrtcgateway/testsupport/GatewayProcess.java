@@ -56,6 +56,7 @@ public final class GatewayProcess extends PeerProcess {
     /** gateway.http.tls.port; 0: HTTPS off. */
     private final int httpsPort;
     private final int sipPort;
+    private final int sipTlsPort;
     private final int sandboxPort;
     private final FreePorts.Range rtpPorts;
     /** The RTP range was picked for this gateway (not given by the test): handed back on close. */
@@ -74,6 +75,7 @@ public final class GatewayProcess extends PeerProcess {
         this.httpPort = settings.httpPort;
         this.httpsPort = settings.httpsPort;
         this.sipPort = settings.sipPort;
+        this.sipTlsPort = settings.sipTlsPort;
         this.sandboxPort = settings.sandboxPort;
         this.rtpPorts = settings.rtpPorts;
         this.ownsRtpPorts = settings.rtpPortsPicked;
@@ -174,6 +176,11 @@ public final class GatewayProcess extends PeerProcess {
     /** The gateway's own SIP port (gateway.sip.listen, UDP and TCP on 127.0.0.1). */
     public int sipPort() {
         return sipPort;
+    }
+
+    /** The gateway's SIP over TLS port (gateway.sip.tls.port); 0 without {@link Builder#sipTls}. */
+    public int sipTlsPort() {
+        return sipTlsPort;
     }
 
     /** The built-in sandbox SIP server's port (used when gateway.sip.servers contains "sandbox"). */
@@ -278,6 +285,7 @@ public final class GatewayProcess extends PeerProcess {
         int httpPort;
         int httpsPort;
         int sipPort;
+        int sipTlsPort;
         int sandboxPort;
         FreePorts.Range rtpPorts;
         boolean rtpPortsPicked;
@@ -295,6 +303,9 @@ public final class GatewayProcess extends PeerProcess {
             }
             line(out, "gateway.sip.listen", quote("127.0.0.1:" + sipPort));
             line(out, "gateway.sip.servers", list(sipServers));
+            if (sipTlsPort != 0) {
+                line(out, "gateway.sip.tls.port", String.valueOf(sipTlsPort));
+            }
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
             line(out, "gateway.media.rtp-port-range", quote(rtpPorts.toString()));
             // The default gateway.media.ice-remote-deny refuses loopback and this machine's own addresses as ICE
@@ -409,6 +420,17 @@ public final class GatewayProcess extends PeerProcess {
             settings.httpsPort = FreePorts.tcp();
             set("gateway.http.tls.certificate-chain", certificateChain.toAbsolutePath().toString());
             return set("gateway.http.tls.private-key", privateKey.toAbsolutePath().toString());
+        }
+
+        /**
+         * SIP over TLS on a port chosen at run time, with the gateway's certificate from PEM files and the CAs it
+         * trusts for SIP Servers' certificates ({@code gateway.sip.tls.*}; others with {@link #set}).
+         */
+        public Builder sipTls(Path certificateChain, Path privateKey, Path trustedCertificates) {
+            settings.sipTlsPort = FreePorts.tcp();
+            set("gateway.sip.tls.certificate-chain", certificateChain.toAbsolutePath().toString());
+            set("gateway.sip.tls.private-key", privateKey.toAbsolutePath().toString());
+            return set("gateway.sip.tls.trusted-certificates", trustedCertificates.toAbsolutePath().toString());
         }
 
         public Builder sipPort(int port) {
