@@ -3,6 +3,7 @@ package io.webrtcgateway.sip.tcp;
 import io.webrtcgateway.config.ConfigException;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.TlsIdentity;
+import io.webrtcgateway.config.TlsPolicy;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -29,22 +30,6 @@ import javax.net.ssl.TrustManagerFactory;
  * connections, get the new certificate; open connections keep theirs.
  */
 public final class TlsContexts {
-    /** TLS 1.3 and 1.2: RFC 8996 retires 1.0 and 1.1. */
-    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
-
-    /**
-     * The HTTPS listener's list (launcher.HttpsConnector): TLS 1.3's suites, then for TLS 1.2 ECDHE with
-     * AES-GCM or ChaCha20-Poly1305; no CBC, no static RSA key exchange. RFC 3261 §26.2.1's
-     * TLS_RSA_WITH_AES_128_CBC_SHA is left out on purpose (no forward secrecy, CBC); every TLS 1.2 SIP stack of
-     * the last decade (Kamailio, Asterisk, OpenSIPS, baresip: OpenSSL) has an ECDHE-GCM suite.
-     */
-    static final String[] CIPHER_SUITES = {
-        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    };
-
     private final TrustManagerFactory trust;
     private final boolean verifyHostName;
     /** Replaced whole by {@link #use}. */
@@ -80,7 +65,7 @@ public final class TlsContexts {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
             List<String> supported = Arrays.asList(context.getSupportedSSLParameters().getCipherSuites());
-            String[] suites = Arrays.stream(CIPHER_SUITES).filter(supported::contains).toArray(String[]::new);
+            String[] suites = Arrays.stream(TlsPolicy.CIPHER_SUITES).filter(supported::contains).toArray(String[]::new);
             loaded = new Loaded(context, identity, suites);
         } catch (GeneralSecurityException e) {
             throw new ConfigException("invalid config key 'gateway.sip.tls.certificate-chain': the certificate cannot"
@@ -123,7 +108,7 @@ public final class TlsContexts {
 
     private static SSLParameters parameters(SSLEngine engine, Loaded l) {
         SSLParameters p = engine.getSSLParameters();
-        p.setProtocols(PROTOCOLS);
+        p.setProtocols(TlsPolicy.PROTOCOLS);
         p.setCipherSuites(l.suites());
         return p;
     }
