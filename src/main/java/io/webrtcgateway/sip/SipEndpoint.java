@@ -448,23 +448,13 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         if (certificateWatch != null) {
             certificateWatch.close();
         }
+        // No deleteSipProvider or deleteListeningPoint first: stop() closes the listening points and forgets the
+        // providers itself, and deleting the last provider would stop the stack once more (a second of sleep in
+        // JAIN-SIP's stopStack each time).
         for (SipProvider provider : new SipProvider[] {udpProvider, tcpProvider, tlsProvider}) {
-            if (provider == null) {
-                continue;
-            }
-            try {
+            if (provider != null) {
                 provider.removeSipListener(this);
-                stack.deleteSipProvider(provider);
-            } catch (Exception e) {
-                LOG.debug("closing provider: {}", e.toString());
             }
-        }
-        try {
-            for (var it = stack.getListeningPoints(); it.hasNext(); ) {
-                stack.deleteListeningPoint((ListeningPoint) it.next());
-            }
-        } catch (Exception e) {
-            LOG.debug("closing listening points: {}", e.toString());
         }
         SipStacks.stop(stack);
         stack = null;
