@@ -1,6 +1,7 @@
 package io.webrtcgateway.media.rtp;
 
 import io.webrtcgateway.media.PacketHandler;
+import io.webrtcgateway.media.srtp.SrtpSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,9 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One m-line's plain RTP toward the SIP side: an RTP and an RTCP socket from the port range (RTCP on the
+ * One m-line's RTP toward the SIP side: an RTP and an RTCP socket from the port range (RTCP on the
  * RTP socket when the SIP SDP has {@code a=rtcp-mux}, RFC 5761), the peer's addresses from its SDP, the
  * {@link SourcePolicy}, and receiving on one {@link UdpReceiveLoops} thread.
+ *
+ * <p>Plain RTP, or SRTP/SRTCP when the SIP SDP keyed it (SDES, {@link #setSrtp}; docs/sip.md "SRTP toward SIP
+ * Server"): then what the handlers get and what the senders give stays clear RTP, and the endpoint unprotects
+ * each accepted datagram in the loop's buffer and protects each outgoing one in a buffer of its own (the
+ * caller's packet is left as it was: the DTMF injector sends its end packet three times).
  *
  * <p>Threads: datagrams are delivered to the handlers on the endpoint's loop thread; {@link #sendRtp} and
  * {@link #sendRtcp} may be called from any thread, but each of them by one thread at a time (each keeps a
@@ -42,6 +48,8 @@ public final class PlainRtpEndpoint implements AutoCloseable {
     private final LongAdder foreignSource = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
+    /** SDES keys of the SIP side, null for plain RTP; replaced whole on a rekey (re-INVITE). */
+    private volatile SrtpSession srtp;
 
     private PacketHandler rtpHandler;
     private PacketHandler rtcpHandler;
@@ -100,6 +108,19 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         remote = new Remote(rtp, rtcpAddress, rtcpMux, old.generation + 1);
     }
 
+    /**
+     * SRTP toward the SIP peer with these keys (SDES, RFC 4568), or plain RTP with null. A re-INVITE that changes
+     * a key installs the new session; packets in flight under the old key then fail authentication (counted).
+     */
+    public void setSrtp(SrtpSession session) {
+        srtp = session;
+    }
+
+    /** The SIP side's SRTP session, or null for plain RTP. */
+    public SrtpSession srtp() {
+        return srtp;
+    }
+
     public int localRtpPort() {
         return ports.rtpPort();
     }
@@ -142,12 +163,22 @@ public final class PlainRtpEndpoint implements AutoCloseable {
             long now = System.nanoTime();
             r.rtpSentSince = now == 0 ? 1 : now; // 0 means "nothing sent yet"
         }
+        SrtpSession keys = srtp;
+        if (keys != null) {
+            int n = rtpSocket.protect(keys, b, off, len, false);
+            return n > 0 && send(rtpSocket, rtpSocket.sendWrapper(rtpSocket.protectBuffer, 0, n), rtpDestination());
+        }
         return send(rtpSocket, rtpSocket.sendWrapper(b, off, len), rtpDestination());
     }
 
     /** Sends one RTCP packet, on the RTP socket under rtcp-mux. */
     public boolean sendRtcp(byte[] b, int off, int len) {
         Socket via = remote.rtcpMux ? rtpSocket : rtcpSocket;
+        SrtpSession keys = srtp;
+        if (keys != null) {
+            int n = rtcpSocket.protect(keys, b, off, len, true);
+            return n > 0 && send(via, rtcpSocket.sendWrapper(rtcpSocket.protectBuffer, 0, n), rtcpDestination());
+        }
         return send(via, rtcpSocket.sendWrapper(b, off, len), rtcpDestination());
     }
 
@@ -255,6 +286,17 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         // Sender thread only (one at a time, see class comment).
         private byte[] wrappedArray;
         private ByteBuffer wrapper;
+        /** SRTP: where outgoing packets are protected (the largest relayed packet plus the SRTP tailroom). */
+        private final byte[] protectBuffer = new byte[MediaRelay.MAX_BROWSER_PACKET + MediaRelay.SENDER_TAILROOM];
+
+        /** Copies the packet into {@link #protectBuffer} and protects it there; its length, or -1 (counted). */
+        int protect(SrtpSession keys, byte[] b, int off, int len, boolean rtcp) {
+            if (len < 0 || len > MediaRelay.MAX_BROWSER_PACKET || off < 0 || off > b.length - len) {
+                return -1;
+            }
+            System.arraycopy(b, off, protectBuffer, 0, len);
+            return rtcp ? keys.protectRtcp(protectBuffer, 0, len) : keys.protectRtp(protectBuffer, 0, len);
+        }
 
         Socket(DatagramChannel channel, boolean rtcpPort) {
             this.channel = channel;
@@ -278,6 +320,15 @@ public final class PlainRtpEndpoint implements AutoCloseable {
             if (!(policy.learning() ? acceptLearning(source, buf, off, len, rtcp) : accept(source))) {
                 foreignSource.increment();
                 return;
+            }
+            SrtpSession keys = srtp;
+            if (keys != null) {
+                // RFC 3711 §3.3/§3.4: authenticated, replay-checked and decrypted in place; a failure is counted
+                // by the session (auth, replay, malformed) and the datagram goes no further.
+                len = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
+                if (len < 0) {
+                    return;
+                }
             }
             if (rtcp) {
                 rtcpHandler.onPacket(buf, off, len);
