@@ -41,15 +41,23 @@ import org.junit.jupiter.api.Test;
 class SipSrtpIT {
     private static final String SRTP_DN = "2001";
     private static final String PLAIN_DN = "2002";
+    private static final String OPTIONAL_DN = "2003";
     private static final String DESK_DN = "3001";
+    private static final String BEST_EFFORT_DN = "3002";
     private static final Duration T = Duration.ofSeconds(10);
+    /** Three gateways start at once on two shared cores: 60 s was not always enough at load 15-20. */
+    private static final Duration START = Duration.ofSeconds(150);
     /** 30 bytes of key || salt. */
     private static final String KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
 
     private static Kamailio kamailio;
     private static Baresip desk;
+    /** baresip with mediaenc=srtp: best-effort SRTP, RTP/AVP with a=crypto. */
+    private static Baresip bestEffort;
     private static GatewayProcess srtpGw;
     private static GatewayProcess plainGw;
+    private static GatewayProcess optionalGw;
+    private static WsTestClient optionalWs;
     private static ChromiumPeer browser;
     private static WsTestClient srtpWs;
     private static WsTestClient plainWs;
@@ -59,18 +67,28 @@ class SipSrtpIT {
         browser = ChromiumPeer.builder().name("browser").start();
         kamailio = Kamailio.builder().start();
         desk = Baresip.builder().user(DESK_DN).registrar(kamailio.address()).mediaEncryption("srtp-mand").start();
-        srtpGw = GatewayProcess.builder().name("gw-srtp").sipServers(kamailio.serverEntry())
-                .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
-                .set("gateway.sip.srtp", "required")
-                .setHocon("gateway.sip.srtp-over-insecure-transport", "true")
-                .start();
-        plainGw = GatewayProcess.builder().name("gw-plain").sipServers(kamailio.serverEntry())
-                .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
-                .start();
+        bestEffort = Baresip.builder().name("baresip-best-effort").user(BEST_EFFORT_DN).registrar(kamailio.address())
+                .mediaEncryption("srtp").start();
+        // the three gateways start side by side
+        List<GatewayProcess> gateways = GatewayProcess.startAll(
+                GatewayProcess.builder().name("gw-srtp").startTimeout(START).sipServers(kamailio.serverEntry())
+                        .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                        .set("gateway.sip.srtp", "required")
+                        .setHocon("gateway.sip.srtp-over-insecure-transport", "true"),
+                GatewayProcess.builder().name("gw-plain").startTimeout(START).sipServers(kamailio.serverEntry())
+                        .set("gateway.media.ice-addresses", List.of("127.0.0.1")),
+                GatewayProcess.builder().name("gw-optional").startTimeout(START).sipServers(kamailio.serverEntry())
+                        .set("gateway.media.ice-addresses", List.of("127.0.0.1"))
+                        .set("gateway.sip.srtp", "optional")
+                        .setHocon("gateway.sip.srtp-over-insecure-transport", "true"));
+        srtpGw = gateways.get(0);
+        plainGw = gateways.get(1);
+        optionalGw = gateways.get(2);
         srtpWs = signIn(srtpGw, SRTP_DN);
         plainWs = signIn(plainGw, PLAIN_DN);
+        optionalWs = signIn(optionalGw, OPTIONAL_DN);
         Poll.until(T, "every DN registered at Kamailio", () -> kamailio.contacts().keySet(),
-                aors -> aors.containsAll(List.of(SRTP_DN, PLAIN_DN, DESK_DN)));
+                aors -> aors.containsAll(List.of(SRTP_DN, PLAIN_DN, OPTIONAL_DN, DESK_DN, BEST_EFFORT_DN)));
     }
 
     private static WsTestClient signIn(GatewayProcess gw, String dn) {
@@ -83,7 +101,7 @@ class SipSrtpIT {
 
     @AfterAll
     static void stop() {
-        Closing.all(srtpWs, plainWs, browser, srtpGw, plainGw, desk, kamailio);
+        Closing.all(srtpWs, plainWs, optionalWs, browser, srtpGw, plainGw, optionalGw, desk, bestEffort, kamailio);
     }
 
     @Test
@@ -136,6 +154,49 @@ class SipSrtpIT {
         desk.hangUp();
         assertEquals("remote-hangup", event(srtpWs, call, "ended").path("reason").asText());
         desk.awaitEvent("CALL_CLOSED", SRTP_DN, T);
+        browser.hangUp();
+    }
+
+    /**
+     * gateway.sip.srtp = optional: best-effort SRTP (RTP/AVP with a=crypto) both ways with a phone that does the
+     * same (baresip mediaenc=srtp), audio both ways through SRTP on both legs.
+     */
+    @Test
+    void optionalMakesBestEffortSrtpWithABestEffortPhone() {
+        String call = optionalWs.ok("call", "to", BEST_EFFORT_DN, "sdp", browser.createOffer()).path("call").asText();
+        bestEffort.awaitEvent("CALL_INCOMING", OPTIONAL_DN, T);
+        bestEffort.accept();
+        browser.setAnswer(event(optionalWs, call, "connected").path("sdp").asText());
+        assertAudioBothWays(optionalWs, bestEffort, call);
+        optionalWs.ok("hangup", "call", call);
+        event(optionalWs, call, "ended");
+        bestEffort.awaitEvent("CALL_CLOSED", OPTIONAL_DN, T);
+        browser.hangUp();
+
+        bestEffort.dial(OPTIONAL_DN);
+        JsonNode incoming = optionalWs.awaitEvent("incoming", T);
+        String back = incoming.path("call").asText();
+        optionalWs.ok("answer", "call", back, "sdp", browser.setOffer(incoming.path("sdp").asText()));
+        bestEffort.awaitEvent("CALL_ESTABLISHED", OPTIONAL_DN, T);
+        assertAudioBothWays(optionalWs, bestEffort, back);
+        bestEffort.hangUp();
+        event(optionalWs, back, "ended");
+        bestEffort.awaitEvent("CALL_CLOSED", OPTIONAL_DN, T);
+        browser.hangUp();
+    }
+
+    /**
+     * optional's RTP/AVP offer with a=crypto, to a phone that wants RTP/SAVP (baresip srtp-mand): the phone refuses
+     * it ("No audio codecs": its SRTP-mandatory mode matches SAVP only), and the browser is told the SIP status.
+     * Such phones need gateway.sip.srtp = required (docs/sip.md "SRTP toward SIP Server").
+     */
+    @Test
+    void optionalAgainstASavpOnlyPhoneIsRefusedByThePhone() {
+        String call = optionalWs.ok("call", "to", DESK_DN, "sdp", browser.createOffer()).path("call").asText();
+        JsonNode ended = event(optionalWs, call, "ended");
+        assertEquals("rejected", ended.path("reason").asText(), ended.toString());
+        assertTrue(ended.path("sipStatus").asInt() >= 400, ended.toString());
+        desk.awaitEvent("CALL_CLOSED", OPTIONAL_DN, T);
         browser.hangUp();
     }
 
@@ -229,24 +290,34 @@ class SipSrtpIT {
     }
 
     private void assertAudioBothWays(String call) {
+        assertAudioBothWays(srtpWs, desk, call);
+    }
+
+    /** Audio both ways through SRTP on both legs of {@code call}, whose browser side is {@code ws}'s. */
+    private void assertAudioBothWays(WsTestClient ws, Baresip phone, String call) {
         browser.awaitIceState("connected", Duration.ofSeconds(15));
         ChromiumPeer.Stats stats = Poll.until(Duration.ofSeconds(20), "the desk phone's tone decoded by the browser",
                 browser::stats, s -> s.packetsReceived() > 50 && s.totalAudioEnergy() > 0);
         assertTrue(stats.inbound().codec().startsWith("PCM"), "G.711 end to end: " + stats);
-        desk.awaitEvent("CALL_RTPESTAB", T);
+        phone.awaitEvent("CALL_RTPESTAB", T);
         // baresip counts only packets its SRTP layer authenticated and decrypted
-        Poll.until(Duration.ofSeconds(20), "the browser's RTP decrypted by the desk phone", desk::rtpPacketsReceived,
+        Poll.until(Duration.ofSeconds(20), "the browser's RTP decrypted by the desk phone", phone::rtpPacketsReceived,
                 n -> n > 50);
         // and the gateway forwarded to the browser only what the SIP leg's SRTP session authenticated
-        Poll.until(T, "SIP-side SRTP packets relayed to the browser", () -> sipToBrowserPackets(call), n -> n > 50);
-        JsonNode sipSrtp = srtpStats(call).path("sipSrtp");
-        assertEquals(1, sipSrtp.size(), srtpStats(call).toString());
+        Poll.until(T, "SIP-side SRTP packets relayed to the browser",
+                () -> stats(ws, call).path("streams").path(0).path("sipToBrowser").path("packets").asLong(), n -> n > 50);
+        JsonNode sipSrtp = stats(ws, call).path("sipSrtp");
+        assertEquals(1, sipSrtp.size(), stats(ws, call).toString());
         assertTrue(sipSrtp.get(0).path("profile").asText().startsWith("AES_CM_128_HMAC_SHA1_"), sipSrtp.toString());
-        assertNoSrtpFailures(call);
+        assertNoSrtpFailures(ws, call);
     }
 
     private static void assertNoSrtpFailures(String call) {
-        JsonNode s = srtpStats(call).path("sipSrtp").get(0);
+        assertNoSrtpFailures(srtpWs, call);
+    }
+
+    private static void assertNoSrtpFailures(WsTestClient ws, String call) {
+        JsonNode s = stats(ws, call).path("sipSrtp").get(0);
         assertEquals(0, s.path("authFailures").asLong(), s.toString());
         assertEquals(0, s.path("replayDropped").asLong(), s.toString());
         // baresip sends one datagram per call that the SRTP layer counts as malformed (seen in every run; its
@@ -255,7 +326,11 @@ class SipSrtpIT {
     }
 
     private static JsonNode srtpStats(String call) {
-        return srtpWs.ok("stats", "call", call).path("stats");
+        return stats(srtpWs, call);
+    }
+
+    private static JsonNode stats(WsTestClient ws, String call) {
+        return ws.ok("stats", "call", call).path("stats");
     }
 
     private static long sipToBrowserPackets(String call) {
