@@ -122,6 +122,10 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
      * keys are as secret as the signalling that carries them).
      */
     SipSrtp sipSrtpFor(String transport) {
+        return sipSrtpFor(sipSrtp, transport);
+    }
+
+    static SipSrtp sipSrtpFor(GatewayConfig.Sip.Srtp sipSrtp, String transport) {
         SipSrtp.Mode mode = switch (sipSrtp.mode()) {
             case OFF -> SipSrtp.Mode.OFF;
             case OPTIONAL -> SipSrtp.Mode.OPTIONAL;
