@@ -244,6 +244,30 @@ class SipSrtpIT {
         browser.hangUp();
     }
 
+    /** An INVITE without SDP (delayed offer): our offer in the 200 is RTP/SAVP with one key per suite. */
+    @Test
+    void aDelayedOfferGetsOurSavpOfferWithOneKeyPerSuite() {
+        try (Sipp caller = Sipp.scenario("uac-delayed-offer-bad-ack.xml").name("delayed-offer")
+                .remote("127.0.0.1:" + srtpGw.sipPort()).args("-s", SRTP_DN).maxCalls(1).start()) {
+            JsonNode incoming = srtpWs.awaitEvent("incoming", T);
+            String call = incoming.path("call").asText();
+            srtpWs.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
+            // the scenario's ACK carries no answer: the gateway hangs up (docs/sip.md, delayed offer)
+            assertEquals(0, caller.waitForExit(Duration.ofSeconds(20)), () -> "SIPp's call failed: " + caller.errors());
+            SipMessage ok = caller.received().stream().filter(m -> !m.isRequest() && m.status() == 200
+                    && m.header("CSeq").orElse("").contains("INVITE")).findFirst().orElseThrow();
+            String sdp = ok.body();
+            assertTrue(sdp.contains("m=audio ") && sdp.contains(" RTP/SAVP "), sdp);
+            Matcher crypto = Pattern.compile("a=crypto:(\\d+) (\\S+) inline:").matcher(sdp);
+            assertTrue(crypto.find() && crypto.group(1).equals("1") && crypto.group(2).equals("AES_CM_128_HMAC_SHA1_80"),
+                    sdp);
+            assertTrue(crypto.find() && crypto.group(1).equals("2") && crypto.group(2).equals("AES_CM_128_HMAC_SHA1_32"),
+                    sdp);
+            assertEquals("bad-answer", event(srtpWs, call, "ended").path("reason").asText());
+        }
+        browser.hangUp();
+    }
+
     @Test
     void offersTheGatewayCannotKeyAreRefusedWith488AndAReason() {
         refused(srtpGw, SRTP_DN, "RTP/AVP", "a=sendrecv",
