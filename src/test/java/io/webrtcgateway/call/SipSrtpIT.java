@@ -5,17 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.media.srtp.SdesCrypto;
+import io.webrtcgateway.media.srtp.SrtpProfile;
+import io.webrtcgateway.media.srtp.SrtpSession;
 import io.webrtcgateway.testsupport.Baresip;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Kamailio;
 import io.webrtcgateway.testsupport.Poll;
+import io.webrtcgateway.testsupport.RawSipCaller;
 import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +55,7 @@ class SipSrtpIT {
     private static final Duration START = Duration.ofSeconds(150);
     /** 30 bytes of key || salt. */
     private static final String KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private static Kamailio kamailio;
     private static Baresip desk;
@@ -242,6 +249,174 @@ class SipSrtpIT {
             event(srtpWs, call, "ended");
         }
         browser.hangUp();
+    }
+
+    /**
+     * A rekey end to end: a SIP caller with its own SRTP stack (the Java one, on a socket of its own; SIPp cannot
+     * encrypt) calls the browser with RTP/SAVP, media flows both ways, then it re-INVITEs with a new key: the
+     * gateway answers with a new key of its own, and media flows both ways under the new keys.
+     */
+    @Test
+    void aReinviteWithNewKeysRekeysBothWays() throws Exception {
+        try (SrtpPeer peer = new SrtpPeer();
+             RawSipCaller caller = RawSipCaller.toward("127.0.0.1:" + srtpGw.sipPort(), "5000")) {
+            SdesCrypto key1 = SdesCrypto.generate(1, SrtpProfile.AES_CM_128_HMAC_SHA1_80, RANDOM);
+            CompletableFuture<SipMessage> ok = CompletableFuture.supplyAsync(
+                    () -> caller.invite(SRTP_DN, peer.sdp(1, key1), Duration.ofSeconds(20)));
+            JsonNode incoming = srtpWs.awaitEvent("incoming", T);
+            String call = incoming.path("call").asText();
+            srtpWs.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
+            SipMessage answer = ok.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, answer.status(), answer.toString());
+            SdesCrypto gw1 = peer.useAnswer(key1, answer.body());
+            browser.awaitIceState("connected", Duration.ofSeconds(15));
+            Poll.until(Duration.ofSeconds(20), "the browser's audio decrypted by the SIP caller", peer::received,
+                    n -> n > 50);
+            Poll.until(T, "the caller's SRTP relayed to the browser", () -> sipToBrowserPackets(call), n -> n > 50);
+
+            // rekey: a new key of the caller's; the gateway must answer with a new one of its own
+            SdesCrypto key2 = SdesCrypto.generate(1, SrtpProfile.AES_CM_128_HMAC_SHA1_32, RANDOM);
+            SipMessage reanswer = caller.reinvite(peer.sdp(2, key2), T);
+            assertEquals(200, reanswer.status(), reanswer.toString());
+            SdesCrypto gw2 = peer.useAnswer(key2, reanswer.body());
+            assertFalse(gw2.sameKeyAs(gw1), "a new key of the gateway's too");
+            assertEquals(SrtpProfile.AES_CM_128_HMAC_SHA1_32, gw2.profile());
+            long received = peer.received();
+            long relayed = sipToBrowserPackets(call);
+            Poll.until(T, "the browser's audio under the gateway's new key", peer::received, n -> n > received + 50);
+            Poll.until(T, "the caller's audio under its new key, relayed", () -> sipToBrowserPackets(call),
+                    n -> n > relayed + 50);
+            JsonNode s = srtpStats(call).path("sipSrtp").get(0);
+            assertEquals("AES_CM_128_HMAC_SHA1_32", s.path("profile").asText(), s.toString());
+            assertTrue(s.path("authFailures").asLong() <= 3, "at most packets in flight at the switch: " + s);
+            assertTrue(peer.failures() <= 3, "the caller's own failures at the switch: " + peer.failures());
+            caller.inDialog("BYE", null, null, T);
+            event(srtpWs, call, "ended");
+        }
+        browser.hangUp();
+    }
+
+    /**
+     * A SIP peer's media for {@link #aReinviteWithNewKeysRekeysBothWays}: sends a PCMU packet every 20 ms protected
+     * with its key, unprotects what arrives with the gateway's; the keys are swapped whole at each answer.
+     */
+    private static final class SrtpPeer implements AutoCloseable {
+        private final java.net.DatagramSocket socket;
+        private final Thread sender;
+        private final Thread receiver;
+        private volatile SrtpSession sending;
+        private volatile SrtpSession receiving;
+        private volatile java.net.InetSocketAddress target;
+        private volatile boolean closed;
+        private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+
+        SrtpPeer() throws java.io.IOException {
+            socket = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 0));
+            socket.setSoTimeout(200);
+            sender = new Thread(this::send, "srtp-peer-send");
+            receiver = new Thread(this::receive, "srtp-peer-receive");
+            sender.setDaemon(true);
+            receiver.setDaemon(true);
+            receiver.start();
+            sender.start();
+        }
+
+        String sdp(int version, SdesCrypto key) {
+            return "v=0\r\no=raw 4242 " + version + " IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                    + "m=audio " + socket.getLocalPort() + " RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+                    + "a=crypto:" + key.attributeValue() + "\r\n";
+        }
+
+        /** The gateway's answer: its key (one a=crypto, our tag and suite) and where to send. */
+        SdesCrypto useAnswer(SdesCrypto ours, String sdp) {
+            Matcher crypto = Pattern.compile("a=crypto:(.+)\\r\\n").matcher(sdp);
+            assertTrue(crypto.find(), sdp);
+            SdesCrypto theirs = SdesCrypto.parse(crypto.group(1));
+            assertFalse(crypto.find(), "one a=crypto: " + sdp);
+            assertEquals(ours.tag(), theirs.tag(), sdp);
+            Matcher port = Pattern.compile("m=audio (\\d+) RTP/SAVP ").matcher(sdp);
+            assertTrue(port.find(), sdp);
+            // receive with the new key first: the gateway switched when it answered
+            receiving = SrtpSession.fromSdes(ours, theirs);
+            sending = SrtpSession.fromSdes(ours, theirs);
+            target = new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(port.group(1)));
+            return theirs;
+        }
+
+        long received() {
+            return received.get();
+        }
+
+        long failures() {
+            return failures.get();
+        }
+
+        private void send() {
+            byte[] buf = new byte[12 + 160 + 64];
+            int seq = 1000;
+            long ts = 0;
+            long next = System.nanoTime();
+            while (!closed) {
+                SrtpSession keys = sending;
+                java.net.InetSocketAddress to = target;
+                if (keys != null && to != null) {
+                    java.util.Arrays.fill(buf, (byte) 0);
+                    buf[0] = (byte) 0x80;
+                    buf[2] = (byte) (seq >> 8);
+                    buf[3] = (byte) seq;
+                    buf[4] = (byte) (ts >> 24);
+                    buf[5] = (byte) (ts >> 16);
+                    buf[6] = (byte) (ts >> 8);
+                    buf[7] = (byte) ts;
+                    buf[11] = 0x55;
+                    for (int i = 0; i < 160; i++) {
+                        buf[12 + i] = (byte) (i % 2 == 0 ? 0x10 : 0x90); // loud µ-law, not silence (0xff)
+                    }
+                    int n = keys.protectRtp(buf, 0, 172);
+                    try {
+                        socket.send(new java.net.DatagramPacket(buf, n, to));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                    seq = (seq + 1) & 0xffff;
+                    ts += 160;
+                }
+                next += 20_000_000L;
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, next - System.nanoTime()));
+            }
+        }
+
+        private void receive() {
+            byte[] buf = new byte[2048];
+            while (!closed) {
+                java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                try {
+                    socket.receive(p);
+                } catch (java.net.SocketTimeoutException e) {
+                    continue;
+                } catch (java.io.IOException e) {
+                    return;
+                }
+                SrtpSession keys = receiving;
+                if (keys == null || (buf[1] & 0x7f) >= 72 && (buf[1] & 0x7f) <= 76) {
+                    continue; // RTCP goes to port + 1; nothing to count here
+                }
+                if (keys.unprotectRtp(buf, 0, p.getLength()) > 0) {
+                    received.incrementAndGet();
+                } else {
+                    failures.incrementAndGet();
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            closed = true;
+            socket.close();
+            sender.join(2000);
+            receiver.join(2000);
+        }
     }
 
     /** An INVITE without SDP (delayed offer): our offer in the 200 is RTP/SAVP with one key per suite. */
