@@ -282,6 +282,8 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         private int accepted;
         private long firstAcceptedNanos;
         private boolean latchFixed;
+        /** System.nanoTime() of the last SRTP drop logged; 0: none yet (loop thread only). */
+        private long srtpDropLogged;
 
         // Sender thread only (one at a time, see class comment).
         private byte[] wrappedArray;
@@ -325,16 +327,34 @@ public final class PlainRtpEndpoint implements AutoCloseable {
             if (keys != null) {
                 // RFC 3711 §3.3/§3.4: authenticated, replay-checked and decrypted in place; a failure is counted
                 // by the session (auth, replay, malformed) and the datagram goes no further.
-                len = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
-                if (len < 0) {
+                int clear = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
+                if (clear < 0) {
+                    logSrtpDrop(buf, off, len, source, rtcp);
                     return;
                 }
+                len = clear;
             }
             if (rtcp) {
                 rtcpHandler.onPacket(buf, off, len);
             } else {
                 rtpHandler.onPacket(buf, off, len);
             }
+        }
+
+        /**
+         * A datagram the SIP side's SRTP session refused (counted there): the first one of this socket, then at most
+         * one a minute, at INFO with what an operator needs to tell a wrong key from stray traffic.
+         */
+        private void logSrtpDrop(byte[] buf, int off, int len, InetSocketAddress source, boolean rtcp) {
+            long now = System.nanoTime();
+            if (srtpDropLogged != 0 && now - srtpDropLogged < 60_000_000_000L) {
+                return;
+            }
+            srtpDropLogged = now == 0 ? 1 : now;
+            LOG.info("SIP-side SRTP on port {}: dropped a {}-byte {} datagram from {} (first bytes {}): it failed"
+                            + " authentication, was replayed or is not SRTP; counted in the call's sipSrtp stats",
+                    rtcpPort ? ports.rtcpPort() : ports.rtpPort(), len, rtcp ? "RTCP" : "RTP", source,
+                    Bytes.hex(buf, off, Math.min(len, 4)));
         }
 
         /** {@code learning}: see {@link SourceLearning}; the RTCP socket follows what the RTP socket learnt. */
