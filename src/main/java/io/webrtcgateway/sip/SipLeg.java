@@ -870,15 +870,15 @@ public final class SipLeg implements SipRequestHandler {
 
     /**
      * {@code Warning: 399 <our host> "<text>"} (RFC 3261 §20.43); the text on one line, without quotes or
-     * backslashes, at most 200 characters.
+     * backslashes, at most 400 characters (an SDP reason quotes the m-line and the a=crypto line).
      */
     private void addWarning(Response r, String text) throws Exception {
         if (text == null || text.isBlank()) {
             return;
         }
         String clean = text.replaceAll("[\\x00-\\x1f\\x7f\"\\\\]", " ").strip();
-        if (clean.length() > 200) {
-            clean = clean.substring(0, 197) + "...";
+        if (clean.length() > 400) {
+            clean = clean.substring(0, 397) + "...";
         }
         r.addHeader(sip.headers().createWarningHeader(sip.advertisedHost(), 399, clean));
     }
