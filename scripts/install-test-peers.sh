@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the integration tests (*IT) drive, and only what is missing:
-#   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), haproxy, coturn (turnserver),
-#           baresip (the desk phone of DeskPhoneCallIT),
+#   Debian: sip-tester (sipp), chromium, kamailio (+ kamcmd), kamailio-tls-modules (SIP over TLS:
+#           SipTlsIT), haproxy, coturn (turnserver), baresip (the desk phone of DeskPhoneCallIT),
 #           janus only with --bench (the side-by-side benchmark bench/run.sh; the tests never need it),
 #           gcc (webrtc-peer.mjs builds its loopback-only.so shim for Chromium); nodejs/npm when absent
 #   npm:    playwright-core into ./node_modules (from package.json / package-lock.json)
@@ -10,7 +10,7 @@
 #   scripts/install-test-peers.sh [--bench]
 set -euo pipefail
 
-packages=(sip-tester chromium kamailio haproxy coturn baresip gcc nodejs npm)
+packages=(sip-tester chromium kamailio kamailio-tls-modules haproxy coturn baresip gcc nodejs npm)
 case "${1:-}" in
     "") ;;
     --bench) packages+=(janus) ;;
@@ -35,6 +35,7 @@ declare -A probe=(
     [sip-tester]=sipp
     [chromium]=chromium
     [kamailio]=kamcmd
+    [kamailio-tls-modules]=kamailio-tls.so
     [haproxy]=haproxy
     [coturn]=turnserver
     [baresip]=baresip
@@ -45,6 +46,11 @@ declare -A probe=(
 )
 
 have() {
+    if [ "$1" = kamailio-tls.so ]; then
+        # a module, not a command: kamailio loads it from its module directory
+        compgen -G '/usr/lib/*/kamailio/modules/tls.so' >/dev/null || [ -f /usr/lib/kamailio/modules/tls.so ]
+        return
+    fi
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]
 }
 

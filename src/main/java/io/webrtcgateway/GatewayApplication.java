@@ -156,14 +156,25 @@ public final class GatewayApplication {
         if (servers != null) {
             servers.close();
         }
+        // The sandbox's SIP stack stops beside ours: JAIN-SIP sleeps a second in each stack's stop.
+        Thread sandboxStop = null;
+        if (sandbox != null) {
+            SandboxSipServer s = sandbox;
+            sandboxStop = new Thread(s::close, "gw-sandbox-stop");
+            sandboxStop.start();
+        }
         if (sip != null) {
             sip.close();
         }
         if (media != null) {
             media.close();
         }
-        if (sandbox != null) {
-            sandbox.close();
+        if (sandboxStop != null) {
+            try {
+                sandboxStop.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (watchdog != null) {
             watchdog.close();

@@ -9,6 +9,7 @@ import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.edge.http.AllowedHosts;
 import io.webrtcgateway.edge.http.HealthServlet;
 import io.webrtcgateway.edge.http.OriginFilter;
+import io.webrtcgateway.edge.http.UnreadBodyFilter;
 import io.webrtcgateway.edge.legacy.LegacyServlet;
 import io.webrtcgateway.edge.rest.BodyLimitFilter;
 import io.webrtcgateway.edge.rest.RestApplication;
@@ -57,6 +58,11 @@ public final class GatewayContextListener implements ServletContextListener {
         }
         ctx.setAttribute(APP_ATTRIBUTE, app);
         ObjectMapper json = new ObjectMapper();
+
+        // First: every refusal after it (the admin listener, Host, Origin, body limits) may come before the body is read.
+        FilterRegistration.Dynamic unreadBodies = ctx.addFilter("unread-body", new UnreadBodyFilter());
+        unreadBodies.setAsyncSupported(true);
+        unreadBodies.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
 
         FilterRegistration.Dynamic adminListener = ctx.addFilter("admin-listener",
                 new AdminListenerFilter(config.admin().port()));

@@ -11,6 +11,7 @@ import io.webrtcgateway.admin.PasswordHash;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -189,6 +190,7 @@ public final class ConfigLoader {
                 intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000),
                 new GatewayConfig.Sip.Headers(intIn(c, "gateway.sip.max-headers", 32, 10_000),
                         intIn(c, "gateway.sip.max-header-bytes", 256, 65_536)),
+                sipTls(c, servers, listenPort(c)),
                 sipSrtp(c, servers));
 
         var session = new GatewayConfig.Session(
@@ -600,6 +602,64 @@ public final class ConfigLoader {
         }
         var tls = new GatewayConfig.Http.Tls(port, chain, key, keystore, password, redirect, hsts);
         TlsIdentity.load(tls);
+        return tls;
+    }
+
+    private static int listenPort(Config c) {
+        return parse("gateway.sip.listen", c.getString("gateway.sip.listen"), t -> HostPort.parse(t, 5070)).port();
+    }
+
+    /**
+     * {@code gateway.sip.tls}: the identity of SIP over TLS (read and checked here, so a wrong file stops the
+     * gateway with its key named) and whom it trusts. A SIP Server with {@code ;transport=tls} needs an identity:
+     * SIP Server sends the calls for a DN registered over TLS to the gateway's TLS listening point.
+     */
+    private static GatewayConfig.Sip.Tls sipTls(Config c, List<SipServerAddress> servers, int listenPort) {
+        String p = "gateway.sip.tls.";
+        String chain = get(p + "certificate-chain", () -> c.getString(p + "certificate-chain")).trim();
+        String key = get(p + "private-key", () -> c.getString(p + "private-key")).trim();
+        String keystore = get(p + "keystore", () -> c.getString(p + "keystore")).trim();
+        String password = get(p + "keystore-password", () -> c.getString(p + "keystore-password"));
+        String trusted = get(p + "trusted-certificates", () -> c.getString(p + "trusted-certificates")).trim();
+        boolean verifyHostName = get(p + "verify-host-name", () -> c.getBoolean(p + "verify-host-name"));
+        Duration handshake = duration(c, p + "handshake-timeout", Duration.ofMillis(200), Duration.ofMinutes(1));
+        int port = port(c, p + "port", false);
+        boolean pem = !chain.isEmpty() || !key.isEmpty();
+        String tlsServer = servers.stream().filter(s -> "tls".equals(s.transport())).map(SipServerAddress::toString)
+                .findFirst().orElse(null);
+        if (!pem && keystore.isEmpty()) {
+            if (tlsServer != null) {
+                throw invalid(p + "certificate-chain", "gateway.sip.servers has a SIP Server over TLS (" + tlsServer
+                        + "), which needs the gateway's own certificate for its TLS listening point: set"
+                        + " gateway.sip.tls.certificate-chain + private-key (PEM files) or gateway.sip.tls.keystore +"
+                        + " keystore-password (PKCS12)");
+            }
+            if (!password.isEmpty()) {
+                throw invalid(p + "keystore-password", "set without gateway.sip.tls.keystore");
+            }
+            return new GatewayConfig.Sip.Tls(0, "", "", "", "", trusted, verifyHostName, handshake);
+        }
+        if (pem && !keystore.isEmpty()) {
+            throw invalid(p + "keystore", "set either gateway.sip.tls.certificate-chain + private-key (PEM files) or"
+                    + " gateway.sip.tls.keystore + keystore-password (PKCS12), not both");
+        }
+        if (pem && (chain.isEmpty() || key.isEmpty())) {
+            throw invalid(chain.isEmpty() ? p + "certificate-chain" : p + "private-key",
+                    "missing: the PEM files come in pairs, gateway.sip.tls.certificate-chain and private-key");
+        }
+        if (pem && !password.isEmpty()) {
+            throw invalid(p + "keystore-password", "set with PEM files: it is the password of a PKCS12 keystore"
+                    + " (gateway.sip.tls.keystore); PEM keys are read unencrypted");
+        }
+        if (port == listenPort) {
+            throw invalid(p + "port", port + " is also the port of gateway.sip.listen (UDP and TCP); TLS needs a"
+                    + " port of its own (5061 is SIP over TLS's usual one)");
+        }
+        var tls = new GatewayConfig.Sip.Tls(port, chain, key, keystore, password, trusted, verifyHostName, handshake);
+        TlsIdentity.load(tls.identity());
+        if (!trusted.isEmpty()) {
+            TlsIdentity.readCertificates(Path.of(trusted), p + "trusted-certificates");
+        }
         return tls;
     }
 

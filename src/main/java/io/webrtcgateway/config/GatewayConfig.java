@@ -102,16 +102,27 @@ public record GatewayConfig(
             Tcp tcp,
             int maxRequestsPerSecond,
             Headers headers,
+            Tls tls,
             Srtp srtp) {
 
-        /** For tests and tools that build a config by hand: no SRTP toward SIP Server. */
+        /** For tests and tools that build a config by hand: no SIP over TLS, no SRTP toward SIP Server. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
                    Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
                    String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
                    Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond, Headers headers) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
-                    maxRequestsPerSecond, headers, Srtp.OFF);
+                    maxRequestsPerSecond, headers, Tls.OFF, Srtp.OFF);
+        }
+
+        /** For tests and tools that build a config by hand: SIP over TLS, no SRTP toward SIP Server. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
+                   Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond, Headers headers, Tls tls) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
+                    maxRequestsPerSecond, headers, tls, Srtp.OFF);
         }
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
@@ -182,6 +193,42 @@ public record GatewayConfig(
         public record Tcp(int maxConnections, int maxConnectionsPerSource, Duration idleTimeout,
                           Duration readTimeout) {
             public static final Tcp DEFAULTS = new Tcp(256, 64, Duration.ofSeconds(120), Duration.ofSeconds(10));
+        }
+
+        /**
+         * {@code gateway.sip.tls} (docs/sip.md "TLS"): the gateway's identity, from PEM files
+         * ({@code certificateChain} + {@code privateKey}) or a PKCS12 {@code keystore}, the unused pair empty; with
+         * one, a TLS listening point on {@code port} (the host of gateway.sip.listen). {@code trustedCertificates}:
+         * a PEM bundle of the CAs SIP Servers' certificates must chain to; empty: the JDK's trust store.
+         *
+         * @param verifyHostName a SIP Server's certificate must name the host it was reached by (RFC 5922 §7.2)
+         * @param handshakeTimeout a connection's TLS handshake must end within this of connecting
+         */
+        public record Tls(int port, String certificateChain, String privateKey, String keystore,
+                          String keystorePassword, String trustedCertificates, boolean verifyHostName,
+                          Duration handshakeTimeout) {
+            public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+            public static final Tls OFF = new Tls(0, "", "", "", "", "", true, DEFAULT_HANDSHAKE_TIMEOUT);
+
+            /** An identity is configured: the TLS listening point is open and TLS servers may be used. */
+            public boolean enabled() {
+                return port != 0;
+            }
+
+            /** Where the identity comes from, for TlsIdentity and the reloader. */
+            public TlsIdentity.Source identity() {
+                return new TlsIdentity.Source("gateway.sip.tls.", certificateChain, privateKey, keystore,
+                        keystorePassword);
+            }
+
+            /** Without the keystore password, which must not reach a log. */
+            @Override
+            public String toString() {
+                return "Tls[port=" + port + ", certificateChain=" + certificateChain + ", privateKey=" + privateKey
+                        + ", keystore=" + keystore + ", keystorePassword=" + (keystorePassword.isEmpty() ? "" : "***")
+                        + ", trustedCertificates=" + trustedCertificates + ", verifyHostName=" + verifyHostName
+                        + ", handshakeTimeout=" + handshakeTimeout + "]";
+            }
         }
 
         /**

@@ -40,7 +40,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
- * The HTTPS listener's identity, read from the files {@code gateway.http.tls} names: a private key and the
+ * A TLS identity (the HTTPS listener's, from {@code gateway.http.tls}; SIP over TLS's, from
+ * {@code gateway.sip.tls}), read from the files the config names: a private key and the
  * certificate chain that goes with it, from PEM files ({@code certificate-chain} + {@code private-key}) or a
  * PKCS12 {@code keystore}. It is checked the way browsers will need it: the key belongs to the first
  * certificate, each certificate is issued by the next, none has expired; then it is handed to JSSE as an
@@ -53,10 +54,6 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * may be one file (name it in both keys).
  */
 public final class TlsIdentity {
-    public static final String CHAIN_KEY = "gateway.http.tls.certificate-chain";
-    public static final String PRIVATE_KEY_KEY = "gateway.http.tls.private-key";
-    public static final String KEYSTORE_KEY = "gateway.http.tls.keystore";
-    public static final String PASSWORD_KEY = "gateway.http.tls.keystore-password";
     /** The alias of the one entry of {@link #keyStore()}. */
     public static final String ALIAS = "gateway";
     /** RSA keys shorter than this are refused: browsers and public CAs want 2048 bits (CA/B Baseline Requirements §6.1.5). */
@@ -74,18 +71,84 @@ public final class TlsIdentity {
         this.chain = chain;
     }
 
+    /**
+     * Where an identity comes from: the files, and the config keys that named them (each error names its key).
+     * {@code prefix} is the keys' common part, e.g. "gateway.sip.tls.". PEM files when {@code certificateChain}
+     * is set, else the PKCS12 {@code keystore}.
+     */
+    public record Source(String prefix, String certificateChain, String privateKey, String keystore,
+                         String keystorePassword) {
+        public static Source of(GatewayConfig.Http.Tls tls) {
+            return new Source("gateway.http.tls.", tls.certificateChain(), tls.privateKey(), tls.keystore(),
+                    tls.keystorePassword());
+        }
+
+        public boolean pem() {
+            return !certificateChain.isEmpty();
+        }
+
+        /** The files to watch for changes: the chain and the key (perhaps one file), or the keystore. */
+        public List<Path> files() {
+            if (!pem()) {
+                return List.of(Path.of(keystore));
+            }
+            return certificateChain.equals(privateKey) ? List.of(Path.of(certificateChain))
+                    : List.of(Path.of(certificateChain), Path.of(privateKey));
+        }
+
+        String chainKey() {
+            return prefix + "certificate-chain";
+        }
+
+        String privateKeyKey() {
+            return prefix + "private-key";
+        }
+
+        String keystoreKey() {
+            return prefix + "keystore";
+        }
+
+        String passwordKey() {
+            return prefix + "keystore-password";
+        }
+
+        /** Without the keystore password, which must not reach a log. */
+        @Override
+        public String toString() {
+            return pem() ? certificateChain + " + " + privateKey : keystore;
+        }
+    }
+
     /** Reads and checks the files {@code tls} names, as valid now. */
     public static TlsIdentity load(GatewayConfig.Http.Tls tls) {
-        return load(tls, Instant.now());
+        return load(Source.of(tls), Instant.now());
     }
 
     static TlsIdentity load(GatewayConfig.Http.Tls tls, Instant now) {
-        if (tls.pem()) {
-            List<X509Certificate> chain = readChain(Path.of(tls.certificateChain()));
-            PrivateKey key = readPrivateKey(Path.of(tls.privateKey()));
-            return of(key, chain, CHAIN_KEY, PRIVATE_KEY_KEY, now);
+        return load(Source.of(tls), now);
+    }
+
+    /** Reads and checks the files {@code source} names, as valid now. */
+    public static TlsIdentity load(Source source) {
+        return load(source, Instant.now());
+    }
+
+    static TlsIdentity load(Source source, Instant now) {
+        if (source.pem()) {
+            List<X509Certificate> chain = readChain(Path.of(source.certificateChain()), source.chainKey());
+            PrivateKey key = readPrivateKey(Path.of(source.privateKey()), source);
+            return of(key, chain, source.chainKey(), source.privateKeyKey(), now);
         }
-        return fromKeystore(Path.of(tls.keystore()), tls.keystorePassword().toCharArray(), now);
+        return fromKeystore(Path.of(source.keystore()), source.keystorePassword().toCharArray(), source, now);
+    }
+
+    /**
+     * The certificates of a PEM bundle (BEGIN CERTIFICATE blocks), e.g. the CAs a TLS client trusts; every
+     * problem names {@code key}. Only read, not checked for validity: a trust anchor's dates are the verifier's
+     * business.
+     */
+    public static List<X509Certificate> readCertificates(Path file, String key) {
+        return readChain(file, key);
     }
 
     /** A key and its chain held in memory (the launcher's tests build them without files). */
@@ -133,53 +196,53 @@ public final class TlsIdentity {
 
     // ---- PEM ----------------------------------------------------------------------------------------
 
-    private static List<X509Certificate> readChain(Path file) {
+    private static List<X509Certificate> readChain(Path file, String chainKey) {
         List<X509Certificate> chain = new ArrayList<>();
         JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-        for (Object block : pemBlocks(file, CHAIN_KEY)) {
+        for (Object block : pemBlocks(file, chainKey)) {
             if (block instanceof X509CertificateHolder holder) {
                 try {
                     chain.add(converter.getCertificate(holder));
                 } catch (CertificateException e) {
-                    throw invalid(CHAIN_KEY, file + ": certificate " + (chain.size() + 1) + " cannot be read: "
+                    throw invalid(chainKey, file + ": certificate " + (chain.size() + 1) + " cannot be read: "
                             + e.getMessage());
                 }
             }
         }
         if (chain.isEmpty()) {
-            throw invalid(CHAIN_KEY, file + " holds no certificate (a PEM file with BEGIN CERTIFICATE blocks: the"
+            throw invalid(chainKey, file + " holds no certificate (a PEM file with BEGIN CERTIFICATE blocks: the"
                     + " server's certificate first, then the intermediates)");
         }
         return chain;
     }
 
-    private static PrivateKey readPrivateKey(Path file) {
+    private static PrivateKey readPrivateKey(Path file, Source source) {
         List<PrivateKeyInfo> keys = new ArrayList<>();
-        for (Object block : pemBlocks(file, PRIVATE_KEY_KEY)) {
+        for (Object block : pemBlocks(file, source.privateKeyKey())) {
             if (block instanceof PEMKeyPair pair) { // BEGIN RSA PRIVATE KEY (PKCS#1), BEGIN EC PRIVATE KEY (SEC1)
                 keys.add(pair.getPrivateKeyInfo());
             } else if (block instanceof PrivateKeyInfo info) { // BEGIN PRIVATE KEY (PKCS#8)
                 keys.add(info);
             } else if (block instanceof PEMEncryptedKeyPair || block instanceof PKCS8EncryptedPrivateKeyInfo) {
-                throw invalid(PRIVATE_KEY_KEY, file + " holds an encrypted private key, which the gateway cannot read:"
+                throw invalid(source.privateKeyKey(), file + " holds an encrypted private key, which the gateway cannot read:"
                         + " store it unencrypted, readable only by the gateway's user (openssl pkey -in " + file
-                        + " -out key.pem), or use a PKCS12 keystore with " + PASSWORD_KEY);
+                        + " -out key.pem), or use a PKCS12 keystore with " + source.passwordKey());
             }
             // Anything else is left alone: certificates may share the file, and openssl writes an
             // "EC PARAMETERS" block before an EC key.
         }
         if (keys.isEmpty()) {
-            throw invalid(PRIVATE_KEY_KEY, file + " holds no private key (a PEM block BEGIN PRIVATE KEY,"
+            throw invalid(source.privateKeyKey(), file + " holds no private key (a PEM block BEGIN PRIVATE KEY,"
                     + " BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)");
         }
         if (keys.size() > 1) {
-            throw invalid(PRIVATE_KEY_KEY, file + " holds " + keys.size() + " private keys; keep only the one of the"
+            throw invalid(source.privateKeyKey(), file + " holds " + keys.size() + " private keys; keep only the one of the"
                     + " certificate");
         }
         try {
             return new JcaPEMKeyConverter().getPrivateKey(keys.get(0));
         } catch (IOException e) {
-            throw invalid(PRIVATE_KEY_KEY, file + ": the private key cannot be read: " + e.getMessage());
+            throw invalid(source.privateKeyKey(), file + ": the private key cannot be read: " + e.getMessage());
         }
     }
 
@@ -218,18 +281,18 @@ public final class TlsIdentity {
 
     // ---- PKCS12 -------------------------------------------------------------------------------------
 
-    private static TlsIdentity fromKeystore(Path file, char[] password, Instant now) {
+    private static TlsIdentity fromKeystore(Path file, char[] password, Source source, Instant now) {
         KeyStore store;
-        try (InputStream in = new ByteArrayInputStream(read(file, KEYSTORE_KEY))) {
+        try (InputStream in = new ByteArrayInputStream(read(file, source.keystoreKey()))) {
             store = KeyStore.getInstance("PKCS12");
             store.load(in, password);
         } catch (IOException e) {
             if (e.getCause() instanceof UnrecoverableKeyException || String.valueOf(e.getMessage()).contains("password")) {
-                throw invalid(PASSWORD_KEY, "wrong password for " + file);
+                throw invalid(source.passwordKey(), "wrong password for " + file);
             }
-            throw invalid(KEYSTORE_KEY, file + " cannot be read as a PKCS12 keystore: " + e.getMessage());
+            throw invalid(source.keystoreKey(), file + " cannot be read as a PKCS12 keystore: " + e.getMessage());
         } catch (GeneralSecurityException | RuntimeException e) {
-            throw invalid(KEYSTORE_KEY, file + " is not a PKCS12 keystore: " + e.getMessage());
+            throw invalid(source.keystoreKey(), file + " is not a PKCS12 keystore: " + e.getMessage());
         }
         try {
             List<String> keyAliases = new ArrayList<>();
@@ -239,10 +302,10 @@ public final class TlsIdentity {
                 }
             }
             if (keyAliases.isEmpty()) {
-                throw invalid(KEYSTORE_KEY, file + " holds no private key, only certificates");
+                throw invalid(source.keystoreKey(), file + " holds no private key, only certificates");
             }
             if (keyAliases.size() > 1) {
-                throw invalid(KEYSTORE_KEY, file + " holds " + keyAliases.size() + " private keys (aliases "
+                throw invalid(source.keystoreKey(), file + " holds " + keyAliases.size() + " private keys (aliases "
                         + keyAliases + "); keep only the one for this gateway");
             }
             String alias = keyAliases.get(0);
@@ -250,26 +313,26 @@ public final class TlsIdentity {
             try {
                 key = store.getKey(alias, password);
             } catch (UnrecoverableKeyException e) {
-                throw invalid(PASSWORD_KEY, "the private key '" + alias + "' in " + file + " has another password than"
+                throw invalid(source.passwordKey(), "the private key '" + alias + "' in " + file + " has another password than"
                         + " the keystore; give both the same password");
             }
             if (!(key instanceof PrivateKey privateKey)) {
-                throw invalid(KEYSTORE_KEY, file + ": the entry '" + alias + "' is not a private key");
+                throw invalid(source.keystoreKey(), file + ": the entry '" + alias + "' is not a private key");
             }
             Certificate[] certificates = store.getCertificateChain(alias);
             if (certificates == null || certificates.length == 0) {
-                throw invalid(KEYSTORE_KEY, file + ": the private key '" + alias + "' has no certificate");
+                throw invalid(source.keystoreKey(), file + ": the private key '" + alias + "' has no certificate");
             }
             List<X509Certificate> chain = new ArrayList<>();
             for (Certificate c : certificates) {
                 if (!(c instanceof X509Certificate x509)) {
-                    throw invalid(KEYSTORE_KEY, file + ": the chain of '" + alias + "' holds a non-X.509 certificate");
+                    throw invalid(source.keystoreKey(), file + ": the chain of '" + alias + "' holds a non-X.509 certificate");
                 }
                 chain.add(x509);
             }
-            return of(privateKey, chain, KEYSTORE_KEY, KEYSTORE_KEY, now);
+            return of(privateKey, chain, source.keystoreKey(), source.keystoreKey(), now);
         } catch (GeneralSecurityException e) {
-            throw invalid(KEYSTORE_KEY, file + " cannot be read: " + e.getMessage());
+            throw invalid(source.keystoreKey(), file + " cannot be read: " + e.getMessage());
         }
     }
 

@@ -2,6 +2,7 @@ package io.webrtcgateway.launcher;
 
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.TlsIdentity;
+import io.webrtcgateway.config.TlsPolicy;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -17,28 +18,13 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * {@link SslContextFactory} by {@link CertificateReloader}, which also replaces it when the files change.
  */
 final class HttpsConnector {
-    /** TLS 1.3 and 1.2: RFC 8996 retires 1.0 and 1.1. */
-    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
-
-    /**
-     * TLS 1.3's suites (all AEAD), then for TLS 1.2 ECDHE key exchange (forward secrecy) with AES-GCM or
-     * ChaCha20-Poly1305 (RFC 7905): no CBC, no static RSA key exchange, no SHA-1 MACs. ECDSA before RSA; the
-     * server's order wins. Every browser of the last ten years has one of them.
-     */
-    static final String[] CIPHER_SUITES = {
-        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    };
-
     private HttpsConnector() {}
 
     /** The TLS settings, without a certificate yet ({@link #use} gives it one). */
     static SslContextFactory.Server sslContextFactory() {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
-        ssl.setIncludeProtocols(PROTOCOLS);
-        ssl.setIncludeCipherSuites(CIPHER_SUITES);
+        ssl.setIncludeProtocols(TlsPolicy.PROTOCOLS);
+        ssl.setIncludeCipherSuites(TlsPolicy.CIPHER_SUITES);
         ssl.setUseCipherSuitesOrder(true);
         // TLS 1.2 renegotiation only serves client certificates, which the gateway does not ask for; a client
         // renegotiating again and again costs the server a handshake each time.

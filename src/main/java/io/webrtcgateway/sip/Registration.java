@@ -343,7 +343,7 @@ public final class Registration {
                 end();
                 attempt.result.complete(this);
             } else {
-                int granted = grantedExpires(response, attempt.expires);
+                int granted = grantedExpires(response, attempt.expires, attempt.target.transport());
                 if (granted <= 0) {
                     finishFailed(attempt, new GatewayException(ErrorCode.SIP_REJECTED,
                             "SIP Server answered 200 OK without keeping the binding", status, reason), "refresh-failed");
@@ -526,7 +526,7 @@ public final class Registration {
     }
 
     /** Our binding's expiry: our Contact's expires param, else the Expires header, else what we asked. */
-    private int grantedExpires(javax.sip.message.Response response, int asked) {
+    private int grantedExpires(javax.sip.message.Response response, int asked, String transport) {
         ListIterator<?> contacts = response.getHeaders(ContactHeader.NAME);
         int fromContact = -1;
         int anyContact = -1;
@@ -536,8 +536,8 @@ public final class Registration {
             if (a != null && a.getURI() instanceof SipURI uri && c.getExpires() >= 0) {
                 anyContact = c.getExpires();
                 if (dn.equals(uri.getUser()) && client.sip().advertisedHost().equalsIgnoreCase(uri.getHost())
-                        && (uri.getPort() == client.sip().advertisedPort()
-                            || (uri.getPort() < 0 && client.sip().advertisedPort() == 5060))) {
+                        && (uri.getPort() == client.sip().advertisedPort(transport)
+                            || (uri.getPort() < 0 && client.sip().advertisedPort(transport) == 5060))) {
                     fromContact = c.getExpires();
                 }
             }

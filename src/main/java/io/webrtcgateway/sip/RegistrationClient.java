@@ -192,7 +192,7 @@ public final class RegistrationClient {
         CallIdHeader callId = sip.headers().createCallIdHeader(r.callId());
         CSeqHeader cs = sip.headers().createCSeqHeader(cseq, Request.REGISTER);
         MaxForwardsHeader mf = sip.headers().createMaxForwardsHeader(70);
-        ViaHeader via = sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(), target.transport(), null);
+        ViaHeader via = sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(target.transport()), target.transport(), null);
         Request request = sip.messages().createRequest(addressing.requestUri(null, target), Request.REGISTER, callId,
                 cs, from, to, List.of(via), mf);
         addressing.routeTo(request, target);

@@ -60,12 +60,26 @@ final class SipAddressing {
         request.addHeader(header);
     }
 
-    /** {@code <sip:<user>@<this instance>>}, with the transport SIP Server uses toward us. */
+    /** {@code <sip:<user>@<this instance>>}, with the transport SIP Server uses toward us (and its port). */
     ContactHeader contact(String user, String transport) throws ParseException, InvalidArgumentException {
+        return contact(user, transport, false);
+    }
+
+    /**
+     * {@link #contact(String, String)}, or with {@code sips} a {@code sips:} URI on the TLS port: a dialog whose
+     * request or route was {@code sips:} must be answered so (RFC 3261 §8.1.1.8, §12.1.1); sips implies TLS,
+     * so no transport parameter (RFC 5630 §3.1.3).
+     */
+    ContactHeader contact(String user, String transport, boolean sips) throws ParseException, InvalidArgumentException {
         SipURI uri = sip.addresses().createSipURI(user, sip.advertisedHost());
-        uri.setPort(sip.advertisedPort());
-        if (!"udp".equals(transport)) {
-            uri.setTransportParam(transport);
+        if (sips) {
+            uri.setSecure(true);
+            uri.setPort(sip.advertisedPort("tls"));
+        } else {
+            uri.setPort(sip.advertisedPort(transport));
+            if (!"udp".equals(transport)) {
+                uri.setTransportParam(transport);
+            }
         }
         return sip.headers().createContactHeader(sip.addresses().createAddress(uri));
     }

@@ -3,7 +3,9 @@ package io.webrtcgateway.sip;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.HostPort;
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.config.TlsCertificateWatch;
 import io.webrtcgateway.sip.tcp.SipTcpTransport;
+import io.webrtcgateway.sip.tcp.TlsContexts;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -42,7 +44,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's JAIN-SIP stack: listening points (UDP and TCP on {@code gateway.sip.listen}), factories,
+ * The gateway's JAIN-SIP stack: listening points (UDP and TCP on {@code gateway.sip.listen}, TLS on
+ * {@code gateway.sip.tls.port} when it has a certificate), factories,
  * the source check that keeps out requests from anyone but SIP Server ({@link SipSourceFilter}), and the one
  * {@link SipListener}, which only routes: responses and timeouts to the {@link ClientTransactionHandler}
  * stored on the transaction, requests to the handler registered for the method. Nothing here blocks or
@@ -64,6 +67,12 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
     private SipStackImpl stack;
     private SipProvider udpProvider;
     private SipProvider tcpProvider;
+    /** Null without gateway.sip.tls's identity. */
+    private SipProvider tlsProvider;
+    private SipTcpTransport transport;
+    private TlsCertificateWatch certificateWatch;
+    /** What new TLS engines are made from; its identity is swapped by {@link #certificateWatch}. */
+    private volatile TlsContexts tlsContexts;
     private AddressFactory addressFactory;
     private HeaderFactory headerFactory;
     private MessageFactory messageFactory;
@@ -111,9 +120,20 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         stack.sipMessageValves.add(new SipSourceFilter(sources, owners::get, config.untrusted(), this::provider,
                 headerFactory.createUserAgentHeader(List.of(config.userAgent())), meters,
                 new SourceRateLimit(config.maxRequestsPerSecond()), config.headers()));
-        // TCP served by one selector thread, with connection caps and timeouts (docs/sip.md "TCP connections").
-        stack.setMessageProcessorFactory(new SipTcpTransport(config.tcp(), SipStacks.MAX_MESSAGE_BYTES,
-                SipStacks.CONNECT_TIMEOUT_MILLIS, sources::trusted, meters));
+        // TCP and TLS served by one selector thread each, with connection caps and timeouts (docs/sip.md "TCP
+        // connections", "TLS").
+        TlsContexts tls = null;
+        if (config.tls().enabled()) {
+            // The watch reads the files now; it hands on changed ones only once started (below), by which time
+            // tlsContexts is set.
+            certificateWatch = new TlsCertificateWatch("SIP TLS", config.tls().identity(),
+                    identity -> tlsContexts.use(identity));
+            tls = TlsContexts.create(config.tls(), certificateWatch.current());
+            tlsContexts = tls;
+        }
+        transport = new SipTcpTransport(config.tcp(), SipStacks.MAX_MESSAGE_BYTES,
+                SipStacks.CONNECT_TIMEOUT_MILLIS, sources::trusted, meters, tls, config.tls().handshakeTimeout());
+        stack.setMessageProcessorFactory(transport);
 
         HostPort listen = config.listen();
         String bindHost = listen.host();
@@ -121,13 +141,23 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         ListeningPoint tcp = stack.createListeningPoint(bindHost, listen.port(), ListeningPoint.TCP);
         udpProvider = stack.createSipProvider(udp);
         tcpProvider = stack.createSipProvider(tcp);
+        if (tls != null) {
+            tlsProvider = stack.createSipProvider(
+                    stack.createListeningPoint(bindHost, config.tls().port(), ListeningPoint.TLS));
+        }
         try {
             udpProvider.addSipListener(this);
             tcpProvider.addSipListener(this);
+            if (tlsProvider != null) {
+                tlsProvider.addSipListener(this);
+            }
         } catch (TooManyListenersException e) {
             throw new IllegalStateException(e);
         }
         stack.start();
+        if (certificateWatch != null) {
+            certificateWatch.start();
+        }
 
         if (!config.publicAddress().isEmpty()) {
             HostPort pub = HostPort.parse(config.publicAddress(), listen.port());
@@ -137,7 +167,13 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
             advertisedHost = isWildcard(bindHost) ? localAddressToward(primary) : bindHost;
             advertisedPort = listen.port();
         }
-        LOG.info("SIP listening on {} (udp, tcp), advertised as {}:{}", listen, advertisedHost, advertisedPort);
+        if (tls != null) {
+            LOG.info("SIP listening on {} (udp, tcp) and port {} (tls, certificate {}), advertised as {}:{} and :{}",
+                    listen, config.tls().port(), tls.identity().describe(), advertisedHost, advertisedPort,
+                    advertisedPort(ListeningPoint.TLS));
+        } else {
+            LOG.info("SIP listening on {} (udp, tcp), advertised as {}:{}", listen, advertisedHost, advertisedPort);
+        }
     }
 
     private static boolean isWildcard(String host) {
@@ -193,12 +229,44 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         return advertisedPort;
     }
 
+    /**
+     * The port put in Via and Contact for {@code transport}: TLS has a port of its own (gateway.sip.tls.port; behind
+     * NAT it must be forwarded to the same number), UDP and TCP share gateway.sip.listen's (or public-address's).
+     */
+    public int advertisedPort(String transport) {
+        return ListeningPoint.TLS.equalsIgnoreCase(transport) ? config.tls().port() : advertisedPort;
+    }
+
+    /**
+     * Why the gateway's last TLS connection to {@code server} failed (its certificate, the handshake), or null:
+     * it worked, it was not tried yet, or {@code server} is not a TLS server.
+     */
+    public String tlsProblem(SipServerAddress server) {
+        if (transport == null || server.address() == null || !"tls".equals(server.transport())) {
+            return null;
+        }
+        return transport.tlsProblem(server.address().host(), server.address().port());
+    }
+
     public String userAgent() {
         return config.userAgent();
     }
 
+    /** The provider of {@code transport}'s listening point; never another transport's (no silent fallback). */
     public SipProvider provider(String transport) {
-        return "tcp".equalsIgnoreCase(transport) || "tls".equalsIgnoreCase(transport) ? tcpProvider : udpProvider;
+        if ("tls".equalsIgnoreCase(transport)) {
+            if (tlsProvider == null) {
+                throw new IllegalStateException("SIP over TLS is off (gateway.sip.tls has no certificate)");
+            }
+            return tlsProvider;
+        }
+        if ("tcp".equalsIgnoreCase(transport)) {
+            return tcpProvider;
+        }
+        if ("udp".equalsIgnoreCase(transport)) {
+            return udpProvider;
+        }
+        throw new IllegalArgumentException("SIP transport " + transport + " is not served");
     }
 
     /** Sends {@code request} in a new client transaction whose outcome goes to {@code handler}. */
@@ -377,23 +445,16 @@ public final class SipEndpoint implements SipListener, AutoCloseable {
         if (stack == null) {
             return;
         }
-        for (SipProvider provider : new SipProvider[] {udpProvider, tcpProvider}) {
-            if (provider == null) {
-                continue;
-            }
-            try {
-                provider.removeSipListener(this);
-                stack.deleteSipProvider(provider);
-            } catch (Exception e) {
-                LOG.debug("closing provider: {}", e.toString());
-            }
+        if (certificateWatch != null) {
+            certificateWatch.close();
         }
-        try {
-            for (var it = stack.getListeningPoints(); it.hasNext(); ) {
-                stack.deleteListeningPoint((ListeningPoint) it.next());
+        // No deleteSipProvider or deleteListeningPoint first: stop() closes the listening points and forgets the
+        // providers itself, and deleting the last provider would stop the stack once more (a second of sleep in
+        // JAIN-SIP's stopStack each time).
+        for (SipProvider provider : new SipProvider[] {udpProvider, tcpProvider, tlsProvider}) {
+            if (provider != null) {
+                provider.removeSipListener(this);
             }
-        } catch (Exception e) {
-            LOG.debug("closing listening points: {}", e.toString());
         }
         SipStacks.stop(stack);
         stack = null;

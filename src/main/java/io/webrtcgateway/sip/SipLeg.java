@@ -100,6 +100,11 @@ public final class SipLeg implements SipRequestHandler {
     private final boolean outgoing;
     private String callId;
     private String transport = "udp";
+    /**
+     * The dialog is a {@code sips:} one (RFC 3261 §12.1.1: its INVITE's Request-URI, top Record-Route, or Contact
+     * when there was no Record-Route, was sips): our Contacts in it are sips too.
+     */
+    private boolean sips;
     private String localUser;
     /**
      * Set on the leg's executor (or in {@link #incoming}, before the leg is registered as owner); volatile
@@ -163,7 +168,10 @@ public final class SipLeg implements SipRequestHandler {
                 ? event.getServerTransaction() : provider.getNewServerTransaction(invite);
         incomingInvite = st;
         callId = ((CallIdHeader) invite.getHeader(CallIdHeader.NAME)).getCallId();
-        transport = ((ViaHeader) invite.getHeader(ViaHeader.NAME)).getTransport().toLowerCase();
+        // The transport it came on (its provider's), not the one its Via names: our requests in the dialog go
+        // out on the same kind of listening point.
+        transport = provider.getListeningPoints()[0].getTransport().toLowerCase(java.util.Locale.ROOT);
+        sips = asksForSips(invite);
         dialog = provider.getNewDialog(st);
         dialog.setApplicationData(this);
         sip.registerOwner(callId, this);
@@ -174,6 +182,27 @@ public final class SipLeg implements SipRequestHandler {
         localUser = userOf(target);
         timer.peerAllows(invite);
         st.sendResponse(response(invite, Response.TRYING, null));
+    }
+
+    /**
+     * RFC 3261 §12.1.1: a sips Request-URI, or a sips top Record-Route, or (without Record-Route) a sips Contact
+     * makes the dialog's Contact sips.
+     */
+    static boolean asksForSips(Request invite) {
+        if (isSips(invite.getRequestURI())) {
+            return true;
+        }
+        Header rr = invite.getHeader(javax.sip.header.RecordRouteHeader.NAME);
+        if (rr instanceof javax.sip.header.RecordRouteHeader route) {
+            return isSips(route.getAddress().getURI());
+        }
+        Header contact = invite.getHeader(javax.sip.header.ContactHeader.NAME);
+        return contact instanceof javax.sip.header.ContactHeader c && c.getAddress() != null
+                && isSips(c.getAddress().getURI());
+    }
+
+    private static boolean isSips(URI uri) {
+        return uri instanceof SipURI sipUri && sipUri.isSecure();
     }
 
     public String callId() {
@@ -253,7 +282,7 @@ public final class SipLeg implements SipRequestHandler {
                 sip.headers().createCallIdHeader(callId), sip.headers().createCSeqHeader(1L, Request.INVITE),
                 sip.headers().createFromHeader(fromAddress, localTag),
                 sip.headers().createToHeader(sip.addresses().createAddress(toUri), null),
-                List.of(sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(), transport, null)),
+                List.of(sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(transport), transport, null)),
                 sip.headers().createMaxForwardsHeader(70));
         addressing.routeTo(invite, server);
         invite.addHeader(addressing.contact(fromUser, transport));
@@ -566,7 +595,7 @@ public final class SipLeg implements SipRequestHandler {
         Request request = dialog.createRequest(method);
         request.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
         if (method.equals(Request.INVITE) || method.equals(Request.UPDATE)) {
-            request.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+            request.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport, sips));
             // Every re-INVITE and UPDATE refreshes the session (RFC 4028 §10), so all carry the timer headers.
             timer.addRequestHeaders(request, sip.headers());
         }
@@ -858,7 +887,7 @@ public final class SipLeg implements SipRequestHandler {
         }
         if (status >= 180 && status < 300
                 && (request.getMethod().equals(Request.INVITE) || request.getMethod().equals(Request.UPDATE))) {
-            r.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport));
+            r.addHeader(addressing.contact(localUser == null ? "gateway" : localUser, transport, sips));
             r.addHeader(sip.headers().createAllowHeader(SipEndpoint.ALLOW));
         }
         r.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));

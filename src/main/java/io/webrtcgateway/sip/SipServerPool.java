@@ -54,8 +54,12 @@ public final class SipServerPool implements AutoCloseable {
         }
     }
 
-    /** What health and admin report about one server. */
-    public record ServerState(String address, boolean reachable, boolean active, long lastAnswerMillis, int lastStatus) {}
+    /**
+     * What health and admin report about one server; {@code problem}: why the gateway's last TLS connection to it
+     * failed (its certificate for another name, an untrusted CA, ...), null when none.
+     */
+    public record ServerState(String address, boolean reachable, boolean active, long lastAnswerMillis, int lastStatus,
+                              String problem) {}
 
     private final SipEndpoint sip;
     private final GatewayConfig.Sip config;
@@ -127,7 +131,8 @@ public final class SipServerPool implements AutoCloseable {
     public synchronized List<ServerState> states() {
         List<ServerState> out = new ArrayList<>();
         for (Server s : servers) {
-            out.add(new ServerState(s.address.toString(), s.reachable, s == active, s.lastAnswerMillis, s.lastStatus));
+            out.add(new ServerState(s.address.toString(), s.reachable, s == active, s.lastAnswerMillis, s.lastStatus,
+                    sip.tlsProblem(s.address)));
         }
         return out;
     }
@@ -161,13 +166,13 @@ public final class SipServerPool implements AutoCloseable {
             target.setPort(a.address().port());
             target.setTransportParam(a.transport());
             SipURI self = sip.addresses().createSipURI("gateway", sip.advertisedHost());
-            self.setPort(sip.advertisedPort());
+            self.setPort(sip.advertisedPort(a.transport()));
             FromHeader from = sip.headers().createFromHeader(sip.addresses().createAddress(self), SipEndpoint.randomHex(4));
             ToHeader to = sip.headers().createToHeader(sip.addresses().createAddress(target), null);
             CallIdHeader callId = sip.headers().createCallIdHeader(sip.newCallId());
             CSeqHeader cseq = sip.headers().createCSeqHeader(1L, Request.OPTIONS);
             MaxForwardsHeader mf = sip.headers().createMaxForwardsHeader(70);
-            ViaHeader via = sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(), a.transport(), null);
+            ViaHeader via = sip.headers().createViaHeader(sip.advertisedHost(), sip.advertisedPort(a.transport()), a.transport(), null);
             Request options = sip.messages().createRequest(target, Request.OPTIONS, callId, cseq, from, to,
                     List.of(via), mf);
             options.addHeader(sip.headers().createUserAgentHeader(List.of(sip.userAgent())));
@@ -271,7 +276,12 @@ public final class SipServerPool implements AutoCloseable {
         }
         probedOnce = true;
         if (nowDown) {
-            LOG.warn("SIP Server {} is unreachable", server.address);
+            String tls = sip.tlsProblem(server.address);
+            if (tls != null) {
+                LOG.warn("SIP Server {} is unreachable: TLS refused: {}", server.address, tls);
+            } else {
+                LOG.warn("SIP Server {} is unreachable", server.address);
+            }
         }
         recomputeActive();
     }

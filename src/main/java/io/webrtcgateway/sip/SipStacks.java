@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * <li>STACK_LOGGER {@link Slf4jStackLogger}, and no TRACE_LEVEL/DEBUG_LOG/SERVER_LOG: warnings and
  *     errors through SLF4J, chatter at DEBUG, no log files. The logger is JVM-wide in JAIN-SIP, so every
  *     stack must name the same class.</li>
- * <li>TLS_SECURITY_POLICY, SECURITY_MANAGER_PROVIDER: no TLS yet; naming them stops six warnings about
- *     key and trust stores at every start.</li>
+ * <li>TLS_SECURITY_POLICY, SECURITY_MANAGER_PROVIDER: JAIN-SIP's own TLS is never used (the gateway's TLS
+ *     listening point is {@link io.webrtcgateway.sip.tcp.SipTcpTransport}'s, with its own contexts from
+ *     gateway.sip.tls); naming them stops six warnings about key and trust stores at every start.</li>
  * <li>Deliberately not set: TCP_POST_PARSING_THREAD_POOL_SIZE (a JVM-wide static pool that any stack's
  *     stop() shuts down) and javax.sip.IP_ADDRESS (deprecated).</li>
  * </ul>

@@ -91,7 +91,7 @@ class HttpsConnectorTest {
     void tls13And12OnlyWithForwardSecretAeadSuites() throws Exception {
         start(false, Duration.ZERO);
         assertEquals(List.of("TLSv1.3", "TLSv1.2"), List.of(ssl.getSelectedProtocols()));
-        assertTrue(Set.of(HttpsConnector.CIPHER_SUITES).containsAll(List.of(ssl.getSelectedCipherSuites())),
+        assertTrue(Set.of(io.webrtcgateway.config.TlsPolicy.CIPHER_SUITES).containsAll(List.of(ssl.getSelectedCipherSuites())),
                 List.of(ssl.getSelectedCipherSuites()).toString());
         assertTrue(ssl.getSelectedCipherSuites().length >= 6, List.of(ssl.getSelectedCipherSuites()).toString());
 

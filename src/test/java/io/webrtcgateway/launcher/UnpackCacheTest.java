@@ -118,7 +118,20 @@ class UnpackCacheTest {
         UnpackCache.Unpacked used = prepare();
         assertNotEquals(cache, used.dir());
         assertHoldsTheJar(used.dir());
-        assertTrue(warnings.get(0).contains("lib/jetty-b.jar differs from the jar's (SHA-256)"), warnings.get(0));
+        assertTrue(warnings.get(0).contains("lib/jetty-b.jar differs from the jar's (size or CRC-32)"), warnings.get(0));
+    }
+
+    @Test
+    void oneChangedByteOfTheSameSizeIsDetected() throws IOException {
+        Path cache = prepare().dir();
+        Path jar = cache.resolve("lib/jetty-b.jar");
+        byte[] bytes = Files.readAllBytes(jar);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(jar, bytes);
+        UnpackCache.Unpacked used = prepare();
+        assertNotEquals(cache, used.dir());
+        assertHoldsTheJar(used.dir());
+        assertTrue(warnings.get(0).contains("lib/jetty-b.jar differs from the jar's (size or CRC-32)"), warnings.get(0));
     }
 
     @Test

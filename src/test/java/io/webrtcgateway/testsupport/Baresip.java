@@ -309,8 +309,21 @@ public final class Baresip extends PeerProcess {
         private String password;
         private String mediaEncryption;
         private Duration startTimeout = Duration.ofSeconds(15);
+        private Path tlsCertificate;
+        private Path tlsCa;
 
         private Builder() {}
+
+        /**
+         * Registers over TLS ({@code registrar} is then the registrar's TLS address) and listens for TLS (on its
+         * SIP port + 1, baresip's rule) with {@code certificateAndKey} (one PEM file: certificate, CA, key), trusting
+         * {@code caFile}.
+         */
+        public Builder tls(Path certificateAndKey, Path caFile) {
+            this.tlsCertificate = certificateAndKey;
+            this.tlsCa = caFile;
+            return this;
+        }
 
         public Builder name(String name) {
             this.name = name;
@@ -358,6 +371,9 @@ public final class Baresip extends PeerProcess {
             String logName = name != null ? name : "baresip-" + user;
             Path logFile = ItLogs.file(logName, "log");
             int sipPort = FreePorts.udpAndTcp();
+            while (tlsCertificate != null && !FreePorts.tcpFree(sipPort + 1)) {
+                sipPort = FreePorts.udpAndTcp(); // baresip listens for TLS on the next port
+            }
             int ctrlPort = FreePorts.tcp();
             FreePorts.Range rtp = FreePorts.udpRange(20);
             Path dir;
@@ -383,9 +399,11 @@ public final class Baresip extends PeerProcess {
                         "module_app menu.so",
                         "module_app ctrl_tcp.so",
                         "ctrl_tcp_listen 127.0.0.1:" + ctrlPort,
+                        tlsCertificate == null ? "" : "sip_certificate " + tlsCertificate,
+                        tlsCa == null ? "" : "sip_cafile " + tlsCa,
                         ""));
-                String account = "<sip:" + user + "@" + registrar + ">;regint=300"
-                        + (password == null ? "" : ";auth_pass=" + password)
+                String account = "<sip:" + user + "@" + registrar + (tlsCertificate == null ? "" : ";transport=tls")
+                        + ">;regint=300" + (password == null ? "" : ";auth_pass=" + password)
                         + (mediaEncryption == null ? "" : ";mediaenc=" + mediaEncryption);
                 Files.writeString(dir.resolve("accounts"), account + "\n");
                 Files.writeString(dir.resolve("contacts"), "");

@@ -6,8 +6,13 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,8 +22,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>A port is free when this JVM could bind it a moment ago; the peer binds it a little later. Ports
  * handed out here are remembered, so two peers of one test JVM never get the same one even before
- * either has bound it. Other processes on the machine can still take a port in between; the ranges are
- * drawn at random to keep that unlikely.
+ * either has bound it. Other test JVMs on the machine (failsafe's forks, another clone's test run, a benchmark)
+ * are kept out the same way through a lock file shared by all of them: each port or range handed out holds a
+ * byte-range lock (fcntl) on {@code <java.io.tmpdir>/webrtc-gateway-test-ports-<user>.lock} at the port's
+ * offset, released with the range, or when the JVM exits, whatever way it ends. A fresh-clone run failed on
+ * that: a test run in another directory handed out the same SIP port, and the second gateway's bind failed.
+ * Processes that do not take ports from here can still take one in between; the ports are drawn at random
+ * to keep that unlikely.
  */
 public final class FreePorts {
 
@@ -36,9 +46,43 @@ public final class FreePorts {
     private static final int SINGLE_FLOOR = 30000;
     private static final int SINGLE_CEILING = 32767;
 
+    /** The lock file shared by every test JVM of this user on the machine; byte N stands for port N. */
+    private static final FileChannel LOCKS = openLocks();
+    /** This JVM's locks on LOCKS, by the first port they cover. */
+    private static final Map<Integer, FileLock> locks = new ConcurrentHashMap<>();
+
     private static final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
 
     private FreePorts() {}
+
+    private static FileChannel openLocks() {
+        Path file = Path.of(System.getProperty("java.io.tmpdir"),
+                "webrtc-gateway-test-ports-" + System.getProperty("user.name") + ".lock");
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the test port lock file " + file, e);
+        }
+    }
+
+    /**
+     * Locks ports low..high for this JVM against every other test JVM; false when another holds any of them.
+     * Caller holds the class lock and has checked that this JVM holds none of them.
+     */
+    private static boolean lockAcrossJvms(int low, int high) {
+        try {
+            FileLock lock = LOCKS.tryLock(low, high - low + 1L, false);
+            if (lock == null) {
+                return false;
+            }
+            locks.put(low, lock);
+            return true;
+        } catch (OverlappingFileLockException e) {
+            return false; // this JVM holds some of them already
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock ports " + low + "-" + high + " in the test port lock file", e);
+        }
+    }
 
     /** A port free for TCP. */
     public static int tcp() {
@@ -65,7 +109,8 @@ public final class FreePorts {
         for (int attempt = 0; attempt < 200; attempt++) {
             int port = SINGLE_FLOOR + random.nextInt(SINGLE_CEILING - SINGLE_FLOOR + 1);
             if (!handedOut.contains(port) && (!tcp || tcpFree(port)) && (!udp || udpFree(port))
-                    && handedOut.add(port)) {
+                    && lockAcrossJvms(port, port)) {
+                handedOut.add(port);
                 return port;
             }
         }
@@ -166,6 +211,14 @@ public final class FreePorts {
      * gateways, each with a large range, and the pool is finite.
      */
     public static synchronized void release(Range range) {
+        FileLock lock = locks.remove(range.low());
+        if (lock != null) {
+            try {
+                lock.release();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot unlock ports " + range, e);
+            }
+        }
         for (int port = range.low(); port <= range.high(); port++) {
             handedOut.remove(port);
         }
@@ -176,6 +229,9 @@ public final class FreePorts {
             if (handedOut.contains(port)) {
                 return false;
             }
+        }
+        if (!lockAcrossJvms(low, high)) {
+            return false;
         }
         for (int port = low; port <= high; port++) {
             handedOut.add(port);

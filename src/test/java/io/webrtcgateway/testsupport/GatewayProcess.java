@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
 public final class GatewayProcess extends PeerProcess {
 
     public static final String JAR_PROPERTY = "it.standaloneJar";
+    /** Blank-separated JVM options every gateway gets after -Xmx512m -XX:+UseSerialGC (the pom sets them for the ITs). */
+    public static final String JVM_ARGS_PROPERTY = "it.gatewayJvmArgs";
 
     private static final AtomicInteger INSTANCE_NUMBERS = new AtomicInteger();
 
@@ -54,6 +56,7 @@ public final class GatewayProcess extends PeerProcess {
     /** gateway.http.tls.port; 0: HTTPS off. */
     private final int httpsPort;
     private final int sipPort;
+    private final int sipTlsPort;
     private final int sandboxPort;
     private final FreePorts.Range rtpPorts;
     /** The RTP range was picked for this gateway (not given by the test): handed back on close. */
@@ -72,6 +75,7 @@ public final class GatewayProcess extends PeerProcess {
         this.httpPort = settings.httpPort;
         this.httpsPort = settings.httpsPort;
         this.sipPort = settings.sipPort;
+        this.sipTlsPort = settings.sipTlsPort;
         this.sandboxPort = settings.sandboxPort;
         this.rtpPorts = settings.rtpPorts;
         this.ownsRtpPorts = settings.rtpPortsPicked;
@@ -172,6 +176,11 @@ public final class GatewayProcess extends PeerProcess {
     /** The gateway's own SIP port (gateway.sip.listen, UDP and TCP on 127.0.0.1). */
     public int sipPort() {
         return sipPort;
+    }
+
+    /** The gateway's SIP over TLS port (gateway.sip.tls.port); 0 without {@link Builder#sipTls}. */
+    public int sipTlsPort() {
+        return sipTlsPort;
     }
 
     /** The built-in sandbox SIP server's port (used when gateway.sip.servers contains "sandbox"). */
@@ -276,6 +285,7 @@ public final class GatewayProcess extends PeerProcess {
         int httpPort;
         int httpsPort;
         int sipPort;
+        int sipTlsPort;
         int sandboxPort;
         FreePorts.Range rtpPorts;
         boolean rtpPortsPicked;
@@ -293,6 +303,9 @@ public final class GatewayProcess extends PeerProcess {
             }
             line(out, "gateway.sip.listen", quote("127.0.0.1:" + sipPort));
             line(out, "gateway.sip.servers", list(sipServers));
+            if (sipTlsPort != 0) {
+                line(out, "gateway.sip.tls.port", String.valueOf(sipTlsPort));
+            }
             line(out, "gateway.sip.sandbox.listen", quote("127.0.0.1:" + sandboxPort));
             line(out, "gateway.media.rtp-port-range", quote(rtpPorts.toString()));
             // The default gateway.media.ice-remote-deny refuses loopback and this machine's own addresses as ICE
@@ -349,7 +362,7 @@ public final class GatewayProcess extends PeerProcess {
         /** The test named in the log's file name; null: the one on the starting thread's stack. */
         private String test;
         private Path jar;
-        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+        private final List<String> jvmArgs = defaultJvmArgs();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(60);
         private Duration stopTimeout = Duration.ofSeconds(30);
@@ -409,6 +422,17 @@ public final class GatewayProcess extends PeerProcess {
             return set("gateway.http.tls.private-key", privateKey.toAbsolutePath().toString());
         }
 
+        /**
+         * SIP over TLS on a port chosen at run time, with the gateway's certificate from PEM files and the CAs it
+         * trusts for SIP Servers' certificates ({@code gateway.sip.tls.*}; others with {@link #set}).
+         */
+        public Builder sipTls(Path certificateChain, Path privateKey, Path trustedCertificates) {
+            settings.sipTlsPort = FreePorts.tcp();
+            set("gateway.sip.tls.certificate-chain", certificateChain.toAbsolutePath().toString());
+            set("gateway.sip.tls.private-key", privateKey.toAbsolutePath().toString());
+            return set("gateway.sip.tls.trusted-certificates", trustedCertificates.toAbsolutePath().toString());
+        }
+
         public Builder sipPort(int port) {
             settings.sipPort = port;
             return this;
@@ -425,7 +449,20 @@ public final class GatewayProcess extends PeerProcess {
             return this;
         }
 
-        /** Extra JVM options after the defaults (-Xmx512m -XX:+UseSerialGC); a later -Xmx wins. */
+        /**
+         * -Xmx512m -XX:+UseSerialGC, then the options in the system property {@value #JVM_ARGS_PROPERTY} (blank
+         * separated; the pom gives the ITs -XX:TieredStopAtLevel=1, the benches none).
+         */
+        private static List<String> defaultJvmArgs() {
+            List<String> args = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseSerialGC"));
+            String extra = System.getProperty(JVM_ARGS_PROPERTY, "").trim();
+            if (!extra.isEmpty()) {
+                args.addAll(List.of(extra.split("\\s+")));
+            }
+            return args;
+        }
+
+        /** Extra JVM options after the defaults ({@link #defaultJvmArgs}); a later -Xmx wins. */
         public Builder jvmArgs(String... args) {
             jvmArgs.addAll(List.of(args));
             return this;

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * Kamailio 5.6 as a real registrar and proxy on 127.0.0.1 (UDP and TCP on one port): registrar + usrloc in
+ * Kamailio 5.6 as a real registrar and proxy on 127.0.0.1 (UDP and TCP on one port, and optionally TLS on another:
+ * {@link Builder#tls}): registrar + usrloc in
  * memory (db_mode 0), optionally digest authentication of REGISTERs with one password for every user;
  * OPTIONS to the server itself answered 200; any other request for a registered user relayed to its
  * contact ({@code lookup("location")} + {@code t_relay()}, dialogs record-routed, so BYE and re-INVITEs pass
@@ -39,14 +40,17 @@ import java.util.stream.Stream;
 public final class Kamailio extends PeerProcess {
 
     private final int port;
+    /** 0: no TLS. */
+    private final int tlsPort;
     private final Path configFile;
     private final Path runDir;
     private final Path ctlSocket;
 
-    private Kamailio(String name, List<String> command, Path runDir, Path logFile, int port, Path configFile,
-            Path ctlSocket) {
+    private Kamailio(String name, List<String> command, Path runDir, Path logFile, int port, int tlsPort,
+            Path configFile, Path ctlSocket) {
         super(name, command, Map.of(), runDir, logFile);
         this.port = port;
+        this.tlsPort = tlsPort;
         this.configFile = configFile;
         this.runDir = runDir;
         this.ctlSocket = ctlSocket;
@@ -73,6 +77,16 @@ public final class Kamailio extends PeerProcess {
     /** This registrar as an entry of gateway.sip.servers over TCP. */
     public String tcpServerEntry() {
         return address() + ";transport=tcp";
+    }
+
+    /** The TLS port (0 without {@link Builder#tls}). */
+    public int tlsPort() {
+        return tlsPort;
+    }
+
+    /** This registrar over TLS as an entry of gateway.sip.servers, reached by {@code host} (its certificate's name). */
+    public String tlsServerEntry(String host) {
+        return host + ":" + tlsPort + ";transport=tls";
     }
 
     public Path configFile() {
@@ -167,7 +181,8 @@ public final class Kamailio extends PeerProcess {
     private void awaitReady(Duration timeout) {
         Poll.until(timeout, name() + " answering on its ctl socket and listening on " + address(), () -> {
             requireAlive("starting");
-            if (!Files.exists(ctlSocket) || !FreePorts.udpBound(port) || !FreePorts.tcpListening(port)) {
+            if (!Files.exists(ctlSocket) || !FreePorts.udpBound(port) || !FreePorts.tcpListening(port)
+                    || (tlsPort != 0 && !FreePorts.tcpListening(tlsPort))) {
                 return false;
             }
             kamcmd("core.uptime");
@@ -187,6 +202,40 @@ public final class Kamailio extends PeerProcess {
 
     /** The kamailio.cfg this wrapper runs (kamailio 5.6 syntax, checked with {@code kamailio -c}). */
     static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires) {
+        return config(port, ctlSocket, password, minExpires, maxExpires, 0, null);
+    }
+
+    /**
+     * With {@code tlsPort} and {@code tlsConfig}: also SIP over TLS on that port (module tls.so, Debian's
+     * kamailio-tls-modules), its certificate and key named in the tls.cfg at {@code tlsConfig}.
+     */
+    static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
+            Path tlsConfig) {
+        return config(port, ctlSocket, password, minExpires, maxExpires, tlsPort, tlsConfig, null);
+    }
+
+    /**
+     * With {@code sipsUser}: requests for that user leave with a {@code sips:} Request-URI (its contact's, the
+     * scheme changed and the parameters dropped), and every reply's status and Contact is logged.
+     */
+    static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
+            Path tlsConfig, String sipsUser) {
+        String sips = sipsUser == null ? "" : """
+                    if ($rU == "%s") {
+                        $ru = $(ru{re.subst,/^sip:([^;]*).*/sips:\\1/});
+                    }
+                """.formatted(sipsUser);
+        String replies = sipsUser == null ? "" : """
+                onreply_route {
+                    xlog("L_INFO", "reply $rs to $rm Call-ID $ci Contact $ct\n");
+                }
+                """;
+        String tls = tlsPort == 0 ? "" : """
+                enable_tls=yes
+                listen=tls:127.0.0.1:%1$d
+                loadmodule "tls.so"
+                modparam("tls", "config", "%2$s")
+                """.formatted(tlsPort, tlsConfig);
         String register = password == null
                 ? """
                         if (!save("location")) {
@@ -217,6 +266,7 @@ public final class Kamailio extends PeerProcess {
                 disable_sctp=yes
                 listen=udp:127.0.0.1:%1$d
                 listen=tcp:127.0.0.1:%1$d
+                %6$s
 
                 loadmodule "kex.so"
                 loadmodule "textops.so"
@@ -279,11 +329,13 @@ public final class Kamailio extends PeerProcess {
                         sl_send_reply("404", "Not Found");
                         exit;
                     }
+                %7$s
                     if (!t_relay()) {
                         sl_reply_error();
                     }
                 }
-                """.formatted(port, ctlSocket, minExpires, maxExpires, register);
+                %8$s
+                """.formatted(port, ctlSocket, minExpires, maxExpires, register, tls, sips, replies);
     }
 
     public static final class Builder {
@@ -293,8 +345,34 @@ public final class Kamailio extends PeerProcess {
         private int minExpires = 0;
         private int maxExpires = 3600;
         private Duration startTimeout = Duration.ofSeconds(20);
+        private int tlsPort;
+        private Path certificate;
+        private Path privateKey;
+        private String sipsUser;
 
         private Builder() {}
+
+        /** Requests for {@code user} leave Kamailio with a sips: Request-URI; replies are logged with their Contact. */
+        public Builder sipsTo(String user) {
+            this.sipsUser = user;
+            return this;
+        }
+
+        /**
+         * Also SIP over TLS (TLS 1.2 and later), on a free port unless {@link #tlsPort} says which, with this
+         * certificate (PEM: the server's certificate, then its CA) and key. It does not ask clients for
+         * certificates and does not verify the servers it connects to (the gateway's TLS listening point).
+         */
+        public Builder tls(Path certificateChain, Path key) {
+            this.certificate = certificateChain;
+            this.privateKey = key;
+            return this;
+        }
+
+        public Builder tlsPort(int port) {
+            this.tlsPort = port;
+            return this;
+        }
 
         public Builder name(String name) {
             this.name = name;
@@ -338,12 +416,29 @@ public final class Kamailio extends PeerProcess {
             Path logFile = ItLogs.file(test, name, "log");
             Path configFile = logFile.resolveSibling(logFile.getFileName().toString().replaceFirst("\\.log$", ".cfg"));
             int sipPort = port != 0 ? port : FreePorts.udpAndTcp();
+            int tls = certificate == null ? 0 : tlsPort != 0 ? tlsPort : FreePorts.tcp();
             Path runDir;
             try {
                 // the ctl socket path must stay short (a unix socket name is at most 107 bytes)
                 runDir = Files.createTempDirectory("kamailio-");
+                Path tlsConfig = runDir.resolve("tls.cfg");
+                if (tls != 0) {
+                    Files.writeString(tlsConfig, """
+                            [server:default]
+                            method = TLSv1.2+
+                            verify_certificate = no
+                            require_certificate = no
+                            certificate = %1$s
+                            private_key = %2$s
+
+                            [client:default]
+                            method = TLSv1.2+
+                            verify_certificate = no
+                            require_certificate = no
+                            """.formatted(certificate, privateKey));
+                }
                 Files.writeString(configFile, config(sipPort, runDir.resolve("ctl.sock"), password, minExpires,
-                        maxExpires));
+                        maxExpires, tls, tlsConfig, sipsUser));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the kamailio config", e);
             }
@@ -354,7 +449,7 @@ public final class Kamailio extends PeerProcess {
                     "-Y", runDir.toString(),
                     "-P", runDir.resolve("kamailio.pid").toString(),
                     "-m", "64", "-M", "8");
-            Kamailio peer = new Kamailio(name, command, runDir, logFile, sipPort, configFile,
+            Kamailio peer = new Kamailio(name, command, runDir, logFile, sipPort, tls, configFile,
                     runDir.resolve("ctl.sock"));
             peer.launch();
             try {

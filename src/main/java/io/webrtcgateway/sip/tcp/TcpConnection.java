@@ -5,11 +5,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 
 /**
  * One SIP TCP connection: JAIN-SIP's NIO channel (the selector thread reads it, the stack's thread pool
  * parses and processes its messages), plus what the gateway bounds:
  * <ul>
+ * <li>over TLS, every chunk read is decrypted by the socket's {@link TlsSession} first, and every message
+ * sent is encrypted by it ({@link TcpSockets#sendBytes});</li>
  * <li>every chunk read goes through {@link SipStreamFraming} before the parser, which refuses an oversized
  * or unframeable message by closing the connection;</li>
  * <li>for an accepted connection, when its messages began and ended, so that {@link TcpListener} can
@@ -115,7 +118,49 @@ final class TcpConnection extends NioTcpMessageChannel {
     }
 
     @Override
+    public boolean isSecure() {
+        return processor().tls() != null;
+    }
+
+    /**
+     * The CRLF answering a peer's double-CRLF keepalive (RFC 5626 §4.4.1). JAIN-SIP also feeds its parser a
+     * double CRLF of its own when a read fails, to end a half-read message, and then answers that too: on a
+     * TLS connection already closed that would fail loudly, so then nothing is sent.
+     */
+    @Override
+    public void sendSingleCLRF() throws Exception {
+        TcpListener processor = processor();
+        if (processor.tls() != null) {
+            TlsSession session = processor.sockets().tls(socketChannel);
+            if (session == null || session.over()) {
+                return;
+            }
+        }
+        super.sendSingleCLRF();
+    }
+
+    /** {@link #listener}, also while JAIN-SIP's constructor still runs (it sets messageProcessor first). */
+    private TcpListener processor() {
+        return listener != null ? listener : (TcpListener) messageProcessor;
+    }
+
+    /**
+     * What the selector read: over TLS decrypted first ({@link TlsSession}: a failure closes the connection,
+     * and is not fed to the parser), then framed and parsed.
+     */
+    @Override
     protected void addBytes(byte[] bytes) throws Exception {
+        TcpListener processor = processor();
+        if (processor.tls() != null) {
+            TlsSession session = processor.sockets().tls(socketChannel);
+            if (session == null) {
+                throw new SSLException("no TLS session for " + peerAddress.getHostAddress() + ":" + peerPort);
+            }
+            bytes = session.receive(bytes);
+            if (bytes.length == 0) {
+                return; // handshake, or part of a record
+            }
+        }
         SipStreamFraming f = framing;
         if (f != null) { // null only while our own constructor has not finished (an outbound peer speaking first)
             long now = System.nanoTime();

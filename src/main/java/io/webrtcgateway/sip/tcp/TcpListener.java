@@ -15,6 +15,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,20 +40,47 @@ final class TcpListener extends NioTcpMessageProcessor {
     private static final int ACCEPT_BACKLOG = 1024;
 
     private final SipTcpTransport transport;
+    /** Null: plain TCP. Else this is the TLS listening point and every connection has a {@link TlsSession}. */
+    private final TlsContexts tls;
     private final TcpSockets sockets;
     /** Accepted connections that hold a place, by their accepted socket (audited). */
     private final ConcurrentHashMap<SocketChannel, TcpConnection> accepted = new ConcurrentHashMap<>();
     private final Audit audit = new Audit();
 
     TcpListener(InetAddress address, SIPTransactionStack stack, int port, SipTcpTransport transport) {
+        this(address, stack, port, transport, null);
+    }
+
+    /** With {@code tls}: the TLS listening point (JAIN-SIP transport "TLS"). */
+    TcpListener(InetAddress address, SIPTransactionStack stack, int port, SipTcpTransport transport, TlsContexts tls) {
         super(address, stack, port);
         this.transport = transport;
+        this.tls = tls;
+        if (tls != null) {
+            super.transport = "TLS"; // JAIN-SIP's field: Via transport, channel keys, getTransport()
+        }
         this.sockets = new TcpSockets(stack, this, transport.connectTimeoutMillis());
         this.nioHandler = sockets;
     }
 
     TcpSockets sockets() {
         return sockets;
+    }
+
+    /** Null for TCP. */
+    TlsContexts tls() {
+        return tls;
+    }
+
+    @Override
+    public boolean isSecure() {
+        return tls != null;
+    }
+
+    /** The TLS layer of a connection the gateway opens to {@code peerName} ({@link TcpSockets}). */
+    TlsSession clientTls(SocketChannel socket, String peerName, int port) {
+        return new TlsSession(tls.clientEngine(peerName, port), peerName + ":" + port, bytes -> send(socket, bytes),
+                transport.tlsOutcome());
     }
 
     int maxMessageBytes() {
@@ -76,6 +104,12 @@ final class TcpListener extends NioTcpMessageProcessor {
         sockets.putMessageChannel(client, connection);
         InboundConnections.Admission admission = transport.connections().admit(source, trusted);
         if (admission == InboundConnections.Admission.ADMITTED) {
+            if (tls != null) {
+                InetSocketAddress from = (InetSocketAddress) client.socket().getRemoteSocketAddress();
+                String peer = from == null ? "?" : from.getAddress().getHostAddress() + ":" + from.getPort();
+                sockets.attachTls(client, new TlsSession(tls.serverEngine(), peer, bytes -> send(client, bytes),
+                        transport.tlsOutcome()));
+            }
             connection.holdPlace();
             accepted.put(client, connection);
         } else {
@@ -88,7 +122,13 @@ final class TcpListener extends NioTcpMessageProcessor {
 
     @Override
     public MessageChannel createMessageChannel(HostPort target) throws IOException {
-        return outgoing(MessageChannel.getKey(target, getTransport()), target.getInetAddress(), target.getPort());
+        InetAddress host = target.getInetAddress();
+        if (tls != null) {
+            // The hop's host name goes with the address (no lookup either way): the server's certificate is
+            // checked against it (TlsContexts.peerName).
+            host = InetAddress.getByAddress(target.getHost().getHostname(), host.getAddress());
+        }
+        return outgoing(MessageChannel.getKey(target, getTransport()), host, target.getPort());
     }
 
     @Override
@@ -148,7 +188,7 @@ final class TcpListener extends NioTcpMessageProcessor {
         channel.socket().bind(new InetSocketAddress(getIpAddress(), getPort()), ACCEPT_BACKLOG);
         channel.register(selector, SelectionKey.OP_ACCEPT);
         selectorThread = new Thread(createProcessorTask(),
-                "NioSelector-TCP-" + getIpAddress().getHostAddress() + '/' + getPort());
+                "NioSelector-" + getTransport() + "-" + getIpAddress().getHostAddress() + '/' + getPort());
         selectorThread.start();
         long tick = transport.auditTickMillis();
         getSIPStack().getTimer().scheduleWithFixedDelay(audit, tick, tick);
@@ -164,8 +204,22 @@ final class TcpListener extends NioTcpMessageProcessor {
         super.stop();
     }
 
-    /** Closes the accepted connections past their read or idle timeout. On the stack's timer thread. */
+    /**
+     * Closes the accepted connections past their read or idle timeout, and connections either way whose TLS
+     * handshake did not end within the handshake timeout. On the stack's timer thread.
+     */
     private void audit(long now) {
+        if (tls != null) {
+            long handshake = transport.handshakeTimeoutNanos();
+            for (Map.Entry<SocketChannel, TlsSession> e : List.copyOf(sockets.tlsSessions().entrySet())) {
+                TlsSession session = e.getValue();
+                if (session.handshakeOverdue(now, handshake)) {
+                    session.handshakeTimedOut("no TLS handshake within " + handshake / 1_000_000 + " ms");
+                    LOG.debug("SIP TLS connection with {} closed: handshake timeout", session.peer());
+                    close(e.getKey());
+                }
+            }
+        }
         long read = transport.readTimeoutNanos();
         long idle = transport.idleTimeoutNanos();
         for (TcpConnection c : List.copyOf(accepted.values())) {
@@ -176,6 +230,21 @@ final class TcpListener extends NioTcpMessageProcessor {
                 transport.closed(expiry);
                 LOG.debug("SIP TCP connection from {} closed: {}", c.getPeerAddress(), expiry);
                 c.close();
+            }
+        }
+    }
+
+    /** Closes {@code socket} through its channel (which gives back its place), or alone if it has none. */
+    private void close(SocketChannel socket) {
+        NioTcpMessageChannel channel = sockets.getMessageChannel(socket);
+        if (channel != null) {
+            channel.close();
+        } else {
+            sockets.removeMessageChannel(socket);
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
             }
         }
     }

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,7 +25,9 @@ import java.util.concurrent.ExecutionException;
  * socket to channel (for the selector's reads and writes);</li>
  * <li>a connection the gateway opens is connected (blocking, gateway's connect timeout), entered in both
  * tables, and only then handed to the selector, so the selector never sees a socket without its channel;</li>
- * <li>one connect per destination at a time: whoever asks meanwhile waits for it and shares the socket.</li>
+ * <li>one connect per destination at a time: whoever asks meanwhile waits for it and shares the socket;</li>
+ * <li>for TLS, each socket's {@link TlsSession}: sends are encrypted through it (a socket the gateway opens
+ * gets its client session as it connects, an accepted one its server session from the listener).</li>
  * </ul>
  */
 final class TcpSockets extends NIOHandler {
@@ -35,6 +38,8 @@ final class TcpSockets extends NIOHandler {
     private final ConcurrentHashMap<SocketChannel, NioTcpMessageChannel> channels = new ConcurrentHashMap<>();
     /** Sockets this class connected that wait for their channel before the selector may read them. */
     private final Set<SocketChannel> awaitingChannel = ConcurrentHashMap.newKeySet();
+    /** The TLS layer of each socket, when the listener is TLS's; removed with the socket's channel. */
+    private final ConcurrentHashMap<SocketChannel, TlsSession> tls = new ConcurrentHashMap<>();
     /** Connects under way, by key. */
     private final ConcurrentHashMap<String, CompletableFuture<SocketChannel>> connecting = new ConcurrentHashMap<>();
     private volatile boolean stopped;
@@ -61,6 +66,22 @@ final class TcpSockets extends NIOHandler {
     @Override
     public void removeMessageChannel(SocketChannel socket) {
         channels.remove(socket);
+        tls.remove(socket);
+    }
+
+    /** The TLS layer of {@code socket}; null for TCP, or once its channel is gone. */
+    TlsSession tls(SocketChannel socket) {
+        return socket == null ? null : tls.get(socket);
+    }
+
+    /** Gives an accepted socket its (server) TLS layer. */
+    void attachTls(SocketChannel socket, TlsSession session) {
+        tls.put(socket, session);
+    }
+
+    /** Every socket's TLS layer (the handshake audit). */
+    Map<SocketChannel, TlsSession> tlsSessions() {
+        return tls;
     }
 
     @Override
@@ -93,7 +114,15 @@ final class TcpSockets extends NIOHandler {
             return null;
         }
         SocketChannel socket = socketFor(receiver, port, channel);
-        listener.send(socket, bytes);
+        if (listener.tls() != null) {
+            TlsSession session = tls.get(socket);
+            if (session == null) {
+                throw new IOException("no TLS session on the connection to " + receiver.getHostAddress() + ":" + port);
+            }
+            session.send(bytes); // encrypted onto the socket, once the handshake has ended
+        } else {
+            listener.send(socket, bytes);
+        }
         return socket;
     }
 
@@ -155,6 +184,10 @@ final class TcpSockets extends NIOHandler {
             socket.socket().bind(new InetSocketAddress(listener.getIpAddress(), 0));
             socket.socket().connect(new InetSocketAddress(host, port), connectTimeoutMillis);
             socket.configureBlocking(false);
+            if (listener.tls() != null) {
+                // Before the socket is in any table: no send can find it without its TLS layer.
+                tls.put(socket, listener.clientTls(socket, TlsContexts.peerName(host), port));
+            }
             return socket;
         } catch (IOException | RuntimeException e) {
             socket.close();
@@ -195,6 +228,7 @@ final class TcpSockets extends NIOHandler {
             c.close();
         }
         channels.clear();
+        tls.clear();
         closeAll();
         sockets.clear();
     }

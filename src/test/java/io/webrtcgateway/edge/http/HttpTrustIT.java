@@ -1,6 +1,7 @@
 package io.webrtcgateway.edge.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,7 @@ import io.webrtcgateway.testsupport.Poll;
 import io.webrtcgateway.testsupport.PrometheusText;
 import io.webrtcgateway.testsupport.RawHttp;
 import io.webrtcgateway.testsupport.WsTestClient;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -262,6 +265,48 @@ class HttpTrustIT {
                     + " HTTP/1.1\r\nHost: " + ALLOWED_HOST + "\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n");
             assertEquals(200, signIn.status(), signIn.head() + signIn.body());
             assertEquals("127.0.0.5", remoteAddresses(proxied).get(session(signIn)));
+        }
+    }
+
+    // ---- connections after a refusal ------------------------------------------------------------------
+
+    /**
+     * A refusal given before the body is read closes the connection (the server cannot tell where the next
+     * request would start) and must say so, or a client's next request on it is lost (seen as "HTTP/1.1 header
+     * parser received no bytes" from the JDK's HttpClient). The body is held back here, so the answer is
+     * certainly given before it is read; a refusal after the body was read keeps the connection.
+     */
+    @Test
+    void aRefusalBeforeTheBodyIsReadSaysTheConnectionCloses() throws Exception {
+        String host = "Host: 127.0.0.1:" + gw.httpPort() + "\r\n";
+        Map<String, String> refusals = new LinkedHashMap<>();
+        refusals.put("legacy body over the limit (413)", "POST /sign_in HTTP/1.1\r\n" + host
+                + "Content-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n");
+        refusals.put("foreign Host (421)", "POST /message?from=x&to=1 HTTP/1.1\r\nHost: evil.example\r\n"
+                + "Content-Type: text/plain\r\nContent-Length: 20\r\n\r\n");
+        refusals.put("foreign Origin on REST (403)", "POST /api/v1/sessions HTTP/1.1\r\n" + host
+                + "Origin: http://evil.example\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n");
+        refusals.put("admin login as a form (400)", "POST /admin/api/login HTTP/1.1\r\n" + host
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\n");
+        for (Map.Entry<String, String> r : refusals.entrySet()) {
+            try (Socket s = new Socket("127.0.0.1", gw.httpPort())) {
+                s.setSoTimeout(10_000);
+                RawHttp.Response answer = RawHttp.exchange(s, r.getValue());
+                assertTrue(answer.status() >= 400, r.getKey() + ": " + answer.head());
+                assertEquals("close", answer.header("Connection"), r.getKey() + ": " + answer.head());
+                assertEquals(-1, s.getInputStream().read(), r.getKey() + ": the connection is closed");
+            }
+        }
+
+        // The bystander: a refusal of a body that was read leaves the connection open for the next request.
+        try (Socket s = new Socket("127.0.0.1", gw.httpPort())) {
+            s.setSoTimeout(10_000);
+            RawHttp.Response bad = RawHttp.exchange(s, "POST /sign_in HTTP/1.1\r\n" + host
+                    + "Content-Type: text/plain\r\nContent-Length: 9\r\n\r\nbad dn:pw");
+            assertEquals(400, bad.status(), bad.head() + bad.body());
+            assertNull(bad.header("Connection"), bad.head());
+            RawHttp.Response next = RawHttp.exchange(s, "GET /health/live HTTP/1.1\r\n" + host + "\r\n");
+            assertEquals(200, next.status(), next.head());
         }
     }
 
