@@ -9,11 +9,16 @@ import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
+import io.webrtcgateway.testsupport.TestCa;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * Keys only over TLS, per call (docs/sip.md "Keys only over TLS"): a gateway with gateway.sip.srtp = required
  * and srtp-over-insecure-transport = false starts because one of its servers is TLS (a backup here, never
  * reached), but its calls over the UDP primary (SIPp) carry no keys: an RTP/SAVP INVITE over UDP gets 488 saying
- * why, and the browser's call toward the UDP server is refused before any INVITE leaves. SIP over TLS itself is
- * issue 14 item 2; this class checks the decision, which reads the call's transport.
+ * why, and the browser's call toward the UDP server is refused before any INVITE leaves. A TLS server needs the
+ * gateway's own certificate, from a test CA here. Calls over TLS with keys: SipTlsIT.
  */
 class SipSrtpKeysOverTlsOnlyIT {
     private static final String DN = "2001";
@@ -36,12 +41,22 @@ class SipSrtpKeysOverTlsOnlyIT {
     private static GatewayProcess gw;
     private static WsTestClient ws;
 
+    private static Path dir;
+
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
+        dir = Files.createTempDirectory("sip-srtp-keys-it-");
+        Path chain = dir.resolve("gw.pem");
+        Path key = dir.resolve("gw.key");
+        TestCa ca = TestCa.create("SipSrtpKeysOverTlsOnlyIT CA");
+        ca.issue("localhost", "127.0.0.1").writePem(chain, key, TestCa.KeyFormat.PKCS8);
+        Path caFile = dir.resolve("ca.pem");
+        Files.writeString(caFile, TestCa.pem(ca.certificate()));
         sipServer = Sipp.scenario("registrar-uas-echo.xml").name("registrar")
                 .args("-mp", String.valueOf(FreePorts.sippMedia()), "-mi", "127.0.0.1", "-rtp_echo").start();
         gw = GatewayProcess.builder().startTimeout(Duration.ofSeconds(150))
                 .sipServers(sipServer.serverEntry(), "127.0.0.1:" + FreePorts.tcp() + ";transport=tls")
+                .sipTls(chain, key, caFile)
                 .set("gateway.sip.srtp", "required")
                 .start();
         ws = WsTestClient.connect(gw.wsUrl());
@@ -53,6 +68,13 @@ class SipSrtpKeysOverTlsOnlyIT {
     @AfterAll
     static void stop() {
         Closing.all(ws, gw, sipServer);
+        if (dir != null) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // a leftover temp dir is harmless
+            }
+        }
     }
 
     @Test

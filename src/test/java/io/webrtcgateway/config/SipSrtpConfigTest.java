@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.webrtcgateway.testsupport.TestCa;
+import java.io.IOException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** gateway.sip.srtp and gateway.sip.srtp-over-insecure-transport (docs/sip.md "SRTP toward SIP Server"). */
 class SipSrtpConfigTest {
@@ -18,10 +22,18 @@ class SipSrtpConfigTest {
         assertFalse(srtp.overInsecureTransport());
     }
 
+    @TempDir
+    Path dir;
+
     @Test
-    void optionalAndRequiredWithATlsServer() {
+    void optionalAndRequiredWithATlsServer() throws IOException {
+        // A TLS server needs the gateway's own certificate (gateway.sip.tls).
+        Path chain = dir.resolve("gw.pem");
+        Path key = dir.resolve("gw.key");
+        TestCa.create("SipSrtpConfigTest CA").issue("localhost").writePem(chain, key, TestCa.KeyFormat.PKCS8);
+        String tls = "gateway.sip.tls { certificate-chain = \"" + chain + "\", private-key = \"" + key + "\" }\n";
         for (String mode : new String[] {"optional", "required"}) {
-            GatewayConfig c = ConfigLoader.parse("gateway.auth.mode = none\ngateway.sip.servers = "
+            GatewayConfig c = ConfigLoader.parse(tls + "gateway.auth.mode = none\ngateway.sip.servers = "
                     + "[\"sip1.example.com:5061;transport=tls\", \"10.0.0.2:5060\"]\ngateway.sip.srtp = " + mode);
             assertEquals(mode, c.sip().srtp().mode().configName());
             assertFalse(c.sip().srtp().overInsecureTransport());

@@ -50,6 +50,20 @@ public final class PlainRtpEndpoint implements AutoCloseable {
     private final LongAdder sendFailures = new LongAdder();
     /** SDES keys of the SIP side, null for plain RTP; replaced whole on a rekey (re-INVITE). */
     private volatile SrtpSession srtp;
+    /** The keys before the last rekey, still accepted for what was in flight; null when there is none. */
+    private volatile Rekey rekey;
+
+    /**
+     * After a rekey the peer goes on sending under its old key until our answer reaches it: those packets are
+     * still taken with the old session, until the first packet under the new key authenticates or
+     * {@link #REKEY_GRACE_NANOS} have passed, whichever comes first (RFC 4568 §6.4 and §7.1.4: keep the old
+     * key until the new one is in use). Sending switches at once: the peer has our new key in the answer.
+     */
+    private record Rekey(SrtpSession previous, long untilNanos) {}
+
+    static final long REKEY_GRACE_NANOS = 2_000_000_000L;
+    /** {@link #REKEY_GRACE_NANOS}; shorter in tests. */
+    private volatile long rekeyGraceNanos = REKEY_GRACE_NANOS;
 
     private PacketHandler rtpHandler;
     private PacketHandler rtcpHandler;
@@ -110,10 +124,19 @@ public final class PlainRtpEndpoint implements AutoCloseable {
 
     /**
      * SRTP toward the SIP peer with these keys (SDES, RFC 4568), or plain RTP with null. A re-INVITE that changes
-     * a key installs the new session; packets in flight under the old key then fail authentication (counted).
+     * the keys installs a new session; what arrives under the old one for a moment after is still taken
+     * ({@link Rekey}).
      */
     public void setSrtp(SrtpSession session) {
+        SrtpSession old = srtp;
+        rekey = old != null && session != null && old != session
+                ? new Rekey(old, System.nanoTime() + rekeyGraceNanos) : null;
         srtp = session;
+    }
+
+    /** For tests: how long the keys before a rekey stay accepted at most. */
+    void rekeyGrace(java.time.Duration grace) {
+        rekeyGraceNanos = grace.toNanos();
     }
 
     /** The SIP side's SRTP session, or null for plain RTP. */
@@ -327,7 +350,23 @@ public final class PlainRtpEndpoint implements AutoCloseable {
             if (keys != null) {
                 // RFC 3711 §3.3/§3.4: authenticated, replay-checked and decrypted in place; a failure is counted
                 // by the session (auth, replay, malformed) and the datagram goes no further.
-                int clear = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
+                int clear = -1;
+                Rekey r = rekey;
+                if (r != null && System.nanoTime() - r.untilNanos > 0) {
+                    rekey = r = null; // the old keys had their time
+                }
+                if (r != null) {
+                    // In flight under the old keys? A refusal there is not counted and changes nothing (state
+                    // moves only for authenticated packets); the new keys then decide and count.
+                    clear = rtcp ? r.previous.tryUnprotectRtcp(buf, off, len)
+                            : r.previous.tryUnprotectRtp(buf, off, len);
+                }
+                if (clear < 0) {
+                    clear = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
+                    if (r != null && clear >= 0) {
+                        rekey = null; // the new keys are in use
+                    }
+                }
                 if (clear < 0) {
                     logSrtpDrop(buf, off, len, source, rtcp);
                     return;

@@ -107,6 +107,19 @@ public final class SrtpSession {
         return rtpReceive.unprotect(buf, off, len);
     }
 
+    /**
+     * {@link #unprotectRtp}, but a packet these keys refuse is not counted: for a try under keys the packet may
+     * not be under (the keys before a rekey, PlainRtpEndpoint). An accepted one changes the state as usual.
+     */
+    public int tryUnprotectRtp(byte[] buf, int off, int len) {
+        return inBounds(buf, off, len) ? rtpReceive.unprotect(buf, off, len, false) : -1;
+    }
+
+    /** {@link #unprotectRtcp} without counting a refusal, as {@link #tryUnprotectRtp}. */
+    public int tryUnprotectRtcp(byte[] buf, int off, int len) {
+        return inBounds(buf, off, len) ? rtcpReceive.unprotect(buf, off, len, false) : -1;
+    }
+
     public int protectRtcp(byte[] buf, int off, int len) {
         if (!inBounds(buf, off, len)) {
             counters.protectFailures.incrementAndGet();

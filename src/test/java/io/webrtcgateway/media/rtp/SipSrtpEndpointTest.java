@@ -3,6 +3,7 @@ package io.webrtcgateway.media.rtp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -223,5 +225,59 @@ class SipSrtpEndpointTest {
         e.setSrtp(null);
         assertTrue(e.sendRtp(out, 0, out.length));
         assertArrayEquals(out, receive(rtpPeer), "null: plain RTP again");
+    }
+
+    /**
+     * A rekey while packets under the old keys are in flight (the peer switches when our answer reaches it): they
+     * are taken, uncounted, until the first packet under the new keys; a straggler after that is refused and
+     * counted, and so is one after the grace time when the new keys were never used.
+     */
+    @Test
+    void packetsInFlightUnderTheOldKeysAreTakenUntilTheNewKeysAreInUse() throws Exception {
+        SrtpSession[] first = exchange(SrtpProfile.AES_CM_128_HMAC_SHA1_80);
+        DatagramSocket rtpPeer = peer();
+        DatagramSocket rtcpPeer = peer();
+        PlainRtpEndpoint e = endpoint(rtpPeer, rtcpPeer);
+        e.setSrtp(first[0]);
+        sendRtp(rtpPeer, e, first[1], 1);
+        assertEquals(1, nextSequence());
+
+        SrtpSession[] second = exchange(SrtpProfile.AES_CM_128_HMAC_SHA1_32);
+        e.setSrtp(second[0]);
+        sendRtp(rtpPeer, e, first[1], 2); // in flight under the old keys
+        assertEquals(2, nextSequence());
+        sendRtp(rtpPeer, e, second[1], 3); // the peer has switched
+        assertEquals(3, nextSequence());
+        sendRtp(rtpPeer, e, first[1], 4); // a straggler after the switch: refused
+        sendRtp(rtpPeer, e, second[1], 5);
+        assertEquals(5, nextSequence());
+        assertEquals(1, second[0].counters().authFailures(), "only the straggler counted");
+
+        // A rekey the peer never follows: the old keys are taken only for the grace time.
+        SrtpSession[] third = exchange(SrtpProfile.AES_CM_128_HMAC_SHA1_80);
+        e.rekeyGrace(Duration.ofMillis(100));
+        e.setSrtp(third[0]);
+        sendRtp(rtpPeer, e, second[1], 6);
+        assertEquals(6, nextSequence());
+        long graceOver = System.nanoTime() + Duration.ofMillis(150).toNanos();
+        while (System.nanoTime() - graceOver < 0) {
+            LockSupport.parkNanos(graceOver - System.nanoTime());
+        }
+        sendRtp(rtpPeer, e, second[1], 7); // past the grace time: refused
+        sendRtp(rtpPeer, e, third[1], 8);
+        assertEquals(8, nextSequence());
+        assertEquals(1, third[0].counters().authFailures());
+        assertNull(rtpIn.poll(200, TimeUnit.MILLISECONDS));
+    }
+
+    private static void sendRtp(DatagramSocket from, PlainRtpEndpoint to, SrtpSession keys, int seq) throws IOException {
+        byte[] p = protect(keys, Packets.rtp(0, seq, 160 * seq, 0x5151, 160), false);
+        send(from, p, p.length, to.localRtpPort());
+    }
+
+    private int nextSequence() throws InterruptedException {
+        byte[] p = rtpIn.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(p, "a packet relayed");
+        return RtpPacket.sequence(p, 0);
     }
 }
