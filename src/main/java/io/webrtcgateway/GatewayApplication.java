@@ -107,7 +107,8 @@ public final class GatewayApplication {
         warnWhenOpen();
         sessions = new SessionService(config, registrations, timers, admission, metrics.registry(), access);
         sessions.start();
-        media = new MediaEngine(config.media(), config.limits().inputs(), sipMediaAddress(), sipBindAddress(), workers,
+        media = new MediaEngine(config.media(), config.limits().inputs(), config.sip().srtp(), sipMediaAddress(),
+                sipBindAddress(), workers,
                 metrics.registry());
         calls = new CallService(config, new CallSignaling(sip, config.sip(), servers, timers,
                 (int) config.calls().sessionTimers().sessionExpires().toSeconds(),

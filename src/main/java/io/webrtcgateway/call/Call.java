@@ -3,6 +3,7 @@ package io.webrtcgateway.call;
 import io.webrtcgateway.concurrent.SerialExecutor;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.session.Session;
 import io.webrtcgateway.session.SessionEvent;
@@ -191,9 +192,12 @@ public final class Call implements SipLeg.Listener {
 
     /** On the executor: translate the browser's offer, send the INVITE. */
     void start(String browserOffer, String fromUser, String toUser, Map<String, String> headers) {
+        // The server first: its transport decides whether SRTP keys may go into the offer (docs/sip.md).
+        SipServerAddress server = service.activeServerOrThrow();
+        media.sipTransport(server.transport());
         String sipOffer = media.sipOfferFor(browserOffer);
         try {
-            sip.invite(service.activeServerOrThrow(), fromUser, toUser, sipOffer, headers);
+            sip.invite(server, fromUser, toUser, sipOffer, headers);
         } catch (GatewayException e) {
             throw e;
         } catch (Exception e) {
@@ -272,6 +276,7 @@ public final class Call implements SipLeg.Listener {
     /** On the executor: offer SIP Server's INVITE to the browser (ringing back to SIP). */
     void offerToBrowser(String sipOffer, String from, String fromName, String to, Map<String, String> data) {
         caller = from;
+        media.sipTransport(sip.transport());
         String browserOffer = media.browserOfferFor(sipOffer);
         pendingBrowserOffer = browserOffer;
         try {
@@ -483,7 +488,7 @@ public final class Call implements SipLeg.Listener {
             }
         } catch (SdpException e) {
             LOG.info("call {}: re-INVITE refused (488): {}", id, e.getMessage());
-            reply.reject(488);
+            reply.reject(488, e.getMessage());
         } catch (RuntimeException e) {
             // Never leave a re-INVITE unanswered: SIP Server would retransmit it and end the call, and every
             // later re-INVITE would get 491 while this one stays pending. A 500 leaves the session as it was.

@@ -27,6 +27,14 @@ public interface CallMedia extends AutoCloseable {
      */
     record Activity(long fromBrowser, long fromSip, boolean oneWay) {}
 
+    /**
+     * The transport of this call's SIP messages ("udp", "tcp", "tls"), told before the first SDP: SRTP keys
+     * (SDES) go into the SDP toward SIP only over TLS unless gateway.sip.srtp-over-insecure-transport
+     * (docs/sip.md "SRTP toward SIP Server").
+     */
+    default void sipTransport(String transport) {
+    }
+
     /** Outgoing call: the browser's offer gives the INVITE's SDP; allocates the media. */
     String sipOfferFor(String browserOffer);
 

@@ -339,7 +339,7 @@ public final class CallService {
                     call.offerToBrowser(leg.incomingOffer(), from, fromName, to, data);
                 } catch (SdpException e) {
                     LOG.info("incoming call to {} refused (488): {}", to, e.getMessage());
-                    leg.reject(Response.NOT_ACCEPTABLE_HERE);
+                    leg.reject(Response.NOT_ACCEPTABLE_HERE, e.getMessage()); // Warning: 399 says why
                     media.close();
                     dropUnstarted(call, "bad-sdp");
                 } catch (RuntimeException e) {

@@ -190,7 +190,8 @@ public final class ConfigLoader {
                 intIn(c, "gateway.sip.max-requests-per-second", 0, 1_000_000),
                 new GatewayConfig.Sip.Headers(intIn(c, "gateway.sip.max-headers", 32, 10_000),
                         intIn(c, "gateway.sip.max-header-bytes", 256, 65_536)),
-                sipTls(c, servers, listenPort(c)));
+                sipTls(c, servers, listenPort(c)),
+                sipSrtp(c, servers));
 
         var session = new GatewayConfig.Session(
                 duration(c, "gateway.session.idle-timeout", Duration.ofSeconds(2), Duration.ofDays(1)),
@@ -493,6 +494,29 @@ public final class ConfigLoader {
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * gateway.sip.srtp and gateway.sip.srtp-over-insecure-transport. SDES keys travel in the SDP in clear
+     * text unless SIP runs over TLS (RFC 4568 §8.3): with SRTP on, at least one SIP Server must be reached over
+     * TLS, or the operator must say that keys may cross UDP/TCP. Calls over a non-TLS transport are then
+     * decided per call (docs/sip.md "SRTP toward SIP Server").
+     */
+    static GatewayConfig.Sip.Srtp sipSrtp(Config c, List<SipServerAddress> servers) {
+        String key = "gateway.sip.srtp";
+        String text = get(key, () -> c.getString(key)).trim();
+        GatewayConfig.Sip.SrtpMode mode = Arrays.stream(GatewayConfig.Sip.SrtpMode.values())
+                .filter(m -> m.configName().equals(text)).findFirst()
+                .orElseThrow(() -> invalid(key, "\"" + text + "\": use off, optional or required"));
+        String insecureKey = "gateway.sip.srtp-over-insecure-transport";
+        boolean insecure = get(insecureKey, () -> c.getBoolean(insecureKey));
+        if (mode != GatewayConfig.Sip.SrtpMode.OFF && !insecure
+                && servers.stream().noneMatch(s -> s.transport().equals("tls"))) {
+            throw invalid(key, mode.configName() + " puts SRTP keys (a=crypto) in the SDP, which only SIP over TLS "
+                    + "keeps secret, and no server of gateway.sip.servers " + servers + " uses ;transport=tls: "
+                    + "use TLS toward SIP Server, or set " + insecureKey + " = true to send the keys over UDP/TCP");
+        }
+        return new GatewayConfig.Sip.Srtp(mode, insecure);
     }
 
     /** gateway.sip.untrusted: reject or drop. */

@@ -102,16 +102,27 @@ public record GatewayConfig(
             Tcp tcp,
             int maxRequestsPerSecond,
             Headers headers,
-            Tls tls) {
+            Tls tls,
+            Srtp srtp) {
 
-        /** For tests and tools that build a config by hand: no SIP over TLS. */
+        /** For tests and tools that build a config by hand: no SIP over TLS, no SRTP toward SIP Server. */
         public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
                    Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
                    String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
                    Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond, Headers headers) {
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
-                    maxRequestsPerSecond, headers, Tls.OFF);
+                    maxRequestsPerSecond, headers, Tls.OFF, Srtp.OFF);
+        }
+
+        /** For tests and tools that build a config by hand: SIP over TLS, no SRTP toward SIP Server. */
+        public Sip(HostPort listen, String publicAddress, List<SipServerAddress> servers, String domain,
+                   Duration registerExpires, Duration keepaliveInterval, int keepaliveFailures, Duration requestTimeout,
+                   String userAgent, HostPort sandboxListen, boolean contactSipInstance, List<Cidr> trustedSources,
+                   Untrusted untrusted, Tcp tcp, int maxRequestsPerSecond, Headers headers, Tls tls) {
+            this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
+                    requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
+                    maxRequestsPerSecond, headers, tls, Srtp.OFF);
         }
 
         /** For tests and tools that build a config by hand: the defaults of the later keys. */
@@ -140,6 +151,28 @@ public record GatewayConfig(
             this(listen, publicAddress, servers, domain, registerExpires, keepaliveInterval, keepaliveFailures,
                     requestTimeout, userAgent, sandboxListen, contactSipInstance, trustedSources, untrusted, tcp,
                     maxRequestsPerSecond, Headers.DEFAULTS);
+        }
+
+        /**
+         * {@code gateway.sip.srtp} and {@code gateway.sip.srtp-over-insecure-transport} (docs/sip.md "SRTP toward
+         * SIP Server"): SDES-keyed SRTP on the SIP leg, and whether its keys may travel in SDP over UDP/TCP.
+         */
+        public record Srtp(SrtpMode mode, boolean overInsecureTransport) {
+            public static final Srtp OFF = new Srtp(SrtpMode.OFF, false);
+        }
+
+        /** {@code gateway.sip.srtp}. */
+        public enum SrtpMode {
+            /** Plain RTP/AVP; an RTP/SAVP-only offer is refused (488). */
+            OFF,
+            /** Offers RTP/AVP with a=crypto (best effort); answers SAVP offers SAVP and AVP offers AVP. */
+            OPTIONAL,
+            /** Offers RTP/SAVP with a=crypto; an offer without a usable a=crypto is refused (488). */
+            REQUIRED;
+
+            public String configName() {
+                return name().toLowerCase(java.util.Locale.ROOT);
+            }
         }
 
         /**

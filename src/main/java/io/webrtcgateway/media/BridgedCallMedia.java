@@ -34,6 +34,7 @@ import io.webrtcgateway.sdp.SdpWriter;
 import io.webrtcgateway.sdp.SessionDescription;
 import io.webrtcgateway.sdp.SetupRole;
 import io.webrtcgateway.sdp.SipMediaEndpoint;
+import io.webrtcgateway.sdp.SipSrtp;
 import io.webrtcgateway.sdp.SipToWebRtc;
 import io.webrtcgateway.sdp.WebRtcToSip;
 import io.webrtcgateway.sdp.WebRtcTransportParams;
@@ -57,6 +58,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * SDP for both legs comes from the pure {@code sdp} translators with this call's ports, ICE credentials
  * and the instance's certificate. Nothing is forwarded before ICE and DTLS (or SDES keys) are up (SPEC §6).
+ * With SRTP toward SIP (gateway.sip.srtp) each SIP-side endpoint also holds its m-line's SDES session
+ * ({@link SipKeying}): browser SRTP is decrypted on the way in, re-encrypted with the SIP leg's keys on the
+ * way out, and the other way round.
  *
  * <p>SDP methods run on the call's executor. Packets run on the ICE receive thread (browser -> SIP) and
  * the RTP receive loops (SIP -> browser); they share only volatile references and one per-call lock around
@@ -98,6 +102,8 @@ final class BridgedCallMedia implements CallMedia {
     private WebRtcTransportParams localParams;
     private Origin browserOrigin;
     private Origin sipOrigin;
+    /** SDES keys of the SIP leg; replaced once the SIP transport is known ({@link #sipTransport}). */
+    private SipKeying sipKeys;
     private boolean iceStarted;
     /** Remote candidates given to the current ICE generation (gateway.limits.max-candidates-per-call). */
     private int remoteCandidates;
@@ -110,6 +116,17 @@ final class BridgedCallMedia implements CallMedia {
         long sid = engine.nextSessionId();
         this.browserOrigin = Origin.of("webrtc-gateway", sid, 1, "127.0.0.1");
         this.sipOrigin = Origin.of("webrtc-gateway", sid, 1, engine.sipMediaAddress());
+        this.sipKeys = new SipKeying(engine.sipSrtpFor(null), engine.random());
+    }
+
+    @Override
+    public void sipTransport(String transport) {
+        sipKeys = new SipKeying(engine.sipSrtpFor(transport), engine.random());
+    }
+
+    /** The SIP leg's SDP endpoint: our address, these ports, and SDES a=crypto values by m-line. */
+    private SipMediaEndpoint sipEndpoint(List<Integer> ports, Map<Integer, List<String>> crypto, boolean secure) {
+        return new SipMediaEndpoint(engine.sipMediaAddress(), ports, crypto, secure);
     }
 
     // ---- outgoing: browser offers ---------------------------------------------------------------------
@@ -120,8 +137,11 @@ final class BridgedCallMedia implements CallMedia {
         BridgePlan plan = BridgePlan.ofWebRtcOffer(offer);
         WebRtcTransportParams browser = WebRtcTransportParams.fromBrowser(offer);
         checkCandidateCount(browser.candidates()); // before any port is taken
-        List<Integer> ports = openEndpoints(bridgedIndexes(plan));
-        sipLocal = WebRtcToSip.offer(offer, new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
+        sipKeys.requireOfferable();
+        List<Integer> bridged = bridgedIndexes(plan);
+        List<Integer> ports = openEndpoints(bridged);
+        sipLocal = WebRtcToSip.offer(offer, sipEndpoint(ports, sipKeys.offerLines(bridged), sipKeys.offersSecureProfile()),
+                sipOrigin);
         browserSdp = offer;
         openIce(false, browser);
         if (browser.fingerprint() != null) {
@@ -145,9 +165,11 @@ final class BridgedCallMedia implements CallMedia {
     @Override
     public String browserAnswerFor(String sipAnswer) {
         SessionDescription answer = parse(sipAnswer);
+        Map<Integer, SipKeying.Keys> keys = sipKeys.answered(sipLocal, answer); // checked before anything changes
         SessionDescription forBrowser = SipToWebRtc.answer(browserSdp, answer, localParams, browserOrigin);
         browserOrigin = browserOrigin.nextVersion();
         sipRemote = answer;
+        sipKeys.commit(keys);
         applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
         startIce();
         return SdpWriter.write(forBrowser);
@@ -162,18 +184,21 @@ final class BridgedCallMedia implements CallMedia {
         if (sipOffer == null) {
             // Delayed offer (RFC 3261 §13.2.1): the browser gets our offer of every bridged codec; what it
             // accepts becomes our offer in the 200 OK, answered in the ACK.
+            sipKeys.requireOfferable();
             ports = openEndpoints(List.of(0));
-            offer = GatewayOffer.audio(new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin);
+            offer = GatewayOffer.audio(sipEndpoint(ports, sipKeys.offerLines(List.of(0)),
+                    sipKeys.offersSecureProfile()), sipOrigin);
             gatewayOffer = offer;
         } else {
             offer = parse(sipOffer);
-            ports = openEndpoints(bridgedIndexes(BridgePlan.ofSipOffer(offer)));
+            ports = openEndpoints(bridgedIndexes(BridgePlan.ofSipOffer(offer, sipKeys.policy())));
             sipRemote = offer;
         }
         openIce(true, null);
         localParams = WebRtcTransportParams.dtls(ice.localUfrag(), ice.localPassword(), fingerprint(),
                 SetupRole.ACTPASS, ice.localCandidates());
-        SessionDescription forBrowser = SipToWebRtc.offer(offer, localParams, browserOrigin);
+        SessionDescription forBrowser = SipToWebRtc.offer(offer, localParams, browserOrigin, List.of(),
+                sipKeys.policy());
         browserOrigin = browserOrigin.nextVersion();
         pendingPorts = ports;
         return SdpWriter.write(forBrowser);
@@ -195,12 +220,17 @@ final class BridgedCallMedia implements CallMedia {
         remoteFingerprints = List.of(toDtls(browser.fingerprint()));
         // Delayed offer: the "answer" to our own offer is our offer toward SIP; SIP's answer comes later.
         SessionDescription offer = gatewayOffer != null ? gatewayOffer : sipRemote;
-        sipLocal = WebRtcToSip.answer(offer, answer, new SipMediaEndpoint(engine.sipMediaAddress(), pendingPorts),
-                sipOrigin);
+        // Our keys: a delayed offer's 200 offers the lines of the gateway's offer; else the answer to SIP's lines.
+        Map<Integer, SipKeying.Keys> keys = gatewayOffer != null ? Map.of()
+                : sipKeys.answer(BridgePlan.ofSipOffer(offer, sipKeys.policy()));
+        Map<Integer, List<String>> crypto = gatewayOffer != null ? cryptoLines(gatewayOffer) : SipKeying.lines(keys);
+        sipLocal = WebRtcToSip.answer(offer, answer, sipEndpoint(pendingPorts, crypto, false), sipOrigin,
+                sipKeys.policy());
         browserSdp = answer;
         ice.setRemoteCredentials(browser.iceUfrag(), browser.icePwd());
         addCandidates(browser.candidates());
         if (gatewayOffer == null) {
+            sipKeys.commit(keys);
             applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
         }
         startIce();
@@ -214,16 +244,20 @@ final class BridgedCallMedia implements CallMedia {
         if (sipOffer == null) {
             // Delayed-offer re-INVITE (3PCC): offer what we have, a new version of it.
             sipOrigin = sipOrigin.nextVersion();
-            sipLocal = withOrigin(sipLocal, sipOrigin);
+            sipLocal = withCrypto(withOrigin(sipLocal, sipOrigin), sipKeys.linesInForce());
             return SdpWriter.write(sipLocal);
         }
         SessionDescription offer = parse(sipOffer);
-        List<Integer> ports = reofferPorts(BridgePlan.ofSipOffer(offer));
+        BridgePlan plan = BridgePlan.ofSipOffer(offer, sipKeys.policy());
+        List<Integer> ports = reofferPorts(plan);
+        // A re-offer keeping the peer's key keeps ours; a new key of the peer's gets a new one (SipKeying).
+        Map<Integer, SipKeying.Keys> keys = sipKeys.answer(plan);
         SessionDescription answer = WebRtcToSip.answer(offer, browserSdp,
-                new SipMediaEndpoint(engine.sipMediaAddress(), ports), sipOrigin.nextVersion());
+                sipEndpoint(ports, SipKeying.lines(keys), false), sipOrigin.nextVersion(), sipKeys.policy());
         sipOrigin = sipOrigin.nextVersion();
         sipLocal = answer;
         sipRemote = offer;
+        sipKeys.commit(keys);
         applyNegotiation(Negotiation.of(browserSdp, sipLocal, sipRemote));
         return SdpWriter.write(sipLocal);
     }
@@ -232,7 +266,9 @@ final class BridgedCallMedia implements CallMedia {
     public String sipReoffer(boolean hold) {
         sipOrigin = sipOrigin.nextVersion();
         // RFC 3264 §8.4: hold is a re-offer with sendonly on the held streams; resume offers sendrecv again.
-        sipLocal = withDirection(withOrigin(sipLocal, sipOrigin), hold ? Direction.SENDONLY : Direction.SENDRECV);
+        // SRTP: the keys in force, one line each (RFC 4568 §7.1.4), not the first offer's alternatives.
+        sipLocal = withDirection(withCrypto(withOrigin(sipLocal, sipOrigin), sipKeys.linesInForce()),
+                hold ? Direction.SENDONLY : Direction.SENDRECV);
         return SdpWriter.write(sipLocal);
     }
 
@@ -245,7 +281,9 @@ final class BridgedCallMedia implements CallMedia {
             throw new SdpException(SdpException.Reason.NO_COMMON_CODEC,
                     "the SIP answer leaves no audio bridged (no codec of our offer, or audio rejected)");
         }
+        Map<Integer, SipKeying.Keys> keys = sipKeys.answered(sipLocal, answer);
         sipRemote = answer;
+        sipKeys.commit(keys);
         applyNegotiation(negotiation);
     }
 
@@ -413,6 +451,10 @@ final class BridgedCallMedia implements CallMedia {
                     "replayDropped", keys.counters().replayDropped()));
         }
         s.put("droppedBeforeKeys", droppedBeforeKeys);
+        List<Map<String, Object>> sipSrtp = sipKeys.stats();
+        if (!sipSrtp.isEmpty()) {
+            s.put("sipSrtp", sipSrtp); // SRTP toward SIP, per keyed m-line
+        }
         List<Object> streams = new ArrayList<>();
         for (MediaRelay r : relays) {
             streams.add(r.stats());
@@ -581,6 +623,7 @@ final class BridgedCallMedia implements CallMedia {
             if (!m.active() || endpoint == null || endpoint.localRtpPort() != m.sipLocalRtpPort()) {
                 continue;
             }
+            endpoint.setSrtp(sipKeys.session(m.index())); // SDES keys of this m-line, or null: plain RTP
             PayloadTypeMap.Builder map = PayloadTypeMap.builder();
             for (NegotiatedCodec c : m.codecs()) {
                 if (c.isTelephoneEvent()) {
@@ -763,6 +806,44 @@ final class BridgedCallMedia implements CallMedia {
     private static List<Attribute> withoutDirection(List<Attribute> attributes) {
         return attributes.stream().filter(a -> !DIRECTIONS.contains(a.name().toLowerCase(Locale.ROOT)))
                 .toList();
+    }
+
+    /** The a=crypto values of each section of {@code sdp} that has some, by m-line index. */
+    static Map<Integer, List<String>> cryptoLines(SessionDescription sdp) {
+        Map<Integer, List<String>> lines = new HashMap<>();
+        for (int i = 0; i < sdp.media().size(); i++) {
+            List<String> values = sdp.media().get(i).attributeValues("crypto");
+            if (!values.isEmpty()) {
+                lines.put(i, values);
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * The same SDP with the a=crypto lines of each section that has some replaced by {@code lines} of its index
+     * (a re-offer repeats only the keys in force); sections without an entry keep theirs.
+     */
+    static SessionDescription withCrypto(SessionDescription sdp, Map<Integer, List<String>> lines) {
+        if (lines.isEmpty()) {
+            return sdp;
+        }
+        List<MediaDescription> media = new ArrayList<>();
+        for (int i = 0; i < sdp.media().size(); i++) {
+            MediaDescription m = sdp.media().get(i);
+            List<String> ours = lines.get(i);
+            if (ours == null || !m.isActive()) {
+                media.add(m);
+                continue;
+            }
+            List<Attribute> attributes = new ArrayList<>(m.attributes().stream()
+                    .filter(a -> !a.name().equalsIgnoreCase("crypto")).toList());
+            ours.forEach(c -> attributes.add(new Attribute("crypto", c)));
+            media.add(new MediaDescription(m.media(), m.port(), m.portCount(), m.protocol(), m.formats(),
+                    m.connection(), m.otherLines(), attributes));
+        }
+        return new SessionDescription(sdp.origin(), sdp.sessionName(), sdp.connection(), sdp.timing(),
+                sdp.otherLines(), sdp.attributes(), media);
     }
 
     /** The same SDP under a new o= line (its version bumped for a re-offer, RFC 3264 §8). */

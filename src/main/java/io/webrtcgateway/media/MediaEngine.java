@@ -14,6 +14,7 @@ import io.webrtcgateway.media.rtp.RtpPortAllocator;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
 import io.webrtcgateway.sdp.SdpLimits;
+import io.webrtcgateway.sdp.SipSrtp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -46,17 +47,22 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     /** gateway.limits: what the SDPs and candidates of one call may hold. */
     private final GatewayConfig.Inputs inputs;
     private final SdpLimits sdpLimits;
+    /** gateway.sip.srtp and srtp-over-insecure-transport. */
+    private final GatewayConfig.Sip.Srtp sipSrtp;
     private final AtomicLong sessionIds = new AtomicLong(System.currentTimeMillis());
 
     /**
      * @param inputs          bounds on the SDPs and candidates of a call (gateway.limits)
+     * @param sipSrtp         SRTP toward SIP Server (gateway.sip.srtp)
      * @param sipMediaAddress the address written in SDP toward SIP Server (where it sends RTP)
      * @param events          where media callbacks are delivered (each call then posts to its own executor)
      * @param meters          the instance's registry (docs/metrics.md, ICE)
      */
-    public MediaEngine(GatewayConfig.Media config, GatewayConfig.Inputs inputs, String sipMediaAddress,
-                       InetAddress sipBindAddress, Executor events, MeterRegistry meters) throws IOException {
+    public MediaEngine(GatewayConfig.Media config, GatewayConfig.Inputs inputs, GatewayConfig.Sip.Srtp sipSrtp,
+                       String sipMediaAddress, InetAddress sipBindAddress, Executor events, MeterRegistry meters)
+            throws IOException {
         this.inputs = inputs;
+        this.sipSrtp = sipSrtp;
         this.sdpLimits = new SdpLimits(inputs.maxSdpBytes(), inputs.maxMediaSections());
         this.ice = IceConfig.from(config);
         registerIceMeters(ice.remoteDeny(), meters);
@@ -108,6 +114,29 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     @Override
     public CallMedia create(String callId) {
         return new BridgedCallMedia(this, callId);
+    }
+
+    /**
+     * How a call whose SIP messages travel over {@code transport} ("udp", "tcp", "tls"; null: not known) may key
+     * its SIP leg: SDES keys only over TLS unless gateway.sip.srtp-over-insecure-transport (RFC 4568 §8.3: the
+     * keys are as secret as the signalling that carries them).
+     */
+    SipSrtp sipSrtpFor(String transport) {
+        return sipSrtpFor(sipSrtp, transport);
+    }
+
+    static SipSrtp sipSrtpFor(GatewayConfig.Sip.Srtp sipSrtp, String transport) {
+        SipSrtp.Mode mode = switch (sipSrtp.mode()) {
+            case OFF -> SipSrtp.Mode.OFF;
+            case OPTIONAL -> SipSrtp.Mode.OPTIONAL;
+            case REQUIRED -> SipSrtp.Mode.REQUIRED;
+        };
+        if (mode == SipSrtp.Mode.OFF || sipSrtp.overInsecureTransport() || "tls".equalsIgnoreCase(transport)) {
+            return new SipSrtp(mode, null);
+        }
+        return new SipSrtp(mode, "SDES keys (a=crypto) go into SDP only over SIP over TLS, and this call's SIP "
+                + "transport is " + (transport == null ? "not known" : transport.toLowerCase(java.util.Locale.ROOT))
+                + " (gateway.sip.srtp-over-insecure-transport = false)");
     }
 
     IceConfig ice() {

@@ -1,5 +1,6 @@
 package io.webrtcgateway.sdp;
 
+import io.webrtcgateway.media.srtp.SdesCrypto;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,9 +25,11 @@ public record BridgePlan(List<PlannedSection> sections) {
      * One m-line of the offer. {@code codecs}: the offered codecs the bridge relays, in offer order
      * (empty when not bridged). {@code rejection}: why it is not bridged, for logs, and
      * {@code rejectionReason} the code when it is one the caller may report (both null when bridged).
+     * {@code sipCrypto}: in a SIP offer, the a=crypto value (RFC 4568) the gateway accepts for this section, the
+     * first usable one in offer order; null when the section is bridged as plain RTP (and in browser offers).
      */
     public record PlannedSection(int index, MediaDescription section, boolean bridged, List<Codec> codecs,
-                                 SdpException.Reason rejectionReason, String rejection) {
+                                 SdpException.Reason rejectionReason, String rejection, String sipCrypto) {
         public PlannedSection {
             codecs = List.copyOf(codecs);
         }
@@ -82,10 +85,15 @@ public record BridgePlan(List<PlannedSection> sections) {
                 v = codecs(m, bridgeable(m));
                 unbundledAudioTaken |= v.bridged && group.isEmpty();
             }
-            planned.add(new PlannedSection(i, m, v.bridged, v.codecs, v.reason, v.why));
+            planned.add(new PlannedSection(i, m, v.bridged, v.codecs, v.reason, v.why, null));
         }
         requireAudio(planned, "offer");
         return new BridgePlan(planned);
+    }
+
+    /** {@link #ofSipOffer(SessionDescription, SipSrtp)} with SRTP toward SIP off: plain RTP only. */
+    public static BridgePlan ofSipOffer(SessionDescription offer) {
+        return ofSipOffer(offer, SipSrtp.OFF);
     }
 
     /**
@@ -93,8 +101,14 @@ public record BridgePlan(List<PlannedSection> sections) {
      * RTP/AVPF) and at least one bridgeable codec. Toward the browser all bridged sections share one
      * BUNDLE transport, one RTP session (RFC 8843), where a payload type must mean one codec: a later
      * section's payload type that an earlier section uses for another codec is left out.
+     *
+     * <p>Keying ({@code srtp}, docs/sip.md "SRTP toward SIP Server"): an RTP/SAVP(F) section is bridged only when
+     * this call may carry SDES keys and one of its a=crypto lines is usable; an RTP/AVP(F) section is bridged as
+     * plain RTP, or, when it carries a usable a=crypto and keys are allowed, as best-effort SRTP; with
+     * {@code REQUIRED} every section needs a usable a=crypto. Refusals name the problem (a=crypto lines each with
+     * theirs), so the 488 can say it.
      */
-    public static BridgePlan ofSipOffer(SessionDescription offer) {
+    public static BridgePlan ofSipOffer(SessionDescription offer, SipSrtp srtp) {
         List<PlannedSection> planned = new ArrayList<>();
         Map<Integer, Codec> bundlePayloadTypes = new HashMap<>();
         for (int i = 0; i < offer.media().size(); i++) {
@@ -106,8 +120,11 @@ public record BridgePlan(List<PlannedSection> sections) {
                 v = Verdict.no(null, "\"" + m.media() + "\" media is not bridged");
             } else if (!MediaProtocol.isSipSide(m.protocol())) {
                 v = Verdict.no(SdpException.Reason.UNSUPPORTED_PROFILE, "profile " + m.protocol()
-                        + " is not supported on the SIP side (expected RTP/AVP)");
+                        + " is not supported on the SIP side (expected RTP/AVP or RTP/SAVP)");
+            } else if ((v = keying(m, srtp)).reason != null) {
+                // refused for its keying: v says why
             } else {
+                String crypto = v.crypto;
                 requireConnection(offer, m);
                 List<Codec> usable = new ArrayList<>();
                 for (Codec c : bridgeable(m)) {
@@ -116,15 +133,68 @@ public record BridgePlan(List<PlannedSection> sections) {
                         usable.add(c);
                     }
                 }
-                v = codecs(m, usable);
+                v = codecs(m, usable).withCrypto(crypto);
                 if (v.bridged) {
                     v.codecs.forEach(c -> bundlePayloadTypes.putIfAbsent(c.payloadType(), c));
                 }
             }
-            planned.add(new PlannedSection(i, m, v.bridged, v.codecs, v.reason, v.why));
+            planned.add(new PlannedSection(i, m, v.bridged, v.codecs, v.reason, v.why, v.crypto));
         }
         requireAudio(planned, "offer");
         return new BridgePlan(planned);
+    }
+
+    /**
+     * How a SIP offer's section is keyed: a verdict with {@code crypto} (the a=crypto value to accept, null for
+     * plain RTP) and no reason, or a refusal with its reason.
+     */
+    private static Verdict keying(MediaDescription m, SipSrtp srtp) {
+        boolean secure = MediaProtocol.isSecureSipSide(m.protocol());
+        List<String> lines = m.attributeValues("crypto");
+        if (!srtp.keysAllowed()) {
+            if (secure) {
+                return Verdict.no(SdpException.Reason.UNSUPPORTED_PROFILE, "profile " + m.protocol()
+                        + " is SRTP keyed in the SDP (a=crypto), refused: " + srtp.whyNoKeys());
+            }
+            if (srtp.mode() == SipSrtp.Mode.REQUIRED) {
+                return Verdict.no(SdpException.Reason.UNSUPPORTED_PROFILE,
+                        "SRTP is required (gateway.sip.srtp = required), but " + srtp.keysRefused());
+            }
+            return Verdict.plain(null);
+        }
+        if (lines.isEmpty()) {
+            if (secure) {
+                return Verdict.no(SdpException.Reason.MISSING_KEYING, "profile " + m.protocol()
+                        + " without a=crypto: SRTP toward SIP is keyed with SDES (RFC 4568) only");
+            }
+            if (srtp.mode() == SipSrtp.Mode.REQUIRED) {
+                return Verdict.no(SdpException.Reason.UNSUPPORTED_PROFILE, "profile " + m.protocol()
+                        + " without a=crypto is plain RTP, refused: gateway.sip.srtp = required");
+            }
+            return Verdict.plain(null);
+        }
+        List<String> problems = new ArrayList<>();
+        for (String line : lines) {
+            try {
+                SdesCrypto.parse(line);
+                return Verdict.plain(line); // RFC 4568 §7.1.2: the first usable line, the offerer's preference
+            } catch (IllegalArgumentException e) {
+                problems.add(withoutKeys(SdpException.quote("a=crypto:" + line) + ": " + e.getMessage()));
+            }
+        }
+        if (!secure && srtp.mode() == SipSrtp.Mode.OPTIONAL) {
+            return Verdict.plain(null); // best-effort SRTP whose keys we cannot use: answered as plain RTP
+        }
+        return Verdict.no(SdpException.Reason.MISSING_KEYING, "no usable a=crypto in " + m.protocol() + " section: "
+                + String.join("; ", problems));
+    }
+
+    /**
+     * A message about an a=crypto line without its key material: it goes into logs and back in the 488, and the
+     * key is a secret even when it is unusable (base64 runs of 16 characters or more are masked).
+     */
+    static String withoutKeys(String text) {
+        return text.replaceAll("[A-Za-z0-9+/]{16,}={0,2}", "<key>");
     }
 
     /** The offered codecs the bridge relays, in offer order. */
@@ -151,7 +221,7 @@ public record BridgePlan(List<PlannedSection> sections) {
             return Verdict.no(SdpException.Reason.NO_COMMON_CODEC,
                     "no codec the gateway bridges (offered: " + describe(m) + ")");
         }
-        return new Verdict(true, usable, null, null);
+        return new Verdict(true, usable, null, null, null);
     }
 
     static String describe(MediaDescription m) {
@@ -191,9 +261,19 @@ public record BridgePlan(List<PlannedSection> sections) {
         throw new SdpException(reason, SdpException.quote(p.section.mLine()) + ": " + p.rejection);
     }
 
-    private record Verdict(boolean bridged, List<Codec> codecs, SdpException.Reason reason, String why) {
+    private record Verdict(boolean bridged, List<Codec> codecs, SdpException.Reason reason, String why,
+                           String crypto) {
         static Verdict no(SdpException.Reason reason, String why) {
-            return new Verdict(false, List.of(), reason, why);
+            return new Verdict(false, List.of(), reason, why, null);
+        }
+
+        /** Keying accepted ({@code crypto} null: plain RTP); codecs still to be checked. */
+        static Verdict plain(String crypto) {
+            return new Verdict(false, List.of(), null, null, crypto);
+        }
+
+        Verdict withCrypto(String c) {
+            return new Verdict(bridged, codecs, reason, why, c);
         }
     }
 }

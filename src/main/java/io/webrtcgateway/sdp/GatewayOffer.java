@@ -34,11 +34,13 @@ public final class GatewayOffer {
             throw new IllegalArgumentException("a delayed-offer answer offers one audio section: one port, got "
                     + local.rtpPorts().size());
         }
-        MediaDescription audio = new SectionBuilder("audio", local.rtpPorts().get(0), MediaProtocol.PLAIN)
+        SectionBuilder b = new SectionBuilder("audio", local.rtpPorts().get(0),
+                local.secureProfile() ? MediaProtocol.SECURE : MediaProtocol.PLAIN)
                 .codecs(AUDIO, false)
                 .packetTimes(Translation.DEFAULT_PTIME, null)
-                .flag(Direction.SENDRECV.attributeName())
-                .build();
+                .flag(Direction.SENDRECV.attributeName());
+        local.cryptoOf(0).forEach(c -> b.attribute("crypto", c)); // SRTP toward SIP: our keys, one line per suite
+        MediaDescription audio = b.build();
         return Translation.session(origin, Connection.of(local.address()), List.of(), List.of(audio));
     }
 }

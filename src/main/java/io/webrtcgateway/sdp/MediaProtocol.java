@@ -8,7 +8,10 @@ final class MediaProtocol {
 
     /** What the SIP side gets and takes: plain RTP (RFC 3551), AVPF tolerated (RFC 4585 is AVP-compatible). */
     static final String PLAIN = "RTP/AVP";
-    private static final Set<String> SIP_SIDE = Set.of("RTP/AVP", "RTP/AVPF");
+    /** SRTP toward SIP (RFC 3711 §12), keyed with SDES a=crypto (RFC 4568); SAVPF tolerated like AVPF. */
+    static final String SECURE = "RTP/SAVP";
+    private static final Set<String> SECURE_SIP_SIDE = Set.of(SECURE, "RTP/SAVPF");
+    private static final Set<String> SIP_SIDE = Set.of("RTP/AVP", "RTP/AVPF", SECURE, "RTP/SAVPF");
 
     /** JSEP (RFC 8829 §5.1.2) profile with DTLS-SRTP. */
     static final String WEBRTC_DTLS = "UDP/TLS/RTP/SAVPF";
@@ -23,6 +26,11 @@ final class MediaProtocol {
 
     static boolean isSipSide(String protocol) {
         return SIP_SIDE.contains(protocol.toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /** RTP/SAVP or RTP/SAVPF: a SIP-side section whose media must be SRTP. */
+    static boolean isSecureSipSide(String protocol) {
+        return SECURE_SIP_SIDE.contains(protocol.toUpperCase(java.util.Locale.ROOT));
     }
 
     static boolean isBrowserSide(String protocol) {

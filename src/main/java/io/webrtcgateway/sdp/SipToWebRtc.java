@@ -39,7 +39,17 @@ public final class SipToWebRtc {
      */
     public static SessionDescription offer(SessionDescription sipOffer, WebRtcTransportParams local, Origin origin,
                                            List<String> previousMids) {
-        BridgePlan plan = BridgePlan.ofSipOffer(sipOffer);
+        return offer(sipOffer, local, origin, previousMids, SipSrtp.OFF);
+    }
+
+    /**
+     * {@link #offer(SessionDescription, WebRtcTransportParams, Origin, List)} bridging the SIP offer's sections as
+     * {@code srtp} allows ({@link BridgePlan#ofSipOffer(SessionDescription, SipSrtp)}): the SIP side's keying
+     * never reaches the browser, which has its own (DTLS-SRTP).
+     */
+    public static SessionDescription offer(SessionDescription sipOffer, WebRtcTransportParams local, Origin origin,
+                                           List<String> previousMids, SipSrtp srtp) {
+        BridgePlan plan = BridgePlan.ofSipOffer(sipOffer, srtp);
         List<String> mids = mids(sipOffer.media().size(), previousMids);
         String profile = local.fingerprint() != null ? MediaProtocol.WEBRTC_DTLS : MediaProtocol.WEBRTC_LEGACY;
         List<String> group = new ArrayList<>();

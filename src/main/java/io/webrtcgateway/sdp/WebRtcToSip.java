@@ -11,7 +11,8 @@ import java.util.List;
  * <p>What the SIP side gets: one session-level c= with the gateway's RTP address, {@code RTP/AVP} m-lines
  * with the gateway's ports, the bridged codecs with their payload types, a=rtpmap (static types too),
  * a=fmtp, a=ptime (the browser's, else 20 ms for audio), a=maxptime if given, and an explicit direction.
- * Nothing of ICE, DTLS, SDES, BUNDLE, mid, msid, ssrc, extmap, rtcp-fb or rtcp-mux: a plain RTP peer has
+ * With SRTP toward SIP the profile and a=crypto come from {@link SipMediaEndpoint} (docs/sip.md "SRTP toward
+ * SIP Server"). Nothing of ICE, DTLS, the browser's SDES, BUNDLE, mid, msid, ssrc, extmap, rtcp-fb or rtcp-mux: a plain RTP peer has
  * no use for them and some reject what they do not know.
  */
 public final class WebRtcToSip {
@@ -36,7 +37,8 @@ public final class WebRtcToSip {
                 continue;
             }
             sections.add(section(browserOffer, m, local.port(plan, p.index()), p.codecs(),
-                    Direction.declared(browserOffer, m)));
+                    Direction.declared(browserOffer, m),
+                    local.secureProfile() ? MediaProtocol.SECURE : MediaProtocol.PLAIN, local.cryptoOf(p.index())));
         }
         return Translation.session(origin, Connection.of(local.address()), List.of(), sections);
     }
@@ -52,7 +54,18 @@ public final class WebRtcToSip {
      */
     public static SessionDescription answer(SessionDescription sipOffer, SessionDescription browserAnswer,
                                             SipMediaEndpoint local, Origin origin) {
-        BridgePlan plan = BridgePlan.ofSipOffer(sipOffer);
+        return answer(sipOffer, browserAnswer, local, origin, SipSrtp.OFF);
+    }
+
+    /**
+     * {@link #answer(SessionDescription, SessionDescription, SipMediaEndpoint, Origin)} keyed as {@code srtp}
+     * allows ({@link BridgePlan#ofSipOffer(SessionDescription, SipSrtp)}): each section keeps the offer's profile
+     * (RTP/SAVP answered RTP/SAVP, RTP/AVP with RTP/AVP) and carries {@code local}'s a=crypto for it, the
+     * answer to the offered line the plan accepted (RFC 4568 §7.1.2).
+     */
+    public static SessionDescription answer(SessionDescription sipOffer, SessionDescription browserAnswer,
+                                            SipMediaEndpoint local, Origin origin, SipSrtp srtp) {
+        BridgePlan plan = BridgePlan.ofSipOffer(sipOffer, srtp);
         local.requirePortsFor(plan);
         Translation.requireMatchingSections(sipOffer, browserAnswer, "browser's answer");
         WebRtcTransportParams.fromBrowser(browserAnswer);
@@ -74,23 +87,32 @@ public final class WebRtcToSip {
             }
             Direction direction = Direction.declared(browserAnswer, b)
                     .answering(Direction.effective(sipOffer, offered));
-            sections.add(section(browserAnswer, b, local.port(plan, p.index()), codecs, direction));
+            String profile = MediaProtocol.isSecureSipSide(offered.protocol())
+                    ? offered.protocol().toUpperCase(java.util.Locale.ROOT) : MediaProtocol.PLAIN;
+            List<String> crypto = p.sipCrypto() == null ? List.of() : local.cryptoOf(p.index());
+            if (p.sipCrypto() != null && crypto.isEmpty()) {
+                // (a delayed offer's "answer" is our own offer toward SIP: then it carries one line per suite)
+                throw new IllegalArgumentException("section " + p.index() + " accepts an offered a=crypto: the answer"
+                        + " needs ours");
+            }
+            sections.add(section(browserAnswer, b, local.port(plan, p.index()), codecs, direction, profile, crypto));
         }
         Translation.requireAnsweredAudio(sections, browserAnswer, "browser's answer");
         return Translation.session(origin, Connection.of(local.address()), List.of(), sections);
     }
 
     private static MediaDescription section(SessionDescription source, MediaDescription m, int port, List<Codec> codecs,
-                                            Direction direction) {
+                                            Direction direction, String profile, List<String> crypto) {
         int ptime = SectionBuilder.ptime(source, m);
         if (ptime == 0 && m.media().equals("audio")) {
             ptime = Translation.DEFAULT_PTIME;
         }
-        return new SectionBuilder(m.media(), port, MediaProtocol.PLAIN)
+        SectionBuilder b = new SectionBuilder(m.media(), port, profile)
                 .codecs(codecs, false)
                 .packetTimes(ptime, SectionBuilder.maxptime(source, m))
-                .flag(direction.attributeName())
-                .build();
+                .flag(direction.attributeName());
+        crypto.forEach(c -> b.attribute("crypto", c));
+        return b.build();
     }
 
     /** Port 0 keeps the m-line so indexes stay aligned; RTP profiles become RTP/AVP, others stay as offered. */

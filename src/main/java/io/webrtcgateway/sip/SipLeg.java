@@ -84,6 +84,11 @@ public final class SipLeg implements SipRequestHandler {
         void accept(String sdp);
 
         void reject(int status);
+
+        /** {@link #reject(int)} with a {@code Warning: 399} saying why (RFC 3261 §20.43), e.g. a 488's SDP problem. */
+        default void reject(int status, String warning) {
+            reject(status);
+        }
     }
 
     private final SipEndpoint sip;
@@ -202,6 +207,15 @@ public final class SipLeg implements SipRequestHandler {
 
     public String callId() {
         return callId;
+    }
+
+    /**
+     * The transport of this dialog's messages, lower case ("udp", "tcp", "tls"): the configured SIP Server's
+     * for calls we place, the incoming INVITE's (its top Via) for calls SIP Server places. SRTP keys go into
+     * the SDP only over "tls" (media, docs/sip.md "SRTP toward SIP Server").
+     */
+    public String transport() {
+        return transport;
     }
 
     /** Our tag in the dialog (From of our INVITE, To of our answers). */
@@ -528,11 +542,21 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     public void reject(int status) {
+        reject(status, null);
+    }
+
+    /**
+     * Refuses the incoming INVITE; {@code warning}, when not null, goes into a {@code Warning: 399} header
+     * (RFC 3261 §20.43: miscellaneous, with text for a human), so SIP Server's logs say why a 488 was sent.
+     */
+    public void reject(int status, String warning) {
         if (answered || ended) {
             return;
         }
         try {
-            incomingInvite.sendResponse(response(incomingInvite.getRequest(), status, null));
+            Response r = response(incomingInvite.getRequest(), status, null);
+            addWarning(r, warning);
+            incomingInvite.sendResponse(r);
         } catch (Exception e) {
             LOG.debug("reject failed: {}", e.toString());
         }
@@ -788,7 +812,12 @@ public final class SipLeg implements SipRequestHandler {
 
             @Override
             public void reject(int status) {
-                executor.execute(() -> replyReinvite(st, status, null));
+                executor.execute(() -> replyReinvite(st, status, null, null));
+            }
+
+            @Override
+            public void reject(int status, String warning) {
+                executor.execute(() -> replyReinvite(st, status, null, warning));
             }
         });
     }
@@ -817,12 +846,17 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void replyReinvite(ServerTransaction st, int status, String sdp) {
+        replyReinvite(st, status, sdp, null);
+    }
+
+    private void replyReinvite(ServerTransaction st, int status, String sdp, String warning) {
         if (pendingReinvite != st) {
             return;
         }
         pendingReinvite = null;
         try {
             Response r = response(st.getRequest(), status, sdp);
+            addWarning(r, warning);
             boolean timed = status < 300 && timer.addAnswerHeaders(st.getRequest(), r, sip.headers());
             st.sendResponse(r);
             if (status < 300) {
@@ -861,6 +895,21 @@ public final class SipLeg implements SipRequestHandler {
             r.setContent(sdp, sdpType());
         }
         return r;
+    }
+
+    /**
+     * {@code Warning: 399 <our host> "<text>"} (RFC 3261 §20.43); the text on one line, without quotes or
+     * backslashes, at most 400 characters (an SDP reason quotes the m-line and the a=crypto line).
+     */
+    private void addWarning(Response r, String text) throws Exception {
+        if (text == null || text.isBlank()) {
+            return;
+        }
+        String clean = text.replaceAll("[\\x00-\\x1f\\x7f\"\\\\]", " ").strip();
+        if (clean.length() > 400) {
+            clean = clean.substring(0, 397) + "...";
+        }
+        r.addHeader(sip.headers().createWarningHeader(sip.advertisedHost(), 399, clean));
     }
 
     private ContentTypeHeader sdpType() throws Exception {

@@ -117,8 +117,8 @@ class RtpRelayBench {
 
     @Test
     void g711CallsBothWays() throws Exception {
-        double logicNanos = relayLogicOnly(false);
-        double srtpPathNanos = relayLogicOnly(true);
+        double logicNanos = relayLogicOnly(false, false);
+        double srtpPathNanos = relayLogicOnly(true, false);
         double floorNanos = io.webrtcgateway.media.srtp.SrtpBench.jcaProtectFloorNanos();
         double syscallMicros = syscallFloorMicros(FLOOR_SOCKETS);
         List<String> rows = new ArrayList<>();
@@ -227,9 +227,11 @@ class RtpRelayBench {
      * The gateway's own work per packet, without any socket: the browser -> SIP path to a SIP side not yet
      * known (the relay does everything but the send). With {@code srtp}, BridgedCallMedia's steps before
      * the relay too: demultiplex (RFC 7983) and SRTP unprotect of packets the browser's session protected
-     * beforehand (outside the timing). Median CPU time per packet of 9 rounds.
+     * beforehand (outside the timing). With {@code sipSrtp}, the SIP side is keyed too (SDES, gateway.sip.srtp):
+     * the endpoint copies and SRTP-protects each packet before the send it cannot make (no destination yet), as
+     * {@code SipSrtpBench} compares. Median CPU time per packet of 9 rounds.
      */
-    private static double relayLogicOnly(boolean srtp) throws IOException {
+    static double relayLogicOnly(boolean srtp, boolean sipSrtp) throws IOException {
         try (UdpReceiveLoops loops = new UdpReceiveLoops("bench-logic", 1)) {
             RtpPortAllocator ports = new RtpPortAllocator(LOOPBACK, PORT_LOW, PORT_HIGH);
             PlainRtpEndpoint endpoint = PlainRtpEndpoint.open(ports, loops, SourcePolicy.SDP);
@@ -241,6 +243,10 @@ class RtpRelayBench {
                 SrtpMasterKey browserKey = randomKey(random);
                 SrtpSession gateway = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, gwKey, browserKey);
                 SrtpSession browser = SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, browserKey, gwKey);
+                if (sipSrtp) {
+                    endpoint.setSrtp(SrtpSession.create(SrtpProfile.AES_CM_128_HMAC_SHA1_80, randomKey(random),
+                            randomKey(random)));
+                }
                 int batch = 10_000;
                 int stride = PACKET + 16;
                 byte[] packets = new byte[batch * stride];

@@ -36,7 +36,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * (reached as "localhost", its certificate's name), baresip registered with it over TLS, headless Chromium behind
  * the gateway. The gateway registers over TLS (its TLS port and ;transport=tls in the Contact Kamailio keeps),
  * the browser calls the phone and the phone calls the browser (Kamailio makes that INVITE's Request-URI sips:, the
- * gateway's Contact follows), audio both ways, every hop TLS. Then the refusals:
+ * gateway's Contact follows), audio both ways, every hop TLS, and the media toward the phone SRTP (the gateway with
+ * gateway.sip.srtp = required, baresip with SRTP mandatory: SDES keys in SDP, sent only because the SIP is TLS;
+ * the browser leg DTLS-SRTP as always). Then the refusals:
  * a Kamailio whose certificate names another host, as primary, is refused with the server named (log and
  * /health/ready) and the gateway fails over to the good one; a gateway that does not trust the CA reports
  * not-ready with the reason. Last, Kamailio restarts (closing the gateway's connection) and the gateway
@@ -89,11 +91,13 @@ class SipTlsIT {
         // Kamailio sends the browser's calls with a sips: Request-URI: the gateway must answer with a sips: Contact.
         kamailio = Kamailio.builder().tls(kamailioChain, kamailioKey).maxExpires(20).sipsTo(BROWSER_DN).start();
         wrongName = Kamailio.builder().name("kamailio-wrong-name").tls(otherChain, otherKey).start();
+        // The desk phone insists on SRTP (RTP/SAVP with SDES keys), which it accepts only because SIP runs over TLS.
         desk = Baresip.builder().user(DESK_DN).registrar("127.0.0.1:" + kamailio.tlsPort()).tls(phoneFile, caFile)
-                .start();
+                .mediaEncryption("srtp-mand").start();
         List<GatewayProcess> gateways = GatewayProcess.startAll(
                 GatewayProcess.builder().name("gw").startTimeout(START).sipServers(kamailio.tlsServerEntry("localhost"))
                         .sipTls(gwChain, gwKey, caFile)
+                        .set("gateway.sip.srtp", "required") // keys in the SDP: allowed, the SIP is TLS
                         .set("gateway.media.ice-addresses", List.of("127.0.0.1")),
                 GatewayProcess.builder().name("gw-failover").startTimeout(START)
                         .sipServers(wrongName.tlsServerEntry("localhost"), kamailio.tlsServerEntry("localhost"))
@@ -147,7 +151,7 @@ class SipTlsIT {
         assertEquals(call, connected.path("call").asText());
         browser.setAnswer(connected.path("sdp").asText());
 
-        assertAudioBothWays();
+        assertAudioBothWays(call);
 
         ws.ok("hangup", "call", call);
         desk.awaitEvent("CALL_CLOSED", T);
@@ -166,7 +170,7 @@ class SipTlsIT {
         ws.ok("answer", "call", call, "sdp", browser.setOffer(incoming.path("sdp").asText()));
         desk.awaitEvent("CALL_ESTABLISHED", T);
 
-        assertAudioBothWays();
+        assertAudioBothWays(call);
 
         desk.hangUp();
         JsonNode ended = ws.awaitEvent("ended", T);
@@ -224,14 +228,29 @@ class SipTlsIT {
         assertEquals("READY", health(gw).path("status").asText());
     }
 
-    private static void assertAudioBothWays() {
+    /**
+     * Audio both ways, SRTP on the SIP leg: baresip (srtp-mand) counts only packets its SRTP layer authenticated,
+     * and the gateway relays to the browser only what the SIP leg's SRTP session authenticated.
+     */
+    private static void assertAudioBothWays(String call) {
         browser.awaitIceState("connected", Duration.ofSeconds(15));
         ChromiumPeer.Stats stats = Poll.until(Duration.ofSeconds(20), "the desk phone's tone decoded by the browser",
                 browser::stats, s -> s.packetsReceived() > 50 && s.totalAudioEnergy() > 0);
         assertTrue(stats.inbound().codec().startsWith("PCM"), "G.711 end to end: " + stats);
         desk.awaitEvent("CALL_RTPESTAB", T);
-        Poll.until(Duration.ofSeconds(20), "the browser's RTP received by the desk phone",
+        Poll.until(Duration.ofSeconds(20), "the browser's RTP decrypted by the desk phone",
                 desk::rtpPacketsReceived, n -> n > 50);
+        Poll.until(T, "SIP-side SRTP packets relayed to the browser",
+                () -> callStats(call).path("streams").path(0).path("sipToBrowser").path("packets").asLong(), n -> n > 50);
+        JsonNode sipSrtp = callStats(call).path("sipSrtp");
+        assertEquals(1, sipSrtp.size(), sipSrtp.toString());
+        assertTrue(sipSrtp.get(0).path("profile").asText().startsWith("AES_CM_128_HMAC_SHA1_"), sipSrtp.toString());
+        assertEquals(0, sipSrtp.get(0).path("authFailures").asLong(), sipSrtp.toString());
+        assertEquals(0, sipSrtp.get(0).path("replayDropped").asLong(), sipSrtp.toString());
+    }
+
+    private static JsonNode callStats(String call) {
+        return ws.ok("stats", "call", call).path("stats");
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)

@@ -106,6 +106,16 @@ public final class Baresip extends PeerProcess {
         return command("hangup", "");
     }
 
+    /** Puts the current call on hold (a re-INVITE with a=sendonly). */
+    public JsonNode hold() {
+        return command("hold", "");
+    }
+
+    /** Resumes the held call (a re-INVITE with a=sendrecv). */
+    public JsonNode resume() {
+        return command("resume", "");
+    }
+
     /** The current call's audio debug text (codecs, ports, RTCP per member). */
     public String audioDebug() {
         return command("audio_debug", "").path("data").asText("");
@@ -156,6 +166,12 @@ public final class Baresip extends PeerProcess {
     public JsonNode awaitEvent(String type, Duration timeout) {
         return await(m -> m.path("event").asBoolean() && type.equals(m.path("type").asText()), "event " + type,
                 timeout, true);
+    }
+
+    /** The oldest not yet returned event of {@code type} whose text contains {@code containing} (a peer's DN). */
+    public JsonNode awaitEvent(String type, String containing, Duration timeout) {
+        return await(m -> m.path("event").asBoolean() && type.equals(m.path("type").asText())
+                && m.toString().contains(containing), "event " + type + " with " + containing, timeout, true);
     }
 
     /** Every event of {@code type} so far, consumed or not. */
@@ -291,6 +307,7 @@ public final class Baresip extends PeerProcess {
         private String user = "3001";
         private String registrar;
         private String password;
+        private String mediaEncryption;
         private Duration startTimeout = Duration.ofSeconds(15);
         private Path tlsCertificate;
         private Path tlsCa;
@@ -327,6 +344,16 @@ public final class Baresip extends PeerProcess {
 
         public Builder password(String password) {
             this.password = password;
+            return this;
+        }
+
+        /**
+         * The account's media encryption, baresip's {@code mediaenc}: "srtp" (best effort: RTP/AVP with a=crypto),
+         * "srtp-mand" (RTP/SAVP with a=crypto, plain RTP refused) or "srtp-mandf" (RTP/SAVPF); loads its srtp
+         * module (SDES, RFC 4568). Default: none, plain RTP.
+         */
+        public Builder mediaEncryption(String menc) {
+            this.mediaEncryption = menc;
             return this;
         }
 
@@ -367,6 +394,7 @@ public final class Baresip extends PeerProcess {
                         "module_path /usr/lib/baresip/modules",
                         "module g711.so",
                         "module aufile.so",
+                        mediaEncryption == null ? "" : "module srtp.so",
                         "module_app account.so",
                         "module_app menu.so",
                         "module_app ctrl_tcp.so",
@@ -375,7 +403,8 @@ public final class Baresip extends PeerProcess {
                         tlsCa == null ? "" : "sip_cafile " + tlsCa,
                         ""));
                 String account = "<sip:" + user + "@" + registrar + (tlsCertificate == null ? "" : ";transport=tls")
-                        + ">;regint=300" + (password == null ? "" : ";auth_pass=" + password);
+                        + ">;regint=300" + (password == null ? "" : ";auth_pass=" + password)
+                        + (mediaEncryption == null ? "" : ";mediaenc=" + mediaEncryption);
                 Files.writeString(dir.resolve("accounts"), account + "\n");
                 Files.writeString(dir.resolve("contacts"), "");
             } catch (IOException e) {

@@ -5,6 +5,15 @@ final class Bytes {
 
     private Bytes() {}
 
+    /** {@code len} bytes as lower-case hex pairs, for logs. */
+    static String hex(byte[] b, int off, int len) {
+        StringBuilder sb = new StringBuilder(len * 2);
+        for (int i = 0; i < len; i++) {
+            sb.append(Character.forDigit((b[off + i] >> 4) & 0xf, 16)).append(Character.forDigit(b[off + i] & 0xf, 16));
+        }
+        return sb.toString();
+    }
+
     static int u16(byte[] b, int at) {
         return ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
     }

@@ -1,6 +1,7 @@
 package io.webrtcgateway.media.rtp;
 
 import io.webrtcgateway.media.PacketHandler;
+import io.webrtcgateway.media.srtp.SrtpSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -15,9 +16,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One m-line's plain RTP toward the SIP side: an RTP and an RTCP socket from the port range (RTCP on the
+ * One m-line's RTP toward the SIP side: an RTP and an RTCP socket from the port range (RTCP on the
  * RTP socket when the SIP SDP has {@code a=rtcp-mux}, RFC 5761), the peer's addresses from its SDP, the
  * {@link SourcePolicy}, and receiving on one {@link UdpReceiveLoops} thread.
+ *
+ * <p>Plain RTP, or SRTP/SRTCP when the SIP SDP keyed it (SDES, {@link #setSrtp}; docs/sip.md "SRTP toward SIP
+ * Server"): then what the handlers get and what the senders give stays clear RTP, and the endpoint unprotects
+ * each accepted datagram in the loop's buffer and protects each outgoing one in a buffer of its own (the
+ * caller's packet is left as it was: the DTMF injector sends its end packet three times).
  *
  * <p>Threads: datagrams are delivered to the handlers on the endpoint's loop thread; {@link #sendRtp} and
  * {@link #sendRtcp} may be called from any thread, but each of them by one thread at a time (each keeps a
@@ -42,6 +48,22 @@ public final class PlainRtpEndpoint implements AutoCloseable {
     private final LongAdder foreignSource = new LongAdder();
     private final LongAdder noDestination = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
+    /** SDES keys of the SIP side, null for plain RTP; replaced whole on a rekey (re-INVITE). */
+    private volatile SrtpSession srtp;
+    /** The keys before the last rekey, still accepted for what was in flight; null when there is none. */
+    private volatile Rekey rekey;
+
+    /**
+     * After a rekey the peer goes on sending under its old key until our answer reaches it: those packets are
+     * still taken with the old session, until the first packet under the new key authenticates or
+     * {@link #REKEY_GRACE_NANOS} have passed, whichever comes first (RFC 4568 §6.4 and §7.1.4: keep the old
+     * key until the new one is in use). Sending switches at once: the peer has our new key in the answer.
+     */
+    private record Rekey(SrtpSession previous, long untilNanos) {}
+
+    static final long REKEY_GRACE_NANOS = 2_000_000_000L;
+    /** {@link #REKEY_GRACE_NANOS}; shorter in tests. */
+    private volatile long rekeyGraceNanos = REKEY_GRACE_NANOS;
 
     private PacketHandler rtpHandler;
     private PacketHandler rtcpHandler;
@@ -100,6 +122,28 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         remote = new Remote(rtp, rtcpAddress, rtcpMux, old.generation + 1);
     }
 
+    /**
+     * SRTP toward the SIP peer with these keys (SDES, RFC 4568), or plain RTP with null. A re-INVITE that changes
+     * the keys installs a new session; what arrives under the old one for a moment after is still taken
+     * ({@link Rekey}).
+     */
+    public void setSrtp(SrtpSession session) {
+        SrtpSession old = srtp;
+        rekey = old != null && session != null && old != session
+                ? new Rekey(old, System.nanoTime() + rekeyGraceNanos) : null;
+        srtp = session;
+    }
+
+    /** For tests: how long the keys before a rekey stay accepted at most. */
+    void rekeyGrace(java.time.Duration grace) {
+        rekeyGraceNanos = grace.toNanos();
+    }
+
+    /** The SIP side's SRTP session, or null for plain RTP. */
+    public SrtpSession srtp() {
+        return srtp;
+    }
+
     public int localRtpPort() {
         return ports.rtpPort();
     }
@@ -142,12 +186,22 @@ public final class PlainRtpEndpoint implements AutoCloseable {
             long now = System.nanoTime();
             r.rtpSentSince = now == 0 ? 1 : now; // 0 means "nothing sent yet"
         }
+        SrtpSession keys = srtp;
+        if (keys != null) {
+            int n = rtpSocket.protect(keys, b, off, len, false);
+            return n > 0 && send(rtpSocket, rtpSocket.sendWrapper(rtpSocket.protectBuffer, 0, n), rtpDestination());
+        }
         return send(rtpSocket, rtpSocket.sendWrapper(b, off, len), rtpDestination());
     }
 
     /** Sends one RTCP packet, on the RTP socket under rtcp-mux. */
     public boolean sendRtcp(byte[] b, int off, int len) {
         Socket via = remote.rtcpMux ? rtpSocket : rtcpSocket;
+        SrtpSession keys = srtp;
+        if (keys != null) {
+            int n = rtcpSocket.protect(keys, b, off, len, true);
+            return n > 0 && send(via, rtcpSocket.sendWrapper(rtcpSocket.protectBuffer, 0, n), rtcpDestination());
+        }
         return send(via, rtcpSocket.sendWrapper(b, off, len), rtcpDestination());
     }
 
@@ -251,10 +305,23 @@ public final class PlainRtpEndpoint implements AutoCloseable {
         private int accepted;
         private long firstAcceptedNanos;
         private boolean latchFixed;
+        /** System.nanoTime() of the last SRTP drop logged; 0: none yet (loop thread only). */
+        private long srtpDropLogged;
 
         // Sender thread only (one at a time, see class comment).
         private byte[] wrappedArray;
         private ByteBuffer wrapper;
+        /** SRTP: where outgoing packets are protected (the largest relayed packet plus the SRTP tailroom). */
+        private final byte[] protectBuffer = new byte[MediaRelay.MAX_BROWSER_PACKET + MediaRelay.SENDER_TAILROOM];
+
+        /** Copies the packet into {@link #protectBuffer} and protects it there; its length, or -1 (counted). */
+        int protect(SrtpSession keys, byte[] b, int off, int len, boolean rtcp) {
+            if (len < 0 || len > MediaRelay.MAX_BROWSER_PACKET || off < 0 || off > b.length - len) {
+                return -1;
+            }
+            System.arraycopy(b, off, protectBuffer, 0, len);
+            return rtcp ? keys.protectRtcp(protectBuffer, 0, len) : keys.protectRtp(protectBuffer, 0, len);
+        }
 
         Socket(DatagramChannel channel, boolean rtcpPort) {
             this.channel = channel;
@@ -279,11 +346,54 @@ public final class PlainRtpEndpoint implements AutoCloseable {
                 foreignSource.increment();
                 return;
             }
+            SrtpSession keys = srtp;
+            if (keys != null) {
+                // RFC 3711 §3.3/§3.4: authenticated, replay-checked and decrypted in place; a failure is counted
+                // by the session (auth, replay, malformed) and the datagram goes no further.
+                int clear = -1;
+                Rekey r = rekey;
+                if (r != null && System.nanoTime() - r.untilNanos > 0) {
+                    rekey = r = null; // the old keys had their time
+                }
+                if (r != null) {
+                    // In flight under the old keys? A refusal there is not counted and changes nothing (state
+                    // moves only for authenticated packets); the new keys then decide and count.
+                    clear = rtcp ? r.previous.tryUnprotectRtcp(buf, off, len)
+                            : r.previous.tryUnprotectRtp(buf, off, len);
+                }
+                if (clear < 0) {
+                    clear = rtcp ? keys.unprotectRtcp(buf, off, len) : keys.unprotectRtp(buf, off, len);
+                    if (r != null && clear >= 0) {
+                        rekey = null; // the new keys are in use
+                    }
+                }
+                if (clear < 0) {
+                    logSrtpDrop(buf, off, len, source, rtcp);
+                    return;
+                }
+                len = clear;
+            }
             if (rtcp) {
                 rtcpHandler.onPacket(buf, off, len);
             } else {
                 rtpHandler.onPacket(buf, off, len);
             }
+        }
+
+        /**
+         * A datagram the SIP side's SRTP session refused (counted there): the first one of this socket, then at most
+         * one a minute, at INFO with what an operator needs to tell a wrong key from stray traffic.
+         */
+        private void logSrtpDrop(byte[] buf, int off, int len, InetSocketAddress source, boolean rtcp) {
+            long now = System.nanoTime();
+            if (srtpDropLogged != 0 && now - srtpDropLogged < 60_000_000_000L) {
+                return;
+            }
+            srtpDropLogged = now == 0 ? 1 : now;
+            LOG.info("SIP-side SRTP on port {}: dropped a {}-byte {} datagram from {} (first bytes {}): it failed"
+                            + " authentication, was replayed or is not SRTP; counted in the call's sipSrtp stats",
+                    rtcpPort ? ports.rtcpPort() : ports.rtpPort(), len, rtcp ? "RTCP" : "RTP", source,
+                    Bytes.hex(buf, off, Math.min(len, 4)));
         }
 
         /** {@code learning}: see {@link SourceLearning}; the RTCP socket follows what the RTP socket learnt. */

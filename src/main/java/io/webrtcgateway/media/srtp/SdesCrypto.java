@@ -114,6 +114,20 @@ public final class SdesCrypto {
         return new SdesCrypto(tag, profile, new SrtpMasterKey(key, salt, mki), lifetime);
     }
 
+    /** The same key and suite under another tag: the answer to a re-offer that kept the peer's key. */
+    public SdesCrypto withTag(int newTag) {
+        checkTag(newTag);
+        return new SdesCrypto(newTag, profile, masterKey, lifetime);
+    }
+
+    /** Same suite, key, salt and MKI (tag and lifetime aside): the same SRTP keys. */
+    public boolean sameKeyAs(SdesCrypto other) {
+        return other != null && profile == other.profile
+                && java.util.Arrays.equals(masterKey.keyRef(), other.masterKey.keyRef())
+                && java.util.Arrays.equals(masterKey.saltRef(), other.masterKey.saltRef())
+                && java.util.Arrays.equals(masterKey.mkiRef(), other.masterKey.mkiRef());
+    }
+
     public int tag() {
         return tag;
     }

@@ -62,10 +62,17 @@ final class SrtcpCrypto {
     }
 
     int unprotect(byte[] buf, int off, int len) {
+        return unprotect(buf, off, len, true);
+    }
+
+    /** {@code count} false: a refused packet is not counted (a try under keys that may not be the sender's). */
+    int unprotect(byte[] buf, int off, int len, boolean count) {
         int authenticated = len - mki.length - tagLength;
         if (authenticated < RTCP_HEADER + E_INDEX || (buf[off] & 0xc0) != 0x80
                 || !mkiMatches(buf, off + authenticated)) {
-            counters.malformedDropped.incrementAndGet();
+            if (count) {
+                counters.malformedDropped.incrementAndGet();
+            }
             return -1;
         }
         int eIndex = SrtpCrypto.readInt(buf, off + authenticated - E_INDEX);
@@ -74,13 +81,17 @@ final class SrtcpCrypto {
         int ssrc = SrtpCrypto.readInt(buf, off + 4);
         int slot = streams.find(ssrc);
         if (slot >= 0 && streams.isReplay(slot, index)) {
-            counters.replayDropped.incrementAndGet();
+            if (count) {
+                counters.replayDropped.incrementAndGet();
+            }
             return -1;
         }
         mac.start();
         mac.update(buf, off, authenticated);
         if (!HmacSha1.equalPrefix(mac.finish(), buf, off + authenticated + mki.length, tagLength)) {
-            counters.authFailures.incrementAndGet();
+            if (count) {
+                counters.authFailures.incrementAndGet();
+            }
             return -1;
         }
         if (slot < 0) {

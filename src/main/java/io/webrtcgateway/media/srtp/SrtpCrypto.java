@@ -66,14 +66,23 @@ final class SrtpCrypto {
 
     /** Verifies, checks replay and decrypts in place; returns the RTP length, or -1 (dropped and counted). */
     int unprotect(byte[] buf, int off, int len) {
+        return unprotect(buf, off, len, true);
+    }
+
+    /** {@code count} false: a refused packet is not counted (a try under keys that may not be the sender's). */
+    int unprotect(byte[] buf, int off, int len, boolean count) {
         int authenticated = len - mki.length - tagLength;
         if (authenticated < RTP_HEADER) {
-            counters.malformedDropped.incrementAndGet();
+            if (count) {
+                counters.malformedDropped.incrementAndGet();
+            }
             return -1;
         }
         int header = headerLength(buf, off, authenticated);
         if (header < 0 || !mkiMatches(buf, off + authenticated)) {
-            counters.malformedDropped.incrementAndGet();
+            if (count) {
+                counters.malformedDropped.incrementAndGet();
+            }
             return -1;
         }
         int seq = sequence(buf, off);
@@ -82,14 +91,18 @@ final class SrtpCrypto {
         // RFC 3711 §3.3.1: a stream's first packet sets s_l with ROC 0
         long index = slot < 0 ? seq : estimateIndex(streams.highest(slot), seq);
         if (index < 0 || (slot >= 0 && streams.isReplay(slot, index))) {
-            counters.replayDropped.incrementAndGet();
+            if (count) {
+                counters.replayDropped.incrementAndGet();
+            }
             return -1;
         }
         mac.start();
         mac.update(buf, off, authenticated);
         mac.updateInt((int) (index >>> 16));
         if (!HmacSha1.equalPrefix(mac.finish(), buf, off + authenticated + mki.length, tagLength)) {
-            counters.authFailures.incrementAndGet();
+            if (count) {
+                counters.authFailures.incrementAndGet();
+            }
             return -1;
         }
         // state changes only for authenticated packets (RFC 3711 §3.3.1: update ROC and s_l after step 5)

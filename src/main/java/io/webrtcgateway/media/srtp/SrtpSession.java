@@ -11,7 +11,7 @@ package io.webrtcgateway.media.srtp;
  */
 public final class SrtpSession {
     private final SrtpProfile profile;
-    private final SrtpCounters counters = new SrtpCounters();
+    private final SrtpCounters counters;
     private final SrtpCrypto rtpSend;
     private final SrtpCrypto rtpReceive;
     private final SrtcpCrypto rtcpSend;
@@ -19,10 +19,36 @@ public final class SrtpSession {
 
     private SrtpSession(SrtpProfile profile, SrtpMasterKey local, SrtpMasterKey remote) {
         this.profile = profile;
+        this.counters = new SrtpCounters();
         this.rtpSend = new SrtpCrypto(profile, local, counters);
         this.rtpReceive = new SrtpCrypto(profile, remote, counters);
         this.rtcpSend = new SrtcpCrypto(profile, local, counters);
         this.rtcpReceive = new SrtcpCrypto(profile, remote, counters);
+    }
+
+    /** {@link #withRemoteKey}: this session's send contexts and counters, new receive contexts. */
+    private SrtpSession(SrtpSession sending, SrtpMasterKey remote) {
+        this.profile = sending.profile;
+        this.counters = sending.counters;
+        this.rtpSend = sending.rtpSend;
+        this.rtcpSend = sending.rtcpSend;
+        this.rtpReceive = new SrtpCrypto(profile, remote, counters);
+        this.rtcpReceive = new SrtcpCrypto(profile, remote, counters);
+    }
+
+    /**
+     * The peer changed its key (an SDES re-offer or re-answer, RFC 4568 §7.1.4) while ours stays: a session that
+     * receives with {@code remote} and keeps sending through this session's contexts, with their rollover
+     * counters and SRTCP index. A fresh send context for a key already used would start its packet indexes
+     * again and encrypt two packets with the same keystream (RFC 3711 §9.1), so a key of ours is never given a
+     * second context. Counters are shared. Use the new session instead of this one from now on: the send
+     * contexts must still be driven by one thread at a time.
+     */
+    public SrtpSession withRemoteKey(SrtpMasterKey remote) {
+        if (remote == null) {
+            throw new IllegalArgumentException("remote key is required");
+        }
+        return new SrtpSession(this, remote);
     }
 
     /**
@@ -79,6 +105,19 @@ public final class SrtpSession {
             return -1;
         }
         return rtpReceive.unprotect(buf, off, len);
+    }
+
+    /**
+     * {@link #unprotectRtp}, but a packet these keys refuse is not counted: for a try under keys the packet may
+     * not be under (the keys before a rekey, PlainRtpEndpoint). An accepted one changes the state as usual.
+     */
+    public int tryUnprotectRtp(byte[] buf, int off, int len) {
+        return inBounds(buf, off, len) ? rtpReceive.unprotect(buf, off, len, false) : -1;
+    }
+
+    /** {@link #unprotectRtcp} without counting a refusal, as {@link #tryUnprotectRtp}. */
+    public int tryUnprotectRtcp(byte[] buf, int off, int len) {
+        return inBounds(buf, off, len) ? rtcpReceive.unprotect(buf, off, len, false) : -1;
     }
 
     public int protectRtcp(byte[] buf, int off, int len) {
