@@ -462,8 +462,8 @@ public final class TlsIdentity {
     /** {@link Use#DTLS_SRTP}: ECDSA on P-256, the only key our DTLS peers sign with. */
     private static void checkDtlsKey(PrivateKey key, String keyKey) {
         if (!(key instanceof ECPrivateKey ec)) {
-            throw invalid(keyKey, "a " + key.getAlgorithm() + " key cannot be used for DTLS: the gateway signs DTLS"
-                    + " handshakes with ECDSA P-256 only (as browsers' own certificates do); make one with openssl"
+            throw invalid(keyKey, "the key is " + key.getAlgorithm() + ", which DTLS cannot use here: the gateway signs"
+                    + " DTLS handshakes with ECDSA P-256 only (as browsers' own certificates do); make one with openssl"
                     + " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=WebRTC"
                     + " -keyout key.pem -out chain.pem");
         }
