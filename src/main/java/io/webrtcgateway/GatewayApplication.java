@@ -271,6 +271,11 @@ public final class GatewayApplication {
         return calls;
     }
 
+    /** The media resources (DTLS certificate, ports), or null before start. */
+    public MediaEngine media() {
+        return media;
+    }
+
     public SessionService sessions() {
         return sessions;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
 import io.webrtcgateway.call.Call;
+import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.media.ice.IceStats;
 import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.StreamStats;
@@ -78,6 +79,11 @@ final class AdminViews {
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         load.put("heapUsedBytes", heap.getUsed());
         load.put("heapMaxBytes", heap.getMax());
+        // The fingerprint new calls get: the instances of a cluster sharing gateway.media.dtls's files show one.
+        ObjectNode dtls = out.putObject("dtls");
+        MediaEngine media = app.media();
+        dtls.put("fingerprint", media == null ? null : media.dtlsFingerprint());
+        dtls.put("certificate", media == null ? null : media.dtlsCertificateFromFiles() ? "files" : "generated");
         ArrayNode minutes = out.putArray("history");
         for (ActivityHistory.Minute m : history.minutes(now)) {
             ObjectNode n = minutes.addObject();

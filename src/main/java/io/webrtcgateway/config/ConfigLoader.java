@@ -242,7 +242,8 @@ public final class ConfigLoader {
                 duration(c, "gateway.media.learn-silence", Duration.ZERO, Duration.ofSeconds(60)),
                 cidrs(c, "gateway.media.ice-remote-deny", OWN_ADDRESSES),
                 get("gateway.media.ice-remote-deny", () -> c.getStringList("gateway.media.ice-remote-deny"))
-                        .stream().anyMatch(e -> e.trim().equals(OWN_ADDRESSES)));
+                        .stream().anyMatch(e -> e.trim().equals(OWN_ADDRESSES)),
+                dtls(c));
 
         int cores = Runtime.getRuntime().availableProcessors();
         int maxSessions = intIn(c, "gateway.limits.max-sessions", 0, 10_000_000);
@@ -603,6 +604,28 @@ public final class ConfigLoader {
         var tls = new GatewayConfig.Http.Tls(port, chain, key, keystore, password, redirect, hsts);
         TlsIdentity.load(tls);
         return tls;
+    }
+
+    /**
+     * {@code gateway.media.dtls}: the DTLS certificate toward browsers, from PEM files (read and checked here, so
+     * a wrong file stops the gateway with its key named), or generated at start when both keys are empty. Its
+     * dates are not checked: browsers pin its fingerprint and ignore them (media.dtls.DtlsCertificateFiles warns).
+     */
+    private static GatewayConfig.Media.Dtls dtls(Config c) {
+        String p = "gateway.media.dtls.";
+        String chain = get(p + "certificate-chain", () -> c.getString(p + "certificate-chain")).trim();
+        String key = get(p + "private-key", () -> c.getString(p + "private-key")).trim();
+        if (chain.isEmpty() && key.isEmpty()) {
+            return GatewayConfig.Media.Dtls.GENERATED;
+        }
+        if (chain.isEmpty() || key.isEmpty()) {
+            throw invalid(chain.isEmpty() ? p + "certificate-chain" : p + "private-key",
+                    "missing: the PEM files come in pairs, gateway.media.dtls.certificate-chain and private-key (the"
+                            + " same file may be named twice); both empty, a certificate is generated at start");
+        }
+        var dtls = new GatewayConfig.Media.Dtls(chain, key);
+        TlsIdentity.load(dtls.identity());
+        return dtls;
     }
 
     private static int listenPort(Config c) {

@@ -261,11 +261,41 @@ public record GatewayConfig(
      * @param learnSilence    ...while the gateway has been sending to the current destination this long unanswered
      * @param iceRemoteDeny   remote ICE candidates in these blocks are never checked ({@code gateway.media.ice-remote-deny})
      * @param iceDenyOwnAddresses that list holds {@code own-addresses}: the gateway's own addresses are denied too
+     * @param dtls            the DTLS certificate toward browsers ({@code gateway.media.dtls})
      */
     public record Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
                         List<String> iceAddresses, SipSource sipSource, int latchPackets, Duration latchWindow,
                         int receiveThreads, int learnPackets, Duration learnSilence, List<Cidr> iceRemoteDeny,
-                        boolean iceDenyOwnAddresses) {}
+                        boolean iceDenyOwnAddresses, Dtls dtls) {
+
+        /** For tests and tools that build a config by hand: a DTLS certificate generated at start. */
+        public Media(int rtpPortMin, int rtpPortMax, String publicAddress, List<HostPort> stunServers,
+                     List<String> iceAddresses, SipSource sipSource, int latchPackets, Duration latchWindow,
+                     int receiveThreads, int learnPackets, Duration learnSilence, List<Cidr> iceRemoteDeny,
+                     boolean iceDenyOwnAddresses) {
+            this(rtpPortMin, rtpPortMax, publicAddress, stunServers, iceAddresses, sipSource, latchPackets, latchWindow,
+                    receiveThreads, learnPackets, learnSilence, iceRemoteDeny, iceDenyOwnAddresses, Dtls.GENERATED);
+        }
+
+        /**
+         * {@code gateway.media.dtls} (docs/media.md "The DTLS certificate"): the certificate and ECDSA P-256 key
+         * the gateway's DTLS shows browsers, from PEM files (may be one file), re-read when they change; both
+         * empty: one generated at start, the instance's own.
+         */
+        public record Dtls(String certificateChain, String privateKey) {
+            public static final Dtls GENERATED = new Dtls("", "");
+
+            /** The certificate comes from files (else it is generated at start). */
+            public boolean configured() {
+                return !certificateChain.isEmpty();
+            }
+
+            /** Where the identity comes from, for TlsIdentity and the watch. */
+            public TlsIdentity.Source identity() {
+                return TlsIdentity.Source.dtls("gateway.media.dtls.", certificateChain, privateKey);
+            }
+        }
+    }
 
     /** {@code gateway.media.sip-source-policy}; docs/media.md "Which senders are accepted". */
     public enum SipSource {

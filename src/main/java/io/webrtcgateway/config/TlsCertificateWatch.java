@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * Files that cannot be used (half written, a key that does not match the certificate, expired) are logged once
  * and the identity in use stays. The same rules as the HTTPS listener's (launcher.CertificateReloader, which
  * also swaps Jetty's factory); here for SIP over TLS, whose engines are made per connection
- * (sip.tcp.TlsContexts): new connections get the new certificate, open ones keep theirs.
+ * (sip.tcp.TlsContexts): new connections get the new certificate, open ones keep theirs; and for DTLS-SRTP
+ * toward browsers (media.dtls.DtlsCertificateFiles): new calls get it, calls in progress keep theirs.
  *
  * <p>{@link #check} runs on one daemon thread of its own, from {@link #start} to {@link #close}.
  */
@@ -45,6 +46,9 @@ public final class TlsCertificateWatch implements AutoCloseable {
     private List<Stamp> refused;
     /** Guarded by this. */
     private ScheduledExecutorService executor;
+    /** Guarded by this: new identities taken, and changed files refused (each version of the files once). */
+    private long reloadsApplied;
+    private long reloadsRefused;
 
     /**
      * Reads and checks the files {@code source} names (their stamps are taken first, so a change while reading is
@@ -72,6 +76,16 @@ public final class TlsCertificateWatch implements AutoCloseable {
 
     public synchronized TlsIdentity current() {
         return current;
+    }
+
+    /** Times the files changed and the new identity was taken. */
+    public synchronized long reloadsApplied() {
+        return reloadsApplied;
+    }
+
+    /** Times the files changed and could not be used (a version of the files counts once, as it is logged once). */
+    public synchronized long reloadsRefused() {
+        return reloadsRefused;
     }
 
     public synchronized void start() {
@@ -119,13 +133,15 @@ public final class TlsCertificateWatch implements AutoCloseable {
             next = TlsIdentity.load(source);
             apply.accept(next);
         } catch (RuntimeException e) {
+            reloadsRefused++;
             refused = now;
-            LOG.warn("the {} certificate files changed but cannot be used, so new connections keep getting {}: {}",
-                    what, current.describe(), e.getMessage());
+            LOG.warn("the {} certificate files changed but cannot be used, so new {} keep getting {}: {}",
+                    what, source.use().users(), current.describe(), e.getMessage());
             return;
         }
-        LOG.info("{} certificate reloaded: new connections get {} (was {}); connections open before keep theirs",
-                what, next.describe(), current.describe());
+        LOG.info("{} certificate reloaded: new {} get {} (was {}); {} open before keep theirs",
+                what, source.use().users(), next.describe(), current.describe(), source.use().users());
+        reloadsApplied++;
         current = next;
         loaded = now;
         pending = null;

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyStore;
@@ -22,13 +23,17 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAKey;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -41,13 +46,14 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
  * A TLS identity (the HTTPS listener's, from {@code gateway.http.tls}; SIP over TLS's, from
- * {@code gateway.sip.tls}), read from the files the config names: a private key and the
- * certificate chain that goes with it, from PEM files ({@code certificate-chain} + {@code private-key}) or a
- * PKCS12 {@code keystore}. It is checked the way browsers will need it: the key belongs to the first
- * certificate, each certificate is issued by the next, none has expired; then it is handed to JSSE as an
- * in-memory keystore holding that one entry. Every problem is a {@link ConfigException} naming the key of
- * the file at fault, so the same message stops the gateway at start (ConfigLoader) and explains a rejected
- * new file when the launcher re-reads them (launcher.CertificateReloader).
+ * {@code gateway.sip.tls}; DTLS-SRTP's toward browsers, from {@code gateway.media.dtls}), read from the files
+ * the config names: a private key and the certificate chain that goes with it, from PEM files
+ * ({@code certificate-chain} + {@code private-key}) or a PKCS12 {@code keystore}. It is checked the way its
+ * peers will need it ({@link Use}): the key belongs to the first certificate, each certificate is issued by
+ * the next, none has expired (TLS only); then it is handed to JSSE as an in-memory keystore holding that one
+ * entry. Every problem is a {@link ConfigException} naming the key of the file at fault, so the same message
+ * stops the gateway at start (ConfigLoader) and explains a rejected new file when the files are re-read
+ * ({@link TlsCertificateWatch}).
  *
  * <p>PEM private keys: PKCS#8 ({@code BEGIN PRIVATE KEY}), PKCS#1 RSA ({@code BEGIN RSA PRIVATE KEY}) and SEC1
  * EC ({@code BEGIN EC PRIVATE KEY}), read with BouncyCastle's PEMParser, not encrypted. The chain and the key
@@ -63,21 +69,61 @@ public final class TlsIdentity {
 
     private final KeyStore keyStore;
     private final char[] password;
+    private final PrivateKey privateKey;
     private final List<X509Certificate> chain;
 
-    private TlsIdentity(KeyStore keyStore, char[] password, List<X509Certificate> chain) {
+    private TlsIdentity(KeyStore keyStore, char[] password, PrivateKey privateKey, List<X509Certificate> chain) {
         this.keyStore = keyStore;
         this.password = password;
+        this.privateKey = privateKey;
         this.chain = chain;
+    }
+
+    /** What the identity is for: its peers check different things, so the gateway does too. */
+    public enum Use {
+        /**
+         * A TLS server (HTTPS, SIP over TLS): clients check the chain against their CAs and its dates, so the
+         * chain must be in order and valid now; RSA (2048 bits or more) or EC keys.
+         */
+        TLS("connections"),
+        /**
+         * DTLS-SRTP toward browsers: they trust the certificate through the fingerprint our SDP gives them
+         * (RFC 5763 §5) and check neither its CA nor its dates, so its dates are not checked here either
+         * (the caller may warn). The key must be ECDSA P-256: our DTLS peers sign with ECDSA only
+         * (media.dtls.DtlsPeerSupport), on the curve every browser implements (RFC 8827 §6.5).
+         */
+        DTLS_SRTP("calls");
+
+        private final String users;
+
+        Use(String users) {
+            this.users = users;
+        }
+
+        /** What gets the identity once it is in use, for logs: "connections", "calls". */
+        public String users() {
+            return users;
+        }
     }
 
     /**
      * Where an identity comes from: the files, and the config keys that named them (each error names its key).
      * {@code prefix} is the keys' common part, e.g. "gateway.sip.tls.". PEM files when {@code certificateChain}
-     * is set, else the PKCS12 {@code keystore}.
+     * is set, else the PKCS12 {@code keystore}. {@code use} says which checks apply.
      */
     public record Source(String prefix, String certificateChain, String privateKey, String keystore,
-                         String keystorePassword) {
+                         String keystorePassword, Use use) {
+        /** A TLS server's identity. */
+        public Source(String prefix, String certificateChain, String privateKey, String keystore,
+                      String keystorePassword) {
+            this(prefix, certificateChain, privateKey, keystore, keystorePassword, Use.TLS);
+        }
+
+        /** DTLS-SRTP's identity: PEM files only. */
+        public static Source dtls(String prefix, String certificateChain, String privateKey) {
+            return new Source(prefix, certificateChain, privateKey, "", "", Use.DTLS_SRTP);
+        }
+
         public static Source of(GatewayConfig.Http.Tls tls) {
             return new Source("gateway.http.tls.", tls.certificateChain(), tls.privateKey(), tls.keystore(),
                     tls.keystorePassword());
@@ -137,7 +183,7 @@ public final class TlsIdentity {
         if (source.pem()) {
             List<X509Certificate> chain = readChain(Path.of(source.certificateChain()), source.chainKey());
             PrivateKey key = readPrivateKey(Path.of(source.privateKey()), source);
-            return of(key, chain, source.chainKey(), source.privateKeyKey(), now);
+            return of(key, chain, source.chainKey(), source.privateKeyKey(), now, source.use());
         }
         return fromKeystore(Path.of(source.keystore()), source.keystorePassword().toCharArray(), source, now);
     }
@@ -153,7 +199,15 @@ public final class TlsIdentity {
 
     /** A key and its chain held in memory (the launcher's tests build them without files). */
     static TlsIdentity of(PrivateKey key, List<X509Certificate> chain, String chainKey, String keyKey, Instant now) {
-        checkChain(chain, chainKey, now);
+        return of(key, chain, chainKey, keyKey, now, Use.TLS);
+    }
+
+    static TlsIdentity of(PrivateKey key, List<X509Certificate> chain, String chainKey, String keyKey, Instant now,
+                          Use use) {
+        checkChain(chain, chainKey, now, use == Use.TLS);
+        if (use == Use.DTLS_SRTP) {
+            checkDtlsKey(key, keyKey);
+        }
         checkKeyMatches(key, chain.get(0), chainKey, keyKey);
         char[] password = randomPassword();
         try {
@@ -162,7 +216,7 @@ public final class TlsIdentity {
             store.setKeyEntry(ALIAS, key, password, chain.toArray(new X509Certificate[0]));
             // What SslContextFactory will do with it: a key JSSE cannot use fails here, not at the first handshake.
             KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm()).init(store, password);
-            return new TlsIdentity(store, password, List.copyOf(chain));
+            return new TlsIdentity(store, password, key, List.copyOf(chain));
         } catch (GeneralSecurityException | IOException e) {
             throw invalid(keyKey, "the key cannot be used for TLS: " + e.getMessage());
         }
@@ -178,6 +232,11 @@ public final class TlsIdentity {
         return new String(password);
     }
 
+    /** The private key of {@link #certificate()} (also in {@link #keyStore()}), for a TLS stack outside JSSE. */
+    public PrivateKey privateKey() {
+        return privateKey;
+    }
+
     /** The server's certificate first, then its issuers in order. */
     public List<X509Certificate> chain() {
         return chain;
@@ -185,6 +244,21 @@ public final class TlsIdentity {
 
     public X509Certificate certificate() {
         return chain.get(0);
+    }
+
+    /**
+     * Why the first certificate is not valid at {@code now} ("expired on ...", "not valid before ..."), or empty.
+     * A TLS identity never is (it is refused); a DTLS-SRTP one may be, and still works.
+     */
+    public Optional<String> validityProblem(Instant now) {
+        X509Certificate c = certificate();
+        if (now.isAfter(c.getNotAfter().toInstant())) {
+            return Optional.of("expired on " + c.getNotAfter().toInstant());
+        }
+        if (now.isBefore(c.getNotBefore().toInstant())) {
+            return Optional.of("not valid before " + c.getNotBefore().toInstant());
+        }
+        return Optional.empty();
     }
 
     /** For logs: subject, serial, expiry. */
@@ -226,7 +300,8 @@ public final class TlsIdentity {
             } else if (block instanceof PEMEncryptedKeyPair || block instanceof PKCS8EncryptedPrivateKeyInfo) {
                 throw invalid(source.privateKeyKey(), file + " holds an encrypted private key, which the gateway cannot read:"
                         + " store it unencrypted, readable only by the gateway's user (openssl pkey -in " + file
-                        + " -out key.pem), or use a PKCS12 keystore with " + source.passwordKey());
+                        + " -out key.pem)" + (source.use() == Use.TLS ? ", or use a PKCS12 keystore with "
+                        + source.passwordKey() : ""));
             }
             // Anything else is left alone: certificates may share the file, and openssl writes an
             // "EC PARAMETERS" block before an EC key.
@@ -340,15 +415,15 @@ public final class TlsIdentity {
 
     /**
      * The chain as the TLS server sends it (RFC 8446 §4.4.2, RFC 5246 §7.4.2): the server's certificate
-     * first, then each certificate issued by the one after it. Each must be valid now, except a self-signed
-     * last one (a root), which clients take from their own trust store.
+     * first, then each certificate issued by the one after it. With {@code checkDates}, each must be valid now,
+     * except a self-signed last one (a root), which clients take from their own trust store.
      */
-    private static void checkChain(List<X509Certificate> chain, String key, Instant now) {
+    private static void checkChain(List<X509Certificate> chain, String key, Instant now, boolean checkDates) {
         Date date = Date.from(now);
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);
             boolean root = i > 0 && i == chain.size() - 1 && selfSigned(c);
-            if (!root) {
+            if (checkDates && !root) {
                 try {
                     c.checkValidity(date);
                 } catch (CertificateExpiredException e) {
@@ -381,6 +456,32 @@ public final class TlsIdentity {
             return true;
         } catch (GeneralSecurityException e) {
             return false;
+        }
+    }
+
+    /** {@link Use#DTLS_SRTP}: ECDSA on P-256, the only key our DTLS peers sign with. */
+    private static void checkDtlsKey(PrivateKey key, String keyKey) {
+        if (!(key instanceof ECPrivateKey ec)) {
+            throw invalid(keyKey, "the key is " + key.getAlgorithm() + ", which DTLS cannot use here: the gateway signs"
+                    + " DTLS handshakes with ECDSA P-256 only (as browsers' own certificates do); make one with openssl"
+                    + " req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=WebRTC"
+                    + " -keyout key.pem -out chain.pem");
+        }
+        if (!isP256(ec.getParams())) {
+            throw invalid(keyKey, "an EC key on a " + ec.getParams().getOrder().bitLength() + "-bit curve cannot be"
+                    + " used for DTLS: the gateway's DTLS needs P-256 (secp256r1, prime256v1)");
+        }
+    }
+
+    private static boolean isP256(ECParameterSpec p) {
+        try {
+            AlgorithmParameters parameters = AlgorithmParameters.getInstance("EC");
+            parameters.init(new ECGenParameterSpec("secp256r1"));
+            ECParameterSpec q = parameters.getParameterSpec(ECParameterSpec.class);
+            return p.getCurve().equals(q.getCurve()) && p.getGenerator().equals(q.getGenerator())
+                    && p.getOrder().equals(q.getOrder()) && p.getCofactor() == q.getCofactor();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no P-256", e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.webrtcgateway.media;
 import io.webrtcgateway.call.CallMedia;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.media.dtls.DtlsCertificate;
 import io.webrtcgateway.media.dtls.DtlsFailure;
 import io.webrtcgateway.media.dtls.DtlsFingerprint;
 import io.webrtcgateway.media.dtls.DtlsListener;
@@ -57,10 +58,10 @@ import org.slf4j.LoggerFactory;
  * browser ⇄ ICE ⇄ demux (RFC 7983) ⇄ DTLS (keys) / SRTP-SRTCP ⇄ MediaRelay per m-line ⇄ PlainRtpEndpoint ⇄ SIP side
  * </pre>
  * SDP for both legs comes from the pure {@code sdp} translators with this call's ports, ICE credentials
- * and the instance's certificate. Nothing is forwarded before ICE and DTLS (or SDES keys) are up (SPEC §6).
- * With SRTP toward SIP (gateway.sip.srtp) each SIP-side endpoint also holds its m-line's SDES session
- * ({@link SipKeying}): browser SRTP is decrypted on the way in, re-encrypted with the SIP leg's keys on the
- * way out, and the other way round.
+ * and DTLS certificate (the instance's when the call began). Nothing is forwarded before ICE and DTLS (or SDES
+ * keys) are up (SPEC §6). With SRTP toward SIP (gateway.sip.srtp) each SIP-side endpoint also holds its m-line's
+ * SDES session ({@link SipKeying}): browser SRTP is decrypted on the way in, re-encrypted with the SIP leg's keys
+ * on the way out, and the other way round.
  *
  * <p>SDP methods run on the call's executor. Packets run on the ICE receive thread (browser -> SIP) and
  * the RTP receive loops (SIP -> browser); they share only volatile references and one per-call lock around
@@ -74,6 +75,13 @@ final class BridgedCallMedia implements CallMedia {
 
     private final MediaEngine engine;
     private final String callId;
+    /**
+     * The instance's certificate when the call began, kept to its end although the instance's may be replaced
+     * (DtlsService.replaceCertificate): its handshake shows it and every a=fingerprint the call writes (first
+     * answer or offer, ICE-restart and legacy re-answers) announces it, so a re-answer never names a certificate
+     * the call's DTLS association does not have.
+     */
+    private final DtlsCertificate certificate;
     private final Object protectLock = new Object();
     /**
      * The SIP-side endpoint of each m-line that has had one (index as in both legs' SDPs, which keep every
@@ -113,6 +121,7 @@ final class BridgedCallMedia implements CallMedia {
     BridgedCallMedia(MediaEngine engine, String callId) {
         this.engine = engine;
         this.callId = callId;
+        this.certificate = engine.dtls().certificate();
         long sid = engine.nextSessionId();
         this.browserOrigin = Origin.of("webrtc-gateway", sid, 1, "127.0.0.1");
         this.sipOrigin = Origin.of("webrtc-gateway", sid, 1, engine.sipMediaAddress());
@@ -561,7 +570,7 @@ final class BridgedCallMedia implements CallMedia {
         }
         iceStarted = true;
         if (dtlsRole != null) {
-            dtls = engine.dtls().newTransport(ice.sender(), new DtlsListener() {
+            dtls = engine.dtls().newTransport(certificate, ice.sender(), new DtlsListener() {
                 @Override
                 public void onHandshakeComplete(DtlsSrtpKeys keys) {
                     srtp = keys.newSrtpSession();
@@ -765,8 +774,9 @@ final class BridgedCallMedia implements CallMedia {
         }
     }
 
+    /** Ours for the browser: the call's certificate, whatever the instance's is now. */
     private Fingerprint fingerprint() {
-        String[] parts = engine.dtls().certificate().fingerprint().split(" ", 2);
+        String[] parts = certificate.fingerprint().split(" ", 2);
         return new Fingerprint(parts[0], parts[1]);
     }
 

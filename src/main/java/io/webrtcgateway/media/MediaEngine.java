@@ -6,6 +6,7 @@ import io.webrtcgateway.call.CallMedia;
 import io.webrtcgateway.call.CallMediaFactory;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.media.dtls.DtlsCertificate;
+import io.webrtcgateway.media.dtls.DtlsCertificateFiles;
 import io.webrtcgateway.media.dtls.DtlsService;
 import io.webrtcgateway.media.ice.IceConfig;
 import io.webrtcgateway.media.ice.IceRemoteDeny;
@@ -28,14 +29,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The media resources of one gateway instance, owned by the application lifecycle: the DTLS certificate
- * and handshake pool, ICE settings, the SIP-side port allocator and receive loops. It makes one
- * {@link BridgedCallMedia} per call.
+ * (generated, or from gateway.media.dtls's files and rotated when they change) and handshake pool, ICE
+ * settings, the SIP-side port allocator and receive loops. It makes one {@link BridgedCallMedia} per call.
  */
 public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MediaEngine.class);
 
     private final IceConfig ice;
     private final DtlsService dtls;
+    /** gateway.media.dtls's files and their watch; null when the certificate was generated at start. */
+    private final DtlsCertificateFiles certificateFiles;
     private final RtpPortAllocator ports;
     private final UdpReceiveLoops loops;
     private final SourcePolicy sipSourcePolicy;
@@ -67,9 +70,11 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         this.ice = IceConfig.from(config);
         registerIceMeters(ice.remoteDeny(), meters);
         IceSystemProperties.apply(ice);
-        DtlsCertificate certificate = DtlsCertificate.generate();
+        this.certificateFiles = config.dtls().configured() ? new DtlsCertificateFiles(config.dtls()) : null;
+        DtlsCertificate certificate = certificateFiles != null ? certificateFiles.first() : DtlsCertificate.generate();
         this.dtls = new DtlsService(certificate, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), 1024,
                 Duration.ofSeconds(10));
+        registerDtlsMeters(meters);
         this.ports = new RtpPortAllocator(sipBindAddress, config.rtpPortMin(), config.rtpPortMax());
         this.loops = new UdpReceiveLoops("media", config.receiveThreads());
         this.sipSourcePolicy = sourcePolicy(config);
@@ -80,10 +85,13 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        LOG.info("media: DTLS certificate {}, RTP ports {}-{} on {}, SDP address {}, SIP-side sources {}, {} receive "
-                        + "thread(s), ICE {}", certificate.fingerprint(), config.rtpPortMin(), config.rtpPortMax(),
-                sipBindAddress.getHostAddress(), sipMediaAddress, config.sipSource().configName(), config.receiveThreads(),
-                ice.remoteDeny());
+        LOG.info("media: DTLS certificate {} ({}), RTP ports {}-{} on {}, SDP address {}, SIP-side sources {}, {} receive "
+                        + "thread(s), ICE {}", certificate.fingerprint(), certificateFiles != null ? "from files" : "generated",
+                config.rtpPortMin(), config.rtpPortMax(), sipBindAddress.getHostAddress(), sipMediaAddress,
+                config.sipSource().configName(), config.receiveThreads(), ice.remoteDeny());
+        if (certificateFiles != null) {
+            certificateFiles.start(dtls);
+        }
     }
 
     static SourcePolicy sourcePolicy(GatewayConfig.Media config) {
@@ -109,6 +117,28 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         FunctionCounter.builder("gateway.ice.stun.refused", deny, IceRemoteDeny::sendsRefused)
                 .description("STUN datagrams to a denied address stopped at the socket")
                 .tag("direction", "out").register(meters);
+    }
+
+    /** docs/metrics.md, "DTLS": rotations of gateway.media.dtls's certificate (always 0 when it is generated). */
+    private void registerDtlsMeters(MeterRegistry meters) {
+        FunctionCounter.builder("gateway.dtls.certificate.reloads", this,
+                        e -> e.certificateFiles == null ? 0 : e.certificateFiles.reloadsApplied())
+                .description("changes of the DTLS certificate files taken: new calls get the new certificate")
+                .tag("result", "applied").register(meters);
+        FunctionCounter.builder("gateway.dtls.certificate.reloads", this,
+                        e -> e.certificateFiles == null ? 0 : e.certificateFiles.reloadsRefused())
+                .description("changes of the DTLS certificate files refused: new calls keep the certificate in use")
+                .tag("result", "refused").register(meters);
+    }
+
+    /** The DTLS certificate new calls get now ({@code sha-256 AB:CD:...}): for operators (admin API). */
+    public String dtlsFingerprint() {
+        return dtls.certificate().fingerprint();
+    }
+
+    /** Whether that certificate comes from gateway.media.dtls's files (else it was generated at start). */
+    public boolean dtlsCertificateFromFiles() {
+        return certificateFiles != null;
     }
 
     @Override
@@ -200,6 +230,9 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
 
     @Override
     public void close() {
+        if (certificateFiles != null) {
+            certificateFiles.close();
+        }
         timers.shutdownNow();
         loops.close();
         dtls.close();

@@ -59,6 +59,8 @@ import org.bouncycastle.util.io.pem.PemObject;
  * server.writePem(dir.resolve("chain.pem"), dir.resolve("key.pem"), TestCa.KeyFormat.PKCS8);
  * // Chromium: --ignore-certificate-errors-spki-list=ca.spkiSha256()
  * </pre>
+ *
+ * {@link #selfSigned} makes a certificate without a CA, as {@code openssl req -x509} does (a DTLS certificate).
  */
 public final class TestCa {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -92,6 +94,28 @@ public final class TestCa {
 
     public X509Certificate certificate() {
         return certificate;
+    }
+
+    /**
+     * A certificate that is its own issuer, for {@code name} (its CN), with the given key and validity: what
+     * {@code openssl req -x509 -newkey ec ...} makes. Its {@link Issued#chain()} is itself alone.
+     */
+    public static Issued selfSigned(String name, KeyPair keys, Instant notBefore, Instant notAfter) {
+        X500Name subject = new X500Name("CN=" + name);
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(notBefore),
+                Date.from(notAfter), subject, keys.getPublic());
+        try {
+            X509Certificate certificate = sign(builder, keys);
+            return new Issued(keys, certificate, certificate);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@link #selfSigned(String, KeyPair, Instant, Instant)} with an EC P-256 key, valid from an hour ago for 30 days. */
+    public static Issued selfSigned(String name) {
+        Instant now = Instant.now();
+        return selfSigned(name, ec(), now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(30)));
     }
 
     /** Base64 of the SHA-256 of the CA's SubjectPublicKeyInfo: what Chromium's --ignore-certificate-errors-spki-list takes. */
@@ -150,20 +174,24 @@ public final class TestCa {
         ENCRYPTED_PKCS8
     }
 
-    /** A server certificate, its key and the CA that issued it. */
+    /** A server certificate, its key and the CA that issued it (itself, when self-signed). */
     public record Issued(KeyPair keys, X509Certificate certificate, X509Certificate ca) {
-        /** The leaf, then the CA: what a server sends. */
+        /** The leaf, then the CA: what a server sends. A self-signed certificate alone. */
         public List<X509Certificate> chain() {
-            return List.of(certificate, ca);
+            return selfSigned() ? List.of(certificate) : List.of(certificate, ca);
+        }
+
+        public boolean selfSigned() {
+            return certificate.equals(ca);
         }
 
         public BigInteger serial() {
             return certificate.getSerialNumber();
         }
 
-        /** PEM of the leaf then the CA. */
+        /** PEM of the leaf then the CA (the leaf alone when self-signed). */
         public String chainPem() {
-            return pem(certificate) + pem(ca);
+            return selfSigned() ? pem(certificate) : pem(certificate) + pem(ca);
         }
 
         public String keyPem(KeyFormat format) {

@@ -1,9 +1,12 @@
 package io.webrtcgateway.media.dtls;
 
+import io.webrtcgateway.config.TlsIdentity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -23,19 +26,22 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.generators.ECKeyPairGenerator;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.ECKeyGenerationParameters;
 import org.bouncycastle.crypto.params.ECNamedDomainParameters;
 import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.signers.DSADigestSigner;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.crypto.util.SubjectPublicKeyInfoFactory;
 
 /**
- * The instance's DTLS identity: an ECDSA P-256 key and a self-signed certificate over it, generated once at
- * start (a few ms). Browsers trust it through the fingerprint in our SDP (RFC 5763 §5), not through a CA,
- * and do not check its dates; it is valid from a day before creation for {@link #VALIDITY}.
- * Immutable and shared by every call of the instance.
+ * A DTLS identity: an ECDSA P-256 key and a certificate over it, either generated at start (a few ms; a
+ * self-signed certificate valid from a day before creation for {@link #VALIDITY}) or made from configured
+ * files ({@link #of(TlsIdentity)}). Browsers trust it through the fingerprint in our SDP (RFC 5763 §5), not
+ * through a CA, and do not check its dates. Immutable; shared by the calls that started while it was the
+ * instance's ({@link DtlsService#certificate()}).
  */
 public final class DtlsCertificate {
     static final Duration VALIDITY = Duration.ofDays(365);
@@ -48,6 +54,31 @@ public final class DtlsCertificate {
         this.privateKey = privateKey;
         this.der = der;
         this.sha256 = DtlsFingerprint.of("sha-256", der);
+    }
+
+    /**
+     * The certificate and key of a loaded identity ({@link TlsIdentity.Use#DTLS_SRTP}: an ECDSA P-256 key that
+     * matches the first certificate). Only that certificate is sent in handshakes: browsers pin its
+     * fingerprint and ignore any issuer.
+     *
+     * @throws IllegalArgumentException the key is not an EC key
+     */
+    public static DtlsCertificate of(TlsIdentity identity) {
+        PrivateKey key = identity.privateKey();
+        try {
+            AsymmetricKeyParameter parameters = PrivateKeyFactory.createKey(key.getEncoded());
+            return new DtlsCertificate(ecKey(parameters), identity.certificate().getEncoded());
+        } catch (IOException | CertificateEncodingException e) {
+            throw new IllegalArgumentException("the DTLS key or certificate cannot be encoded: " + e.getMessage(), e);
+        }
+    }
+
+    private static ECPrivateKeyParameters ecKey(AsymmetricKeyParameter parameters) {
+        if (!(parameters instanceof ECPrivateKeyParameters ec)) {
+            throw new IllegalArgumentException("the DTLS key must be ECDSA P-256, not "
+                    + parameters.getClass().getSimpleName());
+        }
+        return ec;
     }
 
     public static DtlsCertificate generate() {

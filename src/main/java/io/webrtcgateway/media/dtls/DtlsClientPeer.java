@@ -27,7 +27,7 @@ final class DtlsClientPeer extends DefaultTlsClient {
     DtlsClientPeer(DtlsService service, DtlsTransport transport) {
         super(service.crypto());
         this.crypto = service.crypto();
-        this.certificate = service.certificate();
+        this.certificate = transport.certificate();
         this.profiles = service.srtpProfiles();
         this.transport = transport;
     }

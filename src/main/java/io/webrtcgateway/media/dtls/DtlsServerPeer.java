@@ -29,7 +29,7 @@ final class DtlsServerPeer extends DefaultTlsServer {
     DtlsServerPeer(DtlsService service, DtlsTransport transport) {
         super(service.crypto());
         this.crypto = service.crypto();
-        this.certificate = service.certificate();
+        this.certificate = transport.certificate();
         this.profiles = service.srtpProfiles();
         this.transport = transport;
     }

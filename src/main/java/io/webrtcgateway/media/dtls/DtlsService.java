@@ -5,6 +5,7 @@ import io.webrtcgateway.media.srtp.SrtpProfile;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -19,6 +20,11 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
  * blocking bctls handshakes run on, the timer for handshake timeouts, and the counters. Makes one
  * {@link DtlsTransport} per call leg.
  *
+ * <p>The certificate may be replaced while calls go on ({@link #replaceCertificate}): a call leg takes the
+ * current one when it begins and keeps it to its end, for its handshake and every {@code a=fingerprint} it
+ * writes (an ICE restart keeps the DTLS association, RFC 8842, so its re-answer must announce the same
+ * certificate); only legs that begin afterwards get the new one.
+ *
  * <p>Threading: bctls handshakes block a thread for their whole length (a few round trips). They run on at
  * most {@code maxConcurrentHandshakes} threads; more wait in a queue of {@code queueCapacity} (their
  * datagrams wait in each transport's own bounded queue, and the peer retransmits), beyond that a transport
@@ -27,7 +33,8 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
  * pool. Idle pool threads exit after 30 s.
  */
 public final class DtlsService implements AutoCloseable {
-    private final DtlsCertificate certificate;
+    /** The one new call legs get; replaced by {@link #replaceCertificate}, read by any thread. */
+    private volatile DtlsCertificate certificate;
     private final Duration handshakeTimeout;
     private final ThreadPoolExecutor handshakes;
     private final ScheduledThreadPoolExecutor timer;
@@ -53,7 +60,7 @@ public final class DtlsService implements AutoCloseable {
             throw new IllegalArgumentException("at least one SRTP profile is needed");
         }
         this.srtpProfiles = List.copyOf(srtpProfiles);
-        this.certificate = certificate;
+        this.certificate = Objects.requireNonNull(certificate, "certificate");
         this.handshakeTimeout = handshakeTimeout;
         this.handshakes = new ThreadPoolExecutor(maxConcurrentHandshakes, maxConcurrentHandshakes, 30,
                 TimeUnit.SECONDS, new LinkedBlockingQueue<>(queueCapacity), threads("dtls-handshake-"));
@@ -63,15 +70,35 @@ public final class DtlsService implements AutoCloseable {
     }
 
     /**
-     * A transport for one call leg. It queues DTLS datagrams from {@link DtlsTransport#receive} at once and
-     * starts its handshake on {@link DtlsTransport#start}.
+     * A transport for one call leg with the current certificate. It queues DTLS datagrams from
+     * {@link DtlsTransport#receive} at once and starts its handshake on {@link DtlsTransport#start}.
      */
     public DtlsTransport newTransport(PacketSender sender, DtlsListener listener) {
-        return new DtlsTransport(this, sender, listener);
+        return newTransport(certificate, sender, listener);
     }
 
+    /**
+     * A transport that shows the peer {@code certificate}: the one the call leg took when it began and has
+     * announced in its SDP, even if the instance's has been replaced since.
+     */
+    public DtlsTransport newTransport(DtlsCertificate certificate, PacketSender sender, DtlsListener listener) {
+        return new DtlsTransport(this, certificate, sender, listener);
+    }
+
+    /** The certificate call legs that begin now get. */
     public DtlsCertificate certificate() {
         return certificate;
+    }
+
+    /**
+     * New call legs get {@code next} from now on; legs that began before keep the certificate they took.
+     *
+     * @return the one replaced
+     */
+    public DtlsCertificate replaceCertificate(DtlsCertificate next) {
+        DtlsCertificate previous = certificate;
+        certificate = Objects.requireNonNull(next, "certificate");
+        return previous;
     }
 
     public DtlsCounters counters() {

@@ -43,6 +43,8 @@ public final class DtlsTransport {
     private static final Logger LOG = LoggerFactory.getLogger(DtlsTransport.class);
 
     private final DtlsService service;
+    /** What we show the peer: the certificate the call leg announced in its SDP. */
+    private final DtlsCertificate certificate;
     private final DtlsListener listener;
     private final QueuedDatagrams datagrams;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -61,8 +63,9 @@ public final class DtlsTransport {
     /** The established association; null before completion and after it broke. */
     private volatile DTLSTransport association;
 
-    DtlsTransport(DtlsService service, PacketSender sender, DtlsListener listener) {
+    DtlsTransport(DtlsService service, DtlsCertificate certificate, PacketSender sender, DtlsListener listener) {
         this.service = Objects.requireNonNull(service);
+        this.certificate = Objects.requireNonNull(certificate, "certificate");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.datagrams = new QueuedDatagrams(Objects.requireNonNull(sender, "sender"));
     }
@@ -141,6 +144,11 @@ public final class DtlsTransport {
 
     public State state() {
         return state.get();
+    }
+
+    /** Our certificate in this transport's handshake, fixed at creation. */
+    public DtlsCertificate certificate() {
+        return certificate;
     }
 
     /** The role given to {@link #start}, or null before. */

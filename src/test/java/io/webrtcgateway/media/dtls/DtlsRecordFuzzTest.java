@@ -48,7 +48,7 @@ class DtlsRecordFuzzTest {
         if (datagrams.isEmpty()) {
             return;
         }
-        DtlsTransport transport = new DtlsTransport(SERVICE, (b, off, len) -> { }, new DtlsListener() {
+        DtlsTransport transport = SERVICE.newTransport((b, off, len) -> { }, new DtlsListener() {
             @Override
             public void onHandshakeComplete(DtlsSrtpKeys keys) {}
 
