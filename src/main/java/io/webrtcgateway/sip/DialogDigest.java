@@ -103,15 +103,14 @@ final class DialogDigest {
 
     /**
      * {@code challenged} again as a new transaction (RFC 3261 §22.2): a copy with CSeq up by one (an in-dialog
-     * request sent through the dialog gets the dialog's next number anyway), a new Via branch, and fresh
-     * credentials.
+     * request sent through the dialog gets the dialog's next number anyway) and a new Via branch. It still
+     * carries the challenged request's credentials: {@link #authorize} replaces them when it is sent.
      */
     Request nextAttempt(Request challenged) throws Exception {
         Request retry = (Request) challenged.clone();
         CSeqHeader cseq = (CSeqHeader) retry.getHeader(CSeqHeader.NAME);
         cseq.setSeqNumber(cseq.getSeqNumber() + 1);
         ((ViaHeader) retry.getHeader(ViaHeader.NAME)).setBranch("z9hG4bK" + SipEndpoint.randomHex(8));
-        authorize(retry);
         return retry;
     }
 
@@ -171,6 +170,7 @@ final class DialogDigest {
             }
             try {
                 Request again = nextAttempt(bye);
+                authorize(again);
                 ClientTransaction next = sip.provider(transport).getNewClientTransaction(again);
                 next.setApplicationData(this);
                 next.sendRequest();

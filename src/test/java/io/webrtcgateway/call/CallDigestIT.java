@@ -303,8 +303,8 @@ class CallDigestIT {
     }
 
     /**
-     * A Chromium offer (audio only) whose candidates lead nowhere: these calls are about SIP signaling, which
-     * reaches {@code connected} without media.
+     * A Chromium offer (audio only) whose only candidate is an mDNS name, so no ICE check leaves loopback or goes
+     * anywhere: these calls are about SIP signaling, which reaches {@code connected} without media.
      */
     private static String cannedOffer() {
         try {
@@ -313,7 +313,10 @@ class CallDigestIT {
                 if (line.startsWith("m=video")) {
                     break;
                 }
-                lines.add(line.replace("BUNDLE 0 1", "BUNDLE 0"));
+                if (line.contains("typ srflx")) {
+                    continue;
+                }
+                lines.add(line.replace("203.0.113.45", "0.0.0.0").replace("BUNDLE 0 1", "BUNDLE 0"));
             }
             return String.join("\r\n", lines) + "\r\n";
         } catch (java.io.IOException e) {
