@@ -256,7 +256,7 @@ public final class CallService {
         try {
             media = mediaFactory.create(id);
             call = new Call(id, session, Call.Direction.OUTGOING, to, workers, this, media);
-            call.attach(SipLeg.outgoing(signaling, call.executor(), call));
+            call.attach(SipLeg.outgoing(signaling, call.executor(), call, reg)); // challenges answered with reg's credentials
         } catch (RuntimeException e) {
             session.budget().releaseCall();
             throw e;
@@ -323,7 +323,7 @@ public final class CallService {
             String id = newId();
             CallMedia media = mediaFactory.create(id);
             Call call = new Call(id, session, Call.Direction.INCOMING, null, workers, this, media);
-            SipLeg leg = SipLeg.incoming(signaling, event, call.executor(), call);
+            SipLeg leg = SipLeg.incoming(signaling, event, call.executor(), call, reg);
             call.attach(leg);
             calls.put(id, call);
             reserved = null; // from here the call releases it when it ends

@@ -4,6 +4,8 @@ import io.webrtcgateway.concurrent.SerialExecutor;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.sip.digest.DigestClient;
+import io.webrtcgateway.sip.digest.DigestCredentials;
 import java.util.ListIterator;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -14,12 +16,9 @@ import javax.sip.ClientTransaction;
 import javax.sip.ResponseEvent;
 import javax.sip.address.Address;
 import javax.sip.address.SipURI;
-import javax.sip.header.AuthorizationHeader;
 import javax.sip.header.ContactHeader;
 import javax.sip.header.ExpiresHeader;
 import javax.sip.header.MinExpiresHeader;
-import javax.sip.header.ProxyAuthenticateHeader;
-import javax.sip.header.WWWAuthenticateHeader;
 import javax.sip.message.Request;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
@@ -55,8 +54,8 @@ public final class Registration {
     private String password;
     private RegistrationListener listener;
     private Object owner;
-    private DigestChallenge challenge;
-    private boolean proxyChallenge;
+    /** SIP Server's challenges, answered in every REGISTER until it challenges again (docs/sip.md). */
+    private final DigestClient digest;
     private SipServerAddress server;
     private int requestedExpires;
     private int grantedSeconds;
@@ -70,6 +69,11 @@ public final class Registration {
     private volatile String lastResult = "";
     private volatile java.time.Instant lastResultAt;
     private volatile long publishedExpiresAtMillis;
+    /**
+     * The DN's credentials for its calls' challenges: the password it registers with (after a take-over, the
+     * new session's once SIP Server accepted it); null without a password.
+     */
+    private volatile DigestCredentials callCredentials;
 
     Registration(RegistrationClient client, String dn) {
         this.client = client;
@@ -78,6 +82,7 @@ public final class Registration {
         this.fromTag = SipEndpoint.randomHex(4);
         this.executor = new SerialExecutor(client.workers(), client.actors());
         this.requestedExpires = (int) client.config().registerExpires().toSeconds();
+        this.digest = new DigestClient(client.sip().headers());
     }
 
     public String dn() {
@@ -122,6 +127,7 @@ public final class Registration {
         CompletableFuture<Registration> result = new CompletableFuture<>();
         executor.execute(() -> {
             this.password = password;
+            this.callCredentials = credentials(password);
             this.listener = listener;
             this.owner = owner;
             transitionTo(State.REGISTERING);
@@ -147,6 +153,7 @@ public final class Registration {
                 RegistrationListener old = listener;
                 Object oldOwner = owner;
                 password = newPassword;
+                callCredentials = credentials(newPassword);
                 listener = newListener;
                 owner = newOwner;
                 if (old != null && oldOwner != newOwner) {
@@ -154,7 +161,7 @@ public final class Registration {
                 }
             };
             // The new credentials' challenge state is separate from ours until they succeed.
-            challenge = null;
+            digest.forget();
             send(attempt);
         });
         return result;
@@ -200,7 +207,7 @@ public final class Registration {
                 return;
             }
             LOG.info("{}: moving registration to {}", dn, newServer);
-            challenge = null;
+            digest.forget();
             send(new Attempt(Purpose.MOVE, new CompletableFuture<>(), requestedExpires, password));
         });
     }
@@ -212,7 +219,8 @@ public final class Registration {
         int expires;
         final String credentials;
         Runnable onSuccess;
-        boolean authSent;
+        /** Its digest retries (RFC 3261 §22.2): one, and one more after stale=true. */
+        DigestClient.Budget auth = new DigestClient.Budget();
         boolean retriedOtherServer;
         boolean intervalRetried;
         SipServerAddress target;
@@ -252,9 +260,7 @@ public final class Registration {
         pending = attempt;
         try {
             Request request = client.buildRegister(this, target, ++cseq, attempt.expires);
-            if (challenge != null && attempt.credentials != null) {
-                addAuthorization(request, attempt.credentials);
-            }
+            digest.authorize(request, credentials(attempt.credentials));
             attempt.transaction = client.sip().send(request, target.transport(), attempt);
             ClientTransaction ct = attempt.transaction;
             attempt.timeout = client.timers().schedule(
@@ -280,28 +286,17 @@ public final class Registration {
         return fromTag;
     }
 
-    private void addAuthorization(Request request, String credentials) throws Exception {
-        SipURI uri = (SipURI) request.getRequestURI();
-        DigestChallenge.Answer a = challenge.answer(dn, credentials, Request.REGISTER, uri.toString(),
-                SipEndpoint.randomHex(8));
-        AuthorizationHeader h = proxyChallenge
-                ? client.sip().headers().createProxyAuthorizationHeader("Digest")
-                : client.sip().headers().createAuthorizationHeader("Digest");
-        h.setUsername(a.username());
-        h.setRealm(a.realm());
-        h.setNonce(a.nonce());
-        h.setURI(uri);
-        h.setResponse(a.response());
-        h.setAlgorithm(a.algorithm());
-        if (a.opaque() != null) {
-            h.setOpaque(a.opaque());
-        }
-        if (a.qop() != null) {
-            h.setQop(a.qop());
-            h.setCNonce(a.cnonce());
-            h.setNonceCount(a.nonceCount());
-        }
-        request.setHeader(h);
+    /** The DN with {@code password} as digest credentials; null without a password. */
+    private DigestCredentials credentials(String password) {
+        return password == null ? null : new DigestCredentials(dn, password);
+    }
+
+    /**
+     * What the DN's calls answer SIP Server's challenges with (docs/sip.md "Authentication of calls"): the
+     * password the browser signed in with; null without one. Any thread.
+     */
+    DigestCredentials credentials() {
+        return callCredentials;
     }
 
     private void handleResponse(Attempt attempt, ClientTransaction ct, javax.sip.message.Response response) {
@@ -310,17 +305,16 @@ public final class Registration {
             return; // provisional, or the answer to a request we already gave up on
         }
         String reason = response.getReasonPhrase();
-        if ((status == Response.UNAUTHORIZED || status == Response.PROXY_AUTHENTICATION_REQUIRED)) {
-            DigestChallenge next = parseChallenge(response, status == Response.PROXY_AUTHENTICATION_REQUIRED);
-            boolean canRetry = attempt.credentials != null && next != null
-                    && (!attempt.authSent || next.stale() || challenge == null);
-            if (canRetry) {
+        if ((status == Response.UNAUTHORIZED || status == Response.PROXY_AUTHENTICATION_REQUIRED)
+                && attempt.credentials != null) {
+            DigestClient.Decision decision = digest.onChallenge(response, attempt.auth);
+            if (decision.retry()) {
                 cancelTimeout(attempt);
-                challenge = next;
-                proxyChallenge = status == Response.PROXY_AUTHENTICATION_REQUIRED;
-                attempt.authSent = true;
                 send(attempt);
                 return;
+            }
+            if (decision.outcome() == DigestClient.Outcome.UNSUPPORTED) {
+                LOG.warn("{}: REGISTER challenged with {} and not answered: {}", dn, status, decision.why());
             }
         }
         if (status == 423 && !attempt.intervalRetried && response.getHeader(MinExpiresHeader.NAME) != null) {
@@ -393,8 +387,8 @@ public final class Registration {
         if (attempt.purpose != Purpose.UNREGISTER && !attempt.retriedOtherServer && now != null
                 && !now.equals(attempt.target)) {
             attempt.retriedOtherServer = true;
-            attempt.authSent = false;
-            challenge = null;
+            attempt.auth = new DigestClient.Budget();
+            digest.forget();
             send(attempt);
             return;
         }
@@ -550,20 +544,5 @@ public final class Registration {
             return expires.getExpires();
         }
         return anyContact >= 0 ? anyContact : asked;
-    }
-
-    private static DigestChallenge parseChallenge(javax.sip.message.Response response, boolean proxy) {
-        WWWAuthenticateHeader h = (WWWAuthenticateHeader) response.getHeader(
-                proxy ? ProxyAuthenticateHeader.NAME : WWWAuthenticateHeader.NAME);
-        if (h == null || h.getScheme() == null || !h.getScheme().toLowerCase(Locale.ROOT).equals("digest")) {
-            return null;
-        }
-        try {
-            return new DigestChallenge(h.getRealm(), h.getNonce(), h.getOpaque(), h.getAlgorithm(), h.getQop(),
-                    h.isStale());
-        } catch (IllegalArgumentException e) {
-            LOG.warn("unusable digest challenge: {}", e.getMessage());
-            return null;
-        }
     }
 }

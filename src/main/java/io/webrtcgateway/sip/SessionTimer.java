@@ -257,6 +257,13 @@ final class SessionTimer {
         return ct != null && ct == refreshTransaction;
     }
 
+    /** The refresh {@code challenged} went again as {@code retry} (with credentials): that one is the refresh now. */
+    void resent(ClientTransaction challenged, ClientTransaction retry) {
+        if (owns(challenged)) {
+            refreshTransaction = retry;
+        }
+    }
+
     /** A refresh by re-INVITE is in flight: no other INVITE may start (RFC 3261 §14.1). */
     boolean refreshingByInvite() {
         return refreshTransaction != null && Request.INVITE.equals(refreshTransaction.getRequest().getMethod());

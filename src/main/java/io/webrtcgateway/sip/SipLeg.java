@@ -1,6 +1,7 @@
 package io.webrtcgateway.sip;
 
 import io.webrtcgateway.config.SipServerAddress;
+import io.webrtcgateway.sip.digest.DigestClient;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -28,7 +29,6 @@ import javax.sip.header.FromHeader;
 import javax.sip.header.Header;
 import javax.sip.header.RouteHeader;
 import javax.sip.header.ToHeader;
-import javax.sip.header.ViaHeader;
 import javax.sip.message.Request;
 import javax.sip.message.Response;
 import org.slf4j.Logger;
@@ -131,10 +131,13 @@ public final class SipLeg implements SipRequestHandler {
     private boolean retriedTooBrief;
     /** Our client transactions; their application data is cleared when the leg ends. */
     private final List<ClientTransaction> transactions = new ArrayList<>();
+    /** Answers SIP Server's 401/407 to our requests with the DN's credentials (docs/sip.md). */
+    private final DialogDigest digest;
 
     private SipLeg(SipEndpoint sip, SipAddressing addressing, Executor executor, ScheduledExecutorService timers,
-                   Listener listener, boolean outgoing, SessionTimer.Settings sessionTimers) {
+                   Listener listener, boolean outgoing, SessionTimer.Settings sessionTimers, Registration credentialsOf) {
         this.timer = new SessionTimer(sessionTimers, new TimedDialog());
+        this.digest = new DialogDigest(sip, executor, credentialsOf);
         this.sip = sip;
         this.addressing = addressing;
         this.executor = executor;
@@ -143,10 +146,20 @@ public final class SipLeg implements SipRequestHandler {
         this.outgoing = outgoing;
     }
 
-    /** A leg for a call we place; send it with {@link #invite}. */
+    /** A leg for a call we place, without credentials for challenges; send it with {@link #invite}. */
     public static SipLeg outgoing(CallSignaling signaling, Executor executor, Listener listener) {
+        return outgoing(signaling, executor, listener, null);
+    }
+
+    /**
+     * A leg for a call we place; send it with {@link #invite}. {@code credentialsOf} is the calling DN's
+     * registration: SIP Server's 401/407 in this call are answered with its credentials. Null for an anonymous
+     * call (challenges then end the call, or fail the request).
+     */
+    public static SipLeg outgoing(CallSignaling signaling, Executor executor, Listener listener,
+                                  Registration credentialsOf) {
         return new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, true,
-                signaling.sessionTimers());
+                signaling.sessionTimers(), credentialsOf);
     }
 
     /**
@@ -155,8 +168,18 @@ public final class SipLeg implements SipRequestHandler {
      */
     public static SipLeg incoming(CallSignaling signaling, RequestEvent event, Executor executor, Listener listener)
             throws Exception {
+        return incoming(signaling, event, executor, listener, null);
+    }
+
+    /**
+     * {@link #incoming(CallSignaling, RequestEvent, Executor, Listener)} for the DN registered by
+     * {@code credentialsOf}: challenges to our requests in the dialog (BYE, re-INVITE...) are answered with its
+     * credentials.
+     */
+    public static SipLeg incoming(CallSignaling signaling, RequestEvent event, Executor executor, Listener listener,
+                                  Registration credentialsOf) throws Exception {
         SipLeg leg = new SipLeg(signaling.sip(), signaling.addressing(), executor, signaling.timers(), listener, false,
-                signaling.sessionTimers());
+                signaling.sessionTimers(), credentialsOf);
         leg.accept(event);
         return leg;
     }
@@ -300,6 +323,7 @@ public final class SipLeg implements SipRequestHandler {
     }
 
     private void sendInvite(Request invite) throws Exception {
+        digest.authorize(invite);
         SipProvider provider = sip.provider(transport);
         ClientTransaction ct = provider.getNewClientTransaction(invite);
         dialog = provider.getNewDialog(ct);
@@ -421,6 +445,10 @@ public final class SipLeg implements SipRequestHandler {
             release();
             return;
         }
+        if ((status == Response.UNAUTHORIZED || status == Response.PROXY_AUTHENTICATION_REQUIRED) && !cancelWanted
+                && retryChallengedInvite(ct, response)) {
+            return;
+        }
         if (status == SessionTimer.SESSION_INTERVAL_TOO_SMALL && timer.enabled() && !retriedTooBrief && !cancelWanted) {
             try {
                 retryTooBrief(ct, response);
@@ -458,16 +486,36 @@ public final class SipLeg implements SipRequestHandler {
     private void retryTooBrief(ClientTransaction failed, Response response) throws Exception {
         retriedTooBrief = true;
         timer.raiseMinSe(SessionTimer.intHeader(response, SessionTimer.MIN_SE));
-        Request retry = (Request) failed.getRequest().clone();
-        CSeqHeader cseq = (CSeqHeader) retry.getHeader(CSeqHeader.NAME);
-        cseq.setSeqNumber(cseq.getSeqNumber() + 1);
-        ((ViaHeader) retry.getHeader(ViaHeader.NAME)).setBranch("z9hG4bK" + SipEndpoint.randomHex(8));
+        Request retry = digest.nextAttempt(failed.getRequest());
         retry.removeHeader(SessionTimer.SESSION_EXPIRES);
         retry.removeHeader(SessionTimer.MIN_SE);
         retry.removeHeader("Supported");
         timer.addRequestHeaders(retry, sip.headers());
         LOG.info("call {}: 422 Session Interval Too Small; INVITE again with Session-Expires {}", callId,
                 timer.requestedInterval());
+        sendInviteAgain(retry);
+    }
+
+    /**
+     * RFC 3261 §22.2: a 401/407 to our INVITE is answered with the DN's credentials as a new transaction (CSeq up,
+     * new branch, same Call-ID and From tag); JAIN-SIP's transaction layer has ACKed the 401/407. Once, or twice
+     * when the second challenge is {@code stale=true}; false when it may not go again.
+     */
+    private boolean retryChallengedInvite(ClientTransaction failed, Response response) {
+        if (!digest.mayRetry(callId, failed.getRequest(), response, digest.inviteBudget())) {
+            return false;
+        }
+        try {
+            sendInviteAgain(digest.nextAttempt(failed.getRequest()));
+            return true;
+        } catch (Exception e) {
+            LOG.info("call {}: INVITE not sent again with credentials: {}", callId, e.toString());
+            return false;
+        }
+    }
+
+    /** {@code retry} replaces the INVITE whose transaction failed; the dialog starts over with it. */
+    private void sendInviteAgain(Request retry) throws Exception {
         deleteDialog();
         provisionalSeen = false;
         inviteFinal = false;
@@ -494,6 +542,7 @@ public final class SipLeg implements SipRequestHandler {
         try {
             long cseq = ((CSeqHeader) response.getHeader(CSeqHeader.NAME)).getSeqNumber();
             Request ack = dialog.createAck(cseq);
+            digest.authorizeAck(ack);
             dialog.sendAck(ack);
         } catch (Exception e) {
             LOG.warn("call {}: ACK not sent: {}", callId, e.toString());
@@ -610,27 +659,69 @@ public final class SipLeg implements SipRequestHandler {
             request.setContent(body.getBytes(StandardCharsets.UTF_8), sip.headers().createContentTypeHeader(
                     contentType.substring(0, slash), contentType.substring(slash + 1)));
         }
-        ClientTransaction ct = sip.provider(transport).getNewClientTransaction(request);
-        transactions.add(ct);
-        ct.setApplicationData(new ClientTransactionHandler() {
-            @Override
-            public void onResponse(ResponseEvent event) {
-                Response r = event.getResponse();
-                executor.execute(() -> onInDialogResponse(ct, method, r));
-            }
+        return sendInDialog(request, new DigestClient.Budget());
+    }
 
-            @Override
-            public void onFailure(String why) {
-                executor.execute(() -> onInDialogFailure(ct, method));
-            }
-        });
+    /**
+     * Sends {@code request} through the dialog (which sets its CSeq), with credentials when the dialog was
+     * challenged before (RFC 3261 §22.3); {@code auth} is its digest retries so far. A BYE's outcome is handled
+     * apart: it outlives the leg ({@link DialogDigest#byeOutcome}).
+     */
+    private ClientTransaction sendInDialog(Request request, DigestClient.Budget auth) throws Exception {
+        String method = request.getMethod();
+        digest.authorize(request);
+        ClientTransaction ct = sip.provider(transport).getNewClientTransaction(request);
+        if (method.equals(Request.BYE)) {
+            ct.setApplicationData(digest.byeOutcome(callId, transport));
+        } else {
+            transactions.add(ct);
+            ct.setApplicationData(new ClientTransactionHandler() {
+                @Override
+                public void onResponse(ResponseEvent event) {
+                    Response r = event.getResponse();
+                    executor.execute(() -> onInDialogResponse(ct, method, r, auth));
+                }
+
+                @Override
+                public void onFailure(String why) {
+                    executor.execute(() -> onInDialogFailure(ct, method));
+                }
+            });
+        }
         dialog.sendRequest(ct);
         return ct;
     }
 
-    private void onInDialogResponse(ClientTransaction ct, String method, Response response) {
+    /**
+     * RFC 3261 §22.2: a 401/407 to a request in the dialog is answered with the DN's credentials, as a new
+     * transaction that takes over the challenged one's role (our re-INVITE, the session refresh). False when
+     * it may not go again: the challenge is then the request's outcome.
+     */
+    private boolean retryChallenged(ClientTransaction ct, Response response, DigestClient.Budget auth) {
+        if (ended || !digest.mayRetry(callId, ct.getRequest(), response, auth)) {
+            return false;
+        }
+        try {
+            ClientTransaction next = sendInDialog(digest.nextAttempt(ct.getRequest()), auth);
+            if (ct == reinviteTransaction) {
+                reinviteTransaction = next;
+            }
+            timer.resent(ct, next);
+            return true;
+        } catch (Exception e) {
+            LOG.info("call {}: {} not sent again with credentials: {}", callId, ct.getRequest().getMethod(),
+                    e.toString());
+            return false;
+        }
+    }
+
+    private void onInDialogResponse(ClientTransaction ct, String method, Response response, DigestClient.Budget auth) {
         int status = response.getStatusCode();
-        if (status < 200 || method.equals(Request.BYE)) {
+        if (status < 200) {
+            return;
+        }
+        if ((status == Response.UNAUTHORIZED || status == Response.PROXY_AUTHENTICATION_REQUIRED)
+                && retryChallenged(ct, response, auth)) {
             return;
         }
         if (timer.owns(ct)) {

@@ -220,6 +220,29 @@ public final class Kamailio extends PeerProcess {
      */
     static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
             Path tlsConfig, String sipsUser) {
+        return config(port, ctlSocket, password, minExpires, maxExpires, tlsPort, tlsConfig, sipsUser, null);
+    }
+
+    /**
+     * With {@code callAuth}: INVITEs that open a dialog and BYEs from its users need Proxy-Authorization (realm
+     * {@value #CALL_REALM}); each challenge and each accepted answer is logged ("challenged INVITE from 2001 Call-ID
+     * ...", "authenticated ...").
+     */
+    static String config(int port, Path ctlSocket, String password, int minExpires, int maxExpires, int tlsPort,
+            Path tlsConfig, String sipsUser, CallAuth callAuth) {
+        String calls = callAuth == null ? "" : """
+                    # A proxy that wants credentials on calls of these users (RFC 3261 §22.3): new INVITEs and BYEs.
+                    if ($fU =~ "%1$s" && (is_method("BYE") || (is_method("INVITE") && !has_totag()))) {
+                        if (!pv_proxy_authenticate("%2$s", "%3$s", "0")) {
+                            xlog("L_INFO", "challenged $rm from $fU Call-ID $ci\\n");
+                            proxy_challenge("%2$s", "1");
+                            exit;
+                        }
+                        xlog("L_INFO", "authenticated $rm from $fU Call-ID $ci\\n");
+                        consume_credentials();
+                    }
+                """.formatted(callAuth.usersRegex(), CALL_REALM,
+                        callAuth.password().replace("\\", "\\\\").replace("\"", "\\\""));
         String sips = sipsUser == null ? "" : """
                     if ($rU == "%s") {
                         $ru = $(ru{re.subst,/^sip:([^;]*).*/sips:\\1/});
@@ -299,6 +322,7 @@ public final class Kamailio extends PeerProcess {
                     }
                     if (is_method("REGISTER")) {
                 %5$s    }
+                %9$s
                     # Requests within a dialog follow its route set (RFC 3261 §16.12, loose routing).
                     if (has_totag()) {
                         if (loose_route()) {
@@ -335,7 +359,30 @@ public final class Kamailio extends PeerProcess {
                     }
                 }
                 %8$s
-                """.formatted(port, ctlSocket, minExpires, maxExpires, register, tls, sips, replies);
+                """.formatted(port, ctlSocket, minExpires, maxExpires, register, tls, sips, replies, calls);
+    }
+
+    /** The realm of {@link Builder#challengeCalls}'s challenges. */
+    public static final String CALL_REALM = "kamailio.test";
+
+    /** Users (their From user) whose calls must carry Proxy-Authorization with {@code password}. */
+    record CallAuth(List<String> users, String password) {
+        String usersRegex() {
+            return "^(" + String.join("|", users.stream().map(u -> u.replaceAll("[^A-Za-z0-9]", "")).toList()) + ")$";
+        }
+    }
+
+    /**
+     * The log lines "{@code outcome} {@code method} from {@code user} Call-ID ..." so far, {@code outcome} being
+     * "challenged" or "authenticated" ({@link Builder#challengeCalls}).
+     */
+    public List<String> callAuthLog(String outcome, String method, String user) {
+        try {
+            return Files.readAllLines(logFile(), StandardCharsets.UTF_8).stream()
+                    .filter(l -> l.contains(outcome + " " + method + " from " + user + " Call-ID ")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logFile(), e);
+        }
     }
 
     public static final class Builder {
@@ -349,8 +396,19 @@ public final class Kamailio extends PeerProcess {
         private Path certificate;
         private Path privateKey;
         private String sipsUser;
+        private CallAuth callAuth;
 
         private Builder() {}
+
+        /**
+         * Acts as a proxy that authenticates calls (RFC 3261 §22.3): an INVITE that opens a dialog, or a BYE, whose
+         * From user is one of {@code users} gets 407 with a challenge (realm {@value Kamailio#CALL_REALM}, qop=auth)
+         * unless its Proxy-Authorization answers one with {@code password}. REGISTERs are not affected.
+         */
+        public Builder challengeCalls(String password, String... users) {
+            this.callAuth = new CallAuth(List.of(users), password);
+            return this;
+        }
 
         /** Requests for {@code user} leave Kamailio with a sips: Request-URI; replies are logged with their Contact. */
         public Builder sipsTo(String user) {
@@ -438,7 +496,7 @@ public final class Kamailio extends PeerProcess {
                             """.formatted(certificate, privateKey));
                 }
                 Files.writeString(configFile, config(sipPort, runDir.resolve("ctl.sock"), password, minExpires,
-                        maxExpires, tls, tlsConfig, sipsUser));
+                        maxExpires, tls, tlsConfig, sipsUser, callAuth));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the kamailio config", e);
             }
