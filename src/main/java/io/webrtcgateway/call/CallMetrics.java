@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -14,7 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * The call and call-media meters of docs/metrics.md ("Calls", "Call media", "Call quality"). Low cardinality on
@@ -83,7 +87,8 @@ final class CallMetrics {
     private final Map<MediaWatch.Cause, Counter> mediaFailures = new EnumMap<>(MediaWatch.Cause.class);
     private final Map<String, Timer> jitter = new HashMap<>();
     private final Map<String, Timer> rtt = new HashMap<>();
-    private final Map<String, DistributionSummary> mos = new HashMap<>();
+    /** gateway_call_mos: (codec label, MOS) -> one sample. */
+    private final BiConsumer<String, Double> mos;
 
     /**
      * Guarded by this: the calls started and not ended, and the media counters of those that ended, by
@@ -95,8 +100,10 @@ final class CallMetrics {
     private final long[] endedBytes = new long[4];
     private final long[] endedLost = new long[4];
 
-    CallMetrics(MeterRegistry meters) {
+    /** @param instance gateway.instance-id: the {@code instance} label of the one meter not made by Micrometer */
+    CallMetrics(MeterRegistry meters, String instance) {
         this.meters = meters;
+        this.mos = mosHistogram(meters, instance);
         for (Call.Direction d : Call.Direction.values()) {
             String direction = label(d);
             started.put(d, Counter.builder("gateway.calls.started").description("calls placed by browsers or offered by SIP Server")
@@ -142,15 +149,29 @@ final class CallMetrics {
             rtt.put(leg, Timer.builder("gateway.call.rtt").description("round-trip time of a leg when a call ended (RTCP)")
                     .tag("leg", leg).serviceLevelObjectives(RTT_BUCKETS).register(meters));
         }
-        for (String codec : CODECS) {
-            mos.put(codec, mosSummary(codec));
-        }
     }
 
-    private DistributionSummary mosSummary(String codec) {
-        return DistributionSummary.builder("gateway.call.mos")
-                .description("estimated MOS of each call with audio (simplified ITU-T G.107 E-model, the worse direction)")
-                .tag("codec", codec).serviceLevelObjectives(MOS_BUCKETS).register(meters);
+    /**
+     * gateway_call_mos{codec}, every codec exported from the start. Micrometer's histograms count a summary's value
+     * rounded up to a whole number (their buckets hold longs), so a MOS of 3.4 would land in le="4.03": on the
+     * Prometheus registry the histogram is the Prometheus client's own, whose buckets take fractions. Another
+     * registry gets Micrometer's summary, whose buckets are then only right for whole numbers.
+     */
+    private static BiConsumer<String, Double> mosHistogram(MeterRegistry meters, String instance) {
+        String help = "estimated MOS of each call with audio (simplified ITU-T G.107 E-model, the worse direction)";
+        if (meters instanceof PrometheusMeterRegistry prometheus) {
+            Histogram histogram = Histogram.builder().name("gateway_call_mos").help(help).labelNames("instance", "codec")
+                    .classicOnly().classicUpperBounds(MOS_BUCKETS).withoutExemplars()
+                    .register(prometheus.getPrometheusRegistry());
+            CODECS.forEach(codec -> histogram.labelValues(instance, codec));
+            return (codec, value) -> histogram.labelValues(instance, codec).observe(value);
+        }
+        Map<String, DistributionSummary> summaries = new ConcurrentHashMap<>();
+        java.util.function.Function<String, DistributionSummary> summary = codec -> DistributionSummary
+                .builder("gateway.call.mos").description(help).tag("codec", codec).serviceLevelObjectives(MOS_BUCKETS)
+                .register(meters);
+        CODECS.forEach(codec -> summaries.put(codec, summary.apply(codec)));
+        return (codec, value) -> summaries.computeIfAbsent(codec, summary).record(value);
     }
 
     static String label(Call.Direction d) {
@@ -204,13 +225,11 @@ final class CallMetrics {
         }
     }
 
-    /** The call's record: how it ended, and its audio's jitter, RTT and MOS, sampled once per call. */
+    /**
+     * The call's record: its audio's jitter, RTT and MOS, sampled once per call, then how it ended. The end is
+     * counted last, so a scrape that sees it sees the call's samples too.
+     */
     void recorded(CallRecord r) {
-        Counter.builder("gateway.calls.ended").description("calls ended, by result, end reason and SIP status class")
-                .tag("direction", label(r.direction())).tag("result", r.result())
-                .tag("reason", r.endReason() == null ? "unknown" : r.endReason())
-                .tag("sip_class", CallRecord.sipClass(r.sipStatus(), r.connectedAt() != null))
-                .register(meters).increment();
         if (r.browserToSip().packets() > 0) {
             jitter.get("browser-to-sip").record(millis(r.browserToSip().jitterMs()), TimeUnit.NANOSECONDS);
         }
@@ -226,8 +245,13 @@ final class CallMetrics {
         Double score = r.mos();
         if (score != null) {
             String codec = r.codec() == null ? "other" : r.codec().toLowerCase(Locale.ROOT);
-            mos.computeIfAbsent(CODECS.contains(codec) ? codec : "other", this::mosSummary).record(score);
+            mos.accept(CODECS.contains(codec) ? codec : "other", score);
         }
+        Counter.builder("gateway.calls.ended").description("calls ended, by result, end reason and SIP status class")
+                .tag("direction", label(r.direction())).tag("result", r.result())
+                .tag("reason", r.endReason() == null ? "unknown" : r.endReason())
+                .tag("sip_class", CallRecord.sipClass(r.sipStatus(), r.connectedAt() != null))
+                .register(meters).increment();
     }
 
     private static long millis(double ms) {

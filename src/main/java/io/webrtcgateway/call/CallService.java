@@ -115,7 +115,7 @@ public final class CallService {
                 .addLimit(limit -> limit.capacity(perSecond).refillGreedy(perSecond, Duration.ofSeconds(1)))
                 .build();
         REFUSAL_CAUSES.forEach(this::refusedCounter);
-        this.metrics = new CallMetrics(meters);
+        this.metrics = new CallMetrics(meters, config.instanceId());
         this.maxCallsRefusals = CapacityRefusals.counter(meters, CapacityRefusals.Limit.MAX_CALLS);
         this.signaling = signaling;
         this.registrations = registrations;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class CallMetricsTest {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final CallMetrics metrics = new CallMetrics(registry);
+    private final CallMetrics metrics = new CallMetrics(registry, "test-gw");
 
     /** A call in progress whose state and counters the test sets. */
     private static final class FakeCall implements CallMetrics.Tracked {
@@ -209,6 +209,11 @@ class CallMetricsTest {
         assertEquals(0.020, m.value("gateway_call_rtt_seconds_sum", "leg", "sip"), 1e-9);
         assertEquals(1.0, m.value("gateway_call_mos_count", "codec", "pcmu"));
         assertEquals(ok.mos(), m.value("gateway_call_mos_sum", "codec", "pcmu"), 1e-9);
+        assertEquals("test-gw", m.find("gateway_call_mos_count", Map.of("codec", "pcmu")).get(0).label("instance"));
+        // 3.3 % loss on the way back: MOS about 4.07, counted in its bucket (not as 5, the next whole number).
+        assertTrue(ok.mos() > 4.03 && ok.mos() < 4.34, "MOS " + ok.mos());
+        assertEquals(0.0, m.value("gateway_call_mos_bucket", "codec", "pcmu", "le", "4.03"));
+        assertEquals(1.0, m.value("gateway_call_mos_bucket", "codec", "pcmu", "le", "4.34"));
         assertEquals(0.0, m.value("gateway_call_mos_count", "codec", "opus"));
     }
 
@@ -221,7 +226,7 @@ class CallMetricsTest {
         metrics.recorded(CallRecord.of("secret-call.gw", "gw", "log.gw", "sip-call-id@10.0.0.1", "1001", "5000",
                 Call.Direction.INCOMING, t0, t0, t0.plusSeconds(5), "remote-hangup", null, null, "opus",
                 audio(250, 250, 1, 2)));
-        Set<String> allowed = Set.of("direction", "state", "phase", "kind", "cause", "leg", "codec", "result", "reason",
+        Set<String> allowed = Set.of("instance", "direction", "state", "phase", "kind", "cause", "leg", "codec", "result", "reason",
                 "sip_class", "le");
         for (PrometheusText.Sample s : scrape().samples()) {
             assertTrue(allowed.containsAll(s.labels().keySet()), "label of " + s);
