@@ -56,6 +56,9 @@ public final class RtpEcho implements AutoCloseable {
     private static final int KEPT = 10_000;
     /** Receive and count, but send nothing back: the SIP side's media stops. */
     private volatile boolean paused;
+    /** 0: echo every RTP packet; n: leave out every n-th one (counted, not sent back): loss the far end sees. */
+    private volatile int dropEvery;
+    private final AtomicLong dropped = new AtomicLong();
 
     private RtpEcho(Long ssrc) {
         try {
@@ -124,6 +127,23 @@ public final class RtpEcho implements AutoCloseable {
 
     public void resume() {
         paused = false;
+    }
+
+    /**
+     * From now on every {@code n}-th RTP packet received is not echoed (RTCP and the rest still are): packet loss
+     * of 1/n, evenly spread, on the way back. 0 echoes everything again.
+     */
+    public RtpEcho dropEvery(int n) {
+        if (n < 0 || n == 1) {
+            throw new IllegalArgumentException("drop every n-th packet: n = 0 (none) or at least 2, not " + n);
+        }
+        dropEvery = n;
+        return this;
+    }
+
+    /** RTP packets left out by {@link #dropEvery}. */
+    public long droppedRtpPackets() {
+        return dropped.get();
     }
 
     /** RTP headers in arrival order (the first {@code 10,000} packets). */
@@ -231,9 +251,12 @@ public final class RtpEcho implements AutoCloseable {
                 return; // closed
             }
             int length = packet.getLength();
+            boolean drop = false;
             switch (classify(buffer, length)) {
                 case RTP -> {
-                    rtp.incrementAndGet();
+                    long n = rtp.incrementAndGet();
+                    int every = dropEvery;
+                    drop = every > 0 && n % every == 0;
                     account(buffer, length);
                     if (ssrc != null) {
                         putInt(buffer, 8, ssrc);
@@ -250,6 +273,10 @@ public final class RtpEcho implements AutoCloseable {
             bytes.addAndGet(length);
             lastSource.set((InetSocketAddress) packet.getSocketAddress());
             if (paused) {
+                continue;
+            }
+            if (drop) {
+                dropped.incrementAndGet();
                 continue;
             }
             try {

@@ -46,6 +46,27 @@ class RtpEchoTest {
     }
 
     @Test
+    void dropsEveryNthRtpPacketWhenAsked() throws IOException {
+        try (RtpEcho echo = RtpEcho.start().dropEvery(3)) {
+            for (int seq = 1; seq <= 6; seq++) {
+                send(echo, rtp(0, seq, 160));
+            }
+            byte[] rtcp = {(byte) 0x80, (byte) 201, 0, 1, 1, 2, 3, 4}; // an empty RR: never dropped
+            send(echo, rtcp);
+            java.util.List<Integer> back = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                byte[] buffer = new byte[2048];
+                DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
+                client.receive(reply);
+                back.add(reply.getLength() == rtcp.length ? -1 : ByteBuffer.wrap(buffer).getShort(2) & 0xFFFF);
+            }
+            assertEquals(java.util.List.of(1, 2, 4, 5, -1), back, "the 3rd and 6th RTP packets left out");
+            assertEquals(2, echo.droppedRtpPackets());
+            assertEquals(6, echo.rtpPackets(), "all counted as received");
+        }
+    }
+
+    @Test
     void rewritesTheRtpSsrcAndNothingElse() throws IOException {
         try (RtpEcho echo = RtpEcho.rewritingSsrc(ECHO_SSRC)) {
             byte[] rtp = rtp(8, 4711, 160);
