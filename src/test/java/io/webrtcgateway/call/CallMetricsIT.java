@@ -47,7 +47,10 @@ class CallMetricsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    /** The media of uas-calls.xml's "dtmf" callee: echoes, leaving out every 10th RTP packet. */
+    /**
+     * The media of uas-calls.xml's "lossy" callee (RTP and RTCP on one port): echoes, leaving out every 10th RTP
+     * packet, and answers the gateway's SRs, so the SIP leg's RTT becomes known.
+     */
     private static RtpEcho lossy;
     private static Sipp sipp;
     private static GatewayProcess gw;
@@ -56,7 +59,7 @@ class CallMetricsIT {
     @BeforeAll
     static void start() {
         browser = ChromiumPeer.builder().name("browser").audioCodecs("PCMU", "telephone-event").start();
-        lossy = RtpEcho.rewritingSsrc(0x5EED_1055L).dropEvery(10);
+        lossy = RtpEcho.rewritingSsrc(0x5EED_1055L).dropEvery(10).answerSenderReports();
         sipp = Sipp.scenario("uas-calls.xml").key("peer_rtp_port", String.valueOf(lossy.port()))
                 .args("-mi", "127.0.0.1", "-mp", String.valueOf(FreePorts.sippMedia()), "-rtp_echo").start();
         gw = GatewayProcess.builder().instanceId("cm-gw").sipServers(sipp.serverEntry())
@@ -125,8 +128,10 @@ class CallMetricsIT {
 
             // The same call, except that the far end (the test's RtpEcho) leaves out every 10th packet it echoes.
             long droppedBefore = lossy.droppedRtpPackets();
-            String lossyCall = placeAndHearAudio(ws, "dtmf", 150);
-            Poll.until(STEP, "the echo left out 15 packets", () -> lossy.droppedRtpPackets() >= droppedBefore + 15);
+            long rtcpBefore = lossy.rtcpPackets();
+            String lossyCall = placeAndHearAudio(ws, "lossy", 150);
+            Poll.until(STEP, "the echo left out 15 packets and answered an SR", () -> lossy.droppedRtpPackets()
+                    >= droppedBefore + 15 && lossy.rtcpPackets() > rtcpBefore);
             hangUp(ws, lossyCall);
             PrometheusText afterLossy = awaitEnded(afterClean, "outgoing", "ok", "local-hangup", "2xx");
 
@@ -143,6 +148,11 @@ class CallMetricsIT {
                     "the call's MOS is its worse direction's");
             assertTrue(delta(afterClean, afterLossy, "gateway_media_lost_packets_total", "kind", "audio", "direction",
                     "sip-to-browser") >= lost);
+            // The echo answered the browser's SRs the gateway forwarded: the SIP leg's RTT (loopback: under 50 ms).
+            double sipRtt = Double.parseDouble(lossyRecord.get("sipRttMs"));
+            assertTrue(sipRtt >= 0 && sipRtt < 50, lossyRecord.toString());
+            assertEquals(1.0, delta(afterClean, afterLossy, "gateway_call_rtt_seconds_count", "leg", "sip"));
+            assertEquals(1.0, delta(afterClean, afterLossy, "gateway_call_rtt_seconds_bucket", "leg", "sip", "le", "0.05"));
             assertEquals(1.0, delta(afterClean, afterLossy, "gateway_call_mos_bucket", "codec", "pcmu", "le", "3.6"),
                     "the lossy call's MOS is below G.109's 'many users dissatisfied' bound");
             assertEquals(0.0, delta(before, afterClean, "gateway_call_mos_bucket", "codec", "pcmu", "le", "4.03"),
