@@ -1,6 +1,7 @@
 package io.webrtcgateway.admin;
 
 import io.webrtcgateway.call.Call;
+import io.webrtcgateway.call.CallRecord;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
@@ -11,7 +12,8 @@ import java.util.Set;
 
 /**
  * What the admin API shows of the recent past on this instance: call setups and failures per minute for
- * the last {@link #MINUTES} minutes, and the last {@link #CAPACITY} failed calls and registrations. Fed by
+ * the last {@link #MINUTES} minutes, the last {@link #CAPACITY} failed calls and registrations, and the records of
+ * the last {@link #RECORDS_KEPT} calls that ended ({@link CallRecord}). Fed by
  * call and registration listeners; in memory only. A call fails when it ends for any reason but a normal
  * hang-up or cancel (see {@link #NORMAL_ENDS}), e.g. rejected (also busy), no-answer, ice-failed, or its
  * INVITE could not be sent; an incoming INVITE refused before a call existed (nobody signed in with that DN,
@@ -20,8 +22,9 @@ import java.util.Set;
 public final class ActivityHistory {
     public static final int MINUTES = 30;
     public static final int CAPACITY = 200;
-    static final Set<String> NORMAL_ENDS = Set.of("local-hangup", "remote-hangup", "cancelled", "admin",
-            "session-ended", "instance-stopping");
+    /** Call records kept: about 1 KB each. */
+    public static final int RECORDS_KEPT = 1000;
+    static final Set<String> NORMAL_ENDS = CallRecord.NORMAL_ENDS;
 
     /** One failed call or registration. {@code kind}: "call" or "registration". */
     public record Failure(Instant at, String kind, String dn, String remote, Integer sipStatus, String sipReason,
@@ -34,20 +37,33 @@ public final class ActivityHistory {
     private final long[][] minutes = new long[MINUTES][3];
     /** Newest first. Guarded by this. */
     private final Deque<Failure> failures = new ArrayDeque<>();
+    /** Newest first. Guarded by this. */
+    private final Deque<CallRecord> records = new ArrayDeque<>();
 
     public void callStarted(Instant at) {
         count(at, 1, 0);
     }
 
-    /** A call ended: a failure unless it ended normally. */
+    /** A call ended: its record is kept; a failure unless it ended normally. */
     public void callEnded(Call call, Instant at) {
+        keep(call.record());
         String reason = call.endReason();
         if (reason == null || NORMAL_ENDS.contains(reason)) {
             return;
         }
         count(at, 0, 1);
-        String dn = call.session().registration() != null ? call.session().registration().dn() : null;
-        add(new Failure(at, "call", dn, call.remote(), call.endSipStatus(), call.endSipReason(), reason));
+        add(new Failure(at, "call", call.dn(), call.remote(), call.endSipStatus(), call.endSipReason(), reason));
+    }
+
+    /** Keeps a call's record (null: none), dropping the oldest past {@link #RECORDS_KEPT}. */
+    synchronized void keep(CallRecord record) {
+        if (record == null) {
+            return;
+        }
+        records.addFirst(record);
+        while (records.size() > RECORDS_KEPT) {
+            records.removeLast();
+        }
     }
 
     /** An incoming INVITE refused before a call existed: a setup attempt that failed. */
@@ -83,6 +99,11 @@ public final class ActivityHistory {
         }
         slot[1] += setups;
         slot[2] += failed;
+    }
+
+    /** The records of the calls that ended, newest first. */
+    public synchronized List<CallRecord> records() {
+        return List.copyOf(records);
     }
 
     /** The failures, newest first. */

@@ -308,9 +308,9 @@ public final class AdminApiServlet extends HttpServlet {
                     requireMethod(req, resp, "GET", "POST", "DELETE");
                     write(resp, 200, resources.drain(method, who));
                 }
-                case "sessions", "registrations", "calls", "failures" -> {
+                case "sessions", "registrations", "calls", "failures", "call-records" -> {
                     requireMethod(req, resp, "GET");
-                    AdminResources.ListKind kind = AdminResources.ListKind.valueOf(p.get(0).toUpperCase(java.util.Locale.ROOT));
+                    AdminResources.ListKind kind = AdminResources.ListKind.of(p.get(0));
                     write(resp, 200, resources.list(kind, ListQuery.parse(req.getParameterMap(), peerRequest), who));
                 }
                 default -> throw notFound(path);

@@ -39,12 +39,23 @@ final class AdminResources {
 
     /** The lists of the API: how to read them here and in which order they merge across the cluster. */
     enum ListKind {
-        SESSIONS("sessions"), REGISTRATIONS("registrations"), CALLS("calls"), FAILURES("failures");
+        SESSIONS("sessions"), REGISTRATIONS("registrations"), CALLS("calls"), FAILURES("failures"),
+        CALL_RECORDS("call-records");
 
         final String path;
 
         ListKind(String path) {
             this.path = path;
+        }
+
+        /** The list at {@code /admin/api/<path>}. */
+        static ListKind of(String path) {
+            for (ListKind k : values()) {
+                if (k.path.equals(path)) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("no list " + path);
         }
 
         Comparator<JsonNode> order() {
@@ -57,6 +68,8 @@ final class AdminResources {
                         .thenComparing(n -> n.path("id").asText());
                 case FAILURES -> Comparator.comparing((JsonNode n) -> instant(n, "at")).reversed()
                         .thenComparing(n -> n.path("instance").asText());
+                case CALL_RECORDS -> Comparator.comparing((JsonNode n) -> instant(n, "endedAt")).reversed()
+                        .thenComparing(n -> n.path("id").asText());
             };
         }
 
@@ -178,6 +191,8 @@ final class AdminResources {
             }
             case FAILURES -> history.failures().stream().filter(f -> q.matches(f.dn(), f.remote()))
                     .forEach(f -> out.add(views.failure(f)));
+            case CALL_RECORDS -> history.records().stream().filter(r -> q.matches(r.dn(), r.remote()))
+                    .forEach(r -> out.add(views.record(r)));
         }
         out.sort(kind.order());
         return out;

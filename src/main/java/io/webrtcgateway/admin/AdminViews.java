@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.webrtcgateway.GatewayApplication;
 import io.webrtcgateway.call.Call;
+import io.webrtcgateway.call.CallRecord;
 import io.webrtcgateway.media.MediaEngine;
 import io.webrtcgateway.media.ice.IceStats;
 import io.webrtcgateway.media.rtp.MediaRelay;
@@ -255,6 +256,56 @@ final class AdminViews {
         out.put("bytes", s == null ? 0 : s.bytes());
         out.put("lost", s == null ? 0 : s.lost());
         out.put("jitterMs", s == null ? 0 : Math.round(s.jitterMs() * 100) / 100.0);
+    }
+
+    /** An item of {@code GET /admin/api/call-records}: the call's record (docs/admin.md). */
+    ObjectNode record(CallRecord r) {
+        ObjectNode out = json.createObjectNode();
+        out.put("id", r.id());
+        out.put("instance", r.instance());
+        out.put("sessionLogId", r.sessionLogId());
+        out.put("sipCallId", r.sipCallId());
+        out.put("dn", r.dn());
+        out.put("remote", r.remote());
+        out.put("direction", r.direction().name().toLowerCase(Locale.ROOT));
+        out.put("result", r.result());
+        out.put("endReason", r.endReason());
+        if (r.sipStatus() == null) {
+            out.putNull("sipStatus");
+        } else {
+            out.put("sipStatus", r.sipStatus());
+        }
+        out.put("sipReason", r.sipReason());
+        out.put("codec", r.codec());
+        out.put("startedAt", r.startedAt().toString());
+        out.put("connectedAt", r.connectedAt() == null ? null : r.connectedAt().toString());
+        out.put("endedAt", r.endedAt().toString());
+        out.put("durationSeconds", r.durationSeconds());
+        putRounded(out, "mos", r.mos(), 100);
+        ObjectNode rtt = out.putObject("rttMs");
+        putRounded(rtt, "browserLeg", r.browserLegRttMs(), 10);
+        putRounded(rtt, "sipLeg", r.sipLegRttMs(), 10);
+        flow(out.putObject("browserToSip"), r.browserToSip());
+        flow(out.putObject("sipToBrowser"), r.sipToBrowser());
+        return out;
+    }
+
+    private static void flow(ObjectNode out, CallRecord.Flow f) {
+        out.put("packets", f.packets());
+        out.put("bytes", f.bytes());
+        out.put("lost", f.lost());
+        putRounded(out, "lossPercent", f.lossPercent(), 100);
+        putRounded(out, "jitterMs", f.jitterMs(), 100);
+        putRounded(out, "mos", f.mos(), 100);
+    }
+
+    /** {@code value} rounded to 1/{@code scale}, or null. */
+    private static void putRounded(ObjectNode out, String field, Double value, int scale) {
+        if (value == null) {
+            out.putNull(field);
+        } else {
+            out.put(field, Math.round(value * scale) / (double) scale);
+        }
     }
 
     ObjectNode failure(ActivityHistory.Failure f) {

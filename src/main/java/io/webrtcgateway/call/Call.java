@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * between them. A serial actor: browser requests, SIP events, media events and timers all run on
  * {@link #executor}, in order, so nothing here needs a lock.
  */
-public final class Call implements SipLeg.Listener {
+public final class Call implements SipLeg.Listener, CallMetrics.Tracked {
     private static final Logger LOG = LoggerFactory.getLogger(Call.class);
 
     public enum Direction { OUTGOING, INCOMING }
@@ -35,6 +35,8 @@ public final class Call implements SipLeg.Listener {
     private final Session session;
     private final Direction direction;
     private final String remote;
+    /** The session's DN when the call was made (null: anonymous), kept for the record: a sign-out forgets it. */
+    private final String dn;
     /** Incoming calls: the caller (From user), known once the INVITE is read. */
     private volatile String caller;
     private final Instant createdAt = Instant.now();
@@ -59,6 +61,9 @@ public final class Call implements SipLeg.Listener {
     private volatile String endReason;
     private volatile Integer endSipStatus;
     private volatile String endSipReason;
+    private final SetupClock setup;
+    /** Set once, when the call ended (CallService.ended). */
+    private volatile CallRecord record;
 
     Call(String id, Session session, Direction direction, String remote, Executor pool, CallService service,
          CallMedia media) {
@@ -66,6 +71,8 @@ public final class Call implements SipLeg.Listener {
         this.session = session;
         this.direction = direction;
         this.remote = remote;
+        this.dn = session.registration() == null ? null : session.registration().dn();
+        this.setup = new SetupClock(service.metrics(), direction, System.nanoTime());
         this.executor = new SerialExecutor(pool, service.actors());
         this.service = service;
         this.media = media;
@@ -84,8 +91,14 @@ public final class Call implements SipLeg.Listener {
         return session;
     }
 
+    @Override
     public Direction direction() {
         return direction;
+    }
+
+    /** The session's DN when the call was made, null for an anonymous session. */
+    public String dn() {
+        return dn;
     }
 
     /** The other party: the DN called (outgoing) or the caller (incoming, null until known). */
@@ -93,6 +106,7 @@ public final class Call implements SipLeg.Listener {
         return remote != null ? remote : caller;
     }
 
+    @Override
     public CallState state() {
         return publishedState;
     }
@@ -121,6 +135,26 @@ public final class Call implements SipLeg.Listener {
     /** The negotiated audio codec ("PCMU", "opus"...), or null before the answer. */
     public String codec() {
         return media.codec();
+    }
+
+    /** What is kept of the call once it ended; null while it goes on. */
+    public CallRecord record() {
+        return record;
+    }
+
+    void recorded(CallRecord r) {
+        record = r;
+    }
+
+    /** The SIP leg's Call-ID (null before the leg exists or its INVITE). On the call's executor. */
+    String sipCallId() {
+        return sip == null ? null : sip.callId();
+    }
+
+    /** The media counters of every bridged m-line (any thread; CallMedia#counters). */
+    @Override
+    public java.util.List<CallMedia.StreamCounters> mediaCounters() {
+        return media.counters();
     }
 
     /** The call never got going (its INVITE was not sent): recorded for admin, the call is dropped. */
@@ -203,6 +237,7 @@ public final class Call implements SipLeg.Listener {
         } catch (Exception e) {
             throw new GatewayException(ErrorCode.SIP_UNAVAILABLE, "INVITE not sent: " + e.getMessage());
         }
+        setup.inviteSent(System.nanoTime());
         noAnswerTimer = service.timers().schedule(() -> executor.execute(this::noAnswer),
                 service.config().noAnswerTimeout().toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("call {}: {} -> {} INVITE sent", id, fromUser, toUser);
@@ -255,6 +290,7 @@ public final class Call implements SipLeg.Listener {
             return;
         }
         connectedAt = Instant.now();
+        setup.answered(System.nanoTime());
         transitionTo(CallState.CONNECTED);
         if (answer != null && !earlyAnswerGiven) {
             event("connected", "sdp", answer);
@@ -291,6 +327,7 @@ public final class Call implements SipLeg.Listener {
         f.put("sdp", browserOffer);
         f.put("data", data);
         session.deliver(new SessionEvent.CallEvent("incoming", id, f));
+        setup.browserOffered(System.nanoTime());
         noAnswerTimer = service.timers().schedule(() -> executor.execute(() -> {
             if (state == CallState.OFFERED) {
                 sip.reject(480);
@@ -314,6 +351,7 @@ public final class Call implements SipLeg.Listener {
             }
             cancelNoAnswer();
             connectedAt = Instant.now();
+            setup.answered(System.nanoTime());
             transitionTo(CallState.CONNECTED);
             event("connected");
             return null;
@@ -611,6 +649,9 @@ public final class Call implements SipLeg.Listener {
         if (state == CallState.ENDED) {
             return;
         }
+        if (s == CallMedia.State.CONNECTED) {
+            setup.mediaUp(System.nanoTime());
+        }
         String reason = mediaWatch.onMediaState(s, System.nanoTime());
         if (reason != null) {
             endForMedia(reason);
@@ -646,6 +687,7 @@ public final class Call implements SipLeg.Listener {
     /** The media watch ended the call (media-timeout, ice-failed): BYE/CANCEL to SIP, ended to the browser. */
     private void endForMedia(String reason) {
         LOG.info("call {}: {}: {}", id, reason, mediaWatch.explanation());
+        service.metrics().mediaFailed(mediaWatch.cause());
         sip.hangUp();
         end(reason, null, null);
     }

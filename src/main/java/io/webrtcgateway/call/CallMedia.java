@@ -1,5 +1,6 @@
 package io.webrtcgateway.call;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -94,8 +95,30 @@ public interface CallMedia extends AutoCloseable {
         return null;
     }
 
-    /** Per-direction counters and transport state, for stats requests, admin and metrics. */
+    /** Per-direction counters and transport state, for stats requests and admin. */
     Map<String, Object> stats();
+
+    /**
+     * One direction of one m-line as the gateway received it from that direction's sender: RTP packets and bytes
+     * forwarded, the RFC 3550 cumulative loss (A.3, never negative), the interarrival jitter estimate now (A.8, ms),
+     * and the RTT (ms; NaN while no RTCP report made it known) of the leg this direction is sent on (§6.4.1):
+     * browser -> SIP carries the SIP leg's, SIP -> browser the browser leg's.
+     */
+    record Flow(long packets, long bytes, long lost, double jitterMs, double rttMs) {
+        public static final Flow NONE = new Flow(0, 0, 0, 0, Double.NaN);
+    }
+
+    /** One bridged m-line's two directions; {@code kind} "audio" or "video". */
+    record StreamCounters(String kind, Flow browserToSip, Flow sipToBrowser) {}
+
+    /**
+     * The counters of every m-line bridged so far, in m-line order; they only grow, also after {@link #close()}
+     * (which leaves the last values readable). Any thread, and cheap: read by metrics at each scrape and once at
+     * the call's end, so the packet path gains no work for them.
+     */
+    default List<StreamCounters> counters() {
+        return List.of();
+    }
 
     /** Frees ports, threads and keys; idempotent. */
     @Override

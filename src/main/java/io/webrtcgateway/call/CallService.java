@@ -10,6 +10,7 @@ import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.config.SipServerAddress;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.limits.CapacityRefusals;
 import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.sdp.SdpException;
 import io.webrtcgateway.session.Session;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CallService {
     private static final Logger LOG = LoggerFactory.getLogger(CallService.class);
+    /** One line per ended call (CallRecord#logLine): route it to a file of its own in the logging config. */
+    private static final Logger RECORDS = LoggerFactory.getLogger("io.webrtcgateway.call.record");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final GatewayConfig config;
@@ -88,6 +91,9 @@ public final class CallService {
     private static final int RATE_REFUSALS_KEPT = 4096;
     private final MeterRegistry meters;
     private final ClientLimits limits;
+    private final CallMetrics metrics;
+    /** gateway_capacity_refusals_total{limit="max-calls"}: calls browsers asked for over gateway.limits.max-calls. */
+    private final Counter maxCallsRefusals;
 
     /**
      * An INVITE from SIP Server answered with an error before any call existed: {@code dn} is the Request-URI's
@@ -109,6 +115,8 @@ public final class CallService {
                 .addLimit(limit -> limit.capacity(perSecond).refillGreedy(perSecond, Duration.ofSeconds(1)))
                 .build();
         REFUSAL_CAUSES.forEach(this::refusedCounter);
+        this.metrics = new CallMetrics(meters, config.instanceId());
+        this.maxCallsRefusals = CapacityRefusals.counter(meters, CapacityRefusals.Limit.MAX_CALLS);
         this.signaling = signaling;
         this.registrations = registrations;
         this.mediaFactory = mediaFactory;
@@ -197,6 +205,10 @@ public final class CallService {
         return config.calls();
     }
 
+    CallMetrics metrics() {
+        return metrics;
+    }
+
     GatewayConfig.Inputs inputs() {
         return config.limits().inputs();
     }
@@ -226,6 +238,7 @@ public final class CallService {
 
     private void admit() {
         if (calls.size() >= config.limits().maxCalls()) {
+            maxCallsRefusals.increment();
             throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "instance " + config.instanceId()
                     + " has reached gateway.limits.max-calls (" + config.limits().maxCalls() + ")");
         }
@@ -262,6 +275,7 @@ public final class CallService {
             throw e;
         }
         calls.put(id, call);
+        metrics.started(call);
         notify(startListeners, call);
         return call.submit(() -> {
             try {
@@ -327,6 +341,7 @@ public final class CallService {
             call.attach(leg);
             calls.put(id, call);
             reserved = null; // from here the call releases it when it ends
+            metrics.started(call);
             notify(startListeners, call);
             Map<String, String> data = AttachedData.fromHeaders(leg.incomingHeaderNames(), leg::incomingHeader,
                     config.calls(), config.limits().inputs());
@@ -382,7 +397,7 @@ public final class CallService {
     void ended(Call call) {
         if (calls.remove(call.id(), call)) {
             call.session().budget().releaseCall();
-            notify(endListeners, call);
+            finish(call);
         }
     }
 
@@ -390,8 +405,21 @@ public final class CallService {
         if (calls.remove(call.id(), call)) {
             call.session().budget().releaseCall();
             call.failedToStart(reason);
-            notify(endListeners, call);
+            finish(call);
         }
+    }
+
+    /**
+     * An ended call (its media closed): its counters leave the live metrics, its record is made, logged and kept
+     * on the call, then the end listeners hear of it. On the call's executor.
+     */
+    private void finish(Call call) {
+        List<CallMedia.StreamCounters> counters = metrics.ended(call);
+        CallRecord record = CallRecord.of(call, config.instanceId(), java.time.Instant.now(), counters);
+        call.recorded(record);
+        metrics.recorded(record);
+        RECORDS.info(record.logLine());
+        notify(endListeners, call);
     }
 
     /** Any call of this instance by id (admin), or null. */

@@ -24,6 +24,31 @@ final class MediaWatch {
     static final String MEDIA_TIMEOUT = "media-timeout";
     static final String ICE_FAILED = "ice-failed";
 
+    /**
+     * What exactly failed, for {@code gateway_call_media_failures_total{cause}} (docs/metrics.md): finer than the
+     * two end reasons, which the browser and SIP side see.
+     */
+    enum Cause {
+        /** ICE checks failed before media was ever up (ice-failed). */
+        ICE_CHECKS_FAILED("ice-checks-failed"),
+        /** ICE lost in a call that had media, or during a restart, and not back within the setup time (ice-failed). */
+        ICE_NOT_RESTORED("ice-not-restored"),
+        /** The DTLS handshake failed (ice-failed); gateway_dtls_handshake_failures_total says why. */
+        DTLS_FAILED("dtls-failed"),
+        /** ICE and DTLS not up within gateway.calls.media-setup-timeout (media-timeout). */
+        SETUP_TIMEOUT("setup-timeout"),
+        /** No RTP/RTCP from the browser for gateway.calls.media-timeout (media-timeout). */
+        NO_MEDIA_FROM_BROWSER("no-media-from-browser"),
+        /** No RTP/RTCP from the SIP side for gateway.calls.media-timeout (media-timeout). */
+        NO_MEDIA_FROM_SIP("no-media-from-sip");
+
+        final String label;
+
+        Cause(String label) {
+            this.label = label;
+        }
+    }
+
     private enum Phase { IDLE, SETTING_UP, UP, INTERRUPTED }
 
     private final long setupNanos;
@@ -42,6 +67,7 @@ final class MediaWatch {
     private long sipMovedAt;
     private String lastSilentSide;
     private String explanation;
+    private Cause cause;
 
     MediaWatch(Duration setupTimeout, Duration silenceTimeout) {
         this.setupNanos = setupTimeout.toNanos();
@@ -66,6 +92,7 @@ final class MediaWatch {
             case INTERRUPTED -> {
                 if (!everUp && !restartPending) {
                     explanation = "ICE checks failed before media was ever up";
+                    cause = Cause.ICE_CHECKS_FAILED;
                     return ICE_FAILED;
                 }
                 if (phase != Phase.INTERRUPTED) {
@@ -75,6 +102,7 @@ final class MediaWatch {
             }
             case FAILED -> {
                 explanation = "DTLS failed";
+                cause = Cause.DTLS_FAILED;
                 return ICE_FAILED;
             }
             case NEW -> { }
@@ -102,10 +130,11 @@ final class MediaWatch {
     String check(long now, CallMedia.Activity activity, boolean callConnected) {
         switch (phase) {
             case SETTING_UP -> {
-                return expired(now, MEDIA_TIMEOUT, "ICE and DTLS not up within the setup timeout");
+                return expired(now, MEDIA_TIMEOUT, Cause.SETUP_TIMEOUT, "ICE and DTLS not up within the setup timeout");
             }
             case INTERRUPTED -> {
-                return expired(now, ICE_FAILED, "ICE lost and not restored within the setup timeout");
+                return expired(now, ICE_FAILED, Cause.ICE_NOT_RESTORED,
+                        "ICE lost and not restored within the setup timeout");
             }
             case UP -> {
                 return silence(now, activity, callConnected);
@@ -121,16 +150,22 @@ final class MediaWatch {
         return explanation;
     }
 
+    /** What exactly failed when the last non-null verdict was given. */
+    Cause cause() {
+        return cause;
+    }
+
     /** Which side was silent when {@link #check} returned {@link #MEDIA_TIMEOUT} for silence ("browser", "sip"). */
     String silentSide() {
         return lastSilentSide;
     }
 
-    private String expired(long now, String reason, String why) {
+    private String expired(long now, String reason, Cause what, String why) {
         if (now - deadline < 0) {
             return null;
         }
         explanation = why;
+        cause = what;
         return reason;
     }
 
@@ -158,11 +193,13 @@ final class MediaWatch {
         if (now - browserMovedAt >= silenceNanos) {
             lastSilentSide = "browser";
             explanation = "no RTP/RTCP from the browser side within the media timeout";
+            cause = Cause.NO_MEDIA_FROM_BROWSER;
             return MEDIA_TIMEOUT;
         }
         if (now - sipMovedAt >= silenceNanos) {
             lastSilentSide = "sip";
             explanation = "no RTP/RTCP from the SIP side within the media timeout";
+            cause = Cause.NO_MEDIA_FROM_SIP;
             return MEDIA_TIMEOUT;
         }
         return null;

@@ -16,6 +16,7 @@ import io.webrtcgateway.media.ice.IceTransport;
 import io.webrtcgateway.media.rtp.MediaRelay;
 import io.webrtcgateway.media.rtp.PayloadTypeMap;
 import io.webrtcgateway.media.rtp.PlainRtpEndpoint;
+import io.webrtcgateway.media.rtp.RtpPortsExhaustedException;
 import io.webrtcgateway.media.rtp.StreamStats;
 import io.webrtcgateway.media.srtp.SdesCrypto;
 import io.webrtcgateway.media.srtp.SrtpSession;
@@ -473,6 +474,21 @@ final class BridgedCallMedia implements CallMedia {
     }
 
     @Override
+    public List<StreamCounters> counters() {
+        List<MediaRelay> all = relays;
+        List<StreamCounters> out = new ArrayList<>(all.size());
+        for (MediaRelay r : all) {
+            MediaRelay.Stats st = r.stats();
+            out.add(new StreamCounters(st.kind(), flow(st.browserToSip()), flow(st.sipToBrowser())));
+        }
+        return out;
+    }
+
+    private static Flow flow(StreamStats.Snapshot s) {
+        return new Flow(s.packets(), s.bytes(), s.lost(), s.jitterMs(), s.rttMs());
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
@@ -510,6 +526,9 @@ final class BridgedCallMedia implements CallMedia {
             endpointByMline.put(mline, e);
             return e;
         } catch (IOException e) {
+            if (e instanceof RtpPortsExhaustedException) {
+                engine.portsExhausted();
+            }
             throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no media ports: " + e.getMessage());
         }
     }
@@ -543,6 +562,9 @@ final class BridgedCallMedia implements CallMedia {
         try {
             ice = new IceTransport(engine.ice(), controlling, null, engine.loops());
         } catch (IOException e) {
+            if (e instanceof java.net.BindException) {
+                engine.portsExhausted(); // HostSocket: no free port of the range on an ICE address
+            }
             throw new GatewayException(ErrorCode.TOO_MANY_CALLS, "no ICE ports: " + e.getMessage());
         }
         ice.setReceiver(this::fromBrowser);

@@ -1,12 +1,15 @@
 package io.webrtcgateway.media;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.webrtcgateway.call.CallMedia;
 import io.webrtcgateway.call.CallMediaFactory;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.media.dtls.DtlsCertificate;
 import io.webrtcgateway.media.dtls.DtlsCertificateFiles;
+import io.webrtcgateway.media.dtls.DtlsFailure;
 import io.webrtcgateway.media.dtls.DtlsService;
 import io.webrtcgateway.media.ice.IceConfig;
 import io.webrtcgateway.media.ice.IceRemoteDeny;
@@ -14,12 +17,14 @@ import io.webrtcgateway.media.ice.IceSystemProperties;
 import io.webrtcgateway.media.rtp.RtpPortAllocator;
 import io.webrtcgateway.media.rtp.SourcePolicy;
 import io.webrtcgateway.media.rtp.UdpReceiveLoops;
+import io.webrtcgateway.limits.CapacityRefusals;
 import io.webrtcgateway.sdp.SdpLimits;
 import io.webrtcgateway.sdp.SipSrtp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -53,6 +58,8 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
     /** gateway.sip.srtp and srtp-over-insecure-transport. */
     private final GatewayConfig.Sip.Srtp sipSrtp;
     private final AtomicLong sessionIds = new AtomicLong(System.currentTimeMillis());
+    /** gateway_capacity_refusals_total{limit="rtp-ports"}: calls that found no free port in the range. */
+    private final Counter portsExhausted;
 
     /**
      * @param inputs          bounds on the SDPs and candidates of a call (gateway.limits)
@@ -75,7 +82,10 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
         this.dtls = new DtlsService(certificate, Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), 1024,
                 Duration.ofSeconds(10));
         registerDtlsMeters(meters);
+        registerHandshakeMeters(meters);
         this.ports = new RtpPortAllocator(sipBindAddress, config.rtpPortMin(), config.rtpPortMax());
+        registerPortMeters(meters);
+        this.portsExhausted = CapacityRefusals.counter(meters, CapacityRefusals.Limit.RTP_PORTS);
         this.loops = new UdpReceiveLoops("media", config.receiveThreads());
         this.sipSourcePolicy = sourcePolicy(config);
         this.sipMediaAddress = sipMediaAddress;
@@ -129,6 +139,34 @@ public final class MediaEngine implements CallMediaFactory, AutoCloseable {
                         e -> e.certificateFiles == null ? 0 : e.certificateFiles.reloadsRefused())
                 .description("changes of the DTLS certificate files refused: new calls keep the certificate in use")
                 .tag("result", "refused").register(meters);
+    }
+
+    /**
+     * docs/metrics.md, "DTLS": handshakes that ended without keys, by why ({@link DtlsFailure.Reason}); a call's
+     * DTLS failure also ends it (gateway_call_media_failures_total{cause="dtls-failed"}).
+     */
+    private void registerHandshakeMeters(MeterRegistry meters) {
+        for (DtlsFailure.Reason reason : DtlsFailure.Reason.values()) {
+            FunctionCounter.builder("gateway.dtls.handshake.failures", dtls, d -> d.counters().failures(reason))
+                    .description("DTLS handshakes with browsers that ended without keys, by reason")
+                    .tag("reason", reason.name().toLowerCase(Locale.ROOT).replace('_', '-')).register(meters);
+        }
+    }
+
+    /**
+     * docs/metrics.md, "Call media": the SIP-side RTP/RTCP port pairs of gateway.media.rtp-port-range in use, and how
+     * many the range holds.
+     */
+    private void registerPortMeters(MeterRegistry meters) {
+        Gauge.builder("gateway.rtp.port.pairs.used", ports, RtpPortAllocator::pairsInUse)
+                .description("SIP-side RTP/RTCP port pairs of gateway.media.rtp-port-range in use").register(meters);
+        Gauge.builder("gateway.rtp.port.pairs.limit", ports, RtpPortAllocator::pairsTotal)
+                .description("RTP/RTCP port pairs gateway.media.rtp-port-range holds").register(meters);
+    }
+
+    /** A call found no free port of gateway.media.rtp-port-range (SIP side or ICE): counted. */
+    void portsExhausted() {
+        portsExhausted.increment();
     }
 
     /** The DTLS certificate new calls get now ({@code sha-256 AB:CD:...}): for operators (admin API). */

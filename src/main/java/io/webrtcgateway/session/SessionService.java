@@ -9,6 +9,7 @@ import io.webrtcgateway.cluster.Admission;
 import io.webrtcgateway.config.GatewayConfig;
 import io.webrtcgateway.error.ErrorCode;
 import io.webrtcgateway.error.GatewayException;
+import io.webrtcgateway.limits.CapacityRefusals;
 import io.webrtcgateway.limits.ClientLimits;
 import io.webrtcgateway.sip.Registration;
 import io.webrtcgateway.sip.RegistrationClient;
@@ -54,6 +55,8 @@ public final class SessionService implements AutoCloseable {
     /** Whether a session still has calls; a session whose token ran out ends only after them. Set once at start. */
     private volatile java.util.function.Predicate<Session> hasCalls = s -> false;
     private ScheduledFuture<?> sweeper;
+    /** gateway_capacity_refusals_total{limit="max-sessions"}. */
+    private final Counter maxSessionsRefusals;
 
     public SessionService(GatewayConfig config, RegistrationClient registrations, ScheduledExecutorService timers,
                           Admission admission, MeterRegistry meters, AccessControl access) {
@@ -64,6 +67,7 @@ public final class SessionService implements AutoCloseable {
         this.admission = admission;
         this.meters = meters;
         this.limits = new ClientLimits(config.limits().clients(), System::nanoTime, meters);
+        this.maxSessionsRefusals = CapacityRefusals.counter(meters, CapacityRefusals.Limit.MAX_SESSIONS);
         // REST clients send a keepalive every keepalive-interval, legacy clients poll again at least every
         // poll-timeout; 10 s of slack for a slow network.
         this.presenceWindowNanos = Math.max(config.session().keepaliveInterval().toNanos(),
@@ -119,6 +123,7 @@ public final class SessionService implements AutoCloseable {
                     "instance " + config.instanceId() + " is " + admission.stateName() + "; connect again");
         }
         if (sessions.size() >= config.limits().maxSessions()) {
+            maxSessionsRefusals.increment();
             throw new GatewayException(ErrorCode.TOO_MANY_SESSIONS,
                     "instance " + config.instanceId() + " has reached gateway.limits.max-sessions ("
                             + config.limits().maxSessions() + ")");

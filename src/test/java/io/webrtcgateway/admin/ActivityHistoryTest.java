@@ -2,6 +2,8 @@ package io.webrtcgateway.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.webrtcgateway.call.Call;
+import io.webrtcgateway.call.CallRecord;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,22 @@ class ActivityHistoryTest {
         assertEquals(1, later.get(29).setups());
         assertEquals(1, later.get(0).setups(), "10:01");
         assertEquals(0, later.stream().mapToInt(ActivityHistory.Minute::failures).sum());
+    }
+
+    @Test
+    void keepsTheNewestCallRecords() {
+        ActivityHistory h = new ActivityHistory();
+        Instant t0 = Instant.parse("2026-12-10T10:00:00Z");
+        for (int i = 0; i < ActivityHistory.RECORDS_KEPT + 3; i++) {
+            h.keep(new CallRecord("c" + i + ".gw1", "gw1", "log.gw1", null, "1001", "5000", Call.Direction.OUTGOING,
+                    t0, null, t0.plusSeconds(i), CallRecord.FAILED, "rejected", 486, "Busy Here", null, null, null,
+                    new CallRecord.Flow(0, 0, 0, 0, 0, null), new CallRecord.Flow(0, 0, 0, 0, 0, null)));
+        }
+        h.keep(null);
+        List<CallRecord> records = h.records();
+        assertEquals(ActivityHistory.RECORDS_KEPT, records.size());
+        assertEquals("c" + (ActivityHistory.RECORDS_KEPT + 2) + ".gw1", records.get(0).id(), "newest first");
+        assertEquals("c3.gw1", records.get(records.size() - 1).id(), "the oldest three are gone");
     }
 
     @Test

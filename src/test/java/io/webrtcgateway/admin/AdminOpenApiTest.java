@@ -14,7 +14,7 @@ class AdminOpenApiTest {
     void everyAdminEndpointIsDocumented() throws Exception {
         String yaml = Files.readString(Path.of("src/main/webapp/api/openapi.yaml"));
         for (String path : List.of("login", "logout", "me", "instance", "cluster", "drain", "instances/{instance}/drain",
-                "sessions", "registrations", "calls", "failures", "calls/{call}", "calls/{call}/hangup",
+                "sessions", "registrations", "calls", "failures", "call-records", "calls/{call}", "calls/{call}/hangup",
                 "sessions/{session}/sign-out")) {
             assertTrue(yaml.contains("\n  /admin/api/" + path + ":\n    servers: [{url: /}]\n"), path);
         }
@@ -23,5 +23,6 @@ class AdminOpenApiTest {
             assertTrue(yaml.contains(code), code);
         }
         assertTrue(yaml.contains("        logId: {type: string"), "the session view's logId");
+        assertTrue(yaml.contains("    AdminCallRecord:\n"), "the call record's schema");
     }
 }

@@ -9,6 +9,7 @@ import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
 import io.webrtcgateway.testsupport.Poll;
+import io.webrtcgateway.testsupport.PrometheusText;
 import io.webrtcgateway.testsupport.RtpEcho;
 import io.webrtcgateway.testsupport.SipMessage;
 import io.webrtcgateway.testsupport.Sipp;
@@ -136,6 +137,7 @@ class CallMediaTimeoutsIT {
      */
     @Test
     void browsersThatNeverDoIceAreHungUpAfterTheSetupTimeout() throws Exception {
+        double setupTimeoutsBefore = mediaFailures("setup-timeout");
         String call = ws.ok("call", "to", "noice", "sdp", offerWithoutUsableCandidates()).path("call").asText();
         awaitCallEvent("connected", call);
         long connectedAt = System.nanoTime();
@@ -186,8 +188,16 @@ class CallMediaTimeoutsIT {
         assertTrue(bodies.get(0).contains("\"messageType\":\"ANSWER\""), "the answer first: " + bodies);
         assertTrue(legacyAfterMillis >= SETUP_TIMEOUT.toMillis() - 500, "BYE after only " + legacyAfterMillis + " ms");
         awaitBye(callIdOfInvite("legacynoice", 0), Duration.ofSeconds(5));
+        assertEquals(setupTimeoutsBefore + 2, mediaFailures("setup-timeout"), "both counted by cause");
         http.send(HttpRequest.newBuilder(URI.create(base + "/sign_out?id=" + ssid)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** gateway_call_media_failures_total{cause} now. */
+    private static double mediaFailures(String cause) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gw.httpUrl()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        return PrometheusText.parse(r.body()).value("gateway_call_media_failures_total", "cause", cause);
     }
 
     /** SIP-side RTP stops (the far end's media went away without a BYE): media-timeout, BYE to SIP. */
@@ -195,6 +205,7 @@ class CallMediaTimeoutsIT {
     void aCallWhoseSipSideMediaStopsEndsWithMediaTimeout() throws Exception {
         int invitesBefore = (int) sipp.receivedRequests("INVITE").stream()
                 .filter(m -> m.requestUri().contains("sip:dtmf@")).count();
+        double silentSipBefore = mediaFailures("no-media-from-sip");
         String call = connectedBrowserCall();
         String callId = callIdOfInvite("dtmf", invitesBefore);
         try {
@@ -212,6 +223,7 @@ class CallMediaTimeoutsIT {
             assertEquals("media-timeout", ended.path("reason").asText(), ended + " " + afterMillis + " ms after the pause");
             awaitBye(callId, Duration.ofSeconds(5));
             assertTrue(afterMillis >= SILENCE_TIMEOUT.toMillis() - 500, "ended after only " + afterMillis + " ms");
+            assertEquals(silentSipBefore + 1, mediaFailures("no-media-from-sip"));
         } finally {
             sipMedia.resume();
             browser.hangUp();

@@ -35,6 +35,7 @@ class MediaWatchTest {
         assertTrue(watch.armed());
         assertNull(watch.check(t0 + 19 * S, flowing(0), true));
         assertEquals("media-timeout", watch.check(t0 + 20 * S, flowing(0), true));
+        assertEquals(MediaWatch.Cause.SETUP_TIMEOUT, watch.cause());
     }
 
     @Test
@@ -50,12 +51,14 @@ class MediaWatchTest {
     void iceFailingBeforeMediaWasEverUpEndsTheCallAtOnce() {
         watch.onMediaState(State.CONNECTING, 0);
         assertEquals("ice-failed", watch.onMediaState(State.INTERRUPTED, S));
+        assertEquals(MediaWatch.Cause.ICE_CHECKS_FAILED, watch.cause());
     }
 
     @Test
     void dtlsFailureEndsTheCallAtOnce() {
         watch.onMediaState(State.CONNECTING, 0);
         assertEquals("ice-failed", watch.onMediaState(State.FAILED, S));
+        assertEquals(MediaWatch.Cause.DTLS_FAILED, watch.cause());
     }
 
     @Test
@@ -67,6 +70,7 @@ class MediaWatchTest {
         watch.onIceRestart(115 * S); // the JS library restarts ICE: the new generation gets 20 s from here
         assertNull(watch.check(130 * S, flowing(5), true));
         assertEquals("ice-failed", watch.check(135 * S, flowing(5), true));
+        assertEquals(MediaWatch.Cause.ICE_NOT_RESTORED, watch.cause());
     }
 
     @Test
@@ -96,6 +100,7 @@ class MediaWatchTest {
         assertNull(watch.check(60 * S, new Activity(900, 10, false), true));
         assertEquals("media-timeout", watch.check(61 * S, new Activity(950, 10, false), true));
         assertEquals("sip", watch.silentSide());
+        assertEquals(MediaWatch.Cause.NO_MEDIA_FROM_SIP, watch.cause());
 
         MediaWatch other = new MediaWatch(Duration.ofSeconds(20), Duration.ofSeconds(60));
         other.onMediaState(State.CONNECTING, 0);
@@ -106,6 +111,7 @@ class MediaWatchTest {
         }
         assertEquals("media-timeout", other.check(60 * S, new Activity(7, 60, false), true));
         assertEquals("browser", other.silentSide());
+        assertEquals(MediaWatch.Cause.NO_MEDIA_FROM_BROWSER, other.cause());
     }
 
     @Test

@@ -31,7 +31,8 @@ class MetricsIT {
     void metricsFollowSessionsRegistrationsAndSipTraffic() throws Exception {
         try (Kamailio kamailio = Kamailio.builder().password(PASSWORD).start();
              GatewayProcess gw = GatewayProcess.builder().instanceId("metrics-gw").sipServers(kamailio.serverEntry())
-                     .set("gateway.legacy.poll-timeout", "1 s").startTimeout(Duration.ofSeconds(90)).start()) {
+                     .set("gateway.legacy.poll-timeout", "1 s").set("gateway.limits.max-sessions", "3")
+                     .startTimeout(Duration.ofSeconds(90)).start()) {
             gw.awaitHttpStatus("/health/ready", 200, Duration.ofSeconds(30));
             HttpResponse<String> first = get(gw.httpUrl() + "/metrics");
             assertEquals(200, first.statusCode());
@@ -53,6 +54,20 @@ class MetricsIT {
                     "process_cpu_usage", "process_uptime_seconds", "jvm_classes_loaded_classes")) {
                 assertTrue(!before.find(jvm, Map.of()).isEmpty() || before.types().containsKey(jvm),
                         jvm + " exported; families: " + before.types().keySet());
+            }
+            // Call, media and capacity families (docs/metrics.md) are there before any call, at 0.
+            assertEquals(0.0, before.value("gateway_calls", "direction", "outgoing", "state", "connected"));
+            assertEquals(0.0, before.value("gateway_calls_started_total", "direction", "incoming"));
+            assertEquals(0.0, before.value("gateway_call_setup_seconds_count", "direction", "outgoing", "phase",
+                    "invite-to-answer"));
+            assertEquals(0.0, before.value("gateway_media_packets_total", "kind", "audio", "direction", "sip-to-browser"));
+            assertEquals(0.0, before.value("gateway_call_mos_count", "codec", "opus"));
+            assertEquals(0.0, before.value("gateway_call_media_failures_total", "cause", "ice-checks-failed"));
+            assertEquals(0.0, before.value("gateway_dtls_handshake_failures_total", "reason", "fingerprint-mismatch"));
+            assertEquals(0.0, before.value("gateway_rtp_port_pairs_used"));
+            assertTrue(before.value("gateway_rtp_port_pairs_limit") > 0);
+            for (String limit : List.of("max-sessions", "max-calls", "rtp-ports")) {
+                assertEquals(0.0, before.value("gateway_capacity_refusals_total", "limit", limit), limit);
             }
             double register200 = before.valueOrZero("gateway_sip_transactions_total", "method", "REGISTER", "status", "200");
 
@@ -81,6 +96,12 @@ class MetricsIT {
                 assertEquals(register200 + 1, after.value("gateway_sip_transactions_total", "direction", "out",
                         "method", "REGISTER", "status", "200"));
                 assertEquals(1.0, after.value("gateway_legacy_polls_total", "outcome", "empty"));
+                // A fourth session is one over gateway.limits.max-sessions.
+                try (WsTestClient c = WsTestClient.connect(gw.wsUrl())) {
+                    assertEquals("TOO_MANY_SESSIONS", c.request("hello").path("code").asText());
+                }
+                assertEquals(1.0, PrometheusText.parse(get(gw.httpUrl() + "/metrics").body())
+                        .value("gateway_capacity_refusals_total", "limit", "max-sessions"));
                 assertEquals(3.0, after.value("gateway_sessions_started_total", "kind", "websocket")
                         + after.value("gateway_sessions_started_total", "kind", "legacy"));
 

@@ -56,6 +56,11 @@ public final class RtpEcho implements AutoCloseable {
     private static final int KEPT = 10_000;
     /** Receive and count, but send nothing back: the SIP side's media stops. */
     private volatile boolean paused;
+    /** 0: echo every RTP packet; n: leave out every n-th one (counted, not sent back): loss the far end sees. */
+    private volatile int dropEvery;
+    private final AtomicLong dropped = new AtomicLong();
+    /** Also answer each RTCP SR with an RR about its sender (LSR set, DLSR 0): the far end can work out its RTT. */
+    private volatile boolean answerSenderReports;
 
     private RtpEcho(Long ssrc) {
         try {
@@ -124,6 +129,33 @@ public final class RtpEcho implements AutoCloseable {
 
     public void resume() {
         paused = false;
+    }
+
+    /**
+     * From now on every {@code n}-th RTP packet received is not echoed (RTCP and the rest still are): packet loss
+     * of 1/n, evenly spread, on the way back. 0 echoes everything again.
+     */
+    public RtpEcho dropEvery(int n) {
+        if (n < 0 || n == 1) {
+            throw new IllegalArgumentException("drop every n-th packet: n = 0 (none) or at least 2, not " + n);
+        }
+        dropEvery = n;
+        return this;
+    }
+
+    /**
+     * From now on each RTCP compound starting with an SR is echoed and also answered with an RR (RFC 3550 §6.4.2)
+     * holding one report block about the SR's sender: its LSR is the SR's NTP middle 32 bits, DLSR 0 (answered at
+     * once). A sender that keeps its SRs' send times measures its round trip to here from it (§6.4.1).
+     */
+    public RtpEcho answerSenderReports() {
+        answerSenderReports = true;
+        return this;
+    }
+
+    /** RTP packets left out by {@link #dropEvery}. */
+    public long droppedRtpPackets() {
+        return dropped.get();
     }
 
     /** RTP headers in arrival order (the first {@code 10,000} packets). */
@@ -231,9 +263,12 @@ public final class RtpEcho implements AutoCloseable {
                 return; // closed
             }
             int length = packet.getLength();
+            boolean drop = false;
             switch (classify(buffer, length)) {
                 case RTP -> {
-                    rtp.incrementAndGet();
+                    long n = rtp.incrementAndGet();
+                    int every = dropEvery;
+                    drop = every > 0 && n % every == 0;
                     account(buffer, length);
                     if (ssrc != null) {
                         putInt(buffer, 8, ssrc);
@@ -241,6 +276,9 @@ public final class RtpEcho implements AutoCloseable {
                 }
                 case RTCP -> {
                     rtcp.incrementAndGet();
+                    if (answerSenderReports) {
+                        answerSenderReport(buffer, length, (InetSocketAddress) packet.getSocketAddress());
+                    }
                     if (ssrc != null) {
                         rewriteRtcp(buffer, length, ssrc);
                     }
@@ -250,6 +288,10 @@ public final class RtpEcho implements AutoCloseable {
             bytes.addAndGet(length);
             lastSource.set((InetSocketAddress) packet.getSocketAddress());
             if (paused) {
+                continue;
+            }
+            if (drop) {
+                dropped.incrementAndGet();
                 continue;
             }
             try {
@@ -262,6 +304,37 @@ public final class RtpEcho implements AutoCloseable {
                 // an ICMP error from an earlier send (the far end went away): keep echoing the others
             }
         }
+    }
+
+    /** An RR for a compound whose first packet is an SR (before its SSRC is rewritten for the echo). */
+    private void answerSenderReport(byte[] packet, int length, InetSocketAddress to) {
+        byte[] rr = receiverReportFor(packet, length, ssrc == null ? 0x5EED_0000L : ssrc);
+        if (rr == null) {
+            return;
+        }
+        try {
+            socket.send(new DatagramPacket(rr, rr.length, to));
+        } catch (IOException e) {
+            // the far end went away: the echo goes on for the others
+        }
+    }
+
+    /**
+     * RFC 3550 §6.4.2: an RR from {@code reporter} with one report block about the sender of the SR that starts
+     * {@code packet}: no loss, LSR = the SR's NTP timestamp's middle 32 bits, DLSR 0. Null when it is no SR.
+     */
+    static byte[] receiverReportFor(byte[] packet, int length, long reporter) {
+        if (length < 28 || (packet[0] & 0xC0) != 0x80 || (packet[1] & 0xFF) != 200) {
+            return null;
+        }
+        byte[] rr = new byte[32];
+        rr[0] = (byte) 0x81; // V=2, one report block
+        rr[1] = (byte) 201;
+        rr[3] = 7; // 8 words - 1
+        putInt(rr, 4, reporter);
+        System.arraycopy(packet, 4, rr, 8, 4); // the SR's sender
+        System.arraycopy(packet, 10, rr, 24, 4); // LSR: NTP seconds' low half, fraction's high half
+        return rr;
     }
 
     enum Kind { RTP, RTCP, OTHER }

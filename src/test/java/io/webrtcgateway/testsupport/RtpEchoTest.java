@@ -46,6 +46,56 @@ class RtpEchoTest {
     }
 
     @Test
+    void dropsEveryNthRtpPacketWhenAsked() throws IOException {
+        try (RtpEcho echo = RtpEcho.start().dropEvery(3)) {
+            for (int seq = 1; seq <= 6; seq++) {
+                send(echo, rtp(0, seq, 160));
+            }
+            byte[] rtcp = {(byte) 0x80, (byte) 201, 0, 1, 1, 2, 3, 4}; // an empty RR: never dropped
+            send(echo, rtcp);
+            java.util.List<Integer> back = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                byte[] buffer = new byte[2048];
+                DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
+                client.receive(reply);
+                back.add(reply.getLength() == rtcp.length ? -1 : ByteBuffer.wrap(buffer).getShort(2) & 0xFFFF);
+            }
+            assertEquals(java.util.List.of(1, 2, 4, 5, -1), back, "the 3rd and 6th RTP packets left out");
+            assertEquals(2, echo.droppedRtpPackets());
+            assertEquals(6, echo.rtpPackets(), "all counted as received");
+        }
+    }
+
+    @Test
+    void answersASenderReportWithAReportBlockAboutItsSender() throws IOException {
+        try (RtpEcho echo = RtpEcho.rewritingSsrc(ECHO_SSRC).answerSenderReports()) {
+            // SR (RFC 3550 §6.4.1): sender 0x11223344, NTP 0x0A0B0C0D.0E0F1011, RTP ts, packet and octet counts.
+            ByteBuffer sr = ByteBuffer.allocate(28).put((byte) 0x80).put((byte) 200).putShort((short) 6)
+                    .putInt((int) BROWSER_SSRC).putInt(0x0A0B0C0D).putInt(0x0E0F1011).putInt(1234).putInt(5).putInt(800);
+            send(echo, sr.array());
+            byte[] first = receive();
+            byte[] second = receive();
+            ByteBuffer rr = ByteBuffer.wrap((first[1] & 0xFF) == 201 ? first : second);
+            assertEquals((byte) 0x81, rr.get(0), "V=2, one block");
+            assertEquals(7, rr.getShort(2));
+            assertEquals(ECHO_SSRC, rr.getInt(4) & 0xFFFF_FFFFL, "from the echo's SSRC");
+            assertEquals(BROWSER_SSRC, rr.getInt(8) & 0xFFFF_FFFFL, "about the SR's sender");
+            assertEquals(0x0C0D0E0F, rr.getInt(24), "LSR: the NTP timestamp's middle 32 bits");
+            assertEquals(0, rr.getInt(28), "DLSR");
+            assertEquals(200, ((first[1] & 0xFF) == 201 ? second : first)[1] & 0xFF, "the SR is echoed too");
+            assertEquals(1, echo.rtcpPackets());
+        }
+        assertEquals(null, RtpEcho.receiverReportFor(rtp(0, 1, 160), 172, 1), "no answer to RTP");
+    }
+
+    private byte[] receive() throws IOException {
+        byte[] buffer = new byte[2048];
+        DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
+        client.receive(reply);
+        return Arrays.copyOf(buffer, reply.getLength());
+    }
+
+    @Test
     void rewritesTheRtpSsrcAndNothingElse() throws IOException {
         try (RtpEcho echo = RtpEcho.rewritingSsrc(ECHO_SSRC)) {
             byte[] rtp = rtp(8, 4711, 160);
