@@ -51,7 +51,7 @@ import org.bouncycastle.util.io.pem.PemObject;
 /**
  * A certificate authority made at test time (BouncyCastle), and server certificates it issues: the HTTPS
  * tests' stand-in for a real CA. Nothing is written unless asked; keys are EC P-256 unless an RSA pair is
- * given.
+ * given (to the CA or to a certificate it issues).
  *
  * <pre>
  * TestCa ca = TestCa.create("Gateway test CA");
@@ -73,9 +73,13 @@ public final class TestCa {
         this.certificate = certificate;
     }
 
-    /** A self-signed CA valid from an hour ago for ten years. */
+    /** A self-signed CA valid from an hour ago for ten years, EC P-256. */
     public static TestCa create(String name) {
-        KeyPair keys = ec();
+        return create(name, ec());
+    }
+
+    /** A self-signed CA with the given key (e.g. {@link #rsa}: an RSA chain throughout, as many deployments have). */
+    public static TestCa create(String name, KeyPair keys) {
         Instant now = Instant.now();
         X500Name subject = new X500Name("CN=" + name);
         try {
