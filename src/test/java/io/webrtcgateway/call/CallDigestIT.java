@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.CannedOffers;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.FreePorts;
@@ -16,10 +17,8 @@ import io.webrtcgateway.testsupport.Sipp;
 import io.webrtcgateway.testsupport.WsTestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +130,8 @@ class CallDigestIT {
         try (WsTestClient wrong = WsTestClient.connect(gw.wsUrl())) {
             wrong.ok("hello");
             wrong.ok("register", "dn", "1002", "password", "not the password");
-            String call = wrong.ok("call", "to", "5000", "sdp", cannedOffer()).path("call").asText();
+            String call = wrong.ok("call", "to", "5000", "sdp",
+                    CannedOffers.audioWithoutUsableCandidates()).path("call").asText();
             JsonNode ended = event(wrong, "ended", call);
             assertEquals("rejected", ended.path("reason").asText(), ended.toString());
             assertEquals(401, ended.path("sipStatus").asInt(), ended.toString());
@@ -151,7 +151,8 @@ class CallDigestIT {
      */
     @Test
     void aProxyChallengeIsAnsweredInProxyAuthorizationOnce() {
-        String call = ws.ok("call", "to", "proxy", "sdp", cannedOffer()).path("call").asText();
+        String call = ws.ok("call", "to", "proxy", "sdp",
+                CannedOffers.audioWithoutUsableCandidates()).path("call").asText();
         JsonNode ended = event(ws, "ended", call);
         assertEquals("rejected", ended.path("reason").asText(), ended.toString());
         assertEquals(407, ended.path("sipStatus").asInt(), ended.toString());
@@ -167,7 +168,8 @@ class CallDigestIT {
     /** RFC 2617 §3.2.1: stale=true means the password was right and the nonce old: one more retry, with the new nonce. */
     @Test
     void aStaleChallengeGetsOneMoreRetry() {
-        String call = ws.ok("call", "to", "stale", "sdp", cannedOffer()).path("call").asText();
+        String call = ws.ok("call", "to", "stale", "sdp",
+                CannedOffers.audioWithoutUsableCandidates()).path("call").asText();
         event(ws, "connected", call);
         String callId = inviteTo("stale").callId();
         List<SipMessage> invites = requests("INVITE", callId);
@@ -186,7 +188,8 @@ class CallDigestIT {
     /** A challenge that offers only qop=auth-int is not answered: the call ends at once, with a WARN naming it. */
     @Test
     void aChallengeOnlyAuthIntCouldAnswerIsNotAnswered() {
-        String call = ws.ok("call", "to", "authint", "sdp", cannedOffer()).path("call").asText();
+        String call = ws.ok("call", "to", "authint", "sdp",
+                CannedOffers.audioWithoutUsableCandidates()).path("call").asText();
         JsonNode ended = event(ws, "ended", call);
         assertEquals("rejected", ended.path("reason").asText(), ended.toString());
         assertEquals(401, ended.path("sipStatus").asInt(), ended.toString());
@@ -302,25 +305,4 @@ class CallDigestIT {
         return b.group(1);
     }
 
-    /**
-     * A Chromium offer (audio only) whose only candidate is an mDNS name, so no ICE check leaves loopback or goes
-     * anywhere: these calls are about SIP signaling, which reaches {@code connected} without media.
-     */
-    private static String cannedOffer() {
-        try {
-            List<String> lines = new ArrayList<>();
-            for (String line : Files.readAllLines(Path.of("src/test/resources/sdp/input/chrome-offer.sdp"))) {
-                if (line.startsWith("m=video")) {
-                    break;
-                }
-                if (line.contains("typ srflx")) {
-                    continue;
-                }
-                lines.add(line.replace("203.0.113.45", "0.0.0.0").replace("BUNDLE 0 1", "BUNDLE 0"));
-            }
-            return String.join("\r\n", lines) + "\r\n";
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.webrtcgateway.testsupport.CannedOffers;
 import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.ChromiumPeer;
 import io.webrtcgateway.testsupport.FreePorts;
@@ -20,10 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,24 +77,6 @@ class CallMediaTimeoutsIT {
         Closing.all(ws, browser, gw, sipp, sipMedia);
     }
 
-    /**
-     * A Chromium offer whose only candidate is an mDNS name (never resolved, RFC 8445 pairs never form):
-     * a browser that never does ICE. Audio only, so that nothing but loopback is ever contacted.
-     */
-    private static String offerWithoutUsableCandidates() throws IOException {
-        List<String> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("src/test/resources/sdp/input/chrome-offer.sdp"))) {
-            if (line.startsWith("m=video")) {
-                break;
-            }
-            if (line.contains("typ srflx")) {
-                continue;
-            }
-            lines.add(line.replace("203.0.113.45", "0.0.0.0").replace("BUNDLE 0 1", "BUNDLE 0"));
-        }
-        return String.join("\r\n", lines) + "\r\n";
-    }
-
     /** The future's value; its failure (e.g. a Poll's AssertionError) rethrown as it was. */
     private static <T> T joined(CompletableFuture<T> future, Duration timeout) throws Exception {
         try {
@@ -138,7 +118,8 @@ class CallMediaTimeoutsIT {
     @Test
     void browsersThatNeverDoIceAreHungUpAfterTheSetupTimeout() throws Exception {
         double setupTimeoutsBefore = mediaFailures("setup-timeout");
-        String call = ws.ok("call", "to", "noice", "sdp", offerWithoutUsableCandidates()).path("call").asText();
+        String call = ws.ok("call", "to", "noice", "sdp",
+                CannedOffers.audioWithoutUsableCandidates()).path("call").asText();
         awaitCallEvent("connected", call);
         long connectedAt = System.nanoTime();
         String callId = callIdOfInvite("noice", 0);
@@ -150,7 +131,8 @@ class CallMediaTimeoutsIT {
                 HttpResponse.BodyHandlers.ofString()).body();
         String ssid = signIn.split("\n", 2)[0].substring(signIn.indexOf('=') + 1);
         String offer = "RSMP " + new ObjectMapper().writeValueAsString(Map.of("messageType", "OFFER",
-                "sdp", offerWithoutUsableCandidates(), "seq", 1, "tiebreaker", 42, "Candidates", List.of()));
+                "sdp", CannedOffers.audioWithoutUsableCandidates(), "seq", 1, "tiebreaker", 42,
+                "Candidates", List.of()));
         HttpResponse<String> sent = http.send(HttpRequest.newBuilder(URI.create(base + "/message?from=" + ssid + "&to=legacynoice"))
                 .header("Content-Type", "text/plain;charset=UTF-8").POST(HttpRequest.BodyPublishers.ofString(offer)).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.webrtcgateway.testsupport.BrowserPhone;
+import io.webrtcgateway.testsupport.CannedOffers;
 import io.webrtcgateway.testsupport.Closing;
 import io.webrtcgateway.testsupport.FreePorts;
 import io.webrtcgateway.testsupport.GatewayProcess;
@@ -200,24 +201,6 @@ class SlowClientIT {
     }
 
     /**
-     * A Chromium offer whose only candidate is an mDNS name: the call connects on the SIP side and its media
-     * never does, which is all the attacker needs for {@code stats} to run on the call's actor.
-     */
-    static String offerWithoutUsableCandidates() throws IOException {
-        List<String> lines = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("src/test/resources/sdp/input/chrome-offer.sdp"))) {
-            if (line.startsWith("m=video")) {
-                break;
-            }
-            if (line.contains("typ srflx")) {
-                continue;
-            }
-            lines.add(line.replace("203.0.113.45", "0.0.0.0").replace("BUNDLE 0 1", "BUNDLE 0"));
-        }
-        return String.join("\r\n", lines) + "\r\n";
-    }
-
-    /**
      * Signs in on a raw socket with a receive buffer of 4 KB, registers, places two calls, then in rounds: floods
      * {@code stats} for them without ever reading until the gateway drops the connection, resumes the
      * session on a new one, and again.
@@ -246,7 +229,7 @@ class SlowClientIT {
             try {
                 String session = request(ws, "{\"type\":\"hello\",\"id\":1,\"version\":1}", 1).path("session").asText();
                 request(ws, "{\"type\":\"register\",\"id\":2,\"dn\":\"" + dn + "\"}", 2);
-                String sdp = JSON.writeValueAsString(offerWithoutUsableCandidates());
+                String sdp = JSON.writeValueAsString(CannedOffers.audioWithoutUsableCandidates());
                 List<String> calls = new ArrayList<>();
                 for (int id = 3; id <= 4; id++) {
                     calls.add(request(ws, "{\"type\":\"call\",\"id\":" + id + ",\"to\":\"" + to + "\",\"sdp\":" + sdp + "}",
